@@ -1,0 +1,95 @@
+/**
+ * Turns gatherings into the Prometheus text format 0.0.4 through prom-client.
+ *
+ * Every catalog family is a custom metric object whose get() reads the gathering of the current scrape: kernel totals
+ * are exported verbatim as counters (never reset-and-incremented), and a series that disappeared from the kernel
+ * (a deleted interface) disappears from the output. Names are exactly prefix + catalog name, whatever the scraper
+ * asks for: the registry is fixed to the 0.0.4 text format, which adds no _total suffix.
+ */
+import { Registry, type MetricValue } from 'prom-client';
+import { LABEL, METRICS, METRIC_KEYS, metricName, type MetricKey } from './catalog';
+import type { BuildInfo } from './build-info';
+import type { CollectorConfig } from './config';
+import type { Gatherer, Gathering } from './gatherer';
+
+export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+export interface ScrapeResult {
+  readonly text: string;
+  readonly gathering: Gathering;
+}
+
+/** Series of the collector's own health, derived from a gathering. */
+function selfSamples(key: MetricKey, gathering: Gathering, buildInfo: BuildInfo): MetricValue<string>[] {
+  switch (key) {
+    case 'buildInfo':
+      return [{ labels: { ...buildInfo }, value: 1 }];
+    case 'sourceUp':
+      return gathering.sources.map((s) => ({ labels: { [LABEL.source]: s.name }, value: s.up ? 1 : 0 }));
+    case 'sourceCollectionDuration':
+      return gathering.sources.map((s) => ({ labels: { [LABEL.source]: s.name }, value: s.durationSeconds }));
+    case 'sourceLostEvents':
+      return gathering.sources.map((s) => ({ labels: { [LABEL.source]: s.name }, value: s.lostEvents }));
+    default:
+      return (gathering.samples[key] ?? []) as MetricValue<string>[];
+  }
+}
+
+export class Exposition {
+  /** Default content type: Prometheus text 0.0.4, never OpenMetrics (which would rename counters to *_total). */
+  readonly registry = new Registry();
+  private current: Gathering | undefined;
+  private inFlight: Promise<ScrapeResult> | undefined;
+  private readonly families: [MetricKey, string][] = [];
+
+  constructor(
+    private readonly gatherer: Gatherer,
+    config: Pick<CollectorConfig, 'metricPrefix' | 'nodeName' | 'cluster'>,
+    private readonly buildInfo: BuildInfo,
+  ) {
+    const defaultLabels: Record<string, string> = { [LABEL.nodeName]: config.nodeName };
+    if (config.cluster !== undefined) defaultLabels[LABEL.cluster] = config.cluster;
+    this.registry.setDefaultLabels(defaultLabels);
+    for (const key of METRIC_KEYS) {
+      const definition = METRICS[key];
+      const name = metricName(definition, config.metricPrefix);
+      const metric = {
+        name,
+        help: definition.help,
+        type: definition.type,
+        get: async () => ({
+          name,
+          help: definition.help,
+          type: definition.type,
+          aggregator: 'sum',
+          values: this.current ? selfSamples(key, this.current, buildInfo) : [],
+        }),
+      };
+      this.registry.registerMetric(metric as never);
+      this.families.push([key, name]);
+    }
+  }
+
+  /** Gathers and serialises once; concurrent scrapes share the same result. */
+  scrape(): Promise<ScrapeResult> {
+    if (!this.inFlight) {
+      this.inFlight = this.scrapeNow().finally(() => {
+        this.inFlight = undefined;
+      });
+    }
+    return this.inFlight;
+  }
+
+  private async scrapeNow(): Promise<ScrapeResult> {
+    const gathering = await this.gatherer.gather();
+    this.current = gathering;
+    // Families with no series on this node (Windows-only ones on Linux, a source that is down) are left out rather
+    // than written as bare HELP/TYPE lines.
+    const families: string[] = [];
+    for (const [key, name] of this.families) {
+      if (selfSamples(key, gathering, this.buildInfo).length === 0) continue;
+      families.push(await this.registry.getSingleMetricAsString(name));
+    }
+    return { text: `${families.join('\n')}\n`, gathering };
+  }
+}

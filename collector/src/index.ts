@@ -1,0 +1,6 @@
+/** The collector's public API, for the dashboards, the plugin, the bench and tests. */
+export * from './catalog';
+export { OPTIONS, resolveConfig, type CollectorConfig } from './config';
+export { Gatherer, type Gathering, type SourceStatus } from './gatherer';
+export { Exposition } from './exposition';
+export type { Source, Sample, Samples, SourceContext } from './source';

@@ -1,0 +1,61 @@
+import * as os from 'node:os';
+import { globMatcher, parseListen, resolveConfig } from '../../src/config';
+import { ConfigError } from '../../src/errors';
+
+describe('resolveConfig', () => {
+  it('needs no configuration', () => {
+    const config = resolveConfig({}, {});
+    expect(config.listen).toEqual({ host: '', port: 10093 });
+    expect(config.nodeName).toBe(os.hostname());
+    expect(config.cluster).toBeUndefined();
+    expect(config.metricPrefix).toBe('kappie_');
+    expect(config.procPath).toBe('/proc');
+    expect(config.tcpRemoteTopK).toBe(20);
+    expect(config.podInterfaces).toContain('veth*');
+  });
+
+  it('takes environment variables, and flags win over them', () => {
+    const env = { KAPPIE_LISTEN: '127.0.0.1:9000', KAPPIE_CLUSTER: 'prod', NODE_NAME: 'aks-node-1' };
+    expect(resolveConfig({}, env)).toMatchObject({
+      listen: { host: '127.0.0.1', port: 9000 },
+      cluster: 'prod',
+      nodeName: 'aks-node-1',
+    });
+    expect(resolveConfig({ listen: ':9100', nodeName: 'flag-node' }, env)).toMatchObject({
+      listen: { host: '', port: 9100 },
+      nodeName: 'flag-node',
+    });
+    expect(resolveConfig({}, { ...env, KAPPIE_NODE_NAME: 'explicit' }).nodeName).toBe('explicit');
+  });
+
+  it('names the option and what it accepts for bad values', () => {
+    expect(() => resolveConfig({ listen: '10093' }, {})).toThrow(ConfigError);
+    expect(() => resolveConfig({ listen: '10093' }, {})).toThrow(/--listen: "10093" is not HOST:PORT/);
+    expect(() => resolveConfig({}, { KAPPIE_TCP_REMOTE_TOP_K: '-1' })).toThrow(
+      /KAPPIE_TCP_REMOTE_TOP_K: "-1" is not a whole number from 0 to 1000/,
+    );
+    expect(() => resolveConfig({ metricPrefix: '1bad' }, {})).toThrow(/--metric-prefix/);
+    expect(() => resolveConfig({ logLevel: 'loud' }, {})).toThrow(/not one of: debug, info, warn, error/);
+    expect(() => resolveConfig({ interfaceExclude: 'eth0,bad name' }, {})).toThrow(/not an interface name pattern/);
+    expect(() => resolveConfig({ perPodInterfaceStats: 'maybe' }, {})).toThrow(/not a boolean/);
+  });
+
+  it('parses listen addresses of every form', () => {
+    expect(parseListen('[::1]:10093', 'x')).toEqual({ host: '::1', port: 10093 });
+    expect(parseListen('0.0.0.0:1', 'x')).toEqual({ host: '0.0.0.0', port: 1 });
+    expect(parseListen(':0', 'x')).toEqual({ host: '', port: 0 });
+    expect(() => parseListen(':x', 'x')).toThrow(ConfigError);
+    expect(() => parseListen(':65536', 'x')).toThrow(ConfigError);
+  });
+});
+
+describe('globMatcher', () => {
+  it('matches whole names with * and ?', () => {
+    const match = globMatcher(['veth*', 'eth?']);
+    expect(match('veth1234')).toBe(true);
+    expect(match('eth0')).toBe(true);
+    expect(match('eth10')).toBe(false);
+    expect(match('myveth0')).toBe(false);
+    expect(globMatcher([])('anything')).toBe(false);
+  });
+});

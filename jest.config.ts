@@ -1,0 +1,44 @@
+/**
+ * One Jest run over every workspace. TypeScript is compiled by SWC (fast, no type checking: `tsc -b` does that in
+ * the test script before Jest runs). Workspaces import each other's TypeScript sources directly.
+ */
+import type { Config } from 'jest';
+
+const swcTransform: [string, Record<string, unknown>] = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', tsx: true },
+      target: 'es2022',
+      transform: { react: { runtime: 'automatic' } },
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+const sharedModules = {
+  '^@kappie/collector$': '<rootDir>/../collector/src/index.ts',
+  '^@kappie/collector/catalog$': '<rootDir>/../collector/src/catalog.ts',
+};
+
+function project(name: string, overrides: Partial<Config> = {}): Config {
+  return {
+    displayName: name,
+    rootDir: `<rootDir>/${name}`,
+    testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/test/**/*.test.tsx'],
+    testEnvironment: 'node',
+    transform: { '^.+\\.(t|j)sx?$': swcTransform },
+    moduleNameMapper: sharedModules,
+    ...overrides,
+  } as Config;
+}
+
+/** Workspaces with tests; a workspace adds itself here when it gets its first test. */
+const projects: Config[] = [project('collector')];
+
+const config: Config = {
+  projects: projects as unknown as Config['projects'],
+  testTimeout: 60_000,
+};
+
+export default config;
