@@ -13,6 +13,8 @@ export const SYSTEM_PACKAGES = {
   ss: 'iproute2',
   nstat: 'iproute2',
   iperf3: 'iperf3',
+  ping: 'iputils-ping',
+  curl: 'curl',
 };
 
 function hasCommand(command) {
