@@ -1,0 +1,21 @@
+/**
+ * `npm run bench -- <name> [options]`: runs one benchmark. Each prints Markdown ready for bench/RESULTS.md.
+ */
+import { main as scrape } from './scrape-bench';
+
+const BENCHMARKS: Record<string, (args: readonly string[]) => Promise<void>> = { scrape: async (args) => scrape(args) };
+
+async function run(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const benchmark = name === undefined ? undefined : BENCHMARKS[name];
+  if (!benchmark) {
+    process.stderr.write(`usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [options]\n`);
+    process.exit(2);
+  }
+  await benchmark(args);
+}
+
+run().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
