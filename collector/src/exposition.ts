@@ -6,7 +6,8 @@
  * (a deleted interface) disappears from the output. Names are exactly prefix + catalog name, whatever the scraper
  * asks for: the registry is fixed to the 0.0.4 text format, which adds no _total suffix.
  */
-import { Registry, type MetricValue } from 'prom-client';
+import type { MetricValue } from 'prom-client';
+import Registry from 'prom-client/lib/registry';
 import { LABEL, METRICS, METRIC_KEYS, metricName, type MetricKey } from './catalog';
 import type { BuildInfo } from './build-info';
 import type { CollectorConfig } from './config';
