@@ -34,7 +34,7 @@ function project(name: string, overrides: Partial<Config> = {}): Config {
 }
 
 /** Workspaces with tests; a workspace adds itself here when it gets its first test. */
-const projects: Config[] = [project('collector')];
+const projects: Config[] = [project('collector'), project('deploy')];
 
 const config: Config = {
   projects: projects as unknown as Config['projects'],
