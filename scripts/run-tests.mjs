@@ -33,7 +33,10 @@ function check(title, ok) {
 
 // npm ci refuses a lock file that misses any platform's optional binaries (this registry mirror lags for the newest
 // native packages): checked here so that a dependency change that breaks a clean install fails the suite, not CI.
-check('lock file installs cleanly (npm ci --dry-run)', run('lock file', 'npm', ['ci', '--dry-run', '--no-audit', '--no-fund']));
+check(
+  'lock file installs cleanly (npm ci --dry-run)',
+  run('lock file', 'npm', ['ci', '--dry-run', '--no-audit', '--no-fund']),
+);
 check('build (tsc -b)', run('build', 'npx', ['tsc', '-b', 'tsconfig.build.json']));
 check('type check of tests', run('type check of tests', 'npx', ['tsc', '-p', 'tsconfig.test.json']));
 check('lint (eslint)', run('lint', 'npx', ['eslint', '.']));
