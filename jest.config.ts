@@ -19,6 +19,9 @@ const swcTransform: [string, Record<string, unknown>] = [
 const sharedModules = {
   '^@kappie/collector$': '<rootDir>/../collector/src/index.ts',
   '^@kappie/collector/catalog$': '<rootDir>/../collector/src/catalog.ts',
+  '^@kappie/dashboards$': '<rootDir>/../dashboards/src/index.ts',
+  '^@kappie/dashboards/queries$': '<rootDir>/../dashboards/src/queries.ts',
+  '^@kappie/dashboards/variables$': '<rootDir>/../dashboards/src/variables.ts',
 };
 
 function project(name: string, overrides: Partial<Config> = {}): Config {
@@ -34,7 +37,7 @@ function project(name: string, overrides: Partial<Config> = {}): Config {
 }
 
 /** Workspaces with tests; a workspace adds itself here when it gets its first test. */
-const projects: Config[] = [project('collector'), project('deploy')];
+const projects: Config[] = [project('collector'), project('deploy'), project('dashboards')];
 
 const config: Config = {
   projects: projects as unknown as Config['projects'],

@@ -81,10 +81,13 @@ export function substituteVariables(expr: string, values: VariableValues): strin
     __rate_interval: values.rateInterval,
     __range: values.range,
   };
-  return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (match, braced: string | undefined, bare: string | undefined) => {
-    const name = (braced ?? bare) as string;
-    const value = table[name];
-    if (value === undefined) throw new Error(`unknown dashboard variable ${match} in query: ${expr}`);
-    return value;
-  });
+  return expr.replace(
+    /\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)/g,
+    (match, braced: string | undefined, bare: string | undefined) => {
+      const name = (braced ?? bare) as string;
+      const value = table[name];
+      if (value === undefined) throw new Error(`unknown dashboard variable ${match} in query: ${expr}`);
+      return value;
+    },
+  );
 }
