@@ -3,7 +3,7 @@
  *
  * Grafana re-imports an app plugin's bundled dashboard only when its `revision` differs from the imported one, so a
  * changed dashboard with an unchanged revision never reaches users. Nobody has to remember to bump it: the ledger
- * (generated/revisions.json) records each dashboard's revision and the hash of its content without the revision;
+ * (dashboards/revisions.json) records each dashboard's revision and the hash of its content without the revision;
  * when the content hash changes, generation bumps the revision by one. The staleness test regenerates and compares,
  * so a changed definition with stale files (or a hand-edited JSON) fails.
  */

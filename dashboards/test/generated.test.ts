@@ -4,20 +4,26 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { GENERATED_DIR, readLedger, renderGenerated } from '../src/generate';
+import { GENERATED_DIR, LEDGER_PATH, readLedger, renderGenerated } from '../src/generate';
 import { assignRevisions, contentHash } from '../src/revisions';
 import { buildAll, type DashboardJson } from '../src';
 
 describe('generated dashboards', () => {
   const expected = renderGenerated(readLedger());
 
-  it.each([...expected.keys()])('generated/%s is up to date (else run `npm run -w dashboards generate`)', (file) => {
-    expect(readFileSync(join(GENERATED_DIR, file), 'utf8')).toBe(expected.get(file));
+  it.each([...expected.files.keys()])(
+    'generated/%s is up to date (else run `npm run -w dashboards generate`)',
+    (file) => {
+      expect(readFileSync(join(GENERATED_DIR, file), 'utf8')).toBe(expected.files.get(file));
+    },
+  );
+
+  it('revisions.json is up to date', () => {
+    expect(readFileSync(LEDGER_PATH, 'utf8')).toBe(expected.ledger);
   });
 
-  it('holds no other JSON files', () => {
-    const onDisk = readdirSync(GENERATED_DIR).filter((f) => f.endsWith('.json'));
-    expect(onDisk.sort()).toEqual([...expected.keys()].sort());
+  it('holds only the dashboards, nothing else', () => {
+    expect(readdirSync(GENERATED_DIR).sort()).toEqual([...expected.files.keys()].sort());
   });
 
   it('records the content hash and revision of every committed dashboard', () => {
