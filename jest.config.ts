@@ -37,7 +37,7 @@ function project(name: string, overrides: Partial<Config> = {}): Config {
 }
 
 /** Workspaces with tests; a workspace adds itself here when it gets its first test. */
-const projects: Config[] = [project('collector'), project('deploy'), project('dashboards')];
+const projects: Config[] = [project('collector'), project('deploy'), project('dashboards'), project('provisioning')];
 
 const config: Config = {
   projects: projects as unknown as Config['projects'],
