@@ -9,6 +9,7 @@ import type * as http from 'node:http';
 import { currentBuildInfo } from './build-info';
 import { OPTIONS, resolveConfig, type CollectorConfig } from './config';
 import { ConfigError, describeError } from './errors';
+import { DEFAULT_DASHBOARDS_DIR, DEFAULT_FOLDER, GrafanaPushError, pushDashboards } from './grafana-push';
 import { Exposition } from './exposition';
 import { Gatherer } from './gatherer';
 import { createHostFs } from './host-fs';
@@ -128,6 +129,39 @@ export function buildProgram(): Command {
         );
       }
     });
+
+  const dashboards = program
+    .command('dashboards')
+    .description("Kappie's Grafana dashboards (for a Grafana without the app plugin, e.g. Azure Managed Grafana)");
+  dashboards
+    .command('push')
+    .description('create or update every Kappie dashboard in a Grafana through its HTTP API (idempotent)')
+    .addOption(new Option('--url <URL>', 'Grafana root URL').env('GRAFANA_URL'))
+    .addOption(new Option('--token <TOKEN>', 'Grafana service account token (Editor role)').env('GRAFANA_TOKEN'))
+    .option('--folder <NAME>', 'folder to put the dashboards in (created when missing)', DEFAULT_FOLDER)
+    .addOption(
+      new Option('--dir <DIR>', 'directory of the dashboard JSON files')
+        .env('KAPPIE_DASHBOARDS_DIR')
+        .default(DEFAULT_DASHBOARDS_DIR, 'dashboards/generated of this repository'),
+    )
+    .option('--force', 'save every dashboard even when Grafana already has its revision (undoes UI edits)')
+    .action(async (options: { url?: string; token?: string; folder: string; dir: string; force?: boolean }) => {
+      if (!options.url) throw new ConfigError('--url', 'is required (the Grafana root URL, or set GRAFANA_URL)');
+      if (!options.token)
+        throw new ConfigError('--token', 'is required (a service account token, or set GRAFANA_TOKEN)');
+      const results = await pushDashboards({
+        url: options.url,
+        token: options.token,
+        folder: options.folder,
+        dir: options.dir,
+        force: options.force === true,
+        report: (line) => process.stdout.write(`${line}\n`),
+      });
+      const changed = results.filter((r) => r.outcome !== 'unchanged').length;
+      process.stdout.write(
+        `${results.length} dashboards in folder "${options.folder}", ${changed} created or updated\n`,
+      );
+    });
   return program;
 }
 
@@ -144,6 +178,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof ConfigError) {
       process.stderr.write(`kappie: invalid ${error.message}\n`);
       return EXIT_USAGE;
+    }
+    if (error instanceof GrafanaPushError) {
+      process.stderr.write(`kappie: ${error.message}\n`);
+      return 1;
     }
     process.stderr.write(`kappie: ${describeError(error)}\n`);
     return 1;
