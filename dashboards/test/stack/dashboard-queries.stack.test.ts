@@ -1,0 +1,114 @@
+/**
+ * Every dashboard query, with its variables substituted as Grafana would, runs against the real Prometheus scraping
+ * the real collector (deploy/test/helpers/prometheus-stack.ts).
+ *
+ * What is required of each query:
+ * - always: Prometheus accepts it (valid PromQL; a Windows-only or not-yet-written source must still parse and run);
+ * - when the running collector exports samples of every metric the query reads (checked on its /metrics, so the test
+ *   tightens by itself as Linux sources land): the query returns data.
+ * The variable queries (label_values) must return the collector's own cluster/os/node values.
+ */
+import { METRICS, metricName, type MetricKey } from '@kappie/collector/catalog';
+import {
+  prometheusStackUnavailable,
+  startPrometheusStack,
+  type PrometheusStack,
+} from '../../../deploy/test/helpers/prometheus-stack';
+import { allQueries, substituteVariables, VARIABLE_QUERIES, type PanelQuery, type VariableValues } from '../../src';
+
+const SCRAPE_INTERVAL_SECONDS = 1;
+const unavailable = prometheusStackUnavailable();
+if (unavailable) {
+  // eslint-disable-next-line no-console
+  console.warn(`skipping the dashboard query stack test: ${unavailable}`);
+}
+const describeStack = unavailable ? describe.skip : describe;
+
+/** Metric names with at least one sample in the collector's exposition. */
+function exportedMetricNames(exposition: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of exposition.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)?.[0];
+    if (name) names.add(name);
+  }
+  return names;
+}
+
+const escapeRegex = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describeStack('dashboard queries against Prometheus scraping the collector', () => {
+  let stack: PrometheusStack;
+  let exported: Set<string>;
+  let values: VariableValues;
+
+  beforeAll(async () => {
+    stack = await startPrometheusStack({ scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS });
+    // rate() over $__rate_interval needs at least two samples inside the window.
+    await stack.waitForScrapes(6);
+    exported = exportedMetricNames(await stack.collectorMetrics());
+    values = {
+      cluster: '.*',
+      os: '.*',
+      node: escapeRegex(stack.nodeName),
+      interface: '.*',
+      reason: '.*',
+      // Grafana's $__rate_interval is at least four scrape intervals.
+      rateInterval: `${4 * SCRAPE_INTERVAL_SECONDS}s`,
+      range: '1m',
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const isExported = (key: MetricKey) => exported.has(metricName(METRICS[key]));
+
+  async function run(query: PanelQuery): Promise<number> {
+    const expr = substituteVariables(query.expr, values);
+    if (query.kind === 'instant') {
+      const result = await stack.query(expr);
+      return Array.isArray(result.result) && result.resultType !== 'scalar' && result.resultType !== 'string'
+        ? result.result.length
+        : 1;
+    }
+    const end = Math.floor(Date.now() / 1000);
+    const matrix = await stack.queryRange(expr, end - 30, end, SCRAPE_INTERVAL_SECONDS);
+    return matrix.result.filter((series) => series.values.length > 0).length;
+  }
+
+  it('exports kappie_build_info and kappie_source_up, which every dashboard relies on', () => {
+    expect(isExported('buildInfo')).toBe(true);
+    expect(isExported('sourceUp')).toBe(true);
+  });
+
+  it('requires data from every query on metrics the collector exports (at least its own health metrics)', () => {
+    const required = allQueries().filter(({ query }) => query.metrics.every(isExported));
+    const ids = required.map(({ id }) => id);
+    expect(ids).toEqual(
+      expect.arrayContaining(['overview.nodesReporting', 'overview.sourceHealth', 'overview.collectionDuration']),
+    );
+  });
+
+  it.each(allQueries().map(({ id, query }) => [id, query] as const))('%s', async (_id, query) => {
+    const series = await run(query);
+    const needsData = query.metrics.every(isExported);
+    if (needsData) expect(series).toBeGreaterThan(0);
+    else expect(series).toBeGreaterThanOrEqual(0);
+  });
+
+  it('fills the cluster, OS and node variables from kappie_build_info (no cluster label: only "All")', async () => {
+    const labelValues = async (query: string) => {
+      const match = /^label_values\((.*), (\w+)\)$/.exec(query);
+      expect(match).not.toBeNull();
+      const [, selector, label] = match as unknown as [string, string, string];
+      const result = await stack.query(substituteVariables(selector, values));
+      const found = result.resultType === 'vector' ? result.result.map((s) => s.metric[label]) : [];
+      return [...new Set(found.filter((v): v is string => v !== undefined))];
+    };
+    expect(await labelValues(VARIABLE_QUERIES.cluster)).toEqual([]);
+    expect(await labelValues(VARIABLE_QUERIES.os)).toEqual([process.platform === 'win32' ? 'windows' : 'linux']);
+    expect(await labelValues(VARIABLE_QUERIES.node)).toEqual([stack.nodeName]);
+  });
+});
