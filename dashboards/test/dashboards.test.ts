@@ -38,6 +38,7 @@ describe.each(built.map((b) => [b.definition.title, b.json] as const))('%s', (_t
     expect(JSON.stringify(json)).not.toMatch(/\$\{DS_/);
     expect(json.id).toBeNull();
     expect(json.uid).toMatch(/^kappie-[a-z]+$/);
+    expect((json.uid as string).length).toBeLessThanOrEqual(40); // Grafana's uid limit
     expect(json.annotations).toEqual({ list: [] });
   });
 
