@@ -91,7 +91,7 @@ export async function readTcpTable(family: AddressFamily): Promise<Buffer> {
 export interface TcpStatisticsBytes {
   /** MIB_TCPSTATS2 (GetTcpStatisticsEx2, 64-bit segment counters) or MIB_TCPSTATS_LH (GetTcpStatisticsEx, 32-bit). */
   readonly layout: 'MIB_TCPSTATS2' | 'MIB_TCPSTATS_LH';
-  readonly bytes: Buffer;
+  readonly bytes: Uint8Array;
 }
 
 /** GetTcpStatisticsEx2 where Windows has it, else GetTcpStatisticsEx. */
