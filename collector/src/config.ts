@@ -260,8 +260,8 @@ export const OPTIONS = [
     valueName: 'NAMES',
     env: 'KAPPIE_UPLINK_INTERFACES',
     description:
-      'comma-separated interfaces whose traffic is kappie_forward_*; empty: those holding the default routes',
-    defaultText: 'default-route interfaces',
+      'comma-separated interfaces whose traffic is kappie_forward_*; empty: those holding the default routes (Linux), the physical adapters that are up (Windows)',
+    defaultText: 'default-route interfaces; Windows: physical adapters',
     parse: parseGlobs,
   }),
   option({
