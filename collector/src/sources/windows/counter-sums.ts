@@ -58,8 +58,14 @@ export class MonotonicSums {
       }
       for (const [member, raw] of members) {
         const previous = state.members.get(member);
-        state.total += previous === undefined ? raw : this.increase(previous.raw, raw);
-        state.members.set(member, { raw, seenAt: this.gathering });
+        if (previous === undefined) {
+          state.total += raw;
+          state.members.set(member, { raw, seenAt: this.gathering });
+        } else {
+          state.total += this.increase(previous.raw, raw);
+          previous.raw = raw;
+          previous.seenAt = this.gathering;
+        }
       }
     }
     for (const state of this.series.values()) {

@@ -53,7 +53,7 @@ export function parseHyperVDropReasons(text: string, file = FILE): AdapterDrop[]
         adapter,
         reason: match[2]!,
         direction: match[1] === 'Incoming' ? DIRECTION.ingress : DIRECTION.egress,
-        packets: counterValue(value, file, `${adapter} ${property}`),
+        packets: counterValue(value, file, () => `${adapter} ${property}`),
       });
     }
   });

@@ -40,6 +40,8 @@ const ROW = {
 } as const;
 
 type IfCounter = keyof typeof ROW.counters;
+type IfCounters = Readonly<Record<IfCounter, number>>;
+const COUNTER_FIELDS = Object.entries(ROW.counters) as [IfCounter, number][];
 
 const HARDWARE_INTERFACE_BIT = 0x01;
 const FILTER_INTERFACE_BIT = 0x02;
@@ -58,7 +60,7 @@ export interface IfRow {
   /** An NDIS filter module's view of an adapter: same packets as the adapter, so never counted on its own. */
   readonly filter: boolean;
   readonly operStatus: number;
-  readonly counters: Readonly<Record<IfCounter, number>>;
+  readonly counters: IfCounters;
 }
 
 /** Decodes a MIB_IF_TABLE2: ULONG NumEntries, padding, then NumEntries rows of MIB_IF_ROW2 at offset 8. */
@@ -69,37 +71,41 @@ export function decodeIfTable2(bytes: Uint8Array): IfRow[] {
   const rows: IfRow[] = [];
   for (let i = 0; i < entries; i++) {
     const base = MIB_IF_TABLE2_ROWS_OFFSET + i * MIB_IF_ROW2_SIZE;
-    const flags = reader.u8(base + ROW.flags, `row ${i} InterfaceAndOperStatusFlags`);
+    // Every row is inside the buffer (checked above): fields are read without a check each.
+    const flags = reader.bytes[base + ROW.flags]!;
     const counters = {} as Record<IfCounter, number>;
-    for (const [name, offset] of Object.entries(ROW.counters) as [IfCounter, number][]) {
-      counters[name] = reader.u64(base + offset, `row ${i} ${name}`);
-    }
+    for (const [name, offset] of COUNTER_FIELDS) counters[name] = reader.u64InRange(base + offset);
     rows.push({
-      index: reader.u32(base + ROW.interfaceIndex, `row ${i} InterfaceIndex`),
-      alias: reader.utf16z(base + ROW.alias, ROW.stringChars, `row ${i} Alias`),
-      description: reader.utf16z(base + ROW.description, ROW.stringChars, `row ${i} Description`),
-      type: reader.u32(base + ROW.type, `row ${i} Type`),
+      index: reader.u32InRange(base + ROW.interfaceIndex),
+      alias: reader.utf16z(base + ROW.alias, ROW.stringChars, 'Alias'),
+      description: reader.utf16z(base + ROW.description, ROW.stringChars, 'Description'),
+      type: reader.u32InRange(base + ROW.type),
       hardware: (flags & HARDWARE_INTERFACE_BIT) !== 0,
       filter: (flags & FILTER_INTERFACE_BIT) !== 0,
-      operStatus: reader.u32(base + ROW.operStatus, `row ${i} OperStatus`),
+      operStatus: reader.u32InRange(base + ROW.operStatus),
       counters,
     });
   }
   return rows;
 }
 
+const receivedPackets = (c: IfCounters) => c.InUcastPkts + c.InNUcastPkts;
+const sentPackets = (c: IfCounters) => c.OutUcastPkts + c.OutNUcastPkts;
+
 /** statistic_name -> how it is made from a row (the Linux /proc/net/dev names; packets = unicast + non-unicast). */
-export const INTERFACE_STATISTICS: Readonly<Record<string, (c: Readonly<Record<IfCounter, number>>) => number>> = {
+export const INTERFACE_STATISTICS: Readonly<Record<string, (c: IfCounters) => number>> = {
   rx_bytes: (c) => c.InOctets,
-  rx_packets: (c) => c.InUcastPkts + c.InNUcastPkts,
+  rx_packets: receivedPackets,
   rx_errors: (c) => c.InErrors,
   rx_dropped: (c) => c.InDiscards,
   rx_unknown_protos: (c) => c.InUnknownProtos,
   tx_bytes: (c) => c.OutOctets,
-  tx_packets: (c) => c.OutUcastPkts + c.OutNUcastPkts,
+  tx_packets: sentPackets,
   tx_errors: (c) => c.OutErrors,
   tx_dropped: (c) => c.OutDiscards,
 };
+
+const STATISTIC_ENTRIES = Object.entries(INTERFACE_STATISTICS);
 
 export type InterfaceSelection = Pick<
   CollectorConfig,
@@ -150,9 +156,10 @@ export function interfaceSamples(
   for (const row of rows) {
     if (!isReportable(row) || !included(row.alias) || excluded(row.alias)) continue;
     const aggregate = isPod(row.alias) && !selection.perPodInterfaceStats;
-    for (const [statistic, value] of Object.entries(INTERFACE_STATISTICS)) {
+    const member = `${row.index}:${row.alias}`;
+    for (const [statistic, value] of STATISTIC_ENTRIES) {
       if (aggregate) {
-        addReading(podReadings, statistic, `${row.index}:${row.alias}`, value(row.counters));
+        addReading(podReadings, statistic, member, value(row.counters));
       } else {
         // Aliases are unique on Windows; should two rows share one, their counts are summed, not overwritten.
         addReading(perInterface, row.alias, statistic, value(row.counters));
@@ -175,12 +182,11 @@ export function interfaceSamples(
   // No uplink found: no forward series at all, rather than a zero that reads as "no traffic".
   if (uplinks.length === 0) return { interfaceStats, forwardCount: [], forwardBytes: [] };
   const sum = (pick: (row: IfRow) => number) => uplinks.reduce((total, row) => total + pick(row), 0);
-  const statistic = INTERFACE_STATISTICS;
   return {
     interfaceStats,
     forwardCount: [
-      { labels: { [LABEL.direction]: DIRECTION.ingress }, value: sum((row) => statistic.rx_packets!(row.counters)) },
-      { labels: { [LABEL.direction]: DIRECTION.egress }, value: sum((row) => statistic.tx_packets!(row.counters)) },
+      { labels: { [LABEL.direction]: DIRECTION.ingress }, value: sum((row) => receivedPackets(row.counters)) },
+      { labels: { [LABEL.direction]: DIRECTION.egress }, value: sum((row) => sentPackets(row.counters)) },
     ],
     forwardBytes: [
       { labels: { [LABEL.direction]: DIRECTION.ingress }, value: sum((row) => row.counters.InOctets) },

@@ -32,12 +32,15 @@ export function asObjectList(value: unknown, file: string, what: string): JsonOb
   });
 }
 
-/** A counter value: a non-negative whole number (JSON number or decimal string, as PowerShell prints UInt64). */
-export function counterValue(value: unknown, file: string, what: string): number {
+/**
+ * A counter value: a non-negative whole number (JSON number or decimal string, as PowerShell prints UInt64).
+ * `what` names the value for the error, and is only built when there is one (thousands of values per gathering).
+ */
+export function counterValue(value: unknown, file: string, what: () => string): number {
   const number =
     typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(number) || number < 0) {
-    throw new ParseError(file, `${what}: expected a non-negative whole number, got ${JSON.stringify(value)}`);
+    throw new ParseError(file, `${what()}: expected a non-negative whole number, got ${JSON.stringify(value)}`);
   }
   return number;
 }

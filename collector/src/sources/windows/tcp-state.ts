@@ -27,6 +27,7 @@ export const WINDOWS_TCP_STATES: Readonly<Record<number, TcpState>> = {
   11: 'TIME_WAIT',
   12: 'CLOSE', // MIB_TCP_STATE_DELETE_TCB
 };
+const WINDOWS_TCP_STATE_COUNT = 12;
 
 /**
  * Row layouts on x64 (iprtrmib.h / tcpmib.h): the table is a DWORD dwNumEntries followed by the rows at offset 4.
@@ -56,13 +57,19 @@ export function countTcpTableStates(
   const reader = new BinaryReader(bytes, layout.name);
   const entries = reader.u32(0, 'dwNumEntries');
   reader.require(TABLE_ROWS_OFFSET, entries * layout.rowSize, `${entries} rows of ${layout.rowSize} bytes`);
+  // Count by MIB_TCP_STATE number first (a table can hold 100k rows), then name the states.
+  const byValue = new Array<number>(WINDOWS_TCP_STATE_COUNT + 1).fill(0);
   for (let row = 0; row < entries; row++) {
-    const offset = TABLE_ROWS_OFFSET + row * layout.rowSize + layout.stateOffset;
-    const value = reader.u32(offset, `row ${row} dwState`);
-    const state = WINDOWS_TCP_STATES[value];
-    if (state === undefined) throw new ParseError(layout.name, `row ${row}: unknown MIB_TCP_STATE ${value}`);
-    into[state] += 1;
+    const value = reader.u32InRange(TABLE_ROWS_OFFSET + row * layout.rowSize + layout.stateOffset);
+    if (value < 1 || value > WINDOWS_TCP_STATE_COUNT) {
+      throw new ParseError(layout.name, `row ${row}: unknown MIB_TCP_STATE ${value}`);
+    }
+    byValue[value]! += 1;
   }
+  byValue.forEach((count, value) => {
+    const state = WINDOWS_TCP_STATES[value];
+    if (state !== undefined) into[state] += count;
+  });
   return into;
 }
 

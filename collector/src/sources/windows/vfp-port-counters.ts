@@ -105,7 +105,7 @@ export function parseVfpPortCounters(text: string, file = 'vfpctrl /get-port-cou
     for (const counters of asObjectList(information['PortCounters'], file, 'PortCounters')) {
       const direction = directionOf(counters['Direction'], file, index);
       const suffix = direction === DIRECTION.ingress ? 'In' : 'Out';
-      const read = (key: string) => counterValue(counters[key], file, `PortCounters[${index}].${key}`);
+      const read = (key: string) => counterValue(counters[key], file, () => `PortCounters[${index}].${key}`);
       const flags: Partial<Record<TcpFlag, number>> = {};
       for (const [key, flag] of Object.entries(VFP_FLAG_KEYS)) if (key in counters) flags[flag] = read(key);
       const connections: Record<string, number> = {};
