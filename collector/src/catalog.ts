@@ -122,7 +122,7 @@ export const METRICS = {
     platforms: ['linux', 'windows'],
     origin: {
       linux: 'nftables counters for netfilter drops; kprobe events where the kernel has them',
-      windows: 'only where Windows counts dropped bytes',
+      windows: 'not reported: the Hyper-V and VFP drop counters count packets, not bytes',
     },
     unit: 'bytes',
   }),

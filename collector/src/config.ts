@@ -85,10 +85,11 @@ function parseList(raw: Raw): string[] {
 function parseGlobs(raw: Raw, optionName: string): string[] {
   const globs = parseList(raw);
   for (const glob of globs) {
-    if (!/^[A-Za-z0-9_.:@*?-]+$/.test(glob)) {
+    // Spaces, parentheses and # for Windows adapter names such as "vEthernet (Ethernet 2)".
+    if (!/^[A-Za-z0-9_.:@*?() #-]+$/.test(glob)) {
       throw new ConfigError(
         optionName,
-        `"${glob}" is not an interface name pattern (letters, digits, . _ - : @ and * ?)`,
+        `"${glob}" is not an interface name pattern (letters, digits, space, . _ - : @ ( ) # and * ?)`,
       );
     }
   }
@@ -132,7 +133,15 @@ function nonEmptyPath(raw: Raw, optionName: string): string {
 
 /** Pod-side interface names of the CNIs AKS and common clusters use (Azure CNI, kubenet, Cilium, Calico, Flannel...). */
 export const DEFAULT_POD_INTERFACES = ['veth*', 'azv*', 'lxc*', 'cali*'];
-
+/**
+ * Container vNICs on Windows nodes as GetIfTable2 names them: "vEthernet (<endpoint id>)" and "Container NIC <id>".
+ * The host's own vEthernet adapters ("vEthernet (Ethernet)", "vEthernet (nat)") do not match.
+ */
+export const DEFAULT_WINDOWS_POD_INTERFACES = [
+  'vEthernet (????????-????-????-????-????????????)',
+  'vEthernet (Container NIC *)',
+  'Container NIC *',
+];
 /** Every option, in --help order. Defaults are applied by resolveConfig when neither flag nor env is set. */
 export const OPTIONS = [
   option({
@@ -232,8 +241,10 @@ export const OPTIONS = [
     valueName: 'GLOBS',
     env: 'KAPPIE_POD_INTERFACES',
     description: `pod-side interface patterns, summed into interface_name="pod_interfaces" so series do not grow with pods`,
-    defaultText: DEFAULT_POD_INTERFACES.join(','),
-    parse: (raw, name) => (raw === undefined ? [...DEFAULT_POD_INTERFACES] : parseGlobs(raw, name)),
+    // Linux and Windows names never collide, so one default serves both.
+    defaultText: [...DEFAULT_POD_INTERFACES, ...DEFAULT_WINDOWS_POD_INTERFACES].join(','),
+    parse: (raw, name) =>
+      raw === undefined ? [...DEFAULT_POD_INTERFACES, ...DEFAULT_WINDOWS_POD_INTERFACES] : parseGlobs(raw, name),
   }),
   option({
     key: 'perPodInterfaceStats',
@@ -249,8 +260,8 @@ export const OPTIONS = [
     valueName: 'NAMES',
     env: 'KAPPIE_UPLINK_INTERFACES',
     description:
-      'comma-separated interfaces whose traffic is kappie_forward_*; empty: those holding the default routes',
-    defaultText: 'default-route interfaces',
+      'comma-separated interfaces whose traffic is kappie_forward_*; empty: those holding the default routes (Linux), the physical adapters that are up (Windows)',
+    defaultText: 'default-route interfaces; Windows: physical adapters',
     parse: parseGlobs,
   }),
   option({

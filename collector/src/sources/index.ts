@@ -6,8 +6,20 @@ import type { CollectorConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { Source } from '../source';
 import { sockstatSource } from './linux/sockstat';
+import { windowsHyperVDropsSource } from './windows/hyperv-drop-reasons';
+import { windowsInterfacesSource } from './windows/interfaces';
+import { windowsTcpStateSource } from './windows/tcp-state';
+import { windowsTcpStatisticsSource } from './windows/tcp-statistics';
+import { windowsVfpSource } from './windows/vfp-port-counters';
 
-export const SOURCES: readonly Source[] = [sockstatSource];
+export const SOURCES: readonly Source[] = [
+  sockstatSource,
+  windowsTcpStateSource,
+  windowsTcpStatisticsSource,
+  windowsInterfacesSource,
+  windowsHyperVDropsSource,
+  windowsVfpSource,
+];
 
 export function currentPlatform(): Platform {
   return process.platform === 'win32' ? 'windows' : 'linux';

@@ -36,7 +36,11 @@ describe('resolveConfig', () => {
     );
     expect(() => resolveConfig({ metricPrefix: '1bad' }, {})).toThrow(/--metric-prefix/);
     expect(() => resolveConfig({ logLevel: 'loud' }, {})).toThrow(/not one of: debug, info, warn, error/);
-    expect(() => resolveConfig({ interfaceExclude: 'eth0,bad name' }, {})).toThrow(/not an interface name pattern/);
+    expect(() => resolveConfig({ interfaceExclude: 'eth0,bad/name' }, {})).toThrow(/not an interface name pattern/);
+    // Windows adapter names have spaces and parentheses.
+    expect(resolveConfig({ interfaceExclude: 'vEthernet (Ethernet 2)' }, {}).interfaceExclude).toEqual([
+      'vEthernet (Ethernet 2)',
+    ]);
     expect(() => resolveConfig({ perPodInterfaceStats: 'maybe' }, {})).toThrow(/not a boolean/);
   });
 
