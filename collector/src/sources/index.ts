@@ -5,9 +5,12 @@ import type { Platform } from '../catalog';
 import type { CollectorConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { Source } from '../source';
+import { forwardSource } from './linux/forward';
+import { netdevSource } from './linux/netdev';
+import { snmpSource } from './linux/snmp';
 import { sockstatSource } from './linux/sockstat';
 
-export const SOURCES: readonly Source[] = [sockstatSource];
+export const SOURCES: readonly Source[] = [sockstatSource, netdevSource, forwardSource, snmpSource];
 
 export function currentPlatform(): Platform {
   return process.platform === 'win32' ? 'windows' : 'linux';

@@ -1,0 +1,140 @@
+/**
+ * kappie_forward_count / kappie_forward_bytes{direction}: packets and bytes received (ingress) and sent (egress) on
+ * the node's uplinks, from /proc/net/dev. The uplinks are the interfaces holding the IPv4 and IPv6 default routes
+ * (/proc/net/route, /proc/net/ipv6_route), or --uplink-interfaces.
+ *
+ * Unlike Retina's socket filter on every interface (which counts routed pod traffic once on the veth and again on
+ * eth0), this counts each packet once, where it enters or leaves the node.
+ *
+ * /proc/net/dev is read here and again by the netdev source: two reads of one file rather than a cache shared
+ * between sources, which would couple them (and their up/down state). Measured: one read+parse costs ~0.1 ms with a
+ * handful of interfaces and ~2.5 ms with 2000 (1000 veth pairs), against the scrape's tens of milliseconds.
+ */
+import { DIRECTION, LABEL } from '../../catalog';
+import { globMatcher } from '../../config';
+import type { Sample, Source } from '../../source';
+import { MonotonicSum } from './monotonic-sum';
+import { parseNetDev, type NetDevInterface } from './netdev';
+import { defaultRouteInterfaces, parseIpv4Routes, parseIpv6Routes } from './route';
+
+export interface UplinkChoice {
+  readonly uplinks: readonly string[];
+  /** Why there is no uplink, when there is none. */
+  readonly missing?: string;
+}
+
+/**
+ * The uplinks among the present interfaces: those matching the configured globs, else those holding a default route.
+ */
+export function chooseUplinks(
+  configured: readonly string[],
+  present: readonly string[],
+  defaultRouteHolders: readonly string[],
+): UplinkChoice {
+  if (configured.length > 0) {
+    const matches = globMatcher(configured);
+    const uplinks = present.filter(matches);
+    return uplinks.length > 0
+      ? { uplinks }
+      : { uplinks, missing: `no interface matches --uplink-interfaces ${configured.join(',')}` };
+  }
+  const uplinks = present.filter((name) => defaultRouteHolders.includes(name));
+  return uplinks.length > 0
+    ? { uplinks }
+    : {
+        uplinks,
+        missing:
+          'no IPv4 or IPv6 default route in the main table: no uplink to count (set --uplink-interfaces to choose)',
+      };
+}
+
+export interface ForwardSums {
+  readonly rxPackets: MonotonicSum;
+  readonly rxBytes: MonotonicSum;
+  readonly txPackets: MonotonicSum;
+  readonly txBytes: MonotonicSum;
+}
+
+export function newForwardSums(): ForwardSums {
+  return {
+    rxPackets: new MonotonicSum(),
+    rxBytes: new MonotonicSum(),
+    txPackets: new MonotonicSum(),
+    txBytes: new MonotonicSum(),
+  };
+}
+
+/**
+ * Forward samples over the uplinks, summed so that an uplink appearing or leaving (a route change) never makes the
+ * counter fall. No uplink: no samples.
+ */
+export function forwardSamples(
+  interfaces: readonly NetDevInterface[],
+  uplinks: readonly string[],
+  sums: ForwardSums,
+): { count: Sample[]; bytes: Sample[] } {
+  const members = (pick: (counters: NetDevInterface['counters']) => number) =>
+    new Map(
+      interfaces.filter(({ name }) => uplinks.includes(name)).map(({ name, counters }) => [name, pick(counters)]),
+    );
+  const rxPackets = sums.rxPackets.update(members((c) => c.rx_packets));
+  const rxBytes = sums.rxBytes.update(members((c) => c.rx_bytes));
+  const txPackets = sums.txPackets.update(members((c) => c.tx_packets));
+  const txBytes = sums.txBytes.update(members((c) => c.tx_bytes));
+  if (uplinks.length === 0) return { count: [], bytes: [] };
+  const ingress = { [LABEL.direction]: DIRECTION.ingress };
+  const egress = { [LABEL.direction]: DIRECTION.egress };
+  return {
+    count: [
+      { labels: ingress, value: rxPackets },
+      { labels: egress, value: txPackets },
+    ],
+    bytes: [
+      { labels: ingress, value: rxBytes },
+      { labels: egress, value: txBytes },
+    ],
+  };
+}
+
+export function createForwardSource(): Source {
+  let sums = newForwardSums();
+  let note: string | undefined;
+  return {
+    name: 'forward',
+    description:
+      '/proc/net/dev rx/tx of the default-route interfaces (/proc/net/route, ipv6_route) or --uplink-interfaces',
+    platforms: ['linux'],
+    metrics: ['forwardCount', 'forwardBytes'],
+    collect(ctx) {
+      const interfaces = parseNetDev(ctx.fs.readProc('net/dev'), 'net/dev');
+      let holders: string[] = [];
+      if (ctx.config.uplinkInterfaces.length === 0) {
+        const v4 = parseIpv4Routes(ctx.fs.readProc('net/route'), 'net/route');
+        // Absent when the kernel runs without IPv6.
+        const v6Text = ctx.fs.readProcIfExists('net/ipv6_route');
+        const v6 = v6Text === undefined ? [] : parseIpv6Routes(v6Text, 'net/ipv6_route');
+        holders = defaultRouteInterfaces(v4, v6);
+      }
+      const choice = chooseUplinks(
+        ctx.config.uplinkInterfaces,
+        interfaces.map(({ name }) => name),
+        holders,
+      );
+      if (choice.missing !== note) {
+        if (choice.missing) ctx.log.warn({ source: 'forward' }, `forward: ${choice.missing}`);
+        else ctx.log.info({ source: 'forward', uplinks: choice.uplinks }, 'forward: uplinks found');
+      }
+      note = choice.missing;
+      const { count, bytes } = forwardSamples(interfaces, choice.uplinks, sums);
+      return count.length > 0 ? { forwardCount: count, forwardBytes: bytes } : {};
+    },
+    note: () => note,
+    stop() {
+      sums = newForwardSums();
+      note = undefined;
+      return Promise.resolve();
+    },
+  };
+}
+
+export const forwardSource: Source = createForwardSource();
