@@ -4,13 +4,14 @@ import { DEFAULT_POD_INTERFACES } from '../../src/config';
 import { ParseError } from '../../src/errors';
 import type { Sample } from '../../src/source';
 import {
+  counterOf,
   interfaceSelection,
+  newPodSums,
   interfaceStatsSamples,
   NETDEV_STATISTICS,
   parseNetDev,
   parseSysfsCounter,
   type NetDevInterface,
-  type PodSums,
 } from '../../src/sources/linux/netdev';
 import { fixture } from '../helpers/fixtures';
 
@@ -57,9 +58,9 @@ describe('parseNetDev', () => {
     const veth = parseNetDev(fixture('linux/net/veth/dev'));
     expect(veth.map((i) => i.name)).toEqual(['lo', 'eth0']);
     // Recorded after 3 IPv4 and 3 IPv6 pings (and their neighbour discovery) from this namespace.
-    expect(veth[1]!.counters.tx_packets).toBeGreaterThanOrEqual(6);
-    expect(veth[1]!.counters.rx_packets).toBeGreaterThanOrEqual(6);
-    expect(Object.keys(veth[1]!.counters)).toEqual([...NETDEV_STATISTICS]);
+    expect(counterOf(veth[1]!, 'tx_packets')).toBeGreaterThanOrEqual(6);
+    expect(counterOf(veth[1]!, 'rx_packets')).toBeGreaterThanOrEqual(6);
+    expect(veth[1]!.values).toHaveLength(NETDEV_STATISTICS.length);
     const many = parseNetDev(fixture('linux/net/manyveth/dev'));
     expect(many).toHaveLength(402);
     expect(many.filter((i) => /^(veth|azv|lxc|cali)/.test(i.name))).toHaveLength(200);
@@ -74,7 +75,7 @@ describe('parseNetDev', () => {
           NETDEV_STATISTICS.map((_, i) => i + 100),
         ),
     );
-    NETDEV_STATISTICS.forEach((statistic, i) => expect(eth!.counters[statistic]).toBe(i + 100));
+    NETDEV_STATISTICS.forEach((statistic, i) => expect(counterOf(eth!, statistic)).toBe(i + 100));
   });
 
   it('reads names the kernel prints without a space after the colon', () => {
@@ -92,6 +93,10 @@ describe('parseNetDev', () => {
     expect(() => parseNetDev(HEADER + netdevLine('lo', Array(17).fill(0)))).toThrow(ParseError);
     expect(() => parseNetDev(netdevText({ lo: 1 }) + netdevLine('lo', Array(16).fill(0)))).toThrow(/twice/);
     expect(() => parseNetDev('')).toThrow(ParseError);
+    const huge = [...Array(15).fill(0), '9007199254740993'];
+    expect(() => parseNetDev(HEADER + netdevLine('lo', huge as number[]))).toThrow(/beyond 2\^53/);
+    expect(() => parseNetDev(HEADER + netdevLine('lo', [...Array(15).fill(0), -1]))).toThrow(/unexpected character/);
+    expect(() => parseNetDev(HEADER + ': ' + Array(16).fill(0).join(' ') + '\n')).toThrow(/expected "NAME: counters"/);
   });
 
   it('never crashes or invents numbers on arbitrary input (fuzz)', () => {
@@ -103,8 +108,8 @@ describe('parseNetDev', () => {
         ),
         (text) => {
           try {
-            for (const { counters } of parseNetDev(text)) {
-              for (const value of Object.values(counters)) expect(Number.isSafeInteger(value)).toBe(true);
+            for (const { values } of parseNetDev(text)) {
+              for (const value of values) expect(Number.isSafeInteger(value)).toBe(true);
             }
           } catch (error) {
             expect(error).toBeInstanceOf(ParseError);
@@ -146,7 +151,7 @@ describe('parseSysfsCounter', () => {
 describe('interfaceStatsSamples', () => {
   it('sums the pod interfaces of a recorded node into one interface_name', () => {
     const interfaces = parseNetDev(fixture('linux/net/manyveth/dev'));
-    const samples = interfaceStatsSamples(interfaces, new Map(), selection(), new Map());
+    const samples = interfaceStatsSamples(interfaces, new Map(), selection(), newPodSums());
     const names = new Set(samples.map((s) => s.labels[LABEL.interfaceName]));
     // lo, peer0, the 200 kq* peers (not pod-named), and the aggregate.
     expect(names.has(POD_INTERFACES_AGGREGATE)).toBe(true);
@@ -155,14 +160,19 @@ describe('interfaceStatsSamples', () => {
     for (const statistic of NETDEV_STATISTICS) {
       const expected = interfaces
         .filter((i) => /^(veth|azv|lxc|cali)/.test(i.name))
-        .reduce((sum, i) => sum + i.counters[statistic], 0);
+        .reduce((sum, i) => sum + counterOf(i, statistic), 0);
       expect(valueOf(samples, POD_INTERFACES_AGGREGATE, statistic)).toBe(expected);
     }
   });
 
   it('reports pod interfaces one by one with perPodInterfaceStats', () => {
     const interfaces = parseNetDev(fixture('linux/net/manyveth/dev'));
-    const samples = interfaceStatsSamples(interfaces, new Map(), selection({ perPodInterfaceStats: true }), new Map());
+    const samples = interfaceStatsSamples(
+      interfaces,
+      new Map(),
+      selection({ perPodInterfaceStats: true }),
+      newPodSums(),
+    );
     expect(new Set(samples.map((s) => s.labels[LABEL.interfaceName])).size).toBe(402);
     expect(samples).toHaveLength(402 * NETDEV_STATISTICS.length);
   });
@@ -173,7 +183,7 @@ describe('interfaceStatsSamples', () => {
       interfaces,
       new Map(),
       selection({ interfaceInclude: ['eth*', 'veth*'], interfaceExclude: ['eth1', 'veth2'] }),
-      new Map(),
+      newPodSums(),
     );
     expect(new Set(only.map((s) => s.labels[LABEL.interfaceName]))).toEqual(
       new Set(['eth0', POD_INTERFACES_AGGREGATE]),
@@ -187,14 +197,14 @@ describe('interfaceStatsSamples', () => {
       interfaces,
       new Map([['eth0', { rx_missed_errors: 7 }]]),
       selection(),
-      new Map(),
+      newPodSums(),
     );
     expect(valueOf(samples, 'eth0', 'rx_missed_errors')).toBe(7);
     expect(samples).toHaveLength(NETDEV_STATISTICS.length + 1);
   });
 
   it('keeps the pod aggregate a counter when pods come and go, and drops it when none is left', () => {
-    const sums: PodSums = new Map();
+    const sums = newPodSums();
     const gather = (interfaces: Record<string, number>) =>
       valueOf(
         interfaceStatsSamples(parseNetDev(netdevText(interfaces)), new Map(), selection(), sums),

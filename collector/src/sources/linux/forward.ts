@@ -14,7 +14,7 @@ import { DIRECTION, LABEL } from '../../catalog';
 import { globMatcher } from '../../config';
 import type { Sample, Source } from '../../source';
 import { MonotonicSum } from './monotonic-sum';
-import { parseNetDev, type NetDevInterface } from './netdev';
+import { counterOf, parseNetDev, type NetDevInterface, type NetDevStatistic } from './netdev';
 import { defaultRouteInterfaces, parseIpv4Routes, parseIpv6Routes } from './route';
 
 export interface UplinkChoice {
@@ -48,50 +48,38 @@ export function chooseUplinks(
       };
 }
 
-export interface ForwardSums {
-  readonly rxPackets: MonotonicSum;
-  readonly rxBytes: MonotonicSum;
-  readonly txPackets: MonotonicSum;
-  readonly txBytes: MonotonicSum;
-}
-
-export function newForwardSums(): ForwardSums {
-  return {
-    rxPackets: new MonotonicSum(),
-    rxBytes: new MonotonicSum(),
-    txPackets: new MonotonicSum(),
-    txBytes: new MonotonicSum(),
-  };
+/** The never-decreasing sums over the uplinks of rx packets, rx bytes, tx packets, tx bytes (see MonotonicSum). */
+export function newForwardSums(): MonotonicSum {
+  return new MonotonicSum(4);
 }
 
 /**
  * Forward samples over the uplinks, summed so that an uplink appearing or leaving (a route change) never makes the
- * counter fall. No uplink: no samples.
+ * counters fall. No uplink: no samples.
  */
 export function forwardSamples(
   interfaces: readonly NetDevInterface[],
   uplinks: readonly string[],
-  sums: ForwardSums,
+  sums: MonotonicSum,
 ): { count: Sample[]; bytes: Sample[] } {
-  const members = (pick: (counters: NetDevInterface['counters']) => number) =>
-    new Map(
-      interfaces.filter(({ name }) => uplinks.includes(name)).map(({ name, counters }) => [name, pick(counters)]),
-    );
-  const rxPackets = sums.rxPackets.update(members((c) => c.rx_packets));
-  const rxBytes = sums.rxBytes.update(members((c) => c.rx_bytes));
-  const txPackets = sums.txPackets.update(members((c) => c.tx_packets));
-  const txBytes = sums.txBytes.update(members((c) => c.tx_bytes));
+  const members = new Map<string, number[]>();
+  for (const netdev of interfaces) {
+    if (!uplinks.includes(netdev.name)) continue;
+    const counter = (statistic: NetDevStatistic) => counterOf(netdev, statistic);
+    members.set(netdev.name, [counter('rx_packets'), counter('rx_bytes'), counter('tx_packets'), counter('tx_bytes')]);
+  }
+  const [rxPackets, rxBytes, txPackets, txBytes] = sums.update(members);
   if (uplinks.length === 0) return { count: [], bytes: [] };
   const ingress = { [LABEL.direction]: DIRECTION.ingress };
   const egress = { [LABEL.direction]: DIRECTION.egress };
   return {
     count: [
-      { labels: ingress, value: rxPackets },
-      { labels: egress, value: txPackets },
+      { labels: ingress, value: rxPackets! },
+      { labels: egress, value: txPackets! },
     ],
     bytes: [
-      { labels: ingress, value: rxBytes },
-      { labels: egress, value: txBytes },
+      { labels: ingress, value: rxBytes! },
+      { labels: egress, value: txBytes! },
     ],
   };
 }

@@ -52,7 +52,18 @@ export const SYSFS_EXTRA_STATISTICS = ['rx_missed_errors', 'rx_crc_errors', 'rx_
 
 export interface NetDevInterface {
   readonly name: string;
-  readonly counters: Readonly<Record<NetDevStatistic, number>>;
+  /** The 16 counters in NETDEV_STATISTICS order (a vector, so summing 1000 pod interfaces stays cheap). */
+  readonly values: readonly number[];
+}
+
+const COLUMN = Object.fromEntries(NETDEV_STATISTICS.map((statistic, column) => [statistic, column])) as Record<
+  NetDevStatistic,
+  number
+>;
+
+/** One counter of an interface by its name. */
+export function counterOf(netdev: NetDevInterface, statistic: NetDevStatistic): number {
+  return netdev.values[COLUMN[statistic]]!;
 }
 
 /** The two header lines the kernel has written since 2.6; other columns would mean we misname every number. */
@@ -75,6 +86,35 @@ function checkHeader(lines: readonly string[], file: string): void {
   }
 }
 
+const SPACE = 0x20;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/**
+ * The 16 space-separated decimal counters of a /proc/net/dev line from `start`, or what is wrong with them. A
+ * character scan, not split+Number: at 1000 interfaces it is ~20 times faster, and a scrape reads this file twice.
+ */
+function parseCounterRow(line: string, start: number): number[] | string {
+  const values: number[] = [];
+  let value = -1;
+  for (let i = start; i <= line.length; i++) {
+    const code = i < line.length ? line.charCodeAt(i) : SPACE;
+    if (code >= ZERO && code <= NINE) {
+      value = (value < 0 ? 0 : value * 10) + (code - ZERO);
+      if (value > Number.MAX_SAFE_INTEGER)
+        return `counter ${values.length + 1} is beyond 2^53 and cannot be exported exactly`;
+    } else if (code === SPACE || code === 0x09) {
+      if (value >= 0) values.push(value);
+      value = -1;
+    } else {
+      return `unexpected character ${JSON.stringify(line[i])} among the counters`;
+    }
+  }
+  return values.length === NETDEV_STATISTICS.length
+    ? values
+    : `expected ${NETDEV_STATISTICS.length} counters, got ${values.length}`;
+}
+
 /** Parses /proc/net/dev: `  NAME: 16 counters` per interface after two header lines. */
 export function parseNetDev(text: string, file = 'net/dev'): NetDevInterface[] {
   const lines = procfsLines(text, file);
@@ -83,31 +123,18 @@ export function parseNetDev(text: string, file = 'net/dev'): NetDevInterface[] {
   const interfaces: NetDevInterface[] = [];
   for (let index = 2; index < lines.length; index++) {
     const lineNumber = index + 1;
+    const line = lines[index]!;
     // Interface names never hold ':' or whitespace (dev_valid_name), so the first ':' ends the name.
-    const match = /^\s*([^\s:]+):(.*)$/.exec(lines[index]!);
-    if (!match) {
-      throw new ParseError(
-        file,
-        `expected "NAME: counters", got ${JSON.stringify(lines[index]!.slice(0, 80))}`,
-        lineNumber,
-      );
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).trim();
+    if (colon < 0 || !/^[^\s:]+$/.test(name)) {
+      throw new ParseError(file, `expected "NAME: counters", got ${JSON.stringify(line.slice(0, 80))}`, lineNumber);
     }
-    const name = match[1]!;
     if (seen.has(name)) throw new ParseError(file, `interface ${name} appears twice`, lineNumber);
     seen.add(name);
-    const words = match[2]!.trim().split(/\s+/);
-    if (words.length !== NETDEV_STATISTICS.length) {
-      throw new ParseError(
-        file,
-        `${name}: expected ${NETDEV_STATISTICS.length} counters, got ${words.length}`,
-        lineNumber,
-      );
-    }
-    const counters = {} as Record<NetDevStatistic, number>;
-    NETDEV_STATISTICS.forEach((statistic, column) => {
-      counters[statistic] = parseCount(words[column], file, `${name} ${statistic}`, lineNumber);
-    });
-    interfaces.push({ name, counters });
+    const values = parseCounterRow(line, colon + 1);
+    if (typeof values === 'string') throw new ParseError(file, `${name}: ${values}`, lineNumber);
+    interfaces.push({ name, values });
   }
   return interfaces;
 }
@@ -140,8 +167,10 @@ export function interfaceSelection(
   };
 }
 
-/** Per statistic, the never-decreasing sum over the pod interfaces (see MonotonicSum). */
-export type PodSums = Map<string, MonotonicSum>;
+/** The never-decreasing sums of the 16 counters over the pod interfaces (see MonotonicSum). */
+export function newPodSums(): MonotonicSum {
+  return new MonotonicSum(NETDEV_STATISTICS.length);
+}
 
 /**
  * The kappie_interface_stats samples: one per reported interface and statistic, the pod interfaces summed into
@@ -152,35 +181,31 @@ export function interfaceStatsSamples(
   interfaces: readonly NetDevInterface[],
   extras: ReadonlyMap<string, Readonly<Record<string, number>>>,
   selection: InterfaceSelection,
-  podSums: PodSums,
+  podSums: MonotonicSum,
 ): Sample[] {
   const samples: Sample[] = [];
-  const podMembers = new Map<string, Map<string, number>>();
+  const pods = new Map<string, readonly number[]>();
   const sample = (interfaceName: string, statisticName: string, value: number): Sample => ({
     labels: { [LABEL.interfaceName]: interfaceName, [LABEL.statisticName]: statisticName },
     value,
   });
-  for (const { name, counters } of interfaces) {
+  for (const { name, values } of interfaces) {
     if (!selection.reported(name)) continue;
     if (selection.isPod(name) && !selection.perPod) {
-      for (const statistic of NETDEV_STATISTICS) {
-        const members = podMembers.get(statistic) ?? new Map<string, number>();
-        members.set(name, counters[statistic]);
-        podMembers.set(statistic, members);
-      }
+      pods.set(name, values);
       continue;
     }
-    for (const statistic of NETDEV_STATISTICS) samples.push(sample(name, statistic, counters[statistic]));
+    NETDEV_STATISTICS.forEach((statistic, column) => samples.push(sample(name, statistic, values[column]!)));
     for (const [statistic, value] of Object.entries(extras.get(name) ?? {})) {
       samples.push(sample(name, statistic, value));
     }
   }
-  for (const statistic of NETDEV_STATISTICS) {
-    const sum = podSums.get(statistic) ?? new MonotonicSum();
-    podSums.set(statistic, sum);
-    // Updating with no members forgets them all, so a veth deleted while no pod ran is not counted again later.
-    const total = sum.update(podMembers.get(statistic) ?? new Map());
-    if (podMembers.size > 0) samples.push(sample(POD_INTERFACES_AGGREGATE, statistic, total));
+  // Updated even with no pod interface, so that one deleted while no pod ran is forgotten, not counted again later.
+  const totals = podSums.update(pods);
+  if (pods.size > 0) {
+    NETDEV_STATISTICS.forEach((statistic, column) =>
+      samples.push(sample(POD_INTERFACES_AGGREGATE, statistic, totals[column]!)),
+    );
   }
   return samples;
 }
@@ -216,7 +241,7 @@ function readSysfsExtras(
 }
 
 export function createNetdevSource(): Source {
-  let podSums: PodSums = new Map();
+  let podSums = newPodSums();
   return {
     name: 'netdev',
     description: '/proc/net/dev (+ sysfs rx_missed/crc/nohandler of non-pod interfaces): interface counters',
@@ -231,7 +256,7 @@ export function createNetdevSource(): Source {
       return samples;
     },
     stop() {
-      podSums = new Map();
+      podSums = newPodSums();
       return Promise.resolve();
     },
   };
