@@ -138,6 +138,24 @@ describeKernel('netdev and forward sources in network namespaces', () => {
     alone.delete();
   });
 
+  it('finds the uplink from an IPv6 default route alone, and counts IPv6 traffic', () => {
+    const c = Namespace.create();
+    const d = Namespace.create();
+    const v6link = connect(c, d);
+    c.ip('route', 'del', 'default');
+    expect(c.ip('-4', 'route', 'show', 'default').trim()).toBe('');
+    const before = c.snapshot('--sources', 'forward');
+    c.exec('ping', '-6', '-c', '5', '-i', '0.01', '-W', '2', '-q', '-s', String(PING_SIZE), v6link.bAddr6);
+    const after = c.snapshot('--sources', 'forward');
+    // IPv6 header 40 bytes, ICMPv6 8, Ethernet 14.
+    const grew =
+      byDirection(after.samples.forwardBytes, DIRECTION.egress)! -
+      byDirection(before.samples.forwardBytes, DIRECTION.egress)!;
+    expect(grew).toBeGreaterThanOrEqual(5 * (PING_SIZE + 8 + 40 + 14));
+    c.delete();
+    d.delete();
+  });
+
   it('sums pod-side veths into one series, reports them one by one when asked, and forgets deleted ones', () => {
     const names = [0, 1, 2].map(() => uniqueName('veth'));
     for (const name of names) {
