@@ -151,7 +151,7 @@ export const METRICS = {
     labels: [LABEL.statisticName],
     platforms: ['linux', 'windows'],
     origin: {
-      linux: '/proc/net/snmp Tcp and /proc/net/netstat TcpExt',
+      linux: '/proc/net/snmp Tcp, /proc/net/netstat TcpExt and MPTcpExt',
       windows: 'GetTcpStatisticsEx2 (IPv4+IPv6) and VFP port TCP counters',
     },
     unit: 'short',
@@ -171,7 +171,7 @@ export const METRICS = {
     help: 'IP protocol counters (no-route, header and address errors, discards, ...) by statistic name.',
     labels: [LABEL.statisticName],
     platforms: ['linux'],
-    origin: { linux: '/proc/net/snmp Ip, /proc/net/netstat IpExt and /proc/net/snmp6 Ip6' },
+    origin: { linux: '/proc/net/snmp Ip and Icmp, /proc/net/netstat IpExt, /proc/net/snmp6 Ip6 and Icmp6' },
     unit: 'short',
   }),
   udpConnectionStats: define({
@@ -180,7 +180,7 @@ export const METRICS = {
     help: 'UDP protocol counters (no-port datagrams, buffer errors, checksum errors, ...) by statistic name.',
     labels: [LABEL.statisticName],
     platforms: ['linux'],
-    origin: { linux: '/proc/net/snmp Udp and /proc/net/snmp6 Udp6' },
+    origin: { linux: '/proc/net/snmp Udp and UdpLite, /proc/net/snmp6 Udp6 and UdpLite6' },
     unit: 'short',
   }),
   udpActiveSockets: define({

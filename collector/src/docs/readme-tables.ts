@@ -4,6 +4,7 @@
  */
 import { LABEL, METRICS, METRIC_KEYS, DEFAULT_METRIC_PREFIX, metricName, type MetricDefinition } from '../catalog';
 import { OPTIONS } from '../config';
+import { DEFAULT_STATISTICS, GAUGE_FIELDS } from '../sources/linux/snmp-statistics';
 
 export interface GeneratedBlock {
   readonly marker: string;
@@ -49,10 +50,36 @@ export function configurationTable(): string {
   ].join('\n');
 }
 
+/** The default statistic_name set of each *_connection_stats family (--statistics default), and the gauges left out. */
+export function protocolStatisticsTable(): string {
+  const families = [
+    ['tcp', METRICS.tcpConnectionStats],
+    ['ip', METRICS.ipConnectionStats],
+    ['udp', METRICS.udpConnectionStats],
+  ] as const;
+  const rows = families.map(
+    ([family, m]) =>
+      `| \`${metricName(m, DEFAULT_METRIC_PREFIX)}\` | ${cell(m.origin.linux ?? '')} | ${DEFAULT_STATISTICS[family]
+        .map((name) => `\`${name}\``)
+        .join(', ')} |`,
+  );
+  const gauges = Object.entries(GAUGE_FIELDS)
+    .map(([line, fields]) => `${line} ${fields.join(', ')}`)
+    .join('; ');
+  return [
+    '| metric | files | `statistic_name` in the default set |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    `Never exported (values, not counts): ${gauges}.`,
+  ].join('\n');
+}
+
 export function generatedBlocks(): GeneratedBlock[] {
   return [
     { marker: 'metrics', content: metricsTable() },
     { marker: 'configuration', content: configurationTable() },
+    { marker: 'protocol-statistics', content: protocolStatisticsTable() },
   ];
 }
 

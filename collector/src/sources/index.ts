@@ -5,6 +5,9 @@ import type { Platform } from '../catalog';
 import type { CollectorConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { Source } from '../source';
+import { forwardSource } from './linux/forward';
+import { netdevSource } from './linux/netdev';
+import { snmpSource } from './linux/snmp';
 import { sockstatSource } from './linux/sockstat';
 import { windowsHyperVDropsSource } from './windows/hyperv-drop-reasons';
 import { windowsInterfacesSource } from './windows/interfaces';
@@ -14,6 +17,9 @@ import { windowsVfpSource } from './windows/vfp-port-counters';
 
 export const SOURCES: readonly Source[] = [
   sockstatSource,
+  netdevSource,
+  forwardSource,
+  snmpSource,
   windowsTcpStateSource,
   windowsTcpStatisticsSource,
   windowsInterfacesSource,
