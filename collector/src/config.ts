@@ -25,6 +25,8 @@ export interface CollectorConfig {
   readonly procPath: string;
   readonly sysPath: string;
   readonly tracefsPath: string;
+  /** Name of our tracefs instance (a directory under <tracefs>/instances). */
+  readonly tracefsInstance: string;
   readonly metricPrefix: string;
   /** Interfaces reported at all (globs); empty: all. */
   readonly interfaceInclude: readonly string[];
@@ -198,6 +200,22 @@ export const OPTIONS = [
     description: 'tracefs mount (mounted there when it is not mounted and the collector may)',
     defaultText: '/sys/kernel/tracing',
     parse: (raw, name) => nonEmptyPath(raw ?? '/sys/kernel/tracing', name),
+  }),
+  option({
+    key: 'tracefsInstance',
+    flag: 'tracefs-instance',
+    valueName: 'NAME',
+    env: 'KAPPIE_TRACEFS_INSTANCE',
+    description:
+      'tracefs instance the drop source creates (replaced at start when a crashed run left it, removed at stop)',
+    defaultText: 'kappie',
+    parse: (raw, name) => {
+      const value = typeof raw === 'string' ? raw.trim() : 'kappie';
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
+        throw new ConfigError(name, `"${value}" is not an instance name (letters, digits, _ and -)`);
+      }
+      return value;
+    },
   }),
   option({
     key: 'metricPrefix',

@@ -5,6 +5,8 @@ import type { Platform } from '../catalog';
 import type { CollectorConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { Source } from '../source';
+import { dropCountersSource } from './linux/drop-counters';
+import { dropReasonsSource } from './linux/drop-reasons';
 import { forwardSource } from './linux/forward';
 import { netdevSource } from './linux/netdev';
 import { snmpSource } from './linux/snmp';
@@ -15,11 +17,14 @@ import { windowsTcpStateSource } from './windows/tcp-state';
 import { windowsTcpStatisticsSource } from './windows/tcp-statistics';
 import { windowsVfpSource } from './windows/vfp-port-counters';
 
+/** drop_reasons runs before drop_counters: the counters decide at each gathering whether tracefs is counting. */
 export const SOURCES: readonly Source[] = [
   sockstatSource,
   netdevSource,
   forwardSource,
   snmpSource,
+  dropReasonsSource,
+  dropCountersSource,
   windowsTcpStateSource,
   windowsTcpStatisticsSource,
   windowsInterfacesSource,
