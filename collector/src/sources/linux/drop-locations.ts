@@ -118,6 +118,8 @@ const INGRESS_FUNCTIONS = [
   'ip6_rcv_finish',
   'ip6_input',
   'ip6_input_finish',
+  'ip6_mc_input',
+  'ip_mc_input',
   'ip6_protocol_deliver_rcu',
   'ip6_forward',
   'ip6_forward_finish',
@@ -249,7 +251,18 @@ export function functionDirection(fn: string): Direction | undefined {
 }
 
 /** Where netfilter drops happen: nf_hook_slow is called from every hook, so only its caller says the path. */
-export const NETFILTER_FUNCTIONS = new Set(['nf_hook_slow', 'nf_hook_slow_list']);
+/** Netfilter functions that free dropped packets (nft_do_chain on recent kernels, nf_hook_slow on 5.15). */
+export const NETFILTER_FUNCTIONS = new Set([
+  'nf_hook_slow',
+  'nf_hook_slow_list',
+  'nft_do_chain',
+  'nft_do_chain_inet',
+  'nft_do_chain_ipv4',
+  'nft_do_chain_ipv6',
+  'ipt_do_table',
+  'ip6t_do_table',
+  'ebt_do_table',
+]);
 
 /**
  * The direction of a netfilter drop from the kernel stack of the event (innermost frame first): the first frame
@@ -284,7 +297,7 @@ export function dropDirection(reason: string | undefined, fn: string | undefined
  * also drops for checksum errors, for example), and the README says so.
  */
 const DERIVED_REASONS: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['NETFILTER_DROP', ['nf_hook_slow', 'nf_hook_slow_list']],
+  ['NETFILTER_DROP', ['nf_hook_slow', 'nf_hook_slow_list', 'nft_do_chain', 'ipt_do_table', 'ip6t_do_table']],
   ['NO_SOCKET', ['__udp4_lib_rcv', '__udp6_lib_rcv', 'tcp_v4_rcv', 'tcp_v6_rcv', 'raw_rcv_skb']],
   [
     'SOCKET_RCVBUFF',

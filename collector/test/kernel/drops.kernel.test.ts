@@ -1,0 +1,223 @@
+/**
+ * Drops by reason on the real kernel: a namespace with an nftables drop rule, real datagrams and connection attempts,
+ * the real collector streaming skb:kfree_skb from its own tracefs instance.
+ *
+ * tracefs instances see every namespace's drops (other tests run at the same time), so counts are asserted as lower
+ * bounds, and exact comparisons are made between the kernel's own per-namespace counters (nft rule counter, Udp
+ * NoPorts) and the number of packets this test sent.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { LABEL, METRICS, metricName } from '../../src/catalog';
+import { cleanup, COLLECTOR_CLI, describeKernel, Namespace, uniqueName, waitForOutput } from '../helpers/netns';
+
+const PORT = 10093;
+const NFT_DROPPED_PORT = 7777;
+const NFT_EGRESS_DROPPED_PORT = 7778;
+const CLOSED_PORT = 9;
+const N = 40;
+
+function sendDatagrams(ns: Namespace, port: number, count: number, address = '127.0.0.1'): void {
+  const script = `
+    const s = require('node:dgram').createSocket('${address.includes(':') ? 'udp6' : 'udp4'}');
+    s.on('error', () => {});
+    let left = ${count};
+    const next = () => left-- > 0 ? s.send('x', ${port}, '${address}', next) : s.close();
+    next();`;
+  ns.exec(process.execPath, '-e', script);
+}
+
+function tcpAttempts(ns: Namespace, port: number, count: number): void {
+  const script = `
+    let left = ${count};
+    const next = () => {
+      if (left-- <= 0) return;
+      const c = require('node:net').connect(${port}, '127.0.0.1');
+      c.on('error', next);
+      c.on('connect', () => { c.destroy(); next(); });
+    };
+    next();`;
+  ns.exec(process.execPath, '-e', script);
+}
+
+/** drop_count series of a scrape, by "REASON/direction". */
+function dropCounts(text: string): Map<string, number> {
+  const name = metricName(METRICS.dropCount);
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const reason = new RegExp(`${LABEL.reason}="([^"]+)"`).exec(line)![1];
+    const direction = new RegExp(`${LABEL.direction}="([^"]+)"`).exec(line)![1];
+    counts.set(`${reason}/${direction}`, Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
+function lostEvents(text: string, source: string): number {
+  const name = metricName(METRICS.sourceLostEvents);
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${LABEL.source}="${source}"`));
+  return Number(line!.slice(line!.lastIndexOf(' ') + 1));
+}
+
+function snmpValue(ns: Namespace, proto: string, field: string): number {
+  const lines = ns.exec('cat', '/proc/net/snmp').split('\n');
+  const header = lines.find((l) => l.startsWith(`${proto}: `) && /[A-Za-z]/.test(l.slice(proto.length + 2)))!;
+  const values = lines[lines.indexOf(header) + 1]!.split(' ');
+  return Number(values[header.split(' ').indexOf(field)]);
+}
+
+/** Instances as seen from a fresh mount namespace (tracefs mounted there when it is not: CI boots without it). */
+function instances(ns: Namespace): string[] {
+  return ns
+    .exec(
+      'sh',
+      '-c',
+      'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ls /sys/kernel/tracing/instances',
+    )
+    .split('\n')
+    .filter((name) => name !== '');
+}
+
+describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () => {
+  let ns: Namespace;
+  let table: string;
+  const instance = uniqueName('kt');
+  let collector: ChildProcess | undefined;
+  let startLog = '';
+
+  function startCollector(): Promise<string> {
+    collector = ns.spawn(process.execPath, [
+      COLLECTOR_CLI,
+      'serve',
+      '--listen',
+      `127.0.0.1:${PORT}`,
+      '--sources',
+      'drop_reasons,drop_counters',
+      '--tracefs-instance',
+      instance,
+    ]);
+    let log = '';
+    collector.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    return waitForOutput(collector, /streaming kfree_skb drops/).then(() => log);
+  }
+
+  function stopCollector(signal: NodeJS.Signals): Promise<void> {
+    const child = collector!;
+    collector = undefined;
+    return new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+
+  const scrape = () => ns.fetchText(`http://127.0.0.1:${PORT}/metrics`);
+
+  beforeAll(async () => {
+    ns = Namespace.create();
+    table = uniqueName('kt');
+    ns.exec('nft', 'add', 'table', 'inet', table);
+    ns.exec('nft', `add chain inet ${table} input { type filter hook input priority 0; }`);
+    ns.exec('nft', `add chain inet ${table} output { type filter hook output priority 0; }`);
+    ns.exec('nft', `add rule inet ${table} input udp dport ${NFT_DROPPED_PORT} counter drop`);
+    ns.exec('nft', `add rule inet ${table} output udp dport ${NFT_EGRESS_DROPPED_PORT} counter drop`);
+    startLog = await startCollector();
+  });
+
+  afterAll(async () => {
+    if (collector) await stopCollector('SIGTERM');
+    // Whatever happened, leave no instance of ours behind.
+    try {
+      ns.exec(
+        'sh',
+        '-c',
+        `mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ` +
+          `d=/sys/kernel/tracing/instances/${instance}; [ -d $d ] && { echo 0 > $d/events/skb/kfree_skb/enable; echo '!stacktrace if reason == 12' >> $d/events/skb/kfree_skb/trigger; rmdir $d; }; true`,
+      );
+    } finally {
+      cleanup();
+    }
+  });
+
+  function nftCounter(chain: string): number {
+    const json = JSON.parse(ns.exec('nft', '-j', 'list', 'chain', 'inet', table, chain)) as {
+      nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[];
+    };
+    const rule = json.nftables.find((item) => item.rule)!.rule!;
+    return rule.expr.find((e) => e.counter)!.counter!.packets;
+  }
+
+  it('mounts tracefs when it is not mounted, and says so', () => {
+    // `ip netns exec` gives the collector a fresh /sys without tracefs: it had to mount it.
+    expect(startLog).toMatch(/tracefs was not mounted: mounted it at \/sys\/kernel\/tracing/);
+    expect(instances(ns)).toContain(instance);
+  });
+
+  it(`counts datagrams dropped by an nft rule as NETFILTER_DROP, ingress and egress, at least as the rule counter says`, () => {
+    const before = dropCounts(scrape());
+    const ruleIn = nftCounter('input');
+    const ruleOut = nftCounter('output');
+    sendDatagrams(ns, NFT_DROPPED_PORT, N);
+    sendDatagrams(ns, NFT_EGRESS_DROPPED_PORT, N);
+    const text = scrape();
+    const after = dropCounts(text);
+    expect(nftCounter('input') - ruleIn).toBe(N);
+    expect(nftCounter('output') - ruleOut).toBe(N);
+    const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    expect(delta('NETFILTER_DROP/ingress')).toBeGreaterThanOrEqual(N);
+    expect(delta('NETFILTER_DROP/egress')).toBeGreaterThanOrEqual(N);
+    expect(lostEvents(text, 'drop_reasons')).toBe(0);
+  });
+
+  it('counts datagrams to a closed port as NO_SOCKET/ingress, at least as Udp NoPorts moved', () => {
+    const before = dropCounts(scrape());
+    const noPorts = snmpValue(ns, 'Udp', 'NoPorts');
+    sendDatagrams(ns, CLOSED_PORT, N);
+    const after = dropCounts(scrape());
+    expect(snmpValue(ns, 'Udp', 'NoPorts') - noPorts).toBe(N);
+    expect((after.get('NO_SOCKET/ingress') ?? 0) - (before.get('NO_SOCKET/ingress') ?? 0)).toBeGreaterThanOrEqual(N);
+  });
+
+  it('shows a TCP connection attempt to a closed port as the kernel names it: NO_SOCKET on ingress (the SYN)', () => {
+    const before = dropCounts(scrape());
+    const resets = snmpValue(ns, 'Tcp', 'OutRsts');
+    tcpAttempts(ns, CLOSED_PORT, 10);
+    const after = dropCounts(scrape());
+    // Each SYN to a closed port is answered with a RST and freed in tcp_v4_rcv with reason NO_SOCKET.
+    expect(snmpValue(ns, 'Tcp', 'OutRsts') - resets).toBe(10);
+    expect((after.get('NO_SOCKET/ingress') ?? 0) - (before.get('NO_SOCKET/ingress') ?? 0)).toBeGreaterThanOrEqual(10);
+  });
+
+  it('keeps the counter source idle while tracefs counts (no drop counted twice)', () => {
+    const counts = dropCounts(scrape());
+    expect([...counts.keys()].some((key) => key.startsWith('NETDEV_') || key.startsWith('IP_INDISCARDS'))).toBe(false);
+  });
+
+  it('removes its instance on SIGTERM; after SIGKILL the next start replaces the stale one and works', async () => {
+    await stopCollector('SIGTERM');
+    expect(instances(ns)).not.toContain(instance);
+
+    await startCollector();
+    expect(instances(ns)).toContain(instance);
+    await stopCollector('SIGKILL');
+    expect(instances(ns)).toContain(instance);
+
+    const log = await startCollector();
+    expect(log).toMatch(/removed a stale tracefs instance/);
+    const before = dropCounts(scrape()).get('NO_SOCKET/ingress') ?? 0;
+    sendDatagrams(ns, CLOSED_PORT, N);
+    expect(dropCounts(scrape()).get('NO_SOCKET/ingress') ?? 0).toBeGreaterThanOrEqual(before + N);
+    await stopCollector('SIGTERM');
+    expect(instances(ns)).not.toContain(instance);
+  });
+
+  it('falls back to the kernel counters without tracefs: NO_SOCKET equals Udp NoPorts + Udp6NoPorts', () => {
+    sendDatagrams(ns, CLOSED_PORT, 5);
+    const gathering = ns.snapshot('--sources', 'drop_reasons,drop_counters', '--tracefs-path', '/nonexistent-tracefs');
+    const status = Object.fromEntries(gathering.sources.map((s) => [s.name, s.up]));
+    expect(status).toEqual({ drop_reasons: false, drop_counters: true });
+    const noSocket = (gathering.samples.dropCount ?? []).find(
+      (s) => s.labels[LABEL.reason] === 'NO_SOCKET' && s.labels[LABEL.direction] === 'ingress',
+    );
+    const v6 = Number(/Udp6NoPorts\s+(\d+)/.exec(ns.exec('cat', '/proc/net/snmp6'))![1]);
+    expect(noSocket?.value).toBe(snmpValue(ns, 'Udp', 'NoPorts') + v6);
+  });
+});
