@@ -83,8 +83,8 @@ export function clearTriggers(triggerFile: string): void {
   for (const line of readControl(triggerFile).split('\n')) {
     const trigger = line.trim();
     if (trigger === '' || trigger.startsWith('#')) continue;
-    // "stacktrace:unlimited if reason == 12" is removed as "!stacktrace if reason == 12"; hist triggers as written.
-    const removal = trigger.replace(/^(\w+):unlimited/, '$1').replace(/ \[(active|paused)\]$/, '');
+    // "stacktrace:count=5 if reason == 12" is removed as "!stacktrace if reason == 12"; hist triggers as written.
+    const removal = trigger.replace(/^(\w+):(?:unlimited|count=\d+|\d+)/, '$1').replace(/ \[(active|paused)\]$/, '');
     tryWriteControl(triggerFile, `!${removal}`, true);
   }
 }
