@@ -186,6 +186,17 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
     expect((after.get('NO_SOCKET/ingress') ?? 0) - (before.get('NO_SOCKET/ingress') ?? 0)).toBeGreaterThanOrEqual(10);
   });
 
+  it('never takes over the instance of a live collector', () => {
+    const second = ns.snapshot('--sources', 'drop_reasons', '--tracefs-instance', instance);
+    expect(second.sources[0]).toEqual(
+      expect.objectContaining({ up: false, reason: expect.stringMatching(/in use by another process/) }),
+    );
+    expect(instances(ns)).toContain(instance);
+    const before = dropCounts(scrape()).get('NO_SOCKET/ingress') ?? 0;
+    sendDatagrams(ns, CLOSED_PORT, 3);
+    expect(dropCounts(scrape()).get('NO_SOCKET/ingress') ?? 0).toBeGreaterThanOrEqual(before + 3);
+  });
+
   it('keeps the counter source idle while tracefs counts (no drop counted twice)', () => {
     const counts = dropCounts(scrape());
     expect([...counts.keys()].some((key) => key.startsWith('NETDEV_') || key.startsWith('IP_INDISCARDS'))).toBe(false);

@@ -269,6 +269,22 @@ describe('DropStream', () => {
     expect(tally.packets('NETFILTER_DROP', 'unknown')).toBe(0);
   });
 
+  it('counts a held netfilter drop as unknown once a read passed without its stack, and not before', () => {
+    const drop = lines('trace_pipe.6.18').find((line) => line.includes('NETFILTER_DROP'))!;
+    const tally = new DropTally();
+    const stream = new DropStream(tally, { ignoredReasons: new Set(), netfilterStacks: true, symbols: undefined });
+    stream.push([drop]);
+    stream.settle();
+    expect(tally.total()).toBe(0);
+    stream.push([]);
+    stream.settle();
+    expect(tally.packets('NETFILTER_DROP', 'unknown')).toBe(1);
+    stream.setNetfilterStacks(false);
+    stream.push([drop]);
+    expect(tally.packets('NETFILTER_DROP', 'unknown')).toBe(2);
+    expect(stream.netfilterEvents).toBe(2);
+  });
+
   it('counts unreadable lines as parse errors and ignores reasons that are not drops', () => {
     const tally = new DropTally();
     const stream = new DropStream(tally, {

@@ -50,8 +50,8 @@ const KPROBE_DIR = `${KPROBE_GROUP}/${KPROBE_EVENT}`;
 export const BUFFER_SIZE_KB = 2048;
 /** How often the stream is drained between scrapes. */
 export const POLL_MS = 100;
-/** Netfilter drops per poll that get a kernel stack (for their direction): at most 2000 stacks per second. */
-export const STACKS_PER_POLL = 200;
+/** Netfilter drops per poll above which their stacks are switched off (2000/s). */
+export const STACK_BUDGET_PER_POLL = 200;
 /** Upper bound of one drain, so a storm cannot hold the event loop: what is left waits for the next poll. */
 const MAX_BYTES_PER_DRAIN = 16 << 20;
 /** Reasons the tracepoint can carry that are not drops. */
@@ -67,8 +67,8 @@ interface Running {
   readonly stream?: DropStream;
   readonly pipe?: NonBlockingPipe;
   readonly timer?: NodeJS.Timeout;
-  /** Gives the netfilter stack trigger a new budget (every poll). */
-  readonly rearm?: () => void;
+  /** The stack trigger for netfilter drop directions, switched off during storms. */
+  readonly stacks?: { trigger: string; condition: string; on: boolean; lastNetfilterEvents: number };
   readonly symbols: KernelSymbols | undefined;
   kprobeBytes: boolean;
   lost: number;
@@ -195,7 +195,7 @@ async function start(ctx: SourceContext): Promise<void> {
     // A kernel stack after netfilter drops: nf_hook_slow serves every hook, only its caller tells the direction.
     const condition = netfilterCondition(format, symbols);
     const triggerFile = path.join(eventDir, 'trigger');
-    const netfilterStacks = condition !== undefined && armNetfilterStacks(triggerFile, condition);
+    const netfilterStacks = condition !== undefined && setNetfilterStacks(triggerFile, condition, true);
     writeControl(path.join(eventDir, 'enable'), '1');
     const stream = new DropStream(tally, {
       ignoredReasons: new Set(NOT_DROPS),
@@ -216,10 +216,12 @@ async function start(ctx: SourceContext): Promise<void> {
       kprobeBytes: false,
       lost: 0,
       note: undefined,
-      rearm: netfilterStacks ? () => armNetfilterStacks(triggerFile, condition!) : undefined,
+      stacks: netfilterStacks
+        ? { trigger: triggerFile, condition: condition!, on: true, lastNetfilterEvents: 0 }
+        : undefined,
       timer: setInterval(() => {
         drain(ctx);
-        running?.rearm?.();
+        if (running) adaptNetfilterStacks(ctx, running);
       }, POLL_MS).unref(),
     };
     running = state;
@@ -252,13 +254,30 @@ function netfilterCondition(format: EventFormat, symbols: KernelSymbols | undefi
 }
 
 /**
- * (Re-)arms the stack trigger with a budget of STACKS_PER_POLL stacks until the next poll. A stack costs the kernel
- * ~25 symbol lookups when read and ~25 lines for us to parse: unbudgeted, a netfilter drop storm of 20k/s overran
- * the ring buffer (bench/RESULTS.md). Beyond the budget, netfilter drops are still counted, with direction unknown.
+ * Stacks on or off for netfilter drops. A stack costs the kernel ~25 symbol lookups when read and us ~25 lines to
+ * parse: in a netfilter drop storm (20k/s) they overran the ring buffer (bench/RESULTS.md). So above
+ * STACK_BUDGET_PER_POLL netfilter drops per poll the trigger is removed (drops still counted, direction unknown) and
+ * it comes back when the rate falls below half of that. Switching only at storm edges keeps the trigger stable
+ * otherwise (a removal waits for an RCU grace period: re-adding it every poll left windows without stacks).
  */
-function armNetfilterStacks(trigger: string, condition: string): boolean {
-  tryWriteControl(trigger, `!stacktrace if ${condition}`, true);
-  return tryWriteControl(trigger, `stacktrace:${STACKS_PER_POLL} if ${condition}`, true);
+function setNetfilterStacks(trigger: string, condition: string, on: boolean): boolean {
+  return tryWriteControl(trigger, `${on ? '' : '!'}stacktrace if ${condition}`, true);
+}
+
+function adaptNetfilterStacks(ctx: SourceContext, state: Running): void {
+  const stacks = state.stacks;
+  if (!stacks || !state.stream) return;
+  const seen = state.stream.netfilterEvents - stacks.lastNetfilterEvents;
+  stacks.lastNetfilterEvents = state.stream.netfilterEvents;
+  if (stacks.on && seen > STACK_BUDGET_PER_POLL) {
+    stacks.on = !setNetfilterStacks(stacks.trigger, stacks.condition, false);
+    state.stream.setNetfilterStacks(stacks.on);
+    ctx.log.info({ perSecond: (seen * 1000) / POLL_MS }, 'netfilter drop storm: direction stacks off until it calms');
+  } else if (!stacks.on && seen < STACK_BUDGET_PER_POLL / 2) {
+    stacks.on = setNetfilterStacks(stacks.trigger, stacks.condition, true);
+    state.stream.setNetfilterStacks(stacks.on);
+    if (stacks.on) ctx.log.info('netfilter drop storm over: direction stacks on again');
+  }
 }
 
 function drain(ctx: SourceContext): void {
@@ -266,6 +285,7 @@ function drain(ctx: SourceContext): void {
   if (!state?.pipe || !state.stream) return;
   try {
     state.stream.push(state.pipe.readLines(MAX_BYTES_PER_DRAIN));
+    state.stream.settle();
   } catch (error) {
     ctx.log.warn({ err: describeError(error) }, 'reading trace_pipe failed');
   }

@@ -30,18 +30,43 @@ const CACHE_LIMIT = 8192;
 
 export class DropStream {
   private readonly cache = new Map<string, Classified>();
-  /** A netfilter drop per CPU waiting for its stack. */
-  private readonly pending = new Map<number, Classified>();
+  /** A netfilter drop per CPU waiting for its stack, with the settle generation it was read in. */
+  private readonly pending = new Map<number, { classified: Classified; generation: number }>();
+  private generation = 0;
+  private netfilterStacks: boolean;
   private stack: { cpu: number; frames: string[] } | undefined;
   /** Lines that could not be parsed: counted as lost events. */
   parseErrors = 0;
   lastParseError: string | undefined;
   events = 0;
+  /** Netfilter drops read so far (the source switches stacks off when they storm). */
+  netfilterEvents = 0;
 
   constructor(
     private readonly tally: DropTally,
     private readonly options: StreamOptions,
-  ) {}
+  ) {
+    this.netfilterStacks = options.netfilterStacks;
+  }
+
+  /** Whether stacks follow netfilter drops from now on (switched off in storms). */
+  setNetfilterStacks(on: boolean): void {
+    this.netfilterStacks = on;
+  }
+
+  /**
+   * Called after each read: a held drop whose stack did not come by the read after it never gets one (the kernel
+   * writes the stack right after the event), so it is counted with direction unknown.
+   */
+  settle(): void {
+    for (const [cpu, held] of [...this.pending]) {
+      if (held.generation < this.generation) {
+        this.pending.delete(cpu);
+        this.tally.add(held.classified.reason, DIRECTION.unknown);
+      }
+    }
+    this.generation += 1;
+  }
 
   private functionOf(location: DropLocation): string | undefined {
     if (location.kind === 'symbol') return location.fn;
@@ -64,7 +89,7 @@ export class DropStream {
     const held = this.pending.get(this.stack.cpu);
     if (held) {
       this.pending.delete(this.stack.cpu);
-      this.tally.add(held.reason, stackDirection(this.stack.frames) ?? DIRECTION.unknown);
+      this.tally.add(held.classified.reason, stackDirection(this.stack.frames) ?? DIRECTION.unknown);
     }
     this.stack = undefined;
   }
@@ -73,7 +98,7 @@ export class DropStream {
     const held = this.pending.get(cpu);
     if (held) {
       this.pending.delete(cpu);
-      this.tally.add(held.reason, DIRECTION.unknown);
+      this.tally.add(held.classified.reason, DIRECTION.unknown);
     }
   }
 
@@ -103,8 +128,9 @@ export class DropStream {
             : `${parsed.location.address}|${parsed.reason ?? ''}`;
         const classified = this.classify(parsed.location, parsed.reason, key);
         this.flushPending(parsed.cpu);
-        if (classified.direction === undefined && classified.netfilter && this.options.netfilterStacks) {
-          this.pending.set(parsed.cpu, classified);
+        if (classified.netfilter) this.netfilterEvents += 1;
+        if (classified.direction === undefined && classified.netfilter && this.netfilterStacks) {
+          this.pending.set(parsed.cpu, { classified, generation: this.generation });
         } else {
           this.tally.add(classified.reason, classified.direction ?? DIRECTION.unknown);
         }

@@ -90,24 +90,31 @@ export function clearTriggers(triggerFile: string): void {
 }
 
 /**
- * Removes an instance: switch its events off, drop triggers (the kernel refuses to remove an instance whose events
- * have triggers) and rmdir. EBUSY means a live reader still holds its files open: another collector is using it.
+ * Removes an instance. A plain rmdir first: the kernel tears down its events and triggers itself, and refuses with
+ * EBUSY while a live reader holds its files open (another collector is using it), in which case nothing is touched.
+ * Only if rmdir fails otherwise are its events switched off and triggers dropped before a second try.
  */
 export function removeInstance(dir: string, eventDirs: readonly string[]): 'removed' | 'absent' | 'busy' {
-  if (!fs.existsSync(dir)) return 'absent';
+  const tryRemove = (): 'removed' | 'absent' | 'busy' | 'failed' => {
+    try {
+      fs.rmdirSync(dir);
+      return 'removed';
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EBUSY') return 'busy';
+      if (code === 'ENOENT') return 'absent';
+      return 'failed';
+    }
+  };
+  const first = tryRemove();
+  if (first !== 'failed') return first;
   for (const eventDir of eventDirs) {
     tryWriteControl(path.join(dir, 'events', eventDir, 'enable'), '0');
     clearTriggers(path.join(dir, 'events', eventDir, 'trigger'));
     tryWriteControl(path.join(dir, 'events', eventDir, 'filter'), '0');
   }
-  try {
-    fs.rmdirSync(dir);
-    return 'removed';
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EBUSY') return 'busy';
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
-    throw error;
-  }
+  fs.rmdirSync(dir);
+  return 'removed';
 }
 
 /** A trace_pipe opened non-blocking: `read` returns the text buffered so far (whole lines only) without waiting. */
