@@ -50,8 +50,10 @@ const KPROBE_DIR = `${KPROBE_GROUP}/${KPROBE_EVENT}`;
 export const BUFFER_SIZE_KB = 2048;
 /** How often the stream is drained between scrapes. */
 export const POLL_MS = 100;
-/** Netfilter drops per poll above which their stacks are switched off (2000/s). */
-export const STACK_BUDGET_PER_POLL = 200;
+/** Netfilter drops per second above which their stacks are switched off. */
+export const STACK_BUDGET_PER_SECOND = 2000;
+/** How long netfilter drops must stay below half the budget before stacks come back. */
+export const STACK_CALM_MS = 5000;
 /** Upper bound of one drain, so a storm cannot hold the event loop: what is left waits for the next poll. */
 const MAX_BYTES_PER_DRAIN = 16 << 20;
 /** Reasons the tracepoint can carry that are not drops. */
@@ -68,7 +70,14 @@ interface Running {
   readonly pipe?: NonBlockingPipe;
   readonly timer?: NodeJS.Timeout;
   /** The stack trigger for netfilter drop directions, switched off during storms. */
-  readonly stacks?: { trigger: string; condition: string; on: boolean; lastNetfilterEvents: number };
+  readonly stacks?: {
+    trigger: string;
+    condition: string;
+    on: boolean;
+    lastNetfilterEvents: number;
+    lastAt: number;
+    calmSince: number | undefined;
+  };
   readonly symbols: KernelSymbols | undefined;
   kprobeBytes: boolean;
   lost: number;
@@ -217,7 +226,14 @@ async function start(ctx: SourceContext): Promise<void> {
       lost: 0,
       note: undefined,
       stacks: netfilterStacks
-        ? { trigger: triggerFile, condition: condition!, on: true, lastNetfilterEvents: 0 }
+        ? {
+            trigger: triggerFile,
+            condition: condition!,
+            on: true,
+            lastNetfilterEvents: 0,
+            lastAt: Date.now(),
+            calmSince: undefined,
+          }
         : undefined,
       timer: setInterval(() => {
         drain(ctx);
@@ -256,8 +272,8 @@ function netfilterCondition(format: EventFormat, symbols: KernelSymbols | undefi
 /**
  * Stacks on or off for netfilter drops. A stack costs the kernel ~25 symbol lookups when read and us ~25 lines to
  * parse: in a netfilter drop storm (20k/s) they overran the ring buffer (bench/RESULTS.md). So above
- * STACK_BUDGET_PER_POLL netfilter drops per poll the trigger is removed (drops still counted, direction unknown) and
- * it comes back when the rate falls below half of that. Switching only at storm edges keeps the trigger stable
+ * STACK_BUDGET_PER_SECOND netfilter drops per second the trigger is removed (drops still counted, direction unknown) and
+ * it comes back after STACK_CALM_MS below half of that. Switching only at storm edges keeps the trigger stable
  * otherwise (a removal waits for an RCU grace period: re-adding it every poll left windows without stacks).
  */
 function setNetfilterStacks(trigger: string, condition: string, on: boolean): boolean {
@@ -267,16 +283,25 @@ function setNetfilterStacks(trigger: string, condition: string, on: boolean): bo
 function adaptNetfilterStacks(ctx: SourceContext, state: Running): void {
   const stacks = state.stacks;
   if (!stacks || !state.stream) return;
-  const seen = state.stream.netfilterEvents - stacks.lastNetfilterEvents;
+  const now = Date.now();
+  const seconds = Math.max((now - stacks.lastAt) / 1000, POLL_MS / 1000);
+  const perSecond = (state.stream.netfilterEvents - stacks.lastNetfilterEvents) / seconds;
   stacks.lastNetfilterEvents = state.stream.netfilterEvents;
-  if (stacks.on && seen > STACK_BUDGET_PER_POLL) {
+  stacks.lastAt = now;
+  if (stacks.on && perSecond > STACK_BUDGET_PER_SECOND) {
     stacks.on = !setNetfilterStacks(stacks.trigger, stacks.condition, false);
     state.stream.setNetfilterStacks(stacks.on);
-    ctx.log.info({ perSecond: (seen * 1000) / POLL_MS }, 'netfilter drop storm: direction stacks off until it calms');
-  } else if (!stacks.on && seen < STACK_BUDGET_PER_POLL / 2) {
-    stacks.on = setNetfilterStacks(stacks.trigger, stacks.condition, true);
-    state.stream.setNetfilterStacks(stacks.on);
-    if (stacks.on) ctx.log.info('netfilter drop storm over: direction stacks on again');
+    stacks.calmSince = undefined;
+    ctx.log.info({ perSecond: Math.round(perSecond) }, 'netfilter drop storm: direction stacks off until it calms');
+  } else if (!stacks.on) {
+    // Back on only after a calm of STACK_CALM_MS: a starved event loop can see a quiet poll in the middle of a storm.
+    if (perSecond >= STACK_BUDGET_PER_SECOND / 2) stacks.calmSince = undefined;
+    else stacks.calmSince ??= now;
+    if (stacks.calmSince !== undefined && now - stacks.calmSince >= STACK_CALM_MS) {
+      stacks.on = setNetfilterStacks(stacks.trigger, stacks.condition, true);
+      state.stream.setNetfilterStacks(stacks.on);
+      if (stacks.on) ctx.log.info('netfilter drop storm over: direction stacks on again');
+    }
   }
 }
 
