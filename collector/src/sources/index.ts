@@ -11,6 +11,7 @@ import { forwardSource } from './linux/forward';
 import { netdevSource } from './linux/netdev';
 import { snmpSource } from './linux/snmp';
 import { sockstatSource } from './linux/sockstat';
+import { tcpFlagsSource } from './linux/tcp-flags';
 import { windowsHyperVDropsSource } from './windows/hyperv-drop-reasons';
 import { windowsInterfacesSource } from './windows/interfaces';
 import { windowsTcpStateSource } from './windows/tcp-state';
@@ -25,6 +26,7 @@ export const SOURCES: readonly Source[] = [
   snmpSource,
   dropReasonsSource,
   dropCountersSource,
+  tcpFlagsSource,
   windowsTcpStateSource,
   windowsTcpStatisticsSource,
   windowsInterfacesSource,

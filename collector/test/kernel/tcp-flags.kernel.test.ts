@@ -1,0 +1,164 @@
+/**
+ * kappie_tcp_flag_counters end to end: the real collector serving inside namespace `a`, real TCP connections over a
+ * veth pair to namespace `b`, the nftables table `kappie` living in `a`'s network namespace.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { LABEL, METRICS, metricName, TCP_FLAGS, type TcpFlag } from '../../src/catalog';
+import type { NftDirection } from '../../src/sources/linux/nft-ruleset';
+import { NFT_TABLE_NAME } from '../../src/sources/linux/nft-ruleset';
+import { cleanup, COLLECTOR_CLI, connect, describeKernel, Namespace, waitForOutput, type Link } from '../helpers/netns';
+import { startTcpServer, tcpConnections } from '../helpers/tcp-flags-traffic';
+
+const FLAG_METRIC = metricName(METRICS.tcpFlagCounters);
+const OPEN_PORT = 8080;
+const CLOSED_PORT = 8081;
+
+type Counts = Record<NftDirection, Record<TcpFlag, number>>;
+
+/** The flag counters of a /metrics text, by direction and flag; every one of the 18 series must be there. */
+function flagCounts(metricsText: string): Counts {
+  const counts = { ingress: {}, egress: {} } as Counts;
+  for (const line of metricsText.split('\n')) {
+    if (!line.startsWith(`${FLAG_METRIC}{`)) continue;
+    const flag = new RegExp(`${LABEL.flag}="([A-Z]+)"`).exec(line)?.[1] as TcpFlag;
+    const direction = new RegExp(`${LABEL.direction}="([a-z]+)"`).exec(line)?.[1] as NftDirection;
+    counts[direction][flag] = Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  for (const direction of ['ingress', 'egress'] as const) {
+    expect(Object.keys(counts[direction]).sort()).toEqual([...TCP_FLAGS].sort());
+  }
+  return counts;
+}
+
+function delta(after: Counts, before: Counts, direction: NftDirection, flag: TcpFlag): number {
+  return after[direction][flag] - before[direction][flag];
+}
+
+function kappieTables(ns: Namespace): string[] {
+  return ns
+    .exec('nft', 'list', 'tables')
+    .split('\n')
+    .filter((line) => line.trim().endsWith(` ${NFT_TABLE_NAME}`));
+}
+
+describeKernel('TCP flag counters from the nftables table in a network namespace', () => {
+  let link: Link;
+  let port = 19_100;
+  afterAll(cleanup);
+
+  beforeAll(async () => {
+    link = connect(Namespace.create(), Namespace.create());
+    await startTcpServer(link.b, link.bAddr4, OPEN_PORT);
+    await startTcpServer(link.b, link.bAddr6, OPEN_PORT);
+  });
+
+  async function startCollector(): Promise<{ child: ChildProcess; url: string }> {
+    port += 1;
+    const child = link.a.spawn(process.execPath, [
+      COLLECTOR_CLI,
+      'serve',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--sources',
+      'tcp_flags',
+    ]);
+    await waitForOutput(child, /serving \/metrics/);
+    return { child, url: `http://127.0.0.1:${port}/metrics` };
+  }
+
+  function scrape(url: string): Counts {
+    return flagCounts(link.a.fetchText(url));
+  }
+
+  async function stopWith(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+
+  it('counts N connections exactly: SYN egress, SYNACK ingress, FIN both ways, RST from a closed port', async () => {
+    const { child, url } = await startCollector();
+    const before = scrape(url);
+    expect(kappieTables(link.a)).toEqual([`table inet ${NFT_TABLE_NAME}`]);
+
+    const closed = 12;
+    tcpConnections(link.a, link.bAddr4, OPEN_PORT, closed, 'close');
+    tcpConnections(link.a, link.bAddr6, OPEN_PORT, closed, 'close');
+    const afterClose = scrape(url);
+    // No other TCP crosses the veth (the scrape itself is on loopback, which is not counted).
+    expect(delta(afterClose, before, 'egress', 'SYN')).toBe(2 * closed);
+    expect(delta(afterClose, before, 'ingress', 'SYNACK')).toBe(2 * closed);
+    expect(delta(afterClose, before, 'ingress', 'SYN')).toBe(0);
+    expect(delta(afterClose, before, 'egress', 'SYNACK')).toBe(0);
+    // FIN from each side once per connection (a retransmitted FIN would add more: lower bound).
+    expect(delta(afterClose, before, 'egress', 'FIN')).toBeGreaterThanOrEqual(2 * closed);
+    expect(delta(afterClose, before, 'ingress', 'FIN')).toBeGreaterThanOrEqual(2 * closed);
+    // Handshake ACK, data, FIN+ACK, last ACK: at least 3 ACK segments out and 2 in per connection.
+    expect(delta(afterClose, before, 'egress', 'ACK')).toBeGreaterThanOrEqual(3 * 2 * closed);
+    expect(delta(afterClose, before, 'ingress', 'ACK')).toBeGreaterThanOrEqual(2 * 2 * closed);
+    expect(delta(afterClose, before, 'egress', 'PSH')).toBeGreaterThanOrEqual(2 * closed);
+    expect(delta(afterClose, before, 'ingress', 'RST')).toBe(0);
+
+    const refused = 7;
+    tcpConnections(link.a, link.bAddr4, CLOSED_PORT, refused, 'refused');
+    const afterRefused = scrape(url);
+    expect(delta(afterRefused, afterClose, 'egress', 'SYN')).toBe(refused);
+    expect(delta(afterRefused, afterClose, 'ingress', 'RST')).toBe(refused);
+    expect(delta(afterRefused, afterClose, 'ingress', 'SYNACK')).toBe(0);
+
+    const aborted = 5;
+    tcpConnections(link.a, link.bAddr4, OPEN_PORT, aborted, 'reset');
+    const afterReset = scrape(url);
+    expect(delta(afterReset, afterRefused, 'egress', 'RST')).toBe(aborted);
+    expect(delta(afterReset, afterRefused, 'ingress', 'SYNACK')).toBe(aborted);
+
+    await stopWith(child, 'SIGTERM');
+    expect(kappieTables(link.a)).toEqual([]);
+  });
+
+  it('removes the table on SIGINT', async () => {
+    const { child, url } = await startCollector();
+    scrape(url);
+    expect(kappieTables(link.a)).toHaveLength(1);
+    await stopWith(child, 'SIGINT');
+    expect(kappieTables(link.a)).toEqual([]);
+  });
+
+  it('after SIGKILL the next start replaces the stale table: one table, counters from zero, counting again', async () => {
+    const first = await startCollector();
+    tcpConnections(link.a, link.bAddr4, OPEN_PORT, 3, 'close');
+    expect(scrape(first.url).egress.SYN).toBe(3);
+    await stopWith(first.child, 'SIGKILL');
+    expect(kappieTables(link.a)).toHaveLength(1); // the crash left it behind
+
+    const second = await startCollector();
+    const fresh = scrape(second.url);
+    expect(kappieTables(link.a)).toHaveLength(1);
+    expect(fresh.egress.SYN).toBe(0);
+    tcpConnections(link.a, link.bAddr4, OPEN_PORT, 4, 'close');
+    expect(scrape(second.url).egress.SYN).toBe(4);
+    await stopWith(second.child, 'SIGTERM');
+    expect(kappieTables(link.a)).toEqual([]);
+  });
+
+  it('without CAP_NET_ADMIN the source is down with the reason and the other sources work', () => {
+    const gathering = JSON.parse(
+      link.a.exec(
+        'setpriv',
+        '--bounding-set=-net_admin',
+        '--',
+        process.execPath,
+        COLLECTOR_CLI,
+        'snapshot',
+        '--json',
+        '--sources',
+        'tcp_flags,sockstat',
+      ),
+    ) as { sources: { name: string; up: boolean; reason?: string }[] };
+    const byName = Object.fromEntries(gathering.sources.map((status) => [status.name, status]));
+    expect(byName['tcp_flags']).toEqual(expect.objectContaining({ up: false }));
+    expect(byName['tcp_flags']!.reason).toContain('CAP_NET_ADMIN');
+    expect(byName['sockstat']).toEqual(expect.objectContaining({ up: true }));
+    expect(kappieTables(link.a)).toEqual([]);
+  });
+});
