@@ -141,6 +141,33 @@ describeKernel('TCP flag counters from the nftables table in a network namespace
     expect(kappieTables(link.a)).toEqual([]);
   });
 
+  it('counts routed pod traffic once, where it leaves/enters the node, not on the pod-side veth', async () => {
+    // pod --(vethpodN, a pod interface by the default --pod-interfaces)--> node --(uplink)--> remote
+    const node = Namespace.create();
+    const pod = Namespace.create();
+    const remote = Namespace.create();
+    const podLink = connect(pod, node, { aIf: 'eth0', bIf: `veth${port}` });
+    const uplink = connect(node, remote);
+    node.exec('sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
+    remote.ip('route', 'add', `${podLink.aAddr4}/32`, 'via', uplink.aAddr4);
+    await startTcpServer(remote, uplink.bAddr4, OPEN_PORT);
+
+    port += 1;
+    const child = node.spawn(process.execPath, [COLLECTOR_CLI, 'serve', '--listen', `127.0.0.1:${port}`]);
+    await waitForOutput(child, /serving \/metrics/);
+    const url = `http://127.0.0.1:${port}/metrics`;
+    const before = flagCounts(node.fetchText(url));
+    const connections = 6;
+    tcpConnections(pod, uplink.bAddr4, OPEN_PORT, connections, 'close');
+    const after = flagCounts(node.fetchText(url));
+    expect(delta(after, before, 'egress', 'SYN')).toBe(connections); // leaving the uplink
+    expect(delta(after, before, 'ingress', 'SYN')).toBe(0); // entering from the pod's veth: not counted
+    expect(delta(after, before, 'ingress', 'SYNACK')).toBe(connections); // entering from the uplink
+    expect(delta(after, before, 'egress', 'SYNACK')).toBe(0); // leaving towards the pod: not counted
+    await stopWith(child, 'SIGTERM');
+    expect(kappieTables(node)).toEqual([]);
+  });
+
   it('without CAP_NET_ADMIN the source is down with the reason and the other sources work', () => {
     const gathering = JSON.parse(
       link.a.exec(

@@ -1,0 +1,217 @@
+import fc from 'fast-check';
+import { TCP_FLAGS, type TcpFlag } from '../../src/catalog';
+import { ParseError, SourceUnavailableError } from '../../src/errors';
+import { NftMissingObjectError, nftFailure } from '../../src/sources/linux/nft-command';
+import { parseNftCounters, type NftCounter } from '../../src/sources/linux/nft-json';
+import {
+  createTableScript,
+  deleteTableScript,
+  flagCounterName,
+  NFT_DIRECTIONS,
+  NFT_TABLE_FAMILY,
+  NFT_TABLE_NAME,
+  nftInterfacePattern,
+} from '../../src/sources/linux/nft-ruleset';
+import { FLAG_BYTE_VALUES, flagsOfByte } from '../../src/sources/linux/tcp-flag-bits';
+import { flagSamples, sumFlagCounters } from '../../src/sources/linux/tcp-flags';
+import { fixture } from '../helpers/fixtures';
+
+const parseKappie = (text: string) => parseNftCounters(text, NFT_TABLE_FAMILY, NFT_TABLE_NAME);
+
+describe('flagsOfByte', () => {
+  it.each([
+    [0x02, ['SYN']],
+    [0x12, ['SYNACK']],
+    [0x10, ['ACK']],
+    [0x18, ['ACK', 'PSH']],
+    [0x11, ['ACK', 'FIN']],
+    [0x14, ['ACK', 'RST']],
+    [0x04, ['RST']],
+    [0xc2, ['SYN', 'ECE', 'CWR']],
+    [0x52, ['SYNACK', 'ECE']],
+    [0x30, ['ACK', 'URG']],
+    [0x00, []],
+    [0xff, ['SYNACK', 'FIN', 'RST', 'PSH', 'URG', 'ECE', 'CWR']],
+  ] as [number, TcpFlag[]][])('flag byte %i counts as %j', (byte, flags) => {
+    expect(flagsOfByte(byte)).toEqual(TCP_FLAGS.filter((flag) => flags.includes(flag)));
+  });
+
+  it('counts a segment as at most one of SYN, SYNACK and ACK, and as one exactly when SYN or ACK is set', () => {
+    for (const byte of FLAG_BYTE_VALUES) {
+      const handshake = flagsOfByte(byte).filter((flag) => ['SYN', 'SYNACK', 'ACK'].includes(flag));
+      expect(handshake.length).toBe((byte & 0x12) !== 0 ? 1 : 0);
+    }
+  });
+
+  it('rejects values that are not a flag byte', () => {
+    expect(() => flagsOfByte(256)).toThrow(RangeError);
+    expect(() => flagsOfByte(-1)).toThrow(RangeError);
+  });
+});
+
+describe('the kappie nftables script', () => {
+  const script = createTableScript(['veth*', 'cali*', 'eth0']);
+
+  it('replaces a stale table in the same transaction and declares 2 x 256 counters and both maps', () => {
+    const lines = script.split('\n');
+    expect(lines.slice(0, 3)).toEqual(['table inet kappie {}', 'delete table inet kappie', 'table inet kappie {']);
+    expect(lines.filter((line) => /^ {2}counter (ingress|egress)_0x[0-9a-f]{2} \{\}$/.test(line))).toHaveLength(512);
+    for (const direction of NFT_DIRECTIONS) {
+      const elements = new RegExp(`map ${direction}_by_flags \\{\\n.*\\n {4}elements = \\{ (.*) \\}`).exec(script)?.[1];
+      expect(elements?.split(', ')).toHaveLength(256);
+      expect(elements).toContain(`0x12 : "${flagCounterName(direction, 0x12)}"`);
+    }
+    expect(script).toContain('type filter hook prerouting priority -300; policy accept;');
+    expect(script).toContain('type filter hook postrouting priority 300; policy accept;');
+    expect(script).toContain('iifname { "veth*", "cali*", "eth0" } return');
+    expect(script).toContain('oifname { "veth*", "cali*", "eth0" } return');
+  });
+
+  it('leaves out the pod-interface rule when there are no pod interfaces', () => {
+    expect(createTableScript([])).not.toMatch(/ifname/);
+  });
+
+  it('refuses interface patterns nft cannot express', () => {
+    for (const glob of ['ve?h', 'a*b*', '*', 'averyveryverylongname']) {
+      expect(() => nftInterfacePattern(glob)).toThrow(SourceUnavailableError);
+    }
+    expect(nftInterfacePattern('lxc*')).toBe('"lxc*"');
+  });
+
+  it('deletes the table whether or not it exists', () => {
+    expect(deleteTableScript()).toBe('table inet kappie {}\ndelete table inet kappie\n');
+  });
+});
+
+describe('parseNftCounters and sumFlagCounters on recorded nft -j output', () => {
+  it('reads the 512 counters of a table recorded with iperf3 and curl traffic', () => {
+    const counters = parseKappie(fixture('linux/nft/list-counters-kappie.json'));
+    expect(counters.size).toBe(512);
+    expect(counters.get('ingress_0x12')).toEqual({ packets: 2, bytes: 120 });
+    const totals = sumFlagCounters(counters);
+    expect(totals.egress.SYN.packets).toBe(5);
+    expect(totals.ingress.SYNACK.packets).toBe(2);
+    expect(totals.ingress.RST.packets).toBe(4);
+    expect(totals.egress.ACK.packets).toBeGreaterThan(1000);
+    expect(flagSamples(totals)).toHaveLength(18);
+  });
+
+  it('ignores counters of other tables (a whole-ruleset listing) and non-counter objects', () => {
+    const counters = parseKappie(fixture('linux/nft/list-counters-all-tables.json'));
+    expect(counters.size).toBe(512);
+    expect(parseNftCounters(fixture('linux/nft/list-counters-all-tables.json'), 'inet', 'other').size).toBe(1);
+    expect(parseKappie(fixture('linux/nft/list-table-kappie.json')).size).toBe(512);
+  });
+
+  it('names a missing counter instead of counting it as zero', () => {
+    const text = fixture('linux/nft/list-counters-kappie.json').replace('"ingress_0x10"', '"renamed"');
+    expect(() => sumFlagCounters(parseKappie(text))).toThrow(/counter ingress_0x10 is missing/);
+  });
+
+  it('rejects every truncation of a recorded output', () => {
+    const text = fixture('linux/nft/list-counters-kappie.json').trimEnd();
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: text.length - 1 }), (cut) => {
+        expect(() => parseKappie(text.slice(0, cut))).toThrow(ParseError);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+/** Renders counters the way nft -j does (the subset of fields the parser reads plus handle). */
+function renderNftJson(counters: ReadonlyMap<string, NftCounter>): string {
+  const objects = [...counters].map(([name, counter], index) => ({
+    counter: { family: 'inet', name, table: 'kappie', handle: index + 3, ...counter },
+  }));
+  return JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }, ...objects] });
+}
+
+describe('parseNftCounters fuzzing', () => {
+  it('sums random per-byte counters into exactly what the flag definitions say', () => {
+    const counterValues = fc.array(fc.nat({ max: 2 ** 40 }), { minLength: 512, maxLength: 512 });
+    fc.assert(
+      fc.property(counterValues, (values) => {
+        const counters = new Map<string, NftCounter>();
+        NFT_DIRECTIONS.forEach((direction, d) =>
+          FLAG_BYTE_VALUES.forEach((byte) =>
+            counters.set(flagCounterName(direction, byte), { packets: values[d * 256 + byte]!, bytes: byte }),
+          ),
+        );
+        const totals = sumFlagCounters(parseKappie(renderNftJson(counters)));
+        // Independent restatement of the definitions, bit by bit.
+        const has = (byte: number, bit: number) => (byte & bit) !== 0;
+        const rule: Record<TcpFlag, (byte: number) => boolean> = {
+          SYN: (b) => has(b, 0x02) && !has(b, 0x10),
+          SYNACK: (b) => has(b, 0x02) && has(b, 0x10),
+          ACK: (b) => has(b, 0x10) && !has(b, 0x02),
+          FIN: (b) => has(b, 0x01),
+          RST: (b) => has(b, 0x04),
+          PSH: (b) => has(b, 0x08),
+          URG: (b) => has(b, 0x20),
+          ECE: (b) => has(b, 0x40),
+          CWR: (b) => has(b, 0x80),
+        };
+        NFT_DIRECTIONS.forEach((direction, d) => {
+          for (const flag of TCP_FLAGS) {
+            const expected = FLAG_BYTE_VALUES.filter(rule[flag]).reduce((sum, b) => sum + values[d * 256 + b]!, 0);
+            expect(totals[direction][flag].packets).toBe(expected);
+          }
+        });
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('never crashes or invents a counter on arbitrary JSON or text', () => {
+    const anyJson = fc.oneof(
+      fc.json(),
+      fc
+        .record({ nftables: fc.array(fc.record({ counter: fc.anything() }), { maxLength: 5 }) })
+        .map((value) => JSON.stringify(value)),
+      fc
+        .record({
+          nftables: fc.array(
+            fc.record({
+              counter: fc.record({
+                family: fc.constantFrom('inet', 'ip'),
+                table: fc.constantFrom('kappie', 'x'),
+                name: fc.string({ maxLength: 12 }),
+                packets: fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(null)),
+                bytes: fc.oneof(fc.nat(), fc.double()),
+              }),
+            }),
+            { maxLength: 6 },
+          ),
+        })
+        .map((value) => JSON.stringify(value)),
+      fc.string({ maxLength: 100 }),
+    );
+    fc.assert(
+      fc.property(anyJson, (text) => {
+        try {
+          for (const [name, counter] of parseKappie(text)) {
+            expect(name).not.toBe('');
+            expect(Number.isSafeInteger(counter.packets) && counter.packets >= 0).toBe(true);
+            expect(Number.isSafeInteger(counter.bytes) && counter.bytes >= 0).toBe(true);
+          }
+        } catch (error) {
+          expect(error).toBeInstanceOf(ParseError);
+        }
+      }),
+    );
+  });
+});
+
+describe('nftFailure', () => {
+  it('says which capability is missing, and tells a missing table apart', () => {
+    const denied = nftFailure(['-f', '-'], 'code 1', 'Error: Could not process rule: Operation not permitted\n');
+    expect(denied).toBeInstanceOf(SourceUnavailableError);
+    expect(denied.message).toContain('CAP_NET_ADMIN');
+    const missing = nftFailure(['list'], 'code 1', 'Error: No such file or directory\nlist counters table inet kappie');
+    expect(missing).toBeInstanceOf(NftMissingObjectError);
+    expect(nftFailure(['x'], 'code 1', 'Error: syntax error\n').message).toBe(
+      'nft x failed (code 1): Error: syntax error',
+    );
+  });
+});
