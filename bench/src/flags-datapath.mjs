@@ -153,6 +153,11 @@ function iperf() {
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const stdev = (xs) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
 const gbps = (bits) => (bits / 1e9).toFixed(2);
 
 function main() {
@@ -183,8 +188,8 @@ function main() {
       `iperf3 ${SECONDS} s x ${REPETITIONS} repetitions per mode, modes interleaved; kernel ${run('uname', ['-r']).trim()}, ` +
         `${run('nproc', []).trim()} CPUs, nft ${run('nft', ['--version']).trim()}`,
       '',
-      '| workload | mode | throughput mean (Gbit/s) | stdev | loss vs none | CPU-s per GB (mean ± stdev) | CPU cost vs none | counter hits (sum) |',
-      '|---|---|---|---|---|---|---|---|',
+      '| workload | mode | throughput mean (Gbit/s) | stdev | loss vs none (mean) | median | loss vs none (median) | CPU-s per GB (mean ± stdev) | CPU cost vs none | counter hits (sum) |',
+      '|---|---|---|---|---|---|---|---|---|---|',
     ];
     for (const workload of workloads) {
       const baseline = mean(results[workload].none.rates);
@@ -193,9 +198,11 @@ function main() {
         const { rates, cpu, counted } = results[workload][mode];
         const percent = (x) => `${(x * 100).toFixed(2)} %`;
         const loss = mode === 'none' ? '' : percent((baseline - mean(rates)) / baseline);
+        const baselineMedian = median(results[workload].none.rates);
+        const medianLoss = mode === 'none' ? '' : percent((baselineMedian - median(rates)) / baselineMedian);
         const extraCpu = mode === 'none' ? '' : percent((mean(cpu) - baselineCpu) / baselineCpu);
         lines.push(
-          `| ${workload} | ${mode} | ${gbps(mean(rates))} | ${gbps(stdev(rates))} | ${loss} | ` +
+          `| ${workload} | ${mode} | ${gbps(mean(rates))} | ${gbps(stdev(rates))} | ${loss} | ${gbps(median(rates))} | ${medianLoss} | ` +
             `${mean(cpu).toFixed(3)} ± ${stdev(cpu).toFixed(3)} | ${extraCpu} | ${mode === 'none' ? '' : counted} |`,
         );
       }

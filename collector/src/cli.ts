@@ -33,8 +33,8 @@ function configFrom(command: Command): CollectorConfig {
   return resolveConfig(command.opts(), process.env);
 }
 
-function contextFor(config: CollectorConfig, log: Logger): SourceContext {
-  return { config, fs: createHostFs(config.procPath, config.sysPath), log };
+function contextFor(config: CollectorConfig, log: Logger, oneShot = false): SourceContext {
+  return { config, fs: createHostFs(config.procPath, config.sysPath), log, oneShot };
 }
 
 async function serve(config: CollectorConfig): Promise<void> {
@@ -84,7 +84,7 @@ async function serve(config: CollectorConfig): Promise<void> {
 
 async function snapshot(config: CollectorConfig, json: boolean): Promise<void> {
   const sources = selectSources(config, currentPlatform());
-  const gatherer = new Gatherer(sources, contextFor(config, silentLogger()));
+  const gatherer = new Gatherer(sources, contextFor(config, silentLogger(), true));
   try {
     const gathering = await gatherer.gather();
     process.stdout.write(json ? `${JSON.stringify(gathering, null, 2)}\n` : renderSnapshot(gathering));

@@ -21,6 +21,12 @@ export interface SourceContext {
   /** Reads under --proc-path and --sys-path (so containers can point at /host/proc, /host/sys). */
   readonly fs: HostFs;
   readonly log: Logger;
+  /**
+   * True for one-shot commands (`kappie snapshot`, e.g. through kubectl exec next to a serving collector): sources
+   * then use kernel state (nft table, tracefs instance) a serving collector installed, and never replace or remove
+   * it. Absent or false: the collector keeps running and owns that state.
+   */
+  readonly oneShot?: boolean;
 }
 
 export interface Source {

@@ -112,7 +112,21 @@ describeKernel('TCP flag counters from the nftables table in a network namespace
     expect(delta(afterReset, afterRefused, 'egress', 'RST')).toBe(aborted);
     expect(delta(afterReset, afterRefused, 'ingress', 'SYNACK')).toBe(aborted);
 
+    // A one-shot snapshot (kubectl exec next to the DaemonSet) reads the serving collector's table, leaves it alone.
+    const snapshot = link.a.snapshot('--sources', 'tcp_flags');
+    const snapshotSyn = snapshot.samples.tcpFlagCounters?.find(
+      (sample) => sample.labels[LABEL.flag] === 'SYN' && sample.labels[LABEL.direction] === 'egress',
+    );
+    expect(snapshotSyn?.value).toBe(afterReset.egress.SYN);
+    expect(kappieTables(link.a)).toHaveLength(1);
+    expect(scrape(url)).toEqual(afterReset);
+
     await stopWith(child, 'SIGTERM');
+    expect(kappieTables(link.a)).toEqual([]);
+    // Without a serving collector there is nothing to read, and a snapshot says so instead of installing a table.
+    const alone = link.a.snapshot('--sources', 'tcp_flags').sources[0];
+    expect(alone).toEqual(expect.objectContaining({ name: 'tcp_flags', up: false }));
+    expect(alone?.reason).toContain('kappie serve');
     expect(kappieTables(link.a)).toEqual([]);
   });
 
@@ -168,24 +182,26 @@ describeKernel('TCP flag counters from the nftables table in a network namespace
     expect(kappieTables(node)).toEqual([]);
   });
 
-  it('without CAP_NET_ADMIN the source is down with the reason and the other sources work', () => {
-    const gathering = JSON.parse(
-      link.a.exec(
-        'setpriv',
-        '--bounding-set=-net_admin',
-        '--',
-        process.execPath,
-        COLLECTOR_CLI,
-        'snapshot',
-        '--json',
-        '--sources',
-        'tcp_flags,sockstat',
-      ),
-    ) as { sources: { name: string; up: boolean; reason?: string }[] };
-    const byName = Object.fromEntries(gathering.sources.map((status) => [status.name, status]));
-    expect(byName['tcp_flags']).toEqual(expect.objectContaining({ up: false }));
-    expect(byName['tcp_flags']!.reason).toContain('CAP_NET_ADMIN');
-    expect(byName['sockstat']).toEqual(expect.objectContaining({ up: true }));
+  it('without CAP_NET_ADMIN the source is down with the reason and the other sources work', async () => {
+    port += 1;
+    const child = link.a.spawn('setpriv', [
+      '--bounding-set=-net_admin',
+      '--',
+      process.execPath,
+      COLLECTOR_CLI,
+      'serve',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--sources',
+      'tcp_flags,sockstat',
+    ]);
+    await waitForOutput(child, /source tcp_flags is down: nft: Operation not permitted[^"]*CAP_NET_ADMIN/);
+    const metrics = link.a.fetchText(`http://127.0.0.1:${port}/metrics`);
+    const up = metricName(METRICS.sourceUp);
+    expect(metrics).toMatch(new RegExp(`^${up}\\{source="tcp_flags"[^}]*\\} 0$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^${up}\\{source="sockstat"[^}]*\\} 1$`, 'm'));
+    expect(metrics).toContain(`${metricName(METRICS.udpActiveSockets)}{`);
     expect(kappieTables(link.a)).toEqual([]);
+    await stopWith(child, 'SIGTERM');
   });
 });

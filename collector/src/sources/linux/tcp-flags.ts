@@ -54,20 +54,40 @@ async function installTable(ctx: SourceContext): Promise<void> {
   await runNft(['-f', '-'], createTableScript(ctx.config.podInterfaces));
 }
 
+/**
+ * Whether this process installed the table (and so removes it at stop). A one-shot `kappie snapshot` reads the table
+ * of the serving collector in the same network namespace and leaves it alone: replacing it would reset that
+ * collector's counters, removing it would stop them.
+ */
+let ownsTable = false;
+
 export const tcpFlagsSource: Source = {
   name: 'tcp_flags',
   description: `nftables table ${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME}: TCP segments per flag byte at prerouting/postrouting`,
   platforms: ['linux'],
   metrics: ['tcpFlagCounters'],
   async start(ctx) {
+    if (ctx.oneShot) {
+      try {
+        await runNft(LIST_COUNTERS_ARGS);
+      } catch (error) {
+        if (!(error instanceof NftMissingObjectError)) throw error;
+        throw new SourceUnavailableError(
+          `no nftables table ${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME}: TCP flags are counted while \`kappie serve\` runs ` +
+            'in this network namespace',
+        );
+      }
+      return;
+    }
     await installTable(ctx);
+    ownsTable = true;
   },
   async collect(ctx) {
     let text: string;
     try {
       text = await runNft(LIST_COUNTERS_ARGS);
     } catch (error) {
-      if (!(error instanceof NftMissingObjectError)) throw error;
+      if (!(error instanceof NftMissingObjectError) || !ownsTable) throw error;
       // Someone flushed the ruleset or deleted our table: put it back; the counters restart (a counter reset).
       await installTable(ctx);
       throw new SourceUnavailableError(
@@ -78,11 +98,8 @@ export const tcpFlagsSource: Source = {
     return { tcpFlagCounters: flagSamples(totals) };
   },
   async stop() {
-    try {
-      await runNft(['-f', '-'], deleteTableScript());
-    } catch (error) {
-      // Without nft or NET_ADMIN nothing was installed, so there is nothing to remove.
-      if (!(error instanceof SourceUnavailableError)) throw error;
-    }
+    if (!ownsTable) return;
+    await runNft(['-f', '-'], deleteTableScript());
+    ownsTable = false;
   },
 };
