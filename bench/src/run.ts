@@ -2,11 +2,13 @@
  * `npm run bench -- <name> [options]`: runs one benchmark. Each prints Markdown ready for bench/RESULTS.md.
  */
 import { main as dropStorm } from './drop-storm';
+import { main as flagsDatapath } from './flags-datapath';
 import { main as scrape } from './scrape-bench';
 
 const BENCHMARKS: Record<string, (args: readonly string[]) => Promise<void>> = {
   scrape: async (args) => scrape(args),
   'drop-storm': async (args) => dropStorm(args),
+  'flags-datapath': async (args) => flagsDatapath(args),
 };
 
 async function run(): Promise<void> {

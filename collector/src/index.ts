@@ -1,6 +1,8 @@
 /** The collector's public API, for the dashboards, the plugin, the bench and tests. */
 export * from './catalog';
-export { OPTIONS, resolveConfig, type CollectorConfig } from './config';
+export { DEFAULT_POD_INTERFACES, OPTIONS, resolveConfig, type CollectorConfig } from './config';
 export { Gatherer, type Gathering, type SourceStatus } from './gatherer';
 export { Exposition } from './exposition';
 export type { Source, Sample, Samples, SourceContext } from './source';
+// The TCP flag table, for the datapath benchmark (bench/src/flags-datapath.ts).
+export { createTableScript, deleteTableScript, NFT_TABLE_NAME } from './sources/linux/nft-ruleset';
