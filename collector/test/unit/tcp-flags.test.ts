@@ -71,6 +71,12 @@ describe('the kappie nftables script', () => {
     expect(createTableScript([])).not.toMatch(/ifname/);
   });
 
+  it('leaves out patterns no Linux interface name can match (the Windows vNIC defaults)', () => {
+    const script = createTableScript(['veth*', 'vEthernet (????????-????-????-????-????????????)', 'Container NIC *']);
+    expect(script).toContain('iifname { "veth*" } return');
+    expect(script).not.toContain('Container');
+  });
+
   it('refuses interface patterns nft cannot express', () => {
     for (const glob of ['ve?h', 'a*b*', '*', 'averyveryverylongname']) {
       expect(() => nftInterfacePattern(glob)).toThrow(SourceUnavailableError);

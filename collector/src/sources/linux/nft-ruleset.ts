@@ -36,12 +36,20 @@ const HOOK: Record<NftDirection, { hook: string; priority: number; interfaceKey:
 };
 
 /**
+ * Linux refuses interface names with whitespace, `/` or `:` (dev_valid_name), so a pattern containing one (the
+ * Windows vNIC defaults of --pod-interfaces, "vEthernet (...)") can never match here and is left out.
+ */
+export function canMatchLinuxInterface(glob: string): boolean {
+  return !/[\s/:]/.test(glob);
+}
+
+/**
  * nft matches interface names exactly or with ONE trailing `*`; the collector's globs also allow `?` and inner `*`.
  * A pattern nft cannot express makes the source unavailable rather than count the wrong interfaces.
  */
 export function nftInterfacePattern(glob: string): string {
   const body = glob.endsWith('*') ? glob.slice(0, -1) : glob;
-  if (body.includes('*') || body.includes('?') || !/^[A-Za-z0-9_.:@-]+$/.test(body) || body.length > 15) {
+  if (body === '' || /[*?"\\]/.test(body) || Buffer.byteLength(body) > 15) {
     throw new SourceUnavailableError(
       `--pod-interfaces pattern "${glob}" cannot be matched by nftables (an interface name of up to 15 characters, ` +
         'optionally ending in one *)',
@@ -59,8 +67,9 @@ function chainText(direction: NftDirection, podInterfaceGlobs: readonly string[]
     `    meta l4proto != tcp return`,
     `    meta ${typeKey} loopback return`,
   ];
-  if (podInterfaceGlobs.length > 0) {
-    lines.push(`    ${interfaceKey} { ${podInterfaceGlobs.map(nftInterfacePattern).join(', ')} } return`);
+  const linuxGlobs = podInterfaceGlobs.filter(canMatchLinuxInterface);
+  if (linuxGlobs.length > 0) {
+    lines.push(`    ${interfaceKey} { ${linuxGlobs.map(nftInterfacePattern).join(', ')} } return`);
   }
   lines.push(`    counter name tcp flags map @${direction}_by_flags`, '  }');
   return lines;
