@@ -22,9 +22,9 @@ export interface SourceContext {
   readonly fs: HostFs;
   readonly log: Logger;
   /**
-   * True for one-shot commands (`kappie snapshot`, e.g. through kubectl exec next to a serving collector): sources
-   * then use kernel state (nft table, tracefs instance) a serving collector installed, and never replace or remove
-   * it. Absent or false: the collector keeps running and owns that state.
+   * True for one-shot commands (`kappie snapshot`, e.g. through kubectl exec next to a serving collector). A source
+   * that installs kernel state may then only use what a serving collector installed, never replace or remove it
+   * (tcp_flags does so with its nft table). Absent or false: the collector keeps running and owns that state.
    */
   readonly oneShot?: boolean;
 }
