@@ -11,6 +11,7 @@ import { forwardSource } from './linux/forward';
 import { netdevSource } from './linux/netdev';
 import { snmpSource } from './linux/snmp';
 import { sockstatSource } from './linux/sockstat';
+import { tcpSocketsSource } from './linux/tcp-sockets';
 import { windowsHyperVDropsSource } from './windows/hyperv-drop-reasons';
 import { windowsInterfacesSource } from './windows/interfaces';
 import { windowsTcpStateSource } from './windows/tcp-state';
@@ -30,6 +31,7 @@ export const SOURCES: readonly Source[] = [
   windowsInterfacesSource,
   windowsHyperVDropsSource,
   windowsVfpSource,
+  tcpSocketsSource,
 ];
 
 export function currentPlatform(): Platform {
