@@ -182,7 +182,7 @@ setInterval(() => {}, 1 << 30);
 `;
 
 /** Holds `sockets` TCP sockets (half client, half server side of loopback connections) plus the listeners. */
-async function holdSockets(sockets: number): Promise<ChildProcess[]> {
+export async function holdSockets(sockets: number): Promise<ChildProcess[]> {
   const perProcess = 20_000; // sockets per holder process, under its raised fd limit
   const holders: ChildProcess[] = [];
   for (let offset = 0, index = 0; offset < sockets; offset += perProcess, index++) {

@@ -4,3 +4,6 @@ export { OPTIONS, resolveConfig, type CollectorConfig } from './config';
 export { Gatherer, type Gathering, type SourceStatus } from './gatherer';
 export { Exposition } from './exposition';
 export type { Source, Sample, Samples, SourceContext } from './source';
+export { createHostFs, readWholeFile } from './host-fs';
+export { tcpSocketsSource } from './sources/linux/tcp-sockets';
+export { newTcpSocketTally, tallyTcpTable, topRemotePeers } from './sources/linux/tcp-table';
