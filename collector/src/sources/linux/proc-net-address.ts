@@ -22,9 +22,15 @@ function wordBytes(hex: string, offset: number, littleEndian: boolean): [number,
   return littleEndian ? [b3, b2, b1, b0] : [b0, b1, b2, b3];
 }
 
+/** Dotted-quad text of an IPv4 address word as the kernel printed it (the number its `%08X` shows). */
+export function ipv4FromWord(word: number, littleEndian: boolean): string {
+  const bytes = [word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff];
+  return (littleEndian ? bytes.reverse() : bytes).join('.');
+}
+
 /** Dotted-quad text of an 8-hex-digit IPv4 word. */
 export function ipv4FromProcHex(hex: string, littleEndian: boolean): string {
-  return wordBytes(hex, 0, littleEndian).join('.');
+  return ipv4FromWord(Number.parseInt(hex, 16), littleEndian);
 }
 
 /**
