@@ -1,6 +1,6 @@
 /**
- * What one gathering of the tcp_sockets source costs at 1k/10k/100k TCP sockets, split into the kernel's read of
- * /proc/net/tcp{,6} and our parse, next to node_exporter's netlink tcpstat collector measured in the same namespace.
+ * What one gathering of the tcp_sockets source costs at 1k/10k/100k TCP sockets: the kernel's read of
+ * /proc/net/tcp{,6} and our parse of it, and whole gatherings over procfs and over netlink SOCK_DIAG, next to node_exporter's netlink tcpstat collector measured in the same namespace.
  *
  * Usage (root): npm run bench -- tcp-table [--sockets 1000,10000,100000] [--runs N]
  * The outer process creates a namespace and re-executes itself inside it (`--inner`); the sockets are loopback
@@ -80,6 +80,7 @@ interface Row {
   readonly parsePeers: number;
   readonly gatheringDefault: number;
   readonly gatheringFull: number;
+  readonly netlinkFull: number;
   readonly note: string;
   readonly nodeExporter: number;
 }
@@ -101,7 +102,8 @@ async function measure(sockets: number, runs: number): Promise<Row> {
       log: pino({ level: 'silent' }),
     });
     const defaults = context({});
-    const full = context({ tcpScanMaxSockets: '100000000' });
+    const full = context({ tcpScanMaxSockets: '100000000', tcpSocketReader: 'procfs' });
+    const netlinkFull = context({ tcpScanMaxSockets: '100000000', tcpSocketReader: 'netlink' });
     const gatheringDefault = time(runs, () => tcpSocketsSource.collect(defaults));
     const note = tcpSocketsSource.note?.() ?? '';
     return {
@@ -112,6 +114,7 @@ async function measure(sockets: number, runs: number): Promise<Row> {
       parsePeers: time(runs, parse(true)),
       gatheringDefault,
       gatheringFull: time(runs, () => tcpSocketsSource.collect(full)),
+      netlinkFull: time(runs, () => tcpSocketsSource.collect(netlinkFull)),
       note,
       nodeExporter: await nodeExporterTcpstatSeconds(runs),
     };
@@ -137,8 +140,9 @@ async function inner(counts: readonly number[], runs: number): Promise<void> {
       'kernel read ms',
       'parse states ms',
       'parse states+peers+top-K ms',
-      'gathering (default cap) ms',
-      'gathering (no cap) ms',
+      'gathering, defaults (netlink, cap 50k) ms',
+      'gathering, procfs, no cap ms',
+      'gathering, netlink, no cap ms',
       'node_exporter tcpstat ms',
       'note (default cap)',
     ],
@@ -150,6 +154,7 @@ async function inner(counts: readonly number[], runs: number): Promise<void> {
       ms(row.parsePeers),
       ms(row.gatheringDefault),
       ms(row.gatheringFull),
+      ms(row.netlinkFull),
       ms(row.nodeExporter),
       row.note || '—',
     ]),

@@ -76,6 +76,14 @@ describeKernel('tcp_sockets source in network namespaces', () => {
     expect(samples[1]).toEqual({ labels: { [LABEL.address]: OTHER_REMOTE, [LABEL.port]: OTHER_REMOTE }, value: N - 1 });
   });
 
+  it('reads the same sockets over netlink SOCK_DIAG and from /proc/net/tcp{,6}', () => {
+    const overNetlink = link.a.snapshot('--sources', 'tcp_sockets', '--tcp-socket-reader', 'netlink');
+    const fromFiles = link.a.snapshot('--sources', 'tcp_sockets', '--tcp-socket-reader', 'procfs');
+    expect(overNetlink.samples).toEqual(fromFiles.samples);
+    expect(values(overNetlink, 'tcpState').get('ESTABLISHED')).toBe(N);
+    expect(overNetlink.sources[0]).toMatchObject({ name: 'tcp_sockets', up: true });
+  });
+
   it('skips the remote peers above --tcp-scan-max-sockets and says why, still counting states', () => {
     const gathering = link.a.snapshot('--sources', 'tcp_sockets', '--tcp-scan-max-sockets', '3');
     expect(gathering.samples.tcpConnectionRemote).toBeUndefined();
