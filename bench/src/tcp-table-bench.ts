@@ -1,6 +1,7 @@
 /**
  * What one gathering of the tcp_sockets source costs at 1k/10k/100k TCP sockets: the kernel's read of
- * /proc/net/tcp{,6} and our parse of it, and whole gatherings over procfs and over netlink SOCK_DIAG, next to node_exporter's netlink tcpstat collector measured in the same namespace.
+ * /proc/net/tcp{,6} and our parse of it, and whole gatherings over procfs and over netlink SOCK_DIAG, next to
+ * node_exporter's netlink tcpstat collector measured in the same namespace.
  *
  * Usage (root): npm run bench -- tcp-table [--sockets 1000,10000,100000] [--runs N]
  * The outer process creates a namespace and re-executes itself inside it (`--inner`); the sockets are loopback
