@@ -94,7 +94,6 @@ export const tcpSocketsSource: Source = {
       : `remote peers skipped: ${estimate} sockets > --tcp-scan-max-sockets ${tcpScanMaxSockets}`;
 
     let tally = newTcpSocketTally(tallyRemotes);
-    let fallback: string | undefined;
     const auto = tcpSocketReader === 'auto';
     if (tcpSocketReader === 'netlink' || (auto && netlinkUnavailable === undefined && isLiveProcfs(ctx.fs.procPath))) {
       try {
@@ -112,8 +111,10 @@ export const tcpSocketsSource: Source = {
     } else {
       tallyProcFiles(ctx.fs.procPath, tally);
     }
-    if (auto && netlinkUnavailable !== undefined)
-      fallback = `netlink unavailable (${netlinkUnavailable}): read /proc/net/tcp`;
+    const fallback =
+      auto && netlinkUnavailable !== undefined
+        ? `netlink unavailable (${netlinkUnavailable}): read /proc/net/tcp`
+        : undefined;
     lastNote = [skipped, fallback].filter((part) => part !== undefined).join('; ') || undefined;
     return tcpSocketSamples(tally, tcpRemoteTopK, LITTLE_ENDIAN);
   },
