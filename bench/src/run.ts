@@ -4,11 +4,13 @@
 import { main as dropStorm } from './drop-storm';
 import { main as flagsDatapath } from './flags-datapath';
 import { main as scrape } from './scrape-bench';
+import { main as tcpTable } from './tcp-table-bench';
 
 const BENCHMARKS: Record<string, (args: readonly string[]) => Promise<void>> = {
   scrape: async (args) => scrape(args),
   'drop-storm': async (args) => dropStorm(args),
   'flags-datapath': async (args) => flagsDatapath(args),
+  'tcp-table': async (args) => tcpTable(args),
 };
 
 async function run(): Promise<void> {

@@ -11,6 +11,8 @@ import { ConfigError } from './errors';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type StatisticsSet = 'default' | 'all';
+/** Where the TCP socket table is read from: netlink SOCK_DIAG, the /proc/net/tcp{,6} files, or the best available. */
+export type TcpSocketReader = 'auto' | 'netlink' | 'procfs';
 
 export interface ListenAddress {
   /** Empty string: every address. */
@@ -40,6 +42,7 @@ export interface CollectorConfig {
   readonly tcpRemoteTopK: number;
   /** Above this many TCP sockets the per-socket scan (tcp_connection_remote) is skipped. */
   readonly tcpScanMaxSockets: number;
+  readonly tcpSocketReader: TcpSocketReader;
   readonly statistics: StatisticsSet;
   /** Sources to run; empty: every source of this platform. */
   readonly sources: readonly string[];
@@ -299,6 +302,16 @@ export const OPTIONS = [
     description: 'above this many TCP sockets the per-remote scan is skipped (the source says so) to keep scrapes fast',
     defaultText: '50000',
     parse: (raw, name) => integerParser(0, 100_000_000)(raw ?? '50000', name),
+  }),
+  option({
+    key: 'tcpSocketReader',
+    flag: 'tcp-socket-reader',
+    valueName: 'READER',
+    env: 'KAPPIE_TCP_SOCKET_READER',
+    description:
+      'TCP socket table source: "netlink" (SOCK_DIAG, cheaper), "procfs" (/proc/net/tcp{,6} under --proc-path), or "auto" (netlink when --proc-path is the live procfs and netlink works)',
+    defaultText: 'auto',
+    parse: (raw, name) => oneOf(['auto', 'netlink', 'procfs'] as const)(raw ?? 'auto', name),
   }),
   option({
     key: 'statistics',

@@ -6,3 +6,7 @@ export { Exposition } from './exposition';
 export type { Source, Sample, Samples, SourceContext } from './source';
 // The TCP flag table, for the datapath benchmark (bench/src/flags-datapath.ts).
 export { createTableScript, deleteTableScript, NFT_TABLE_NAME } from './sources/linux/nft-ruleset';
+
+export { createHostFs, readWholeFile } from './host-fs';
+export { tcpSocketsSource } from './sources/linux/tcp-sockets';
+export { newTcpSocketTally, tallyTcpTable, topRemotePeers } from './sources/linux/tcp-table';

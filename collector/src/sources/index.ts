@@ -12,6 +12,7 @@ import { netdevSource } from './linux/netdev';
 import { snmpSource } from './linux/snmp';
 import { sockstatSource } from './linux/sockstat';
 import { tcpFlagsSource } from './linux/tcp-flags';
+import { tcpSocketsSource } from './linux/tcp-sockets';
 import { windowsHyperVDropsSource } from './windows/hyperv-drop-reasons';
 import { windowsInterfacesSource } from './windows/interfaces';
 import { windowsTcpStateSource } from './windows/tcp-state';
@@ -24,6 +25,7 @@ export const SOURCES: readonly Source[] = [
   netdevSource,
   forwardSource,
   snmpSource,
+  tcpSocketsSource,
   dropReasonsSource,
   dropCountersSource,
   tcpFlagsSource,
