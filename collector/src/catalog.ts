@@ -119,10 +119,11 @@ export const METRICS = {
     type: 'counter',
     help: 'Bytes dropped by the node, by reason and direction, where a kernel facility counts dropped bytes.',
     labels: [LABEL.reason, LABEL.direction],
-    platforms: ['linux', 'windows'],
+    // Windows is not listed: the Hyper-V and VFP drop counters count packets, never bytes.
+    platforms: ['linux'],
     origin: {
-      linux: 'nftables counters for netfilter drops; kprobe events where the kernel has them',
-      windows: 'not reported: the Hyper-V and VFP drop counters count packets, not bytes',
+      linux:
+        'a kprobe on the kernel drop function summed by a hist trigger, where the kernel has kprobe events and hist triggers (not on kernels without them)',
     },
     unit: 'bytes',
   }),
