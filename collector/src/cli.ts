@@ -1,8 +1,12 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 /**
  * The `kappie` command: `serve` (the default) runs the collector, `snapshot` prints one gathering as tables,
  * `sources` lists what can be gathered. Every option also comes from an environment variable; flags win.
  * Bad values print one line naming the option and what it accepts, and exit with code 2.
+ *
+ * The shebang caps V8's young generation at 1 MiB per semi-space (also in `npm start` and the container command):
+ * a scrape allocates little, and by default the young generation grows to ~16 MiB of resident memory for no gain
+ * (measured with every Linux source: 67 -> 58 MiB RSS after 30 gatherings).
  */
 import { Command, CommanderError, Option } from 'commander';
 import type * as http from 'node:http';
