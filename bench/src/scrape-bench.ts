@@ -123,10 +123,17 @@ async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not answer`);
 }
 
+/** The Node flags of the `kappie` bin's shebang, so the bench runs the collector as users do. */
+function collectorNodeFlags(): string[] {
+  const shebang = fs.readFileSync(COLLECTOR_CLI, 'utf8').split('\n', 1)[0] ?? '';
+  const words = shebang.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1);
+}
+
 function startKappie(): ChildProcess {
   return spawn(
     process.execPath,
-    [COLLECTOR_CLI, 'serve', '--listen', `127.0.0.1:${KAPPIE_PORT}`, '--log-level', 'warn'],
+    [...collectorNodeFlags(), COLLECTOR_CLI, 'serve', '--listen', `127.0.0.1:${KAPPIE_PORT}`, '--log-level', 'warn'],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
