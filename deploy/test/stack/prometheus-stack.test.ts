@@ -1,0 +1,131 @@
+/**
+ * The real stack: Debian's prometheus scrapes the real collector with the static scrape configuration and loads the
+ * repository's rules. Everything is asserted through Prometheus' HTTP API, as a dashboard or an operator would see it.
+ */
+import {
+  LABEL,
+  METRICS,
+  METRIC_KEYS,
+  NETWORK_METRIC_KEYS,
+  metricName,
+  type MetricKey,
+} from '@kappie/collector/catalog';
+import { SOURCES } from '../../../collector/src/sources';
+import { RULE_FILES } from '../helpers/paths';
+import {
+  prometheusStackUnavailable,
+  SCRAPE_JOB,
+  startPrometheusStack,
+  type PrometheusStack,
+} from '../helpers/prometheus-stack';
+
+/** Labels Prometheus or the collector add to every series besides the catalog's own. */
+const TARGET_LABELS = new Set(['__name__', 'job', 'instance', LABEL.nodeName, LABEL.cluster]);
+
+/** Families the collector exports on Linux: its own health plus what some registered Linux source declares. */
+function expectedLinuxFamilies(): MetricKey[] {
+  const declared = new Set(SOURCES.filter((s) => s.platforms.includes('linux')).flatMap((s) => s.metrics));
+  return METRIC_KEYS.filter(
+    (key) => METRICS[key].platforms.includes('linux') && (!NETWORK_METRIC_KEYS.includes(key) || declared.has(key)),
+  );
+}
+
+/** Family names and types as the collector writes them on /metrics. */
+function exportedFamilies(text: string): Map<string, string> {
+  const families = new Map<string, string>();
+  for (const match of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) families.set(match[1]!, match[2]!);
+  return families;
+}
+
+const unavailable = prometheusStackUnavailable();
+if (unavailable) {
+  // eslint-disable-next-line no-console
+  console.warn(`skipping the Prometheus stack test: ${unavailable}`);
+}
+const describeStack = unavailable ? describe.skip : describe;
+
+describeStack('collector scraped by a real Prometheus (static scrape config)', () => {
+  let stack: PrometheusStack;
+  let exported: Map<string, string>;
+  const byName = new Map(METRIC_KEYS.map((key) => [metricName(METRICS[key]), key]));
+
+  beforeAll(async () => {
+    stack = await startPrometheusStack({ ruleFiles: RULE_FILES });
+    await stack.waitForScrapes(3);
+    exported = exportedFamilies(await stack.collectorMetrics());
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('scrapes the collector successfully, and up carries the scrape job', async () => {
+    const up = await stack.query(`up{job="${SCRAPE_JOB}"}`);
+    expect(up.resultType).toBe('vector');
+    if (up.resultType !== 'vector') return;
+    expect(up.result).toHaveLength(1);
+    expect(up.result[0]!.value[1]).toBe('1');
+  });
+
+  it('exports only catalog families, under exactly the catalog names', () => {
+    expect(exported.size).toBeGreaterThan(0);
+    for (const name of exported.keys()) expect(byName.has(name) ? name : `${name} (not in the catalog)`).toBe(name);
+  });
+
+  it('stores every exported family under the catalog name with the catalog type, labels and node_name', async () => {
+    const metadata = await stack.metadata();
+    for (const name of exported.keys()) {
+      const definition = METRICS[byName.get(name)!];
+      expect({ name, metadata: metadata[name]?.map((m) => m.type) }).toEqual({ name, metadata: [definition.type] });
+      const data = await stack.query(`${name}{job="${SCRAPE_JOB}"}`);
+      if (data.resultType !== 'vector') throw new Error(`${name}: ${data.resultType}`);
+      expect({ name, series: data.result.length > 0 }).toEqual({ name, series: true });
+      for (const series of data.result) {
+        const own = Object.keys(series.metric).filter((label) => !TARGET_LABELS.has(label));
+        expect({ name, labels: own.sort() }).toEqual({ name, labels: [...definition.labels].sort() });
+        expect({ name, nodeName: series.metric[LABEL.nodeName] }).toEqual({ name, nodeName: stack.nodeName });
+      }
+    }
+  });
+
+  it('adds no suffix: every kappie_ name Prometheus knows is a catalog name', async () => {
+    const metadata = await stack.metadata();
+    const ours = Object.keys(metadata).filter((name) => name.startsWith('kappie_'));
+    for (const name of ours) expect(byName.has(name) ? name : `${name} (not a catalog name)`).toBe(name);
+  });
+
+  it('has every Linux family that a registered Linux source declares, plus the collector health families', async () => {
+    const sourcesUp = await stack.query(metricName(METRICS.sourceUp));
+    for (const key of expectedLinuxFamilies()) {
+      const name = metricName(METRICS[key]);
+      const data = await stack.query(`count(${name}{job="${SCRAPE_JOB}"})`);
+      const count = data.resultType === 'vector' ? Number(data.result[0]?.value[1] ?? 0) : 0;
+      // The source health is in the message so a missing family says which source is down and why to look.
+      expect({ name, present: count > 0, sourcesUp: count > 0 ? undefined : sourcesUp }).toEqual({
+        name,
+        present: true,
+        sourcesUp: undefined,
+      });
+    }
+  });
+
+  it('evaluates the recording rules (no rule group reports an error)', async () => {
+    const response = await fetch(`${stack.prometheusUrl}/api/v1/rules`);
+    const body = (await response.json()) as {
+      data: { groups: { name: string; rules: { name: string; health: string; lastError?: string }[] }[] };
+    };
+    const rules = body.data.groups.flatMap((group) => group.rules);
+    expect(rules.length).toBeGreaterThan(0);
+    await stack.waitForScrapes(5);
+    for (const rule of rules)
+      expect({ rule: rule.name, health: rule.health, error: rule.lastError ?? '' }).toEqual({
+        rule: rule.name,
+        health: expect.stringMatching(/^(ok|unknown)$/),
+        error: '',
+      });
+  });
+
+  it('rejects bad PromQL with Prometheus error text', async () => {
+    await expect(stack.query('sum(')).rejects.toThrow(/bad_data/);
+  });
+});
