@@ -65,6 +65,11 @@ export interface PrometheusStackOptions {
   readonly ruleFiles?: readonly string[];
   /** node_name for the collector; default a unique test name. */
   readonly nodeName?: string;
+  /**
+   * A whole Prometheus configuration instead of the static one, given the collector's host:port (for testing other
+   * scrape configurations, e.g. Azure's). It must scrape the collector in a job named "kappie".
+   */
+  readonly prometheusConfig?: (target: string) => string;
   /** How long to wait for the first successful scrape; default 60 s. */
   readonly startTimeoutMs?: number;
 }
@@ -282,11 +287,10 @@ export async function startPrometheusStack(options: PrometheusStackOptions = {})
     const collector = await startCollector(options.collectorArgs ?? [], nodeName, timeoutMs);
     children.push(collector.child);
     const target = new URL(collector.url).host;
-    const prometheus = await startPrometheus(
-      dir,
-      renderStaticConfig(target, interval, options.ruleFiles ?? []),
-      timeoutMs,
-    );
+    const configText = options.prometheusConfig
+      ? options.prometheusConfig(target)
+      : renderStaticConfig(target, interval, options.ruleFiles ?? []);
+    const prometheus = await startPrometheus(dir, configText, timeoutMs);
     children.push(prometheus.child);
     const prometheusUrl = prometheus.url;
 
