@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { LABEL, METRICS, metricName } from '@kappie/collector/catalog';
 import { resolveConfig } from '@kappie/collector';
 import { parse } from 'yaml';
+import { SOURCES } from '../../../collector/src/sources';
 import { SCRAPE_JOB } from '../../src/rules';
 import { readYamlObjects } from '../helpers/kustomize';
 import { DEPLOY_ROOT } from '../helpers/paths';
@@ -68,6 +69,11 @@ describePromtool('promtool check config (placeholders substituted)', () => {
     expect(promtool('check', 'config', configFile)).toMatch(/SUCCESS/);
   });
 });
+
+function lightSource(): string {
+  const sockstat = SOURCES.find((source) => source.platforms.includes('linux') && source.name === 'sockstat');
+  return (sockstat ?? SOURCES.find((source) => source.platforms.includes('linux'))!).name;
+}
 
 const unavailable = prometheusStackUnavailable();
 (unavailable ? describe.skip : describe)(

@@ -196,6 +196,18 @@ export function renderStaticConfig(target: string, intervalSeconds: number, rule
   return stringify(config);
 }
 
+/**
+ * Arguments that keep this collector's kernel state apart from other collectors running at the same time on this
+ * host (other test files, other workspaces' tests): a unique tracefs instance name when the collector has the option.
+ */
+export function isolationArgs(args: readonly string[]): string[] {
+  const help = spawnSync(process.execPath, [COLLECTOR_CLI, 'serve', '--help'], { encoding: 'utf8' }).stdout ?? '';
+  if (help.includes('--tracefs-instance') && !args.includes('--tracefs-instance')) {
+    return ['--tracefs-instance', `kappie-stack-${randomBytes(4).toString('hex')}`];
+  }
+  return [];
+}
+
 async function startCollector(
   args: readonly string[],
   nodeName: string,
@@ -204,7 +216,7 @@ async function startCollector(
   ensureCollectorBuilt();
   const child = spawn(
     process.execPath,
-    [COLLECTOR_CLI, 'serve', '--listen', '127.0.0.1:0', '--node-name', nodeName, ...args],
+    [COLLECTOR_CLI, 'serve', '--listen', '127.0.0.1:0', '--node-name', nodeName, ...isolationArgs(args), ...args],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAPPIE_LOG_LEVEL: 'info' } },
   );
   running.add(child);

@@ -212,12 +212,12 @@ export function promtoolTests(): PromtoolTest[] {
       name: 'a source down alerts after 10 minutes with the source named',
       interval: '1m',
       input_series: [
-        { series: metric(METRICS.sourceUp, { ...node1, [source]: 'nft_flags' }), values: '1x5 0x20' },
+        { series: metric(METRICS.sourceUp, { ...node1, [source]: 'tcp_flags' }), values: '1x5 0x20' },
         { series: metric(METRICS.sourceUp, { ...node1, [source]: 'sockstat' }), values: '1x25' },
       ],
       promql_expr_test: [
         firing('KappieSourceDown', '12m', []),
-        firing('KappieSourceDown', '20m', [{ job: SCRAPE_JOB, [cluster]: CLUSTER, ...node1, [source]: 'nft_flags' }]),
+        firing('KappieSourceDown', '20m', [{ job: SCRAPE_JOB, [cluster]: CLUSTER, ...node1, [source]: 'tcp_flags' }]),
       ],
     },
     {

@@ -11,13 +11,18 @@ import {
   type MetricKey,
 } from '@kappie/collector/catalog';
 import { SOURCES } from '../../../collector/src/sources';
-import { RULE_FILES } from '../helpers/paths';
+import * as path from 'node:path';
+import { renderKustomization } from '../helpers/kustomize';
+import { DEPLOY_ROOT, RULE_FILES } from '../helpers/paths';
 import {
   prometheusStackUnavailable,
   SCRAPE_JOB,
   startPrometheusStack,
   type PrometheusStack,
 } from '../helpers/prometheus-stack';
+
+/* eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are untyped YAML */
+type Any = any;
 
 /** Labels Prometheus or the collector add to every series besides the catalog's own. */
 const TARGET_LABELS = new Set(['__name__', 'job', 'instance', LABEL.nodeName, LABEL.cluster]);
@@ -123,6 +128,16 @@ describeStack('collector scraped by a real Prometheus (static scrape config)', (
         health: expect.stringMatching(/^(ok|unknown)$/),
         error: '',
       });
+  });
+
+  it('answers the Kubernetes probes of the Linux DaemonSet (liveness and readiness paths) with 200', async () => {
+    const objects = renderKustomization(path.join(DEPLOY_ROOT, 'kubernetes', 'base'));
+    const daemonSet = objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'kappie-collector') as Any;
+    const container = daemonSet.spec.template.spec.containers[0];
+    for (const probe of [container.livenessProbe, container.readinessProbe]) {
+      const response = await fetch(`${stack.collectorUrl}${probe.httpGet.path as string}`);
+      expect({ path: probe.httpGet.path, status: response.status }).toEqual({ path: probe.httpGet.path, status: 200 });
+    }
   });
 
   it('rejects bad PromQL with Prometheus error text', async () => {
