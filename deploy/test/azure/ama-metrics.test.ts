@@ -83,6 +83,8 @@ const unavailable = prometheusStackUnavailable();
       const nodeName = 'aks-nodepool1-12345678-vmss000000';
       const stack = await startPrometheusStack({
         nodeName,
+        // One light source is enough to check the labels; the full source set is the stack test's job.
+        collectorArgs: ['--sources', lightSource()],
         // The job as ama-metrics would run it on this node, the collector's test port in place of the fixed one.
         prometheusConfig: (target) =>
           substitute(embeddedConfig(CONFIG_MAPS[0]!), '127.0.0.1', nodeName).replace(
