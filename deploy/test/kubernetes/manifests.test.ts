@@ -72,6 +72,14 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
   });
 });
 
+describe('schema validation can fail', () => {
+  it('rejects a Service whose port is not a number', () => {
+    const service = find(render('byo'), 'Service', 'kappie-collector');
+    service.spec.ports[0].port = 'metrics';
+    expect(validateAgainstSchemas([service])[0]!.error).toMatch(/port/);
+  });
+});
+
 describe('no unknown fields (type-checked against the Kubernetes API types)', () => {
   it('every object of every overlay', () => {
     const all = OVERLAYS.flatMap(render);
@@ -143,6 +151,17 @@ describe('Linux DaemonSet', () => {
     expect(Object.keys(container.resources.requests).sort()).toEqual(['cpu', 'memory']);
     expect(Object.keys(container.resources.limits).sort()).toEqual(['cpu', 'memory']);
     expect(daemonSet.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(COLLECTOR_PORT));
+  });
+
+  it('sets the requests and limits MEASUREMENTS.md derives from the measured footprint', () => {
+    const text = fs.readFileSync(path.join(KUBERNETES_DIR, 'MEASUREMENTS.md'), 'utf8');
+    const stated = (kind: string) => {
+      const line = new RegExp(`^- ${kind}: \`cpu: (\\S+)\`, \`memory: (\\S+)\``, 'm').exec(text);
+      if (!line) throw new Error(`MEASUREMENTS.md does not state the ${kind}`);
+      return { cpu: line[1], memory: line[2] };
+    };
+    expect(container.resources.requests).toEqual(stated('requests'));
+    expect(container.resources.limits).toEqual(stated('limits'));
   });
 
   it('uses the image of this collector version', () => {
