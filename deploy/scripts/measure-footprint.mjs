@@ -45,13 +45,22 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+// Node.js flags from the bin's shebang (`#!/usr/bin/env -S node --flag`): run the collector as `kappie` runs.
+const nodeFlags = (/^#!.*\bnode((?:\s+--\S+)*)\s*$/m.exec(readFileSync(cli, 'utf8').split('\n')[0]) ?? ['', ''])[1]
+  .trim()
+  .split(/\s+/)
+  .filter(Boolean);
 const help = spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' }).stdout;
 const isolation = help.includes('--tracefs-instance')
   ? ['--tracefs-instance', `kappie-measure-${randomBytes(3).toString('hex')}`]
   : [];
-const collector = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', ...isolation, ...extraArgs], {
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
+const collector = spawn(
+  process.execPath,
+  [...nodeFlags, cli, 'serve', '--listen', '127.0.0.1:0', ...isolation, ...extraArgs],
+  {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  },
+);
 let log = '';
 const port = await new Promise((resolve, reject) => {
   collector.stderr.on('data', (chunk) => {
@@ -132,6 +141,7 @@ try {
     scrapeIntervalMs: scrapeMs,
     scrapes: scrapeDurations.length,
     series,
+    nodeFlags: nodeFlags.join(' '),
     collectorArgs: extraArgs.join(' '),
     rssMiB: {
       median: +(percentile(rssSamples, 50) / 1024).toFixed(1),

@@ -122,6 +122,13 @@ export function ensureCollectorBuilt(): void {
   if (result.status !== 0) throw new Error(`building the collector failed: ${result.stdout}${result.stderr}`);
 }
 
+/** Node.js flags the bin's shebang gives (`#!/usr/bin/env -S node --flag`), so tests run the collector as `kappie` runs. */
+export function collectorNodeFlags(): string[] {
+  const shebang = fs.readFileSync(COLLECTOR_CLI, 'utf8').split('\n', 1)[0] ?? '';
+  const match = /^#!.*\bnode((?:\s+--\S+)*)\s*$/.exec(shebang);
+  return match ? match[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+
 /** Collects a child's output (bounded) so failures can say what the process printed. */
 function captureOutput(child: ChildProcess): () => string {
   let text = '';
@@ -216,7 +223,17 @@ async function startCollector(
   ensureCollectorBuilt();
   const child = spawn(
     process.execPath,
-    [COLLECTOR_CLI, 'serve', '--listen', '127.0.0.1:0', '--node-name', nodeName, ...isolationArgs(args), ...args],
+    [
+      ...collectorNodeFlags(),
+      COLLECTOR_CLI,
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--node-name',
+      nodeName,
+      ...isolationArgs(args),
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAPPIE_LOG_LEVEL: 'info' } },
   );
   running.add(child);

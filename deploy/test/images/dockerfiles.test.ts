@@ -155,6 +155,16 @@ describe('collector/Dockerfile (Linux)', () => {
   });
 });
 
+describe('collector/windows/kappie.cmd', () => {
+  it('starts the collector with the Node.js flags of the bin shebang', () => {
+    const cmd = fs.readFileSync(path.join(REPO_ROOT, 'collector/windows/kappie.cmd'), 'utf8');
+    const flags = /node\.exe"((?:\s+--\S+)*)\s+"/.exec(cmd)?.[1]?.trim().split(/\s+/).filter(Boolean);
+    const shebang = fs.readFileSync(path.join(REPO_ROOT, 'collector/src/cli.ts'), 'utf8').split('\n', 1)[0]!;
+    const binFlags = /\bnode((?:\s+--\S+)*)\s*$/.exec(shebang)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+    expect(flags).toEqual(binFlags);
+  });
+});
+
 describe('the Dockerfile reader', () => {
   it('joins continuation lines with the escape directive and skips comments', () => {
     const parsed = readDockerfile('# escape=`\nFROM a:1 AS b\n# note\nRUN x `\n  y\nENTRYPOINT ["z"]\n');
