@@ -38,7 +38,14 @@ describe('npm run build', () => {
     const module = read('module.js');
     const dependencies = JSON.parse(/define\((\[[^\]]*\])/.exec(module)?.[1] ?? '[]') as string[];
     expect(dependencies).toEqual(
-      expect.arrayContaining(['react', 'react-dom', 'react/jsx-runtime', '@grafana/data', '@grafana/runtime', '@grafana/ui']),
+      expect.arrayContaining([
+        'react',
+        'react-dom',
+        'react/jsx-runtime',
+        '@grafana/data',
+        '@grafana/runtime',
+        '@grafana/ui',
+      ]),
     );
     // Scenes is bundled (it is not one of the modules Grafana shares with plugins).
     expect(dependencies).not.toContain('@grafana/scenes');
@@ -84,7 +91,11 @@ describe('npm run build', () => {
     const entries = unzipSync(new Uint8Array(fs.readFileSync(zip)));
     const files = Object.keys(entries).filter((name) => !name.endsWith('/'));
     expect(Object.keys(entries).every((name) => name.startsWith('kappie-app/'))).toBe(true);
-    expect(files.sort()).toEqual(listFiles(dist).map((file) => `kappie-app/${file}`).sort());
+    expect(files.sort()).toEqual(
+      listFiles(dist)
+        .map((file) => `kappie-app/${file}`)
+        .sort(),
+    );
     expect(Buffer.from(entries['kappie-app/plugin.json'] ?? []).toString('utf8')).toBe(read('plugin.json'));
   });
 });

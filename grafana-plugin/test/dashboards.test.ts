@@ -29,7 +29,13 @@ describe('bundled dashboards', () => {
       ['tcp.json', 'dashboards/tcp.json', 'Kappie / TCP', 'kappie-tcp'],
     ]);
     expect(dashboardIncludes(dashboards)).toEqual([
-      { type: 'dashboard', name: 'Kappie / Drops', path: 'dashboards/drops.json', uid: 'kappie-drops', addToNav: false },
+      {
+        type: 'dashboard',
+        name: 'Kappie / Drops',
+        path: 'dashboards/drops.json',
+        uid: 'kappie-drops',
+        addToNav: false,
+      },
       { type: 'dashboard', name: 'Kappie / TCP', path: 'dashboards/tcp.json', uid: 'kappie-tcp', addToNav: false },
     ]);
   });

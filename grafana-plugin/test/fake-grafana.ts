@@ -132,7 +132,8 @@ export class FakeDataSourceSrv implements DataSourceSrv {
     return this.settings.filter((ds) => {
       if (filters.metrics && !ds.meta.metrics) return false;
       if (filters.filter && !filters.filter(ds)) return false;
-      if (filters.type && !(Array.isArray(filters.type) ? filters.type : [filters.type]).includes(ds.type)) return false;
+      if (filters.type && !(Array.isArray(filters.type) ? filters.type : [filters.type]).includes(ds.type))
+        return false;
       return true;
     });
   }

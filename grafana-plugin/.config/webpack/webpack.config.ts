@@ -21,7 +21,10 @@ export type Env = Record<string, string | boolean | undefined>;
 const PLACEHOLDERS = /%(VERSION|TODAY|PLUGIN_ID)%/g;
 
 /** Replaces create-plugin's placeholders in the text files Grafana reads (plugin.json, README.md). */
-export function replacePlaceholders(text: string, values: { version: string; today: string; pluginId: string }): string {
+export function replacePlaceholders(
+  text: string,
+  values: { version: string; today: string; pluginId: string },
+): string {
   return text.replace(PLACEHOLDERS, (_match, name: string) =>
     name === 'VERSION' ? values.version : name === 'TODAY' ? values.today : values.pluginId,
   );
@@ -35,7 +38,8 @@ const config = (env: Env): Configuration => {
     today: new Date().toISOString().slice(0, 10),
     pluginId: pluginJson.id,
   };
-  const transformText = (content: Buffer) => Buffer.from(replacePlaceholders(content.toString('utf8'), placeholderValues));
+  const transformText = (content: Buffer) =>
+    Buffer.from(replacePlaceholders(content.toString('utf8'), placeholderValues));
 
   // Grafana serves the plugin from public/plugins/<id>/ (or a CDN): chunks load relative to where module.js came from.
   const virtualPublicPath = new VirtualModulesPlugin({

@@ -11,7 +11,9 @@ export type AppConfigProps = PluginConfigPageProps<AppPluginMeta<KappieAppSettin
 
 /** Grafana's plugin settings API: what the configuration page saves, the same jsonData provisioning sets. */
 export async function savePluginSettings(pluginId: string, settings: Partial<PluginMeta<KappieAppSettings>>) {
-  await lastValueFrom(getBackendSrv().fetch({ url: `/api/plugins/${pluginId}/settings`, method: 'POST', data: settings }));
+  await lastValueFrom(
+    getBackendSrv().fetch({ url: `/api/plugins/${pluginId}/settings`, method: 'POST', data: settings }),
+  );
 }
 
 /** The configuration page: enable the app and choose the Prometheus datasource its pages query. */
@@ -56,11 +58,7 @@ export default function AppConfig({ plugin }: AppConfigProps) {
           {enabled ? 'Save' : 'Enable and save'}
         </Button>
         {enabled && (
-          <Button
-            variant="destructive"
-            fill="text"
-            onClick={() => save({ enabled: false, pinned: false, jsonData })}
-          >
+          <Button variant="destructive" fill="text" onClick={() => save({ enabled: false, pinned: false, jsonData })}>
             Disable the app
           </Button>
         )}

@@ -4,8 +4,8 @@ import { Alert } from '@grafana/ui';
 export function LinuxOnlyNote({ title, origin }: { title: string; origin: string }) {
   return (
     <Alert title={`${title}: Linux nodes only`} severity="info" data-testid="kappie-linux-only-note">
-      The selected nodes run Windows, where Kappie does not collect this: on Linux it comes from {origin}. Select
-      Linux nodes in the OS variable to see it.
+      The selected nodes run Windows, where Kappie does not collect this: on Linux it comes from {origin}. Select Linux
+      nodes in the OS variable to see it.
     </Alert>
   );
 }

@@ -64,7 +64,9 @@ function panel(
 /** The platforms whose nodes can report every metric of a panel. */
 export function panelPlatforms(definition: Pick<PanelDefinition, 'metrics'>): Platform[] {
   const all: Platform[] = ['linux', 'windows'];
-  return all.filter((platform) => definition.metrics.every((key) => (METRICS[key].platforms as readonly Platform[]).includes(platform)));
+  return all.filter((platform) =>
+    definition.metrics.every((key) => (METRICS[key].platforms as readonly Platform[]).includes(platform)),
+  );
 }
 
 export function isLinuxOnly(definition: Pick<PanelDefinition, 'metrics'>): boolean {
@@ -342,7 +344,8 @@ export const PAGES = {
         panel(
           {
             title: 'Top remote peers',
-            description: 'Remote addresses and ports with the most non-listening sockets (the "other" series excluded).',
+            description:
+              'Remote addresses and ports with the most non-listening sockets (the "other" series excluded).',
             visualization: 'table',
             unit: 'short',
             expr: `topk(10, ${sumBy([LABEL.address, LABEL.port], selector('tcpConnectionRemote', notEquals(LABEL.address, OTHER_REMOTE)))})`,

@@ -42,7 +42,8 @@ export function selector(key: MetricKey, ...extra: string[]): string {
   return `${name(key)}{${[...NODE_MATCHERS, ...extra].join(', ')}}`;
 }
 
-export const rate = (key: MetricKey, ...extra: string[]): string => `rate(${selector(key, ...extra)}[${RATE_INTERVAL}])`;
+export const rate = (key: MetricKey, ...extra: string[]): string =>
+  `rate(${selector(key, ...extra)}[${RATE_INTERVAL}])`;
 export const increaseOverRange = (key: MetricKey, ...extra: string[]): string =>
   `increase(${selector(key, ...extra)}[${RANGE}])`;
 export const sumBy = (labels: readonly string[], expr: string): string => `sum by (${labels.join(', ')}) (${expr})`;

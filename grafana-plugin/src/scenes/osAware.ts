@@ -20,7 +20,8 @@ export function selectedOperatingSystems(variable: SceneVariable | null): string
   if (!(variable instanceof MultiValueVariable)) return [];
   const value = variable.getValue();
   const values = (Array.isArray(value) ? value : [value]).map(String);
-  if (values.includes(ALL_VALUE)) return variable.state.options.map((option: { value: unknown }) => String(option.value));
+  if (values.includes(ALL_VALUE))
+    return variable.state.options.map((option: { value: unknown }) => String(option.value));
   return values;
 }
 
@@ -40,7 +41,10 @@ export function panelApplies(platforms: readonly Platform[], selected: readonly 
 export function showOnlyForPlatforms(platforms: readonly Platform[], panel: SceneFlexItem, note: SceneFlexItem) {
   return (parent: SceneObject): (() => void) => {
     const update = () => {
-      const applies = panelApplies(platforms, selectedOperatingSystems(sceneGraph.lookupVariable(VARIABLE.os, parent) ?? null));
+      const applies = panelApplies(
+        platforms,
+        selectedOperatingSystems(sceneGraph.lookupVariable(VARIABLE.os, parent) ?? null),
+      );
       if (panel.state.isHidden === !applies && note.state.isHidden === applies) return;
       panel.setState({ isHidden: !applies });
       note.setState({ isHidden: applies });

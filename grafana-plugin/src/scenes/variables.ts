@@ -34,10 +34,7 @@ function variable(key: keyof typeof VARIABLE_QUERIES, datasource: DataSourceRef,
  * purpose: Grafana then expands "All" to the listed nodes, the ones of the chosen OS, so the OS choice narrows every
  * query.
  */
-export function pageVariables(
-  datasource: DataSourceRef,
-  extra: readonly ('interface' | 'reason')[],
-): SceneVariableSet {
+export function pageVariables(datasource: DataSourceRef, extra: readonly ('interface' | 'reason')[]): SceneVariableSet {
   const variables: SceneVariable[] = [
     variable('cluster', datasource, MATCH_ALL),
     variable('os', datasource),
