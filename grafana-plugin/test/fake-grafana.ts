@@ -75,7 +75,7 @@ export function datasourceSettings(
 export type LabelValues = Record<string, string[]>;
 
 /** A Prometheus-type datasource that records every query and answers variable queries from `labelValues`. */
-export class FakePrometheus extends DataSourceApi<PromQuery> {
+export class FakePrometheus extends DataSourceApi {
   readonly dataRequests: DataQueryRequest<PromQuery>[] = [];
   readonly variableQueries: string[] = [];
 
@@ -86,19 +86,20 @@ export class FakePrometheus extends DataSourceApi<PromQuery> {
     super(settings);
   }
 
-  query(request: DataQueryRequest<PromQuery>): Observable<DataQueryResponse> {
-    this.dataRequests.push(request);
+  query(request: DataQueryRequest): Observable<DataQueryResponse> {
+    // The app's panels send Prometheus queries: each target carries its PromQL in `expr`.
+    this.dataRequests.push(request as DataQueryRequest<PromQuery>);
     return of({ data: [] });
   }
 
-  async metricFindQuery(query: { query: string } | string): Promise<MetricFindValue[]> {
+  override async metricFindQuery(query: { query: string } | string): Promise<MetricFindValue[]> {
     const text = typeof query === 'string' ? query : query.query;
     this.variableQueries.push(text);
     const label = /,\s*(\w+)\)\s*$/.exec(text)?.[1];
     return (label ? (this.labelValues[label] ?? []) : []).map((value) => ({ text: value, value }));
   }
 
-  async testDatasource() {
+  override async testDatasource() {
     return { status: 'success', message: 'fake' };
   }
 
@@ -203,6 +204,7 @@ export function installFakeGrafana(settings: DataSourceInstanceSettings[], insta
           type: PluginType.panel,
           module: `core:plugin/${id}`,
           baseUrl: `public/app/plugins/panel/${id}`,
+          sort: 0,
           info: {
             author: { name: 'Grafana Labs' },
             description: '',
