@@ -89,13 +89,13 @@ const TRANSITIONAL_STATES = TCP_STATES.filter((state) => state !== ESTABLISHED &
 const CONNECTION_FLAGS: readonly TcpFlag[] = TCP_FLAGS.filter((flag) => flag === 'SYN' || flag === 'RST');
 
 /**
- * `statistic_name` values of kappie_interface_stats as regexes over the rx_/tx_ counter names, so both the procfs
- * (`rx_errs`, `rx_drop`) and the sysfs/Windows spellings (`rx_errors`, `rx_dropped`) match.
+ * `statistic_name` values of kappie_interface_stats (the sysfs statistics names: `rx_errors`, `rx_fifo_errors`,
+ * `tx_carrier_errors`, `collisions`, `rx_dropped`, ...) as regexes, one per kind of counter.
  */
 export const INTERFACE_STATISTICS = {
   bytes: '(rx|tx)_bytes',
   packets: '(rx|tx)_packets',
-  errors: '(rx|tx)_.*(err|frame|fifo|carrier|colls).*',
+  errors: '(rx|tx)_.*(err|frame|fifo|carrier).*|collisions',
   drops: '(rx|tx)_.*drop.*',
 } as const;
 
