@@ -37,7 +37,25 @@ function project(name: string, overrides: Partial<Config> = {}): Config {
 }
 
 /** Workspaces with tests; a workspace adds itself here when it gets its first test. */
-const projects: Config[] = [project('collector'), project('deploy'), project('dashboards'), project('provisioning')];
+const projects: Config[] = [
+  project('collector'),
+  project('deploy'),
+  project('dashboards'),
+  project('provisioning'),
+  // The Grafana app plugin renders its pages and config page with React in jsdom.
+  project('grafana-plugin', {
+    testEnvironment: 'jsdom',
+    transform: { '^.+\\.(t|j)sx?$': swcTransform, '^.+\\.mjs$': swcTransform },
+    // Grafana's packages pull in dependencies published as ES modules only (d3, marked, react-calendar, ...):
+    // SWC compiles node_modules too (cached after the first run) rather than keeping a list that goes stale.
+    transformIgnorePatterns: [],
+    setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
+    moduleNameMapper: {
+      ...sharedModules,
+      '\\.(css|scss|sass)$': '<rootDir>/test/style-mock.ts',
+    },
+  }),
+];
 
 const config: Config = {
   projects: projects as unknown as Config['projects'],

@@ -39,6 +39,11 @@ check(
 );
 check('build (tsc -b)', run('build', 'npx', ['tsc', '-b', 'tsconfig.build.json']));
 check('type check of tests', run('type check of tests', 'npx', ['tsc', '-p', 'tsconfig.test.json']));
+// The Grafana plugin is a browser bundle (DOM, JSX, bundler module resolution): its own TS project.
+check(
+  'type check of the Grafana plugin',
+  run('type check of the Grafana plugin', 'npx', ['tsc', '-p', 'grafana-plugin/tsconfig.json']),
+);
 check('lint (eslint)', run('lint', 'npx', ['eslint', '.']));
 check('format (prettier --check)', run('format', 'npx', ['prettier', '--check', '.']));
 

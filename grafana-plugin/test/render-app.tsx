@@ -1,0 +1,50 @@
+import { PluginType, type AppPluginMeta } from '@grafana/data';
+import { LocationServiceProvider, locationService } from '@grafana/runtime';
+import { render } from '@testing-library/react';
+import { MemoryRouter, Route, Routes } from 'react-router-dom';
+import App from '../src/components/App';
+import { PLUGIN_BASE_URL, PLUGIN_ID, type KappieAppSettings } from '../src/constants';
+
+export function appMeta(jsonData: KappieAppSettings, enabled = true): AppPluginMeta<KappieAppSettings> {
+  return {
+    id: PLUGIN_ID,
+    name: 'Kappie',
+    type: PluginType.app,
+    enabled,
+    pinned: true,
+    jsonData,
+    module: `public/plugins/${PLUGIN_ID}/module.js`,
+    baseUrl: `public/plugins/${PLUGIN_ID}`,
+    info: {
+      author: { name: 'Kappie' },
+      description: '',
+      links: [],
+      logos: { small: '', large: '' },
+      screenshots: [],
+      updated: '',
+      version: '',
+    },
+  };
+}
+
+/** Renders the app's root page the way Grafana mounts it: under /a/kappie-app/*, at `path`. */
+export function renderApp(path: string, jsonData: KappieAppSettings) {
+  const meta = appMeta(jsonData);
+  const url = `${PLUGIN_BASE_URL}/${path}`;
+  // Grafana keeps react-router and its locationService (which Scenes' URL sync uses) on one history.
+  locationService.push(url);
+  return render(
+    <LocationServiceProvider service={locationService}>
+      <MemoryRouter initialEntries={[url]}>
+        <Routes>
+          <Route
+            path={`${PLUGIN_BASE_URL}/*`}
+            element={
+              <App meta={meta} basename={PLUGIN_BASE_URL} path={PLUGIN_BASE_URL} query={{}} onNavChanged={() => {}} />
+            }
+          />
+        </Routes>
+      </MemoryRouter>
+    </LocationServiceProvider>,
+  );
+}

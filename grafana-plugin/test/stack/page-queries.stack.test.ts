@@ -1,0 +1,111 @@
+/**
+ * @jest-environment node
+ *
+ * Every query of the app's pages, with its variables substituted as Grafana would, runs against the real Prometheus
+ * scraping the real collector (deploy/test/helpers/prometheus-stack.ts): Prometheus must accept every query, and a
+ * query must return data when Prometheus holds enough samples of every metric it reads (so the test tightens by
+ * itself as sources land). "Enough" is judged in Prometheus, not on the collector's /metrics: a series that appears
+ * mid-test (a new drop reason) is on /metrics before rate() has two samples of it. The variable selectors must find
+ * the collector.
+ */
+import { METRICS, metricName, type MetricKey } from '@kappie/collector/catalog';
+import type { VariableValues } from '@kappie/dashboards/variables';
+import {
+  prometheusStackUnavailable,
+  startPrometheusStack,
+  type PrometheusStack,
+} from '../../../deploy/test/helpers/prometheus-stack';
+import type { PanelDefinition } from '../../src/queries/panels';
+import { allPanels, substitute, variableSelectors } from '../plugin-queries';
+
+const SCRAPE_INTERVAL_SECONDS = 1;
+const RATE_WINDOW = `${4 * SCRAPE_INTERVAL_SECONDS}s`;
+const RATE_SAMPLES = 3;
+const unavailable = prometheusStackUnavailable();
+if (unavailable) {
+  // eslint-disable-next-line no-console
+  console.warn(`skipping the plugin page query stack test: ${unavailable}`);
+}
+const describeStack = unavailable ? describe.skip : describe;
+
+function exportedMetricNames(exposition: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of exposition.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)?.[0];
+    if (name) names.add(name);
+  }
+  return names;
+}
+
+const escapeRegex = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describeStack('app page queries against Prometheus scraping the collector', () => {
+  let stack: PrometheusStack;
+  let exported: Set<string>;
+  let values: VariableValues;
+
+  beforeAll(async () => {
+    stack = await startPrometheusStack({ scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS });
+    await stack.waitForScrapes(6);
+    exported = exportedMetricNames(await stack.collectorMetrics());
+    // Metrics with at least RATE_SAMPLES samples of one series in the last RATE_WINDOW: rate() has data for them.
+    for (const name of [...exported]) {
+      const result = await stack.query(`max(count_over_time(${name}[${RATE_WINDOW}])) >= ${RATE_SAMPLES}`);
+      if (!(Array.isArray(result.result) && result.result.length > 0)) exported.delete(name);
+    }
+    values = {
+      cluster: '.*',
+      os: 'linux',
+      node: escapeRegex(stack.nodeName),
+      interface: '.*',
+      reason: '.*',
+      rateInterval: RATE_WINDOW,
+      range: '1m',
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const isExported = (key: MetricKey) => exported.has(metricName(METRICS[key]));
+
+  async function seriesCount(panel: PanelDefinition): Promise<number> {
+    const expr = substitute(panel.expr, values);
+    if (panel.instant) {
+      const result = await stack.query(expr);
+      return Array.isArray(result.result) && result.resultType !== 'scalar' && result.resultType !== 'string'
+        ? result.result.length
+        : 1;
+    }
+    const end = Math.floor(Date.now() / 1000);
+    const matrix = await stack.queryRange(expr, end - 30, end, SCRAPE_INTERVAL_SECONDS);
+    return matrix.result.filter((series) => series.values.length > 0).length;
+  }
+
+  it('returns data for every panel whose metrics the collector exports, and Prometheus accepts all the others', async () => {
+    const withData: string[] = [];
+    for (const { id, panel } of allPanels()) {
+      const count = await seriesCount(panel);
+      if (panel.metrics.every(isExported)) {
+        expect({ id, count: count > 0 }).toEqual({ id, count: true });
+        withData.push(id);
+      }
+    }
+    // The collector always exports its own health: the Overview panels on it must have data.
+    expect(withData).toEqual(expect.arrayContaining(['overview.Nodes reporting', 'overview.Collector sources']));
+  });
+
+  it('finds the collector through the Cluster, OS and Node variable selectors', async () => {
+    for (const { name, selector } of variableSelectors()) {
+      const result = await stack.query(substitute(selector, values));
+      if (name === 'interface' && !isExported('interfaceStats')) continue;
+      if (name === 'reason' && !isExported('dropCount')) continue;
+      expect({ name, series: Array.isArray(result.result) && result.result.length > 0 }).toEqual({
+        name,
+        series: true,
+      });
+    }
+  });
+});

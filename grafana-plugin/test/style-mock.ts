@@ -1,0 +1,2 @@
+// Style sheets imported by Grafana's UI packages: nothing to apply in jsdom.
+export default {};
