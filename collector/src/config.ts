@@ -29,6 +29,8 @@ export interface CollectorConfig {
   readonly tracefsPath: string;
   /** Name of our tracefs instance (a directory under <tracefs>/instances). */
   readonly tracefsInstance: string;
+  /** nftables table (family inet) of the TCP flag counters. */
+  readonly nftTable: string;
   readonly metricPrefix: string;
   /** Interfaces reported at all (globs); empty: all. */
   readonly interfaceInclude: readonly string[];
@@ -216,6 +218,22 @@ export const OPTIONS = [
       const value = typeof raw === 'string' ? raw.trim() : 'kappie';
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
         throw new ConfigError(name, `"${value}" is not an instance name (letters, digits, _ and -)`);
+      }
+      return value;
+    },
+  }),
+  option({
+    key: 'nftTable',
+    flag: 'nft-table',
+    valueName: 'NAME',
+    env: 'KAPPIE_NFT_TABLE',
+    description:
+      'nftables table (family inet) of the TCP flag counters (replaced at start when a crashed run left it, removed at stop)',
+    defaultText: 'kappie',
+    parse: (raw, name) => {
+      const value = typeof raw === 'string' ? raw.trim() : 'kappie';
+      if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(value)) {
+        throw new ConfigError(name, `"${value}" is not a table name (a letter, then letters, digits, _ and -)`);
       }
       return value;
     },

@@ -42,6 +42,8 @@ describe('resolveConfig', () => {
       'vEthernet (Ethernet 2)',
     ]);
     expect(() => resolveConfig({ perPodInterfaceStats: 'maybe' }, {})).toThrow(/not a boolean/);
+    expect(() => resolveConfig({ nftTable: 'bad table' }, {})).toThrow(/--nft-table: "bad table" is not a table name/);
+    expect(resolveConfig({}, { KAPPIE_NFT_TABLE: 'kappie_test' }).nftTable).toBe('kappie_test');
   });
 
   it('parses listen addresses of every form', () => {

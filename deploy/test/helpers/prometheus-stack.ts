@@ -205,14 +205,19 @@ export function renderStaticConfig(target: string, intervalSeconds: number, rule
 
 /**
  * Arguments that keep this collector's kernel state apart from other collectors running at the same time on this
- * host (other test files, other workspaces' tests): a unique tracefs instance name when the collector has the option.
+ * host (other test files, other workspaces' tests): a unique tracefs instance and nftables table name when the
+ * collector has the options.
  */
 export function isolationArgs(args: readonly string[]): string[] {
   const help = spawnSync(process.execPath, [COLLECTOR_CLI, 'serve', '--help'], { encoding: 'utf8' }).stdout ?? '';
+  const isolation: string[] = [];
   if (help.includes('--tracefs-instance') && !args.includes('--tracefs-instance')) {
-    return ['--tracefs-instance', `kappie-stack-${randomBytes(4).toString('hex')}`];
+    isolation.push('--tracefs-instance', `kappie-stack-${randomBytes(4).toString('hex')}`);
   }
-  return [];
+  if (help.includes('--nft-table') && !args.includes('--nft-table')) {
+    isolation.push('--nft-table', `kappie-stack-${randomBytes(4).toString('hex')}`);
+  }
+  return isolation;
 }
 
 async function startCollector(

@@ -80,8 +80,8 @@ function chainText(direction: NftDirection, podInterfaceGlobs: readonly string[]
  * `delete` succeed whether or not a crashed run left a stale table (nft 1.0.6 has no `destroy`), and the new table
  * replaces it atomically: no moment without counters, never two tables.
  */
-export function createTableScript(podInterfaceGlobs: readonly string[]): string {
-  const table = `${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME}`;
+export function createTableScript(podInterfaceGlobs: readonly string[], tableName: string = NFT_TABLE_NAME): string {
+  const table = `${NFT_TABLE_FAMILY} ${tableName}`;
   const lines = [`table ${table} {}`, `delete table ${table}`, `table ${table} {`];
   for (const direction of NFT_DIRECTIONS) {
     for (const value of FLAG_BYTE_VALUES) lines.push(`  counter ${flagCounterName(direction, value)} {}`);
@@ -99,17 +99,12 @@ export function createTableScript(podInterfaceGlobs: readonly string[]): string 
 }
 
 /** The script that removes the table if it exists and succeeds if it does not (safe to run twice). */
-export function deleteTableScript(): string {
-  const table = `${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME}`;
+export function deleteTableScript(tableName: string = NFT_TABLE_NAME): string {
+  const table = `${NFT_TABLE_FAMILY} ${tableName}`;
   return `table ${table} {}\ndelete table ${table}\n`;
 }
 
 /** Arguments of `nft` that print the table's counters as JSON. */
-export const LIST_COUNTERS_ARGS: readonly string[] = [
-  '-j',
-  'list',
-  'counters',
-  'table',
-  NFT_TABLE_FAMILY,
-  NFT_TABLE_NAME,
-];
+export function listCountersArgs(tableName: string = NFT_TABLE_NAME): string[] {
+  return ['-j', 'list', 'counters', 'table', NFT_TABLE_FAMILY, tableName];
+}

@@ -11,7 +11,7 @@ import {
   createTableScript,
   deleteTableScript,
   flagCounterName,
-  LIST_COUNTERS_ARGS,
+  listCountersArgs,
   NFT_DIRECTIONS,
   NFT_TABLE_FAMILY,
   NFT_TABLE_NAME,
@@ -51,7 +51,7 @@ export function flagSamples(totals: FlagTotals): Sample[] {
 }
 
 async function installTable(ctx: SourceContext): Promise<void> {
-  await runNft(['-f', '-'], createTableScript(ctx.config.podInterfaces));
+  await runNft(['-f', '-'], createTableScript(ctx.config.podInterfaces, ctx.config.nftTable));
 }
 
 /**
@@ -63,17 +63,17 @@ let ownsTable = false;
 
 export const tcpFlagsSource: Source = {
   name: 'tcp_flags',
-  description: `nftables table ${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME}: TCP segments per flag byte at prerouting/postrouting`,
+  description: `nftables table ${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
   platforms: ['linux'],
   metrics: ['tcpFlagCounters'],
   async start(ctx) {
     if (ctx.oneShot) {
       try {
-        await runNft(LIST_COUNTERS_ARGS);
+        await runNft(listCountersArgs(ctx.config.nftTable));
       } catch (error) {
         if (!(error instanceof NftMissingObjectError)) throw error;
         throw new SourceUnavailableError(
-          `no nftables table ${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME}: TCP flags are counted while \`kappie serve\` runs ` +
+          `no nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable}: TCP flags are counted while \`kappie serve\` runs ` +
             'in this network namespace',
         );
       }
@@ -85,21 +85,21 @@ export const tcpFlagsSource: Source = {
   async collect(ctx) {
     let text: string;
     try {
-      text = await runNft(LIST_COUNTERS_ARGS);
+      text = await runNft(listCountersArgs(ctx.config.nftTable));
     } catch (error) {
       if (!(error instanceof NftMissingObjectError) || !ownsTable) throw error;
       // Someone flushed the ruleset or deleted our table: put it back; the counters restart (a counter reset).
       await installTable(ctx);
       throw new SourceUnavailableError(
-        `the nftables table ${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME} had been removed; recreated it, counters restart`,
+        `the nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable} had been removed; recreated it, counters restart`,
       );
     }
-    const totals = sumFlagCounters(parseNftCounters(text, NFT_TABLE_FAMILY, NFT_TABLE_NAME));
+    const totals = sumFlagCounters(parseNftCounters(text, NFT_TABLE_FAMILY, ctx.config.nftTable));
     return { tcpFlagCounters: flagSamples(totals) };
   },
-  async stop() {
+  async stop(ctx) {
     if (!ownsTable) return;
-    await runNft(['-f', '-'], deleteTableScript());
+    await runNft(['-f', '-'], deleteTableScript(ctx.config.nftTable));
     ownsTable = false;
   },
 };
