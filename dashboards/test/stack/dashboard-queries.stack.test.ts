@@ -12,6 +12,8 @@ import { METRICS, metricName, type MetricKey } from '@kappie/collector/catalog';
 import {
   prometheusStackUnavailable,
   startPrometheusStack,
+  escapePromRegex,
+  exportedMetricNames,
   type PrometheusStack,
 } from '../../../deploy/test/helpers/prometheus-stack';
 import { allQueries, substituteVariables, VARIABLE_QUERIES, type PanelQuery, type VariableValues } from '../../src';
@@ -23,19 +25,6 @@ if (unavailable) {
   console.warn(`skipping the dashboard query stack test: ${unavailable}`);
 }
 const describeStack = unavailable ? describe.skip : describe;
-
-/** Metric names with at least one sample in the collector's exposition. */
-function exportedMetricNames(exposition: string): Set<string> {
-  const names = new Set<string>();
-  for (const line of exposition.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)?.[0];
-    if (name) names.add(name);
-  }
-  return names;
-}
-
-const escapeRegex = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describeStack('dashboard queries against Prometheus scraping the collector', () => {
   let stack: PrometheusStack;
@@ -50,7 +39,7 @@ describeStack('dashboard queries against Prometheus scraping the collector', () 
     values = {
       cluster: '.*',
       os: '.*',
-      node: escapeRegex(stack.nodeName),
+      node: escapePromRegex(stack.nodeName),
       interface: '.*',
       reason: '.*',
       // Grafana's $__rate_interval is at least four scrape intervals.

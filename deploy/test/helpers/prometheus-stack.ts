@@ -387,3 +387,19 @@ export async function startPrometheusStack(options: PrometheusStackOptions = {})
     throw error;
   }
 }
+
+/** Metric names with at least one sample in a collector's exposition text. */
+export function exportedMetricNames(exposition: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of exposition.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)?.[0];
+    if (name) names.add(name);
+  }
+  return names;
+}
+
+/** A literal value made safe inside a PromQL regex matcher (=~), as Grafana escapes a variable's value. */
+export function escapePromRegex(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -13,6 +13,8 @@ import type { VariableValues } from '@kappie/dashboards/variables';
 import {
   prometheusStackUnavailable,
   startPrometheusStack,
+  escapePromRegex,
+  exportedMetricNames,
   type PrometheusStack,
 } from '../../../deploy/test/helpers/prometheus-stack';
 import type { PanelDefinition } from '../../src/queries/panels';
@@ -27,18 +29,6 @@ if (unavailable) {
   console.warn(`skipping the plugin page query stack test: ${unavailable}`);
 }
 const describeStack = unavailable ? describe.skip : describe;
-
-function exportedMetricNames(exposition: string): Set<string> {
-  const names = new Set<string>();
-  for (const line of exposition.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)?.[0];
-    if (name) names.add(name);
-  }
-  return names;
-}
-
-const escapeRegex = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describeStack('app page queries against Prometheus scraping the collector', () => {
   let stack: PrometheusStack;
@@ -57,7 +47,7 @@ describeStack('app page queries against Prometheus scraping the collector', () =
     values = {
       cluster: '.*',
       os: 'linux',
-      node: escapeRegex(stack.nodeName),
+      node: escapePromRegex(stack.nodeName),
       interface: '.*',
       reason: '.*',
       rateInterval: RATE_WINDOW,
