@@ -14,6 +14,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { shebangNodeFlags } from '@kappie/collector';
 import { median, percent, type Table, renderTable } from './stats';
 
 const REPO = path.join(__dirname, '..', '..');
@@ -125,9 +126,7 @@ async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
 
 /** The Node flags of the `kappie` bin's shebang, so the bench runs the collector as users do. */
 function collectorNodeFlags(): string[] {
-  const shebang = fs.readFileSync(COLLECTOR_CLI, 'utf8').split('\n', 1)[0] ?? '';
-  const words = shebang.split(/\s+/);
-  return words.slice(words.indexOf('node') + 1);
+  return shebangNodeFlags(fs.readFileSync(COLLECTOR_CLI, 'utf8').split('\n', 1)[0] ?? '');
 }
 
 function startKappie(): ChildProcess {

@@ -1,5 +1,6 @@
 /** The collector's public API, for the dashboards, the plugin, the bench and tests. */
 export * from './catalog';
+export { shebangNodeFlags } from './node-flags';
 export { DEFAULT_POD_INTERFACES, OPTIONS, resolveConfig, type CollectorConfig } from './config';
 export { Gatherer, type Gathering, type SourceStatus } from './gatherer';
 export { Exposition } from './exposition';

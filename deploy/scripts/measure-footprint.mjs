@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as net from 'node:net';
 
 function option(name, fallback) {
@@ -21,6 +22,7 @@ function option(name, fallback) {
   return index >= 0 ? process.argv[index + 1] : fallback;
 }
 const cli = option('cli', 'collector/dist/cli.js');
+const { shebangNodeFlags } = createRequire(import.meta.url)('../../collector/dist/node-flags.js');
 const seconds = Number(option('seconds', '120'));
 const scrapeMs = Number(option('scrape-ms', '1000'));
 const load = option('load', 'none');
@@ -46,14 +48,14 @@ function percentile(values, p) {
 }
 
 // Node.js flags from the bin's shebang (`#!/usr/bin/env -S node --flag`): run the collector as `kappie` runs.
-const nodeFlags = (/^#!.*\bnode((?:\s+--\S+)*)\s*$/m.exec(readFileSync(cli, 'utf8').split('\n')[0]) ?? ['', ''])[1]
-  .trim()
-  .split(/\s+/)
-  .filter(Boolean);
-const help = spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' }).stdout;
-const isolation = help.includes('--tracefs-instance')
-  ? ['--tracefs-instance', `kappie-measure-${randomBytes(3).toString('hex')}`]
-  : [];
+const nodeFlags = shebangNodeFlags(readFileSync(cli, 'utf8').split('\n')[0]);
+// Its own tracefs instance and nftables table, so a collector already running on the host is left alone.
+const isolation = [
+  '--tracefs-instance',
+  `kappie-measure-${randomBytes(3).toString('hex')}`,
+  '--nft-table',
+  `kappie-measure-${randomBytes(3).toString('hex')}`,
+];
 const collector = spawn(
   process.execPath,
   [...nodeFlags, cli, 'serve', '--listen', '127.0.0.1:0', ...isolation, ...extraArgs],

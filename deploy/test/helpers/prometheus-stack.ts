@@ -14,6 +14,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
+import { shebangNodeFlags } from '../../../collector/src/node-flags';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..', '..');
 export const COLLECTOR_CLI = path.join(REPO_ROOT, 'collector', 'dist', 'cli.js');
@@ -124,9 +125,7 @@ export function ensureCollectorBuilt(): void {
 
 /** Node.js flags the bin's shebang gives (`#!/usr/bin/env -S node --flag`), so tests run the collector as `kappie` runs. */
 export function collectorNodeFlags(): string[] {
-  const shebang = fs.readFileSync(COLLECTOR_CLI, 'utf8').split('\n', 1)[0] ?? '';
-  const match = /^#!.*\bnode((?:\s+--\S+)*)\s*$/.exec(shebang);
-  return match ? match[1]!.trim().split(/\s+/).filter(Boolean) : [];
+  return shebangNodeFlags(fs.readFileSync(COLLECTOR_CLI, 'utf8').split('\n', 1)[0] ?? '');
 }
 
 /** Collects a child's output (bounded) so failures can say what the process printed. */
@@ -205,16 +204,15 @@ export function renderStaticConfig(target: string, intervalSeconds: number, rule
 
 /**
  * Arguments that keep this collector's kernel state apart from other collectors running at the same time on this
- * host (other test files, other workspaces' tests): a unique tracefs instance and nftables table name when the
- * collector has the options.
+ * host (other test files, other workspaces' tests): a unique tracefs instance and nftables table name, unless the
+ * caller chose its own.
  */
 export function isolationArgs(args: readonly string[]): string[] {
-  const help = spawnSync(process.execPath, [COLLECTOR_CLI, 'serve', '--help'], { encoding: 'utf8' }).stdout ?? '';
   const isolation: string[] = [];
-  if (help.includes('--tracefs-instance') && !args.includes('--tracefs-instance')) {
+  if (!args.includes('--tracefs-instance')) {
     isolation.push('--tracefs-instance', `kappie-stack-${randomBytes(4).toString('hex')}`);
   }
-  if (help.includes('--nft-table') && !args.includes('--nft-table')) {
+  if (!args.includes('--nft-table')) {
     isolation.push('--nft-table', `kappie-stack-${randomBytes(4).toString('hex')}`);
   }
   return isolation;

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { shebangNodeFlags } from '../../../collector/src/node-flags';
 
 const REPO_ROOT = path.join(__dirname, '..', '..', '..');
 const DOCKERFILES = ['collector/Dockerfile', 'collector/Dockerfile.windows'];
@@ -160,8 +161,7 @@ describe('collector/windows/kappie.cmd', () => {
     const cmd = fs.readFileSync(path.join(REPO_ROOT, 'collector/windows/kappie.cmd'), 'utf8');
     const flags = /node\.exe"((?:\s+--\S+)*)\s+"/.exec(cmd)?.[1]?.trim().split(/\s+/).filter(Boolean);
     const shebang = fs.readFileSync(path.join(REPO_ROOT, 'collector/src/cli.ts'), 'utf8').split('\n', 1)[0]!;
-    const binFlags = /\bnode((?:\s+--\S+)*)\s*$/.exec(shebang)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
-    expect(flags).toEqual(binFlags);
+    expect(flags).toEqual(shebangNodeFlags(shebang));
   });
 });
 
