@@ -39,7 +39,8 @@ function selfSamples(key: MetricKey, gathering: Gathering, buildInfo: BuildInfo)
 export class Exposition {
   /** Default content type: Prometheus text 0.0.4, never OpenMetrics (which would rename counters to *_total). */
   readonly registry = new Registry();
-  private current: Gathering | undefined;
+  /** Each family's series in the scrape being serialised, computed once per scrape. */
+  private current = new Map<MetricKey, MetricValue<string>[]>();
   private inFlight: Promise<ScrapeResult> | undefined;
   private readonly families: [MetricKey, string][] = [];
 
@@ -63,7 +64,7 @@ export class Exposition {
           help: definition.help,
           type: definition.type,
           aggregator: 'sum',
-          values: this.current ? selfSamples(key, this.current, buildInfo) : [],
+          values: this.current.get(key) ?? [],
         }),
       };
       this.registry.registerMetric(metric as never);
@@ -83,12 +84,12 @@ export class Exposition {
 
   private async scrapeNow(): Promise<ScrapeResult> {
     const gathering = await this.gatherer.gather();
-    this.current = gathering;
+    this.current = new Map(this.families.map(([key]) => [key, selfSamples(key, gathering, this.buildInfo)]));
     // Families with no series on this node (Windows-only ones on Linux, a source that is down) are left out rather
     // than written as bare HELP/TYPE lines.
     const families: string[] = [];
     for (const [key, name] of this.families) {
-      if (selfSamples(key, gathering, this.buildInfo).length === 0) continue;
+      if ((this.current.get(key) ?? []).length === 0) continue;
       families.push(await this.registry.getSingleMetricAsString(name));
     }
     return { text: `${families.join('\n')}\n`, gathering };

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { MetricKey } from './catalog';
 import { describeError } from './errors';
-import type { Sample, Samples, Source, SourceContext } from './source';
+import { addSamples, type Sample, type Samples, type Source, type SourceContext } from './source';
 
 export interface SourceStatus {
   readonly name: string;
@@ -103,10 +103,7 @@ export class Gatherer {
       if (!state.started && source.start) await source.start(this.context);
       state.started = true;
       const produced = await source.collect(this.context);
-      for (const [key, list] of Object.entries(produced) as [MetricKey, Sample[]][]) {
-        const target = into[key] ?? (into[key] = []);
-        for (const sample of list) target.push(sample);
-      }
+      for (const [key, list] of Object.entries(produced) as [MetricKey, Sample[]][]) addSamples(into, key, list);
     } catch (error) {
       up = false;
       reason = describeError(error);
