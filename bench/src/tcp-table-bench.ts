@@ -16,7 +16,7 @@ import {
   readWholeFile,
   resolveConfig,
   tallyTcpTable,
-  tcpSocketsSource,
+  createTcpSocketsSource,
   topRemotePeers,
   type SourceContext,
 } from '@kappie/collector';
@@ -105,6 +105,7 @@ async function measure(sockets: number, runs: number): Promise<Row> {
     const defaults = context({});
     const full = context({ tcpScanMaxSockets: '100000000', tcpSocketReader: 'procfs' });
     const netlinkFull = context({ tcpScanMaxSockets: '100000000', tcpSocketReader: 'netlink' });
+    const tcpSocketsSource = createTcpSocketsSource();
     const gatheringDefault = time(runs, () => tcpSocketsSource.collect(defaults));
     const note = tcpSocketsSource.note?.() ?? '';
     return {

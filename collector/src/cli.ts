@@ -20,7 +20,7 @@ import { createHostFs } from './host-fs';
 import { createLogger, silentLogger, type Logger } from './log';
 import { createRequestHandler, listen } from './server';
 import { renderSnapshot } from './snapshot-table';
-import { currentPlatform, selectSources, SOURCES } from './sources';
+import { createSources, currentPlatform, selectSources } from './sources';
 import type { SourceContext } from './source';
 
 export const EXIT_USAGE = 2;
@@ -126,7 +126,7 @@ export function buildProgram(): Command {
     .command('sources')
     .description('list the sources, the metrics each fills, and the platforms they run on')
     .action(() => {
-      for (const source of SOURCES) {
+      for (const source of createSources()) {
         process.stdout.write(
           `${source.name.padEnd(22)} ${source.platforms.join(',').padEnd(14)} ${source.metrics.join(', ')}\n` +
             `${' '.repeat(23)}${source.description}\n`,

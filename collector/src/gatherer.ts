@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { MetricKey } from './catalog';
 import { describeError } from './errors';
+import { checkSamples } from './sample-check';
 import { addSamples, type Sample, type Samples, type Source, type SourceContext } from './source';
 
 export interface SourceStatus {
@@ -27,8 +28,12 @@ export interface Gathering {
 
 interface SourceState {
   readonly source: Source;
+  /** The gatherer's context with a logger that carries `source: <name>` on every line. */
+  readonly context: SourceContext;
   started: boolean;
   lastReason: string | undefined;
+  /** Rejections already logged (each is logged once, not at every scrape). */
+  readonly loggedRejections: Set<string>;
 }
 
 export class Gatherer {
@@ -41,7 +46,13 @@ export class Gatherer {
     sources: readonly Source[],
     private readonly context: SourceContext,
   ) {
-    this.states = sources.map((source) => ({ source, started: false, lastReason: undefined }));
+    this.states = sources.map((source) => ({
+      source,
+      context: { ...context, log: context.log.child({ source: source.name }) },
+      started: false,
+      lastReason: undefined,
+      loggedRejections: new Set<string>(),
+    }));
   }
 
   get log(): Logger {
@@ -76,9 +87,9 @@ export class Gatherer {
     for (const state of this.states) {
       if (!state.source.stop) continue;
       try {
-        await state.source.stop(this.context);
+        await state.source.stop(state.context);
       } catch (error) {
-        this.context.log.error({ source: state.source.name, err: describeError(error) }, 'source failed to clean up');
+        state.context.log.error({ err: describeError(error) }, 'source failed to clean up');
       }
       state.started = false;
     }
@@ -100,10 +111,12 @@ export class Gatherer {
     let up = true;
     let reason: string | undefined;
     try {
-      if (!state.started && source.start) await source.start(this.context);
+      if (!state.started && source.start) await source.start(state.context);
       state.started = true;
-      const produced = await source.collect(this.context);
-      for (const [key, list] of Object.entries(produced) as [MetricKey, Sample[]][]) addSamples(into, key, list);
+      const produced = await source.collect(state.context);
+      const { accepted, rejections } = checkSamples(source.name, source.metrics, produced);
+      for (const [key, list] of Object.entries(accepted) as [MetricKey, Sample[]][]) addSamples(into, key, list);
+      this.logRejections(state, rejections);
     } catch (error) {
       up = false;
       reason = describeError(error);
@@ -120,12 +133,21 @@ export class Gatherer {
     };
   }
 
+  /** Logs each kind of rejected sample once: a source bug, not something that changes between scrapes. */
+  private logRejections(state: SourceState, rejections: readonly string[]): void {
+    for (const rejection of rejections) {
+      if (state.loggedRejections.has(rejection)) continue;
+      state.loggedRejections.add(rejection);
+      state.context.log.error(`${rejection} (a collector bug: please report it)`);
+    }
+  }
+
   /** Logs a failure once per distinct reason, and the recovery once. */
   private logTransition(state: SourceState, up: boolean, reason: string | undefined): void {
     if (!up && reason !== state.lastReason) {
-      this.context.log.warn({ source: state.source.name, reason }, `source ${state.source.name} is down: ${reason}`);
+      state.context.log.warn({ reason }, `source ${state.source.name} is down: ${reason}`);
     } else if (up && state.lastReason !== undefined) {
-      this.context.log.info({ source: state.source.name }, `source ${state.source.name} is up again`);
+      state.context.log.info(`source ${state.source.name} is up again`);
     }
     state.lastReason = up ? undefined : reason;
   }

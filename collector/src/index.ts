@@ -9,5 +9,5 @@ export type { Source, Sample, Samples, SourceContext } from './source';
 export { createTableScript, deleteTableScript, NFT_TABLE_NAME } from './sources/linux/nft-ruleset';
 
 export { createHostFs, readWholeFile } from './host-fs';
-export { tcpSocketsSource } from './sources/linux/tcp-sockets';
+export { createTcpSocketsSource } from './sources/linux/tcp-sockets';
 export { newTcpSocketTally, tallyTcpTable, topRemotePeers } from './sources/linux/tcp-table';

@@ -3,8 +3,8 @@
  * top remote peers, interfaces, protocol counters, and the sources' health. Pure: gathering in, text out.
  */
 import { LABEL, METRICS, type MetricKey } from './catalog';
+import type { SampleView } from './source';
 import type { Gathering } from './gatherer';
-import type { Sample } from './source';
 
 function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, column) =>
@@ -18,11 +18,11 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[])
   return [format(headers), format(widths.map((w) => '-'.repeat(w))), ...rows.map(format)].join('\n');
 }
 
-function samplesOf(gathering: Gathering, key: MetricKey): Sample[] {
+function samplesOf(gathering: Gathering, key: MetricKey): SampleView[] {
   return gathering.samples[key] ?? [];
 }
 
-function byValueDescending(a: Sample, b: Sample): number {
+function byValueDescending(a: SampleView, b: SampleView): number {
   return b.value - a.value;
 }
 
@@ -31,7 +31,7 @@ function section(title: string, body: string | undefined): string {
 }
 
 function labelTable(
-  samples: Sample[],
+  samples: SampleView[],
   labels: readonly string[],
   valueHeader: string,
   limit = Infinity,

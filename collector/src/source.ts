@@ -3,23 +3,33 @@
  * of catalog metrics. Sources do thin I/O and hand the text or bytes to a pure parser; they never format output.
  */
 import type { Logger } from 'pino';
-import type { MetricKey, Platform } from './catalog';
+import type { METRICS, MetricKey, Platform } from './catalog';
 import type { CollectorConfig } from './config';
 import type { HostFs } from './host-fs';
 
-export interface Sample {
-  /** Label values by label name (catalog names only); node_name and cluster are added by the exposition. */
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
+/** The label names the catalog declares for metric K (node_name and cluster excluded: the exposition adds them). */
+export type LabelsOf<K extends MetricKey> = (typeof METRICS)[K]['labels'][number];
+
+/**
+ * One series of metric K: a value for exactly K's catalog labels. A label the catalog does not declare for K, or a
+ * missing one, is a compile-time error (and the gatherer drops such a sample at run time, with a logged reason).
+ * Without K it is the union over every metric (a sample of some metric), distributed so each member keeps its labels.
+ */
+export type Sample<K extends MetricKey = MetricKey> = K extends MetricKey
+  ? { readonly labels: { readonly [L in LabelsOf<K>]: string }; readonly value: number }
+  : never;
+
+/** A sample of any metric seen from outside (display, tests): its labels by name. Every Sample is one. */
+export type SampleView = { readonly labels: Readonly<Record<string, string>>; readonly value: number };
 
 /** What one gathering of a source produced, per catalog metric. A metric a source did not fill is absent. */
-export type Samples = Partial<Record<MetricKey, Sample[]>>;
+export type Samples = { [K in MetricKey]?: Sample<K>[] };
 
 export interface SourceContext {
   readonly config: CollectorConfig;
   /** Reads under --proc-path and --sys-path (so containers can point at /host/proc, /host/sys). */
   readonly fs: HostFs;
+  /** The gatherer's logger for this source: every line carries `source: <name>`. */
   readonly log: Logger;
   /**
    * True for one-shot commands (`kappie snapshot`, e.g. through kubectl exec next to a serving collector). A source
@@ -52,8 +62,9 @@ export interface Source {
   stop?(ctx: SourceContext): Promise<void>;
 }
 
-/** Adds samples to a Samples object, creating the metric's list on first use. */
-export function addSamples(target: Samples, key: MetricKey, samples: readonly Sample[]): void {
-  const list = target[key] ?? (target[key] = []);
+/** Adds samples of metric K to a Samples object, creating the metric's list on first use. */
+export function addSamples<K extends MetricKey>(target: Samples, key: K, samples: readonly Sample<K>[]): void {
+  const lists = target as Partial<Record<K, Sample<K>[]>>;
+  const list = lists[key] ?? (lists[key] = []);
   for (const sample of samples) list.push(sample);
 }

@@ -1,5 +1,7 @@
 /**
- * Every source the collector knows, and the choice of which run. Adding a source is adding it to SOURCES.
+ * Every source the collector knows, as factories, and the choice of which run. A factory call makes a source whose
+ * state (totals, notes, what it installed in the kernel) lives in its own closure, so two gatherers in one process
+ * (tests, `snapshot` beside `serve`) never share it. Adding a source is adding its factory to SOURCE_FACTORIES.
  */
 import type { Platform } from '../catalog';
 import type { CollectorConfig } from '../config';
@@ -7,44 +9,56 @@ import { ConfigError } from '../errors';
 import type { Source } from '../source';
 import { dropCountersSource } from './linux/drop-counters';
 import { dropReasonsSource } from './linux/drop-reasons';
-import { forwardSource } from './linux/forward';
-import { netdevSource } from './linux/netdev';
-import { snmpSource } from './linux/snmp';
-import { sockstatSource } from './linux/sockstat';
-import { tcpFlagsSource } from './linux/tcp-flags';
-import { tcpSocketsSource } from './linux/tcp-sockets';
+import { createForwardSource } from './linux/forward';
+import { createNetdevSource } from './linux/netdev';
+import { createSnmpSource } from './linux/snmp';
+import { createSockstatSource } from './linux/sockstat';
+import { createTcpFlagsSource } from './linux/tcp-flags';
+import { createTcpSocketsSource } from './linux/tcp-sockets';
 import { windowsHyperVDropsSource } from './windows/hyperv-drop-reasons';
 import { windowsInterfacesSource } from './windows/interfaces';
-import { windowsTcpStateSource } from './windows/tcp-state';
+import { createWindowsTcpStateSource } from './windows/tcp-state';
 import { windowsTcpStatisticsSource } from './windows/tcp-statistics';
 import { windowsVfpSource } from './windows/vfp-port-counters';
 
-/** drop_reasons runs before drop_counters: the counters decide at each gathering whether tracefs is counting. */
-export const SOURCES: readonly Source[] = [
-  sockstatSource,
-  netdevSource,
-  forwardSource,
-  snmpSource,
-  tcpSocketsSource,
-  dropReasonsSource,
-  dropCountersSource,
-  tcpFlagsSource,
-  windowsTcpStateSource,
-  windowsTcpStatisticsSource,
-  windowsInterfacesSource,
-  windowsHyperVDropsSource,
-  windowsVfpSource,
+/**
+ * The factories, in gathering order. Interim: the drop sources and the stateful Windows sources still keep module
+ * state and are returned as their single instances until they become factories too (drop_reasons must stay before
+ * drop_counters until then: the counters ask it at each gathering whether tracefs is counting).
+ */
+export const SOURCE_FACTORIES: readonly (() => Source)[] = [
+  createSockstatSource,
+  createNetdevSource,
+  createForwardSource,
+  createSnmpSource,
+  createTcpSocketsSource,
+  () => dropReasonsSource,
+  () => dropCountersSource,
+  createTcpFlagsSource,
+  createWindowsTcpStateSource,
+  () => windowsTcpStatisticsSource,
+  () => windowsInterfacesSource,
+  () => windowsHyperVDropsSource,
+  () => windowsVfpSource,
 ];
+
+/** A new instance of every source, in gathering order. */
+export function createSources(): Source[] {
+  return SOURCE_FACTORIES.map((create) => create());
+}
 
 export function currentPlatform(): Platform {
   return process.platform === 'win32' ? 'windows' : 'linux';
 }
 
-/** The sources to run on this platform after --sources and --disable-sources; unknown names are a ConfigError. */
+/**
+ * The sources to run on this platform after --sources and --disable-sources, from `known` (new instances of every
+ * source unless given); unknown names are a ConfigError.
+ */
 export function selectSources(
   config: Pick<CollectorConfig, 'sources' | 'disabledSources'>,
   platform: Platform,
-  known: readonly Source[] = SOURCES,
+  known: readonly Source[] = createSources(),
 ): Source[] {
   const names = new Set(known.map((source) => source.name));
   const check = (option: string, list: readonly string[]) => {

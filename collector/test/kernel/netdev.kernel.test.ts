@@ -1,6 +1,6 @@
 import { DIRECTION, LABEL, metricName, METRICS, POD_INTERFACES_AGGREGATE } from '../../src/catalog';
 import type { Gathering } from '../../src/gatherer';
-import type { Sample } from '../../src/source';
+import type { SampleView } from '../../src/source';
 import {
   cleanup,
   COLLECTOR_CLI,
@@ -64,7 +64,7 @@ function interfaceStats(gathering: Gathering): Map<string, Map<string, number>> 
   return result;
 }
 
-function byDirection(samples: readonly Sample[] | undefined, direction: string): number | undefined {
+function byDirection(samples: readonly SampleView[] | undefined, direction: string): number | undefined {
   return samples?.find((s) => s.labels[LABEL.direction] === direction)?.value;
 }
 

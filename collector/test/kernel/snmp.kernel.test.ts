@@ -1,5 +1,6 @@
 import { LABEL, type MetricKey } from '../../src/catalog';
 import type { Gathering } from '../../src/gatherer';
+import type { SampleView } from '../../src/source';
 import { DEFAULT_STATISTICS, type ProtocolFamily } from '../../src/sources/linux/snmp-statistics';
 import { cleanup, describeKernel, Namespace } from '../helpers/netns';
 
@@ -13,7 +14,10 @@ const BARE_LINES: Record<ProtocolFamily, string[]> = { tcp: ['Tcp', 'TcpExt'], i
 
 function statistics(gathering: Gathering, family: ProtocolFamily): Map<string, number> {
   return new Map(
-    (gathering.samples[FAMILY_METRIC[family]] ?? []).map((s) => [s.labels[LABEL.statisticName]!, s.value]),
+    ((gathering.samples[FAMILY_METRIC[family]] ?? []) as readonly SampleView[]).map((s) => [
+      s.labels[LABEL.statisticName]!,
+      s.value,
+    ]),
   );
 }
 

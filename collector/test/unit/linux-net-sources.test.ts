@@ -14,7 +14,7 @@ import { silentLogger } from '../../src/log';
 import type { Source, SourceContext } from '../../src/source';
 import { createForwardSource } from '../../src/sources/linux/forward';
 import { createNetdevSource } from '../../src/sources/linux/netdev';
-import { snmpSource } from '../../src/sources/linux/snmp';
+import { createSnmpSource } from '../../src/sources/linux/snmp';
 import { FIXTURES } from '../helpers/fixtures';
 
 const roots: string[] = [];
@@ -97,10 +97,10 @@ describe('linux net sources on recorded trees', () => {
 
   it('snmp reads the three files, and works when snmp6 is absent (no IPv6)', async () => {
     const tree = hostTree('veth');
-    const samples = await collect(snmpSource, context(tree));
+    const samples = await collect(createSnmpSource(), context(tree));
     expect(samples.udpConnectionStats!.map((s) => s.labels[LABEL.statisticName])).toContain('Udp6NoPorts');
     fs.rmSync(path.join(tree.proc, 'net', 'snmp6'));
-    const v4only = await collect(snmpSource, context(tree, { statistics: 'all' }));
+    const v4only = await collect(createSnmpSource(), context(tree, { statistics: 'all' }));
     expect(v4only.udpConnectionStats!.map((s) => s.labels[LABEL.statisticName])).not.toContain('Udp6NoPorts');
     expect(v4only.tcpConnectionStats!.length).toBeGreaterThan(100);
   });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { LABEL, POD_INTERFACES_AGGREGATE } from '../../src/catalog';
 import { DEFAULT_POD_INTERFACES } from '../../src/config';
 import { ParseError } from '../../src/errors';
-import type { Sample } from '../../src/source';
+import type { SampleView } from '../../src/source';
 import {
   counterOf,
   interfaceSelection,
@@ -28,7 +28,7 @@ function selection(overrides: Partial<Parameters<typeof interfaceSelection>[0]> 
 }
 
 /** value of (interface, statistic) among samples. */
-function valueOf(samples: readonly Sample[], interfaceName: string, statistic: string): number | undefined {
+function valueOf(samples: readonly SampleView[], interfaceName: string, statistic: string): number | undefined {
   return samples.find(
     (s) => s.labels[LABEL.interfaceName] === interfaceName && s.labels[LABEL.statisticName] === statistic,
   )?.value;

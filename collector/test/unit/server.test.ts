@@ -1,6 +1,6 @@
 import * as zlib from 'node:zlib';
 import type { Source } from '../../src/source';
-import { sockstatSource } from '../../src/sources/linux/sockstat';
+import { createSockstatSource } from '../../src/sources/linux/sockstat';
 import { startCollector, type RunningCollector } from '../helpers/collector-in-process';
 
 /** A source that counts its gatherings, slowly, so concurrent scrapes overlap. */
@@ -39,7 +39,7 @@ describe('HTTP server', () => {
 
   beforeAll(async () => {
     counting = countingSource();
-    collector = await startCollector([counting, failingSource, sockstatSource], { cluster: 'c1' });
+    collector = await startCollector([counting, failingSource, createSockstatSource()], { cluster: 'c1' });
   });
   afterAll(() => collector.close());
 
@@ -120,7 +120,7 @@ describe('readiness', () => {
   });
 
   it('reports a missing procfs as the source down, not a failed scrape', async () => {
-    const collector = await startCollector([sockstatSource], { procPath: '/nonexistent/proc' });
+    const collector = await startCollector([createSockstatSource()], { procPath: '/nonexistent/proc' });
     try {
       const response = await fetch(`${collector.url}/metrics`);
       expect(response.status).toBe(200);

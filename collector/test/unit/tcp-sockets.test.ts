@@ -6,7 +6,7 @@ import { LABEL, OTHER_REMOTE, TCP_STATES } from '../../src/catalog';
 import { resolveConfig } from '../../src/config';
 import { createHostFs } from '../../src/host-fs';
 import type { Samples, SourceContext } from '../../src/source';
-import { tcpSocketEstimate, tcpSocketsSource } from '../../src/sources/linux/tcp-sockets';
+import { createTcpSocketsSource, tcpSocketEstimate } from '../../src/sources/linux/tcp-sockets';
 import { parseSockstat } from '../../src/sources/linux/sockstat';
 import { fixture } from '../helpers/fixtures';
 
@@ -22,6 +22,9 @@ function procRoot(options: { withTcp6: boolean }): string {
   }
   return root;
 }
+
+/** One source for the whole file: the note tests follow its state across gatherings. */
+const tcpSocketsSource = createTcpSocketsSource();
 
 function collect(root: string, flags: Record<string, string> = {}): Samples {
   const context: SourceContext = {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { LABEL, METRICS, metricName } from '@kappie/collector/catalog';
 import { resolveConfig } from '@kappie/collector';
 import { parse } from 'yaml';
-import { SOURCES } from '../../../collector/src/sources';
+import { createSources } from '../../../collector/src/sources';
 import { SCRAPE_JOB } from '../../src/rules';
 import { readYamlObjects } from '../helpers/kustomize';
 import { DEPLOY_ROOT } from '../helpers/paths';
@@ -71,8 +71,8 @@ describePromtool('promtool check config (placeholders substituted)', () => {
 });
 
 function lightSource(): string {
-  const sockstat = SOURCES.find((source) => source.platforms.includes('linux') && source.name === 'sockstat');
-  return (sockstat ?? SOURCES.find((source) => source.platforms.includes('linux'))!).name;
+  const sockstat = createSources().find((source) => source.platforms.includes('linux') && source.name === 'sockstat');
+  return (sockstat ?? createSources().find((source) => source.platforms.includes('linux'))!).name;
 }
 
 const unavailable = prometheusStackUnavailable();

@@ -10,7 +10,7 @@ import {
   metricName,
   type MetricKey,
 } from '@kappie/collector/catalog';
-import { SOURCES } from '../../../collector/src/sources';
+import { createSources } from '../../../collector/src/sources';
 import { spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as path from 'node:path';
@@ -35,7 +35,11 @@ const TARGET_LABELS = new Set(['__name__', 'job', 'instance', LABEL.nodeName, LA
 
 /** Families the collector exports on Linux: its own health plus what some registered Linux source declares. */
 function expectedLinuxFamilies(): MetricKey[] {
-  const declared = new Set(SOURCES.filter((s) => s.platforms.includes('linux')).flatMap((s) => s.metrics));
+  const declared = new Set(
+    createSources()
+      .filter((s) => s.platforms.includes('linux'))
+      .flatMap((s) => s.metrics),
+  );
   return METRIC_KEYS.filter(
     (key) => METRICS[key].platforms.includes('linux') && (!NETWORK_METRIC_KEYS.includes(key) || declared.has(key)),
   );
@@ -60,7 +64,9 @@ async function sendToClosedLoopbackPort(count: number): Promise<void> {
 }
 
 function declaringLinuxSources(key: MetricKey): string[] {
-  return SOURCES.filter((s) => s.platforms.includes('linux') && s.metrics.includes(key)).map((s) => s.name);
+  return createSources()
+    .filter((s) => s.platforms.includes('linux') && s.metrics.includes(key))
+    .map((s) => s.name);
 }
 
 /** Each source's state and reason (down, or up with a note), from the real collector's `snapshot --json`. */

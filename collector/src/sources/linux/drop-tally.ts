@@ -50,7 +50,7 @@ export class DropTally {
     return sum;
   }
 
-  countSamples(): Sample[] {
+  countSamples(): Sample<'dropCount'>[] {
     return [...this.counts.values()].map((e) => ({
       labels: { [LABEL.reason]: e.reason, [LABEL.direction]: e.direction },
       value: e.packets,
@@ -58,7 +58,7 @@ export class DropTally {
   }
 
   /** Byte series only for pairs whose bytes some facility counted. */
-  byteSamples(): Sample[] {
+  byteSamples(): Sample<'dropBytes'>[] {
     return [...this.counts.values()]
       .filter((e) => e.bytes > 0)
       .map((e) => ({ labels: { [LABEL.reason]: e.reason, [LABEL.direction]: e.direction }, value: e.bytes }));

@@ -63,7 +63,7 @@ export function forwardSamples(
   interfaces: readonly NetDevInterface[],
   uplinks: readonly string[],
   sums: MonotonicSum,
-): { count: Sample[]; bytes: Sample[] } {
+): { count: Sample<'forwardCount'>[]; bytes: Sample<'forwardBytes'>[] } {
   const members = new Map<string, number[]>();
   for (const netdev of interfaces) {
     if (!uplinks.includes(netdev.name)) continue;
@@ -126,5 +126,3 @@ export function createForwardSource(): Source {
     },
   };
 }
-
-export const forwardSource: Source = createForwardSource();

@@ -182,10 +182,10 @@ export function interfaceStatsSamples(
   extras: ReadonlyMap<string, Readonly<Record<string, number>>>,
   selection: InterfaceSelection,
   podSums: MonotonicSum,
-): Sample[] {
-  const samples: Sample[] = [];
+): Sample<'interfaceStats'>[] {
+  const samples: Sample<'interfaceStats'>[] = [];
   const pods = new Map<string, readonly number[]>();
-  const sample = (interfaceName: string, statisticName: string, value: number): Sample => ({
+  const sample = (interfaceName: string, statisticName: string, value: number): Sample<'interfaceStats'> => ({
     labels: { [LABEL.interfaceName]: interfaceName, [LABEL.statisticName]: statisticName },
     value,
   });
@@ -261,5 +261,3 @@ export function createNetdevSource(): Source {
     },
   };
 }
-
-export const netdevSource: Source = createNetdevSource();

@@ -131,33 +131,36 @@ export function protocolStatistics(
   return result;
 }
 
-const FAMILY_METRIC: Record<ProtocolFamily, MetricKey> = {
+const FAMILY_METRIC = {
   tcp: 'tcpConnectionStats',
   ip: 'ipConnectionStats',
   udp: 'udpConnectionStats',
-};
+} as const satisfies Record<ProtocolFamily, MetricKey>;
 
 export function protocolSamples(statistics: ProtocolStatistics): Samples {
   const samples: Samples = {};
   for (const family of ['tcp', 'ip', 'udp'] as const) {
-    const list: Sample[] = [];
+    const list: Sample<(typeof FAMILY_METRIC)[typeof family]>[] = [];
     for (const [name, value] of statistics[family]) list.push({ labels: { [LABEL.statisticName]: name }, value });
     samples[FAMILY_METRIC[family]] = list;
   }
   return samples;
 }
 
-export const snmpSource: Source = {
-  name: 'snmp',
-  description: '/proc/net/snmp, netstat, snmp6: TCP, IP and UDP protocol counters',
-  platforms: ['linux'],
-  metrics: ['tcpConnectionStats', 'ipConnectionStats', 'udpConnectionStats'],
-  collect(ctx) {
-    const snmp = parseSnmpTables(ctx.fs.readProc('net/snmp'), 'net/snmp');
-    const netstat = parseSnmpTables(ctx.fs.readProc('net/netstat'), 'net/netstat');
-    // Absent when the kernel runs without IPv6.
-    const snmp6Text = ctx.fs.readProcIfExists('net/snmp6');
-    const snmp6 = snmp6Text === undefined ? undefined : parseSnmp6(snmp6Text, 'net/snmp6');
-    return protocolSamples(protocolStatistics(snmp, netstat, snmp6, ctx.config.statistics));
-  },
-};
+/** The snmp source (stateless: the kernel keeps the totals). */
+export function createSnmpSource(): Source {
+  return {
+    name: 'snmp',
+    description: '/proc/net/snmp, netstat, snmp6: TCP, IP and UDP protocol counters',
+    platforms: ['linux'],
+    metrics: ['tcpConnectionStats', 'ipConnectionStats', 'udpConnectionStats'],
+    collect(ctx) {
+      const snmp = parseSnmpTables(ctx.fs.readProc('net/snmp'), 'net/snmp');
+      const netstat = parseSnmpTables(ctx.fs.readProc('net/netstat'), 'net/netstat');
+      // Absent when the kernel runs without IPv6.
+      const snmp6Text = ctx.fs.readProcIfExists('net/snmp6');
+      const snmp6 = snmp6Text === undefined ? undefined : parseSnmp6(snmp6Text, 'net/snmp6');
+      return protocolSamples(protocolStatistics(snmp, netstat, snmp6, ctx.config.statistics));
+    },
+  };
+}

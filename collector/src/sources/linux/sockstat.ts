@@ -39,15 +39,18 @@ export function udpActiveSockets(v4: Sockstat, v6: Sockstat | undefined): number
   return inUse(v4, 'UDP') + inUse(v6, 'UDP6');
 }
 
-export const sockstatSource: Source = {
-  name: 'sockstat',
-  description: '/proc/net/sockstat{,6}: UDP sockets in use',
-  platforms: ['linux'],
-  metrics: ['udpActiveSockets'],
-  collect(ctx) {
-    const v4 = parseSockstat(ctx.fs.readProc('net/sockstat'), 'net/sockstat');
-    const v6Text = ctx.fs.readProcIfExists('net/sockstat6');
-    const v6 = v6Text === undefined ? undefined : parseSockstat(v6Text, 'net/sockstat6');
-    return { udpActiveSockets: [{ labels: {}, value: udpActiveSockets(v4, v6) }] };
-  },
-};
+/** The sockstat source (stateless: each gathering reads and parses the two files). */
+export function createSockstatSource(): Source {
+  return {
+    name: 'sockstat',
+    description: '/proc/net/sockstat{,6}: UDP sockets in use',
+    platforms: ['linux'],
+    metrics: ['udpActiveSockets'],
+    collect(ctx) {
+      const v4 = parseSockstat(ctx.fs.readProc('net/sockstat'), 'net/sockstat');
+      const v6Text = ctx.fs.readProcIfExists('net/sockstat6');
+      const v6 = v6Text === undefined ? undefined : parseSockstat(v6Text, 'net/sockstat6');
+      return { udpActiveSockets: [{ labels: {}, value: udpActiveSockets(v4, v6) }] };
+    },
+  };
+}

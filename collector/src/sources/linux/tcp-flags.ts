@@ -44,7 +44,7 @@ export function sumFlagCounters(counters: ReadonlyMap<string, NftCounter>): Flag
 }
 
 /** One sample per flag and direction, zeros included, so every series exists from the first scrape. */
-export function flagSamples(totals: FlagTotals): Sample[] {
+export function flagSamples(totals: FlagTotals): Sample<'tcpFlagCounters'>[] {
   return NFT_DIRECTIONS.flatMap((direction) =>
     TCP_FLAGS.map((flag) => ({ labels: { flag, direction }, value: totals[direction][flag].packets })),
   );
@@ -54,52 +54,54 @@ async function installTable(ctx: SourceContext): Promise<void> {
   await runNft(['-f', '-'], createTableScript(ctx.config.podInterfaces, ctx.config.nftTable));
 }
 
-/**
- * Whether this process installed the table (and so removes it at stop). A one-shot `kappie snapshot` reads the table
- * of the serving collector in the same network namespace and leaves it alone: replacing it would reset that
- * collector's counters, removing it would stop them.
- */
-let ownsTable = false;
-
-export const tcpFlagsSource: Source = {
-  name: 'tcp_flags',
-  description: `nftables table ${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
-  platforms: ['linux'],
-  metrics: ['tcpFlagCounters'],
-  async start(ctx) {
-    if (ctx.oneShot) {
+/** The TCP flag source: installs its nftables table at start (unless one-shot) and reads its counters. */
+export function createTcpFlagsSource(): Source {
+  /**
+   * Whether this source installed the table (and so removes it at stop). A one-shot `kappie snapshot` reads the
+   * table of the serving collector in the same network namespace and leaves it alone: replacing it would reset that
+   * collector's counters, removing it would stop them.
+   */
+  let ownsTable = false;
+  return {
+    name: 'tcp_flags',
+    description: `nftables table ${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
+    platforms: ['linux'],
+    metrics: ['tcpFlagCounters'],
+    async start(ctx) {
+      if (ctx.oneShot) {
+        try {
+          await runNft(listCountersArgs(ctx.config.nftTable));
+        } catch (error) {
+          if (!(error instanceof NftMissingObjectError)) throw error;
+          throw new SourceUnavailableError(
+            `no nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable}: TCP flags are counted while \`kappie serve\` runs ` +
+              'in this network namespace',
+          );
+        }
+        return;
+      }
+      await installTable(ctx);
+      ownsTable = true;
+    },
+    async collect(ctx) {
+      let text: string;
       try {
-        await runNft(listCountersArgs(ctx.config.nftTable));
+        text = await runNft(listCountersArgs(ctx.config.nftTable));
       } catch (error) {
-        if (!(error instanceof NftMissingObjectError)) throw error;
+        if (!(error instanceof NftMissingObjectError) || !ownsTable) throw error;
+        // Someone flushed the ruleset or deleted our table: put it back; the counters restart (a counter reset).
+        await installTable(ctx);
         throw new SourceUnavailableError(
-          `no nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable}: TCP flags are counted while \`kappie serve\` runs ` +
-            'in this network namespace',
+          `the nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable} had been removed; recreated it, counters restart`,
         );
       }
-      return;
-    }
-    await installTable(ctx);
-    ownsTable = true;
-  },
-  async collect(ctx) {
-    let text: string;
-    try {
-      text = await runNft(listCountersArgs(ctx.config.nftTable));
-    } catch (error) {
-      if (!(error instanceof NftMissingObjectError) || !ownsTable) throw error;
-      // Someone flushed the ruleset or deleted our table: put it back; the counters restart (a counter reset).
-      await installTable(ctx);
-      throw new SourceUnavailableError(
-        `the nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable} had been removed; recreated it, counters restart`,
-      );
-    }
-    const totals = sumFlagCounters(parseNftCounters(text, NFT_TABLE_FAMILY, ctx.config.nftTable));
-    return { tcpFlagCounters: flagSamples(totals) };
-  },
-  async stop(ctx) {
-    if (!ownsTable) return;
-    await runNft(['-f', '-'], deleteTableScript(ctx.config.nftTable));
-    ownsTable = false;
-  },
-};
+      const totals = sumFlagCounters(parseNftCounters(text, NFT_TABLE_FAMILY, ctx.config.nftTable));
+      return { tcpFlagCounters: flagSamples(totals) };
+    },
+    async stop(ctx) {
+      if (!ownsTable) return;
+      await runNft(['-f', '-'], deleteTableScript(ctx.config.nftTable));
+      ownsTable = false;
+    },
+  };
+}

@@ -36,7 +36,7 @@ export function tcpSocketSamples(tally: TcpSocketTally, topK: number, littleEndi
   };
   if (tally.remotes !== undefined) {
     const peers = topRemotePeers(tally.remotes, topK, littleEndian);
-    const remote: Sample[] = peers.top.map((peer) => ({
+    const remote: Sample<'tcpConnectionRemote'>[] = peers.top.map((peer) => ({
       labels: { [LABEL.address]: peer.address, [LABEL.port]: String(peer.port) },
       value: peer.sockets,
     }));
@@ -73,50 +73,55 @@ function tallyProcFiles(procPath: string, tally: TcpSocketTally): void {
   }
 }
 
-let lastNote: string | undefined;
-/** Why auto fell back to the files, once netlink failed (it is not tried again). */
-let netlinkUnavailable: string | undefined;
+/** The TCP socket source; its note and the netlink fallback decision live in this closure. */
+export function createTcpSocketsSource(): Source {
+  let lastNote: string | undefined;
+  /** Why auto fell back to the files, once netlink failed (it is not tried again). */
+  let netlinkUnavailable: string | undefined;
+  return {
+    name: 'tcp_sockets',
+    description: 'netlink SOCK_DIAG or /proc/net/tcp{,6}: TCP sockets per state and the top remote peers',
+    platforms: ['linux'],
+    metrics: ['tcpState', 'tcpConnectionRemote'],
+    collect(ctx) {
+      const { tcpScanMaxSockets, tcpRemoteTopK, tcpSocketReader } = ctx.config;
+      const v4Stat = parseSockstat(ctx.fs.readProc('net/sockstat'), 'net/sockstat');
+      const v6Text = ctx.fs.readProcIfExists('net/sockstat6');
+      const v6Stat = v6Text === undefined ? undefined : parseSockstat(v6Text, 'net/sockstat6');
+      const estimate = tcpSocketEstimate(v4Stat, v6Stat);
+      const tallyRemotes = estimate <= tcpScanMaxSockets;
+      const skipped = tallyRemotes
+        ? undefined
+        : `remote peers skipped: ${estimate} sockets > --tcp-scan-max-sockets ${tcpScanMaxSockets}`;
 
-export const tcpSocketsSource: Source = {
-  name: 'tcp_sockets',
-  description: 'netlink SOCK_DIAG or /proc/net/tcp{,6}: TCP sockets per state and the top remote peers',
-  platforms: ['linux'],
-  metrics: ['tcpState', 'tcpConnectionRemote'],
-  collect(ctx) {
-    const { tcpScanMaxSockets, tcpRemoteTopK, tcpSocketReader } = ctx.config;
-    const v4Stat = parseSockstat(ctx.fs.readProc('net/sockstat'), 'net/sockstat');
-    const v6Text = ctx.fs.readProcIfExists('net/sockstat6');
-    const v6Stat = v6Text === undefined ? undefined : parseSockstat(v6Text, 'net/sockstat6');
-    const estimate = tcpSocketEstimate(v4Stat, v6Stat);
-    const tallyRemotes = estimate <= tcpScanMaxSockets;
-    const skipped = tallyRemotes
-      ? undefined
-      : `remote peers skipped: ${estimate} sockets > --tcp-scan-max-sockets ${tcpScanMaxSockets}`;
-
-    let tally = newTcpSocketTally(tallyRemotes);
-    const auto = tcpSocketReader === 'auto';
-    if (tcpSocketReader === 'netlink' || (auto && netlinkUnavailable === undefined && isLiveProcfs(ctx.fs.procPath))) {
-      try {
-        tallySockDiag(tally, LITTLE_ENDIAN);
-      } catch (error) {
-        if (!auto) throw error;
-        netlinkUnavailable = describeError(error);
-        ctx.log.warn(
-          { source: 'tcp_sockets', err: netlinkUnavailable },
-          'netlink SOCK_DIAG failed: reading /proc/net/tcp',
-        );
-        tally = newTcpSocketTally(tallyRemotes);
+      let tally = newTcpSocketTally(tallyRemotes);
+      const auto = tcpSocketReader === 'auto';
+      if (
+        tcpSocketReader === 'netlink' ||
+        (auto && netlinkUnavailable === undefined && isLiveProcfs(ctx.fs.procPath))
+      ) {
+        try {
+          tallySockDiag(tally, LITTLE_ENDIAN);
+        } catch (error) {
+          if (!auto) throw error;
+          netlinkUnavailable = describeError(error);
+          ctx.log.warn(
+            { source: 'tcp_sockets', err: netlinkUnavailable },
+            'netlink SOCK_DIAG failed: reading /proc/net/tcp',
+          );
+          tally = newTcpSocketTally(tallyRemotes);
+          tallyProcFiles(ctx.fs.procPath, tally);
+        }
+      } else {
         tallyProcFiles(ctx.fs.procPath, tally);
       }
-    } else {
-      tallyProcFiles(ctx.fs.procPath, tally);
-    }
-    const fallback =
-      auto && netlinkUnavailable !== undefined
-        ? `netlink unavailable (${netlinkUnavailable}): read /proc/net/tcp`
-        : undefined;
-    lastNote = [skipped, fallback].filter((part) => part !== undefined).join('; ') || undefined;
-    return tcpSocketSamples(tally, tcpRemoteTopK, LITTLE_ENDIAN);
-  },
-  note: () => lastNote,
-};
+      const fallback =
+        auto && netlinkUnavailable !== undefined
+          ? `netlink unavailable (${netlinkUnavailable}): read /proc/net/tcp`
+          : undefined;
+      lastNote = [skipped, fallback].filter((part) => part !== undefined).join('; ') || undefined;
+      return tcpSocketSamples(tally, tcpRemoteTopK, LITTLE_ENDIAN);
+    },
+    note: () => lastNote,
+  };
+}

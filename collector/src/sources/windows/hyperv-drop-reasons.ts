@@ -63,7 +63,7 @@ export function parseHyperVDropReasons(text: string, file = FILE): AdapterDrop[]
 const SEPARATOR = '\u0000';
 
 /** Node totals per (reason, direction), kept monotonic while adapters come and go with pods. */
-export function dropSamples(drops: readonly AdapterDrop[], sums: MonotonicSums): Sample[] {
+export function dropSamples(drops: readonly AdapterDrop[], sums: MonotonicSums): Sample<'dropCount'>[] {
   const readings = new Map<string, Map<string, number>>();
   for (const drop of drops)
     addReading(readings, `${drop.reason}${SEPARATOR}${drop.direction}`, drop.adapter, drop.packets);

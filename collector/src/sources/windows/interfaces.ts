@@ -134,9 +134,9 @@ export function uplinkRows(rows: readonly IfRow[], uplinkGlobs: readonly string[
 }
 
 export interface InterfaceSamples {
-  readonly interfaceStats: Sample[];
-  readonly forwardCount: Sample[];
-  readonly forwardBytes: Sample[];
+  readonly interfaceStats: Sample<'interfaceStats'>[];
+  readonly forwardCount: Sample<'forwardCount'>[];
+  readonly forwardBytes: Sample<'forwardBytes'>[];
 }
 
 /**
@@ -166,7 +166,7 @@ export function interfaceSamples(
       }
     }
   }
-  const interfaceStats: Sample[] = [];
+  const interfaceStats: Sample<'interfaceStats'>[] = [];
   for (const [name, statistics] of perInterface) {
     for (const [statistic, value] of statistics) {
       interfaceStats.push({ labels: { [LABEL.interfaceName]: name, [LABEL.statisticName]: statistic }, value });

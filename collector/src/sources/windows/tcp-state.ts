@@ -73,17 +73,20 @@ export function countTcpTableStates(
   return into;
 }
 
-export const windowsTcpStateSource: Source = {
-  name: 'windows_tcp_state',
-  description: 'GetExtendedTcpTable (IPv4 and IPv6): TCP sockets by state',
-  platforms: ['windows'],
-  metrics: ['tcpState'],
-  async collect() {
-    const counts = emptyTcpStateCounts();
-    countTcpTableStates(await readTcpTable(AF_INET), AF_INET, counts);
-    countTcpTableStates(await readTcpTable(AF_INET6), AF_INET6, counts);
-    return {
-      tcpState: TCP_STATES.map((state) => ({ labels: { [LABEL.state]: state }, value: counts[state] })),
-    };
-  },
-};
+/** The Windows TCP state source (stateless). */
+export function createWindowsTcpStateSource(): Source {
+  return {
+    name: 'windows_tcp_state',
+    description: 'GetExtendedTcpTable (IPv4 and IPv6): TCP sockets by state',
+    platforms: ['windows'],
+    metrics: ['tcpState'],
+    async collect() {
+      const counts = emptyTcpStateCounts();
+      countTcpTableStates(await readTcpTable(AF_INET), AF_INET, counts);
+      countTcpTableStates(await readTcpTable(AF_INET6), AF_INET6, counts);
+      return {
+        tcpState: TCP_STATES.map((state) => ({ labels: { [LABEL.state]: state }, value: counts[state] })),
+      };
+    },
+  };
+}

@@ -6,12 +6,12 @@ import {
   HYPERV_DROP_REASONS_COMMAND,
   parseHyperVDropReasons,
 } from '../../../src/sources/windows/hyperv-drop-reasons';
-import type { Sample } from '../../../src/source';
+import type { SampleView } from '../../../src/source';
 import { fixture } from '../../helpers/fixtures';
 
 const text = fixture('windows/hyperv-drop-reasons.reconstructed.json');
 
-function value(samples: readonly Sample[], reason: string, direction: string): number | undefined {
+function value(samples: readonly SampleView[], reason: string, direction: string): number | undefined {
   return samples.find((s) => s.labels['reason'] === reason && s.labels['direction'] === direction)?.value;
 }
 

@@ -9,7 +9,7 @@ import {
   uplinkRows,
   type InterfaceSelection,
 } from '../../../src/sources/windows/interfaces';
-import type { Sample } from '../../../src/source';
+import type { SampleView } from '../../../src/source';
 import { mibIfTable2, type IfRowSpec } from '../../helpers/windows-structs';
 
 const physical: IfRowSpec = {
@@ -51,7 +51,7 @@ const absent: IfRowSpec = { index: 30, alias: 'Local Area Connection* 9', operSt
 
 const defaults: InterfaceSelection = resolveConfig({}, {});
 
-function value(samples: readonly Sample[], labels: Record<string, string>): number | undefined {
+function value(samples: readonly SampleView[], labels: Record<string, string>): number | undefined {
   return samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }
 

@@ -10,13 +10,13 @@ import {
   VFP_OTHER_DROPS_REASON,
   VfpTotals,
 } from '../../../src/sources/windows/vfp-port-counters';
-import type { Sample } from '../../../src/source';
+import type { SampleView } from '../../../src/source';
 import { fixture } from '../../helpers/fixtures';
 
 const portList = fixture('windows/vfpctrl-list-vmswitch-port.reconstructed.json');
 const portCounters = fixture('windows/vfpctrl-get-port-counter.reconstructed.json');
 
-function value(samples: readonly Sample[] | undefined, labels: Record<string, string>): number | undefined {
+function value(samples: readonly SampleView[] | undefined, labels: Record<string, string>): number | undefined {
   return samples?.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }
 

@@ -3,7 +3,7 @@
  * buffers built from Microsoft's documented structs, and vfpctrl/powershell print the reconstructed outputs under
  * test/fixtures/windows. The real gatherer, exposition and HTTP server turn them into /metrics.
  */
-import { SOURCES } from '../../../src/sources';
+import { createSources } from '../../../src/sources';
 import type * as IpHelper from '../../../src/sources/windows/iphlpapi';
 import { startCollector, type RunningCollector } from '../../helpers/collector-in-process';
 import { fixture } from '../../helpers/fixtures';
@@ -66,7 +66,7 @@ describe('Windows collector end to end (Windows APIs faked from documented forma
   let text: string;
 
   beforeAll(async () => {
-    collector = await startCollector(SOURCES.filter((s) => s.platforms.includes('windows')));
+    collector = await startCollector(createSources().filter((s) => s.platforms.includes('windows')));
     text = await (await fetch(`${collector.url}/metrics`)).text();
   });
   afterAll(() => collector.close());

@@ -4,7 +4,7 @@ import { SourceUnavailableError } from '../../../src/errors';
 import { Gatherer } from '../../../src/gatherer';
 import { createHostFs } from '../../../src/host-fs';
 import { silentLogger } from '../../../src/log';
-import { selectSources, SOURCES } from '../../../src/sources';
+import { selectSources, createSources } from '../../../src/sources';
 import { runTool } from '../../../src/sources/windows/command';
 
 const WINDOWS_SOURCES = [
@@ -23,14 +23,18 @@ describe('Windows sources', () => {
     expect(selectSources(config, 'linux').map((s) => s.name)).not.toEqual(
       expect.arrayContaining(['windows_tcp_state']),
     );
-    for (const source of SOURCES.filter((s) => WINDOWS_SOURCES.includes(s.name))) {
+    for (const source of createSources().filter((s) => WINDOWS_SOURCES.includes(s.name))) {
       expect(source.platforms).toEqual(['windows']);
       for (const key of source.metrics) expect(METRICS[key].platforms).toContain('windows');
     }
   });
 
   it('together fill every metric the catalog lists for Windows data', () => {
-    const filled = new Set(SOURCES.filter((s) => s.platforms.includes('windows')).flatMap((s) => s.metrics));
+    const filled = new Set(
+      createSources()
+        .filter((s) => s.platforms.includes('windows'))
+        .flatMap((s) => s.metrics),
+    );
     for (const key of [
       'forwardCount',
       'forwardBytes',
@@ -64,7 +68,7 @@ describe('Windows sources', () => {
   });
 
   it('are reported down, not fatal, when their facility is missing', async () => {
-    const iphlpapiSources = SOURCES.filter((s) => ['windows_tcp_state', 'windows_interfaces'].includes(s.name));
+    const iphlpapiSources = createSources().filter((s) => ['windows_tcp_state', 'windows_interfaces'].includes(s.name));
     const gatherer = new Gatherer(iphlpapiSources, { config, fs: createHostFs('/proc', '/sys'), log: silentLogger() });
     const gathering = await gatherer.gather();
     expect(gathering.sources.map((s) => [s.name, s.up, s.reason])).toEqual([

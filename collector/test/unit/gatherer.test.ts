@@ -1,0 +1,81 @@
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { resolveConfig } from '../../src/config';
+import { Gatherer } from '../../src/gatherer';
+import { createHostFs } from '../../src/host-fs';
+import type { Samples, Source } from '../../src/source';
+
+/** A logger whose JSON lines land in `lines`. */
+function capturingLogger(lines: Record<string, unknown>[]): pino.Logger {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n'))
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return pino({ level: 'info' }, sink);
+}
+
+function gathererOf(source: Source, lines: Record<string, unknown>[]): Gatherer {
+  const config = resolveConfig({}, {});
+  return new Gatherer([source], { config, fs: createHostFs('/proc', '/sys'), log: capturingLogger(lines) });
+}
+
+describe('Gatherer', () => {
+  it('drops samples of a metric the source does not declare, logging why once', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const source: Source = {
+      name: 'liar',
+      description: 'declares udp_active_sockets, also produces tcp_state',
+      platforms: ['linux'],
+      metrics: ['udpActiveSockets'],
+      collect: (): Samples => ({
+        udpActiveSockets: [{ labels: {}, value: 3 }],
+        tcpState: [{ labels: { state: 'LISTEN' }, value: 1 }],
+      }),
+    };
+    const gatherer = gathererOf(source, lines);
+    const first = await gatherer.gather();
+    await gatherer.gather();
+    expect(first.samples.udpActiveSockets).toEqual([{ labels: {}, value: 3 }]);
+    expect(first.samples.tcpState).toBeUndefined();
+    const errors = lines.filter((line) => String(line['msg']).includes('does not declare'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ source: 'liar' });
+  });
+
+  it('drops samples whose labels are not the catalog labels of their metric', async () => {
+    const lines: Record<string, unknown>[] = [];
+    // A cast, as plain JavaScript or a label built from a variable could do: the types alone would refuse it.
+    const wrong = [{ labels: { state: 'LISTEN', port: '80' }, value: 1 }] as unknown as NonNullable<
+      Samples['tcpState']
+    >;
+    const source: Source = {
+      name: 'sloppy',
+      description: 'one good and one mislabelled tcp_state sample',
+      platforms: ['linux'],
+      metrics: ['tcpState'],
+      collect: (): Samples => ({ tcpState: [{ labels: { state: 'ESTABLISHED' }, value: 2 }, ...wrong] }),
+    };
+    const gathering = await gathererOf(source, lines).gather();
+    expect(gathering.samples.tcpState).toEqual([{ labels: { state: 'ESTABLISHED' }, value: 2 }]);
+    expect(lines.some((line) => String(line['msg']).includes('are not the catalog'))).toBe(true);
+  });
+
+  it("gives each source a logger carrying the source's name", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const source: Source = {
+      name: 'chatty',
+      description: 'logs once per gathering',
+      platforms: ['linux'],
+      metrics: [],
+      collect(ctx) {
+        ctx.log.info('hello');
+        return {};
+      },
+    };
+    await gathererOf(source, lines).gather();
+    expect(lines.find((line) => line['msg'] === 'hello')).toMatchObject({ source: 'chatty' });
+  });
+});
