@@ -1,5 +1,5 @@
 /**
- * The Kubernetes manifests: both overlays render (kustomize's rules, no kubectl here), every object is valid against
+ * The Kubernetes manifests: both overlays render (`kubectl kustomize`), every object is valid against
  * the Kubernetes API schemas with no unknown field, and the DaemonSets say what the README promises.
  */
 import * as fs from 'node:fs';
