@@ -164,8 +164,10 @@ describe('Linux DaemonSet', () => {
     expect(container.resources.limits).toEqual(stated('limits'));
   });
 
-  it('uses the image of this collector version', () => {
-    expect(container.image).toBe(`kappie-collector:${COLLECTOR_VERSION}`);
+  it('uses the image of this collector version, from a registry (not a bare name no registry serves)', () => {
+    expect(container.image).toMatch(
+      new RegExp(`^[a-z0-9.-]+\\.[a-z]+(:\\d+)?/\\S+/kappie-collector:${COLLECTOR_VERSION}$`),
+    );
   });
 });
 
@@ -187,7 +189,9 @@ describe('Windows DaemonSet', () => {
     expect((container.env as Any[]).find((e) => e.name === 'NODE_NAME').valueFrom.fieldRef.fieldPath).toBe(
       'spec.nodeName',
     );
-    expect(container.image).toBe(`kappie-collector-windows:${COLLECTOR_VERSION}`);
+    expect(container.image).toMatch(
+      new RegExp(`^[a-z0-9.-]+\\.[a-z]+(:\\d+)?/\\S+/kappie-collector-windows:${COLLECTOR_VERSION}$`),
+    );
   });
 });
 
