@@ -111,13 +111,13 @@ describe('Linux DaemonSet', () => {
     expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
   });
 
-  it('drops every capability but NET_ADMIN, with a read-only root file system and no privilege escalation', () => {
+  it('drops every capability but NET_ADMIN and SYSLOG, with a read-only root file system and no privilege escalation', () => {
     expect(container.securityContext).toMatchObject({
       privileged: false,
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       runAsUser: 0,
-      capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] },
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'SYSLOG'] },
     });
     expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
   });
