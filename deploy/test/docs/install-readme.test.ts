@@ -1,5 +1,7 @@
 /**
- * The README's "Install on AKS" section says what the repository does: the image references it lists are the ones
+ * The README is an install page: a table of contents that links every section, then the quick start, Install on AKS,
+ * the local stack, the reference and development, in that order. Its "Install on AKS" section says what the
+ * repository does: the image references it lists are the ones
  * the overlays render, its commands name files, overlays and template parameters that exist, and it says what is not
  * run here.
  */
@@ -114,5 +116,46 @@ describe('README: Install on AKS', () => {
     const notRun = /\*\*Not run here\.\*\*([\s\S]*)$/.exec(install)?.[1] ?? '';
     expect(notRun).toMatch(/pushes an image/);
     expect(notRun).toMatch(/AKS\s+cluster/);
+  });
+});
+
+/** Headings outside code blocks: level and text. */
+function headings(): { level: number; text: string }[] {
+  const found: { level: number; text: string }[] = [];
+  let fenced = false;
+  for (const line of README.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    const match = /^(#{2,4}) (.+)$/.exec(line);
+    if (!fenced && match) found.push({ level: match[1]!.length, text: match[2]!.trim() });
+  }
+  return found;
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function anchor(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
+}
+
+describe('README: an install page', () => {
+  it('orders its top-level sections: quick start, Install on AKS, local stack, reference, development', () => {
+    const top = headings()
+      .filter((h) => h.level === 2)
+      .map((h) => h.text);
+    const order = ['Quick start', 'Install on AKS', 'Local stack with docker compose', 'Reference', 'Development'];
+    const positions = order.map((title) => top.indexOf(title));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
+  it('has a table of contents linking every section, each link to a heading', () => {
+    const contents = section('Contents');
+    const links = [...contents.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]);
+    const anchors = headings()
+      .filter((h) => h.level <= 4 && h.text !== 'Contents')
+      .map((h) => anchor(h.text));
+    expect(links).toEqual(anchors);
   });
 });
