@@ -29,13 +29,18 @@ export function validateAgainstSchemas(objects: readonly KubernetesObject[]): Sc
   return JSON.parse(result.stdout) as SchemaResult[];
 }
 
-/** kubernetes-models module and interface for an apiVersion and kind, e.g. apps/v1 DaemonSet. */
+/**
+ * kubernetes-models module and interface for an apiVersion and kind, e.g. apps/v1 DaemonSet; Prometheus Operator
+ * kinds come from @kubernetes-models/prometheus-operator.
+ */
 function typeImport(object: KubernetesObject): { module: string; type: string } {
   const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : ['', object.apiVersion];
   const module =
     group === ''
       ? `kubernetes-models/${version}/${object.kind}`
-      : `kubernetes-models/${group}/${version}/${object.kind}`;
+      : group === 'monitoring.coreos.com'
+        ? `@kubernetes-models/prometheus-operator/${group}/${version}/${object.kind}`
+        : `kubernetes-models/${group}/${version}/${object.kind}`;
   return { module, type: `I${object.kind}` };
 }
 

@@ -164,7 +164,8 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): P
   });
 }
 
-async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+/** Stops a child process: SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) {
     running.delete(child);
     return;
@@ -245,7 +246,11 @@ async function startCollector(
   return { child, url: `http://127.0.0.1:${match[1]}`, output };
 }
 
-async function startPrometheus(
+/**
+ * Starts Debian's Prometheus with `configText` (written to `dir`, which also holds its TSDB) on a free loopback port;
+ * resolves once it is ready to serve. Stop it with stopProcess.
+ */
+export async function startPrometheus(
   dir: string,
   configText: string,
   timeoutMs: number,

@@ -1,12 +1,14 @@
-// Validates Kubernetes objects against the API's OpenAPI schemas with kubernetes-models (an ESM-only package, so it
-// runs here in plain Node rather than inside Jest). Reads a JSON array of objects on stdin and writes a JSON array of
+// Validates Kubernetes objects against the API's OpenAPI schemas with kubernetes-models, and Prometheus Operator
+// objects (monitoring.coreos.com) against the operator's CRD schemas with @kubernetes-models/prometheus-operator
+// (ESM-only packages, so it runs here in plain Node rather than inside Jest). Reads a JSON array of objects on stdin and writes a JSON array of
 // { kind, name, error } results: error is null for a valid object.
-import * as models from 'kubernetes-models';
+import * as prometheusOperatorModels from '@kubernetes-models/prometheus-operator';
+import * as kubernetesModels from 'kubernetes-models';
 
 /** kubernetes-models' index exports the core group as `v1` and other groups by name with their versions inside. */
 function modelFor(apiVersion, kind) {
   const candidates = [];
-  for (const group of Object.values(models)) {
+  for (const group of [...Object.values(kubernetesModels), ...Object.values(prometheusOperatorModels)]) {
     candidates.push(group);
     for (const version of Object.values(group)) if (version && typeof version === 'object') candidates.push(version);
   }

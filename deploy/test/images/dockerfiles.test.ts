@@ -49,12 +49,25 @@ function expandArgs(instructions: Instruction[], value: string): string {
   return value.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a: string, b: string) => defaults.get(a ?? b) ?? whole);
 }
 
-function stages(instructions: Instruction[]): { image: string; name?: string }[] {
+interface Stage {
+  readonly image: string;
+  readonly name?: string;
+  /** The FROM --platform flag (e.g. $BUILDPLATFORM), undefined when the stage runs on the target platform. */
+  readonly platform?: string;
+}
+
+function stages(instructions: Instruction[]): Stage[] {
   return instructions
     .filter((i) => i.keyword === 'FROM')
     .map((i) => {
-      const [image, as, name] = i.args.split(/\s+/);
-      return { image: expandArgs(instructions, image!), name: as?.toUpperCase() === 'AS' ? name : undefined };
+      const words = i.args.split(/\s+/);
+      const platform = words.find((w) => w.startsWith('--platform='))?.slice('--platform='.length);
+      const [image, as, name] = words.filter((w) => !w.startsWith('--'));
+      return {
+        image: expandArgs(instructions, image!),
+        name: as?.toUpperCase() === 'AS' ? name : undefined,
+        platform,
+      };
     });
 }
 
@@ -148,6 +161,24 @@ describe('collector/Dockerfile (Linux)', () => {
     expect(apt.args).toMatch(/--no-install-recommends/);
     expect(apt.args).toMatch(/\bnftables=\S+/);
     expect(apt.args).toMatch(/rm -rf \/var\/lib\/apt\/lists/);
+  });
+
+  it('builds for any target platform: only $BUILDPLATFORM is named, never a fixed platform', () => {
+    for (const { platform } of stages(instructions)) {
+      expect([undefined, '$BUILDPLATFORM']).toContain(platform);
+    }
+    // The final stage is the target platform's image.
+    expect(stages(instructions).at(-1)!.platform).toBeUndefined();
+  });
+
+  it("installs the runtime node_modules on the target platform (npm picks koffi's native binary by platform)", () => {
+    const copies = instructions.filter((i) => i.keyword === 'COPY' && /^--from=\S+\s+\S*node_modules/.test(i.args));
+    expect(copies.length).toBeGreaterThan(0);
+    for (const copy of copies) {
+      const stageName = /^--from=(\S+)/.exec(copy.args)![1];
+      const stage = stages(instructions).find((s) => s.name === stageName)!;
+      expect({ stage: stageName, platform: stage.platform }).toEqual({ stage: stageName, platform: undefined });
+    }
   });
 
   it('starts the kappie command, serve by default', () => {

@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LABEL, METRICS, METRIC_KEYS, metricName } from '@kappie/collector/catalog';
 import { stringify } from 'yaml';
-import { ALERT_RULES, ANNOTATION_LABELS, RECORDED, RECORDING_RULES, generatedRuleFiles } from '../../src/rules';
+import { generatedFiles } from '../../src/generated-files';
+import { ALERT_RULES, ANNOTATION_LABELS, RECORDED, RECORDING_RULES } from '../../src/rules';
 import { DEPLOY_ROOT, RULE_FILES } from '../helpers/paths';
 import { describePromtool, promtool } from '../helpers/promtool';
 import { promqlNames } from '../helpers/promql-names';
@@ -15,8 +16,8 @@ import { promtoolTests } from './promtool-cases';
 
 const UPDATE = process.env.KAPPIE_UPDATE_GENERATED === '1';
 
-describe('generated rule files', () => {
-  it.each(generatedRuleFiles().map((g) => [g.file, g.content]))('%s is up to date', (file, content) => {
+describe('generated files (rule files, PrometheusRule, Azure rule groups template)', () => {
+  it.each(generatedFiles().map((g) => [g.file, g.content]))('%s is up to date', (file, content) => {
     const target = path.join(DEPLOY_ROOT, file);
     if (UPDATE) fs.writeFileSync(target, content);
     const committed = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '(missing)';

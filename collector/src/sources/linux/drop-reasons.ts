@@ -110,6 +110,11 @@ export function kfreeSkbFilter(format: EventFormat): string {
 function loadSymbols(ctx: SourceContext): KernelSymbols | undefined {
   try {
     const symbols = parseKallsyms(ctx.fs.readProc('kallsyms'), 'kallsyms');
+    if (symbols.size === 0) {
+      ctx.log.warn(
+        '/proc/kallsyms shows no addresses (kptr_restrict, or no CAP_SYSLOG): drop locations given as addresses stay unnamed',
+      );
+    }
     return symbols.size > 0 ? symbols : undefined;
   } catch (error) {
     ctx.log.warn(
