@@ -124,7 +124,7 @@ export class Gatherer {
     const durationSeconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     this.logTransition(state, up, reason);
     return {
-      name: source.name,
+      name: source.statusName?.() ?? source.name,
       description: source.description,
       up,
       reason: up ? source.note?.() : reason,
