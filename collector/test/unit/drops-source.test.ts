@@ -205,6 +205,7 @@ describe('drops source: which strategy counts, decided in one place', () => {
     await gatherer.gather();
     expect(status(first)).toMatchObject({
       name: 'drop_counters',
+      source: 'drops',
       up: true,
       lostEvents: 0,
       reason: expect.stringMatching(/^kernel drop counters .*tracefs path \/nowhere does not exist/),
