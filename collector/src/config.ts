@@ -13,6 +13,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type StatisticsSet = 'default' | 'all';
 /** Where the TCP socket table is read from: netlink SOCK_DIAG, the /proc/net/tcp{,6} files, or the best available. */
 export type TcpSocketReader = 'auto' | 'netlink' | 'procfs';
+/** What the drop source counts with: skb:kfree_skb events in tracefs, the kernel's drop counters, or the best available. */
+export type DropReader = 'auto' | 'tracefs' | 'counters';
 
 export interface ListenAddress {
   /** Empty string: every address. */
@@ -29,6 +31,7 @@ export interface CollectorConfig {
   readonly tracefsPath: string;
   /** Name of our tracefs instance (a directory under <tracefs>/instances). */
   readonly tracefsInstance: string;
+  readonly dropReader: DropReader;
   /** nftables table (family inet) of the TCP flag counters. */
   readonly nftTable: string;
   readonly metricPrefix: string;
@@ -221,6 +224,16 @@ export const OPTIONS = [
       }
       return value;
     },
+  }),
+  option({
+    key: 'dropReader',
+    flag: 'drop-reader',
+    valueName: 'READER',
+    env: 'KAPPIE_DROP_READER',
+    description:
+      'what the drops source counts with: "tracefs" (skb:kfree_skb events in the tracefs instance: kernel drop reasons; the source is down without tracefs), "counters" (the kernel drop counters: coarser reasons, no privilege), or "auto" (tracefs, else the counters)',
+    defaultText: 'auto',
+    parse: (raw, name) => oneOf(['auto', 'tracefs', 'counters'] as const)(raw ?? 'auto', name),
   }),
   option({
     key: 'nftTable',

@@ -10,7 +10,10 @@ import { checkSamples } from './sample-check';
 import { addSamples, type Sample, type Samples, type Source, type SourceContext } from './source';
 
 export interface SourceStatus {
+  /** The `source` label of this status: the source's name, or for a source with strategies the one that gathered. */
   readonly name: string;
+  /** The name of the source itself, as --sources selects it (differs from `name` only for such a source: drops). */
+  readonly source: string;
   readonly description: string;
   readonly up: boolean;
   /** Why the source is down, or a note from a source that is up but partial. */
@@ -124,7 +127,8 @@ export class Gatherer {
     const durationSeconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     this.logTransition(state, up, reason);
     return {
-      name: source.name,
+      name: source.statusName?.() ?? source.name,
+      source: source.name,
       description: source.description,
       up,
       reason: up ? source.note?.() : reason,

@@ -7,8 +7,7 @@ import type { Platform } from '../catalog';
 import type { CollectorConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { Source } from '../source';
-import { dropCountersSource } from './linux/drop-counters';
-import { dropReasonsSource } from './linux/drop-reasons';
+import { createDropsSource } from './linux/drops/drops-source';
 import { createForwardSource } from './linux/forward';
 import { createNetdevSource } from './linux/netdev';
 import { createSnmpSource } from './linux/snmp';
@@ -22,9 +21,8 @@ import { windowsTcpStatisticsSource } from './windows/tcp-statistics';
 import { windowsVfpSource } from './windows/vfp-port-counters';
 
 /**
- * The factories, in gathering order. Interim: the drop sources and the stateful Windows sources still keep module
- * state and are returned as their single instances until they become factories too (drop_reasons must stay before
- * drop_counters until then: the counters ask it at each gathering whether tracefs is counting).
+ * The factories, in gathering order. Interim: the stateful Windows sources still keep module state and are returned
+ * as their single instances until they become factories too.
  */
 export const SOURCE_FACTORIES: readonly (() => Source)[] = [
   createSockstatSource,
@@ -32,8 +30,7 @@ export const SOURCE_FACTORIES: readonly (() => Source)[] = [
   createForwardSource,
   createSnmpSource,
   createTcpSocketsSource,
-  () => dropReasonsSource,
-  () => dropCountersSource,
+  createDropsSource,
   createTcpFlagsSource,
   createWindowsTcpStateSource,
   () => windowsTcpStatisticsSource,

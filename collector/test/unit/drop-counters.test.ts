@@ -1,15 +1,13 @@
 import fc from 'fast-check';
 import { ParseError } from '../../src/errors';
 import {
-  COUNTER_REASONS,
-  counterDropSamples,
   parseConntrackDrops,
   parseNetDevDrops,
   parseSnmp6,
   parseSnmpPairs,
   parseSoftnetDrops,
-  type CounterInputs,
 } from '../../src/sources/linux/drop-counters';
+import { COUNTER_REASONS, counterDropSamples, type CounterInputs } from '../../src/sources/linux/drops/counters';
 import { fixture } from '../helpers/fixtures';
 
 const recorded = (name: string) => fixture(`linux/drops/${name}`);

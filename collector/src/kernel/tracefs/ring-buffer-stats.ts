@@ -1,10 +1,12 @@
 /**
- * Pure parser of a tracefs instance's `per_cpu/cpuN/stats`: how many events the ring buffer lost. `overrun` counts
- * events overwritten before they were read (overwrite mode, the default), `commit overrun` events lost while the
- * buffer was being written to from nested contexts, `dropped events` events refused in no-overwrite mode.
+ * A tracefs instance's per-CPU ring buffer statistics (`per_cpu/cpuN/stats`): how many events the ring buffer lost.
+ * `overrun` counts events overwritten before they were read (overwrite mode, the default), `commit overrun` events
+ * lost while the buffer was being written to from nested contexts, `dropped events` events refused in no-overwrite
+ * mode. A pure parser, and the sum over every CPU of an instance.
  */
 import { ParseError } from '../../errors';
-import { parseCount, procfsLines } from './procfs-text';
+import { parseCount, procfsLines } from '../../sources/linux/procfs-text';
+import type { Tracefs } from './tracefs';
 
 export interface RingBufferStats {
   readonly entries: number;
@@ -14,6 +16,7 @@ export interface RingBufferStats {
   readonly readEvents: number;
 }
 
+/** Parses one CPU's `stats`; throws ParseError when `entries` or `overrun` is missing or a count is not one. */
 export function parseRingBufferStats(text: string, file = 'stats'): RingBufferStats {
   const values = new Map<string, number>();
   procfsLines(text, file).forEach((line, index) => {
@@ -39,7 +42,19 @@ export function parseRingBufferStats(text: string, file = 'stats'): RingBufferSt
   };
 }
 
-/** Events a ring buffer lost for good. */
+/** Events a ring buffer lost for good (never read, never to be read). */
 export function lostEvents(stats: RingBufferStats): number {
   return stats.overrun + stats.commitOverrun + stats.droppedEvents;
+}
+
+/** Events the ring buffers of an instance (`instances/NAME`) lost for good, summed over every CPU. */
+export function readInstanceLostEvents(tracefs: Tracefs, instanceDir: string): number {
+  const perCpu = `${instanceDir}/per_cpu`;
+  let lost = 0;
+  for (const cpu of tracefs.list(perCpu)) {
+    if (!/^cpu\d+$/.test(cpu)) continue;
+    const file = `${perCpu}/${cpu}/stats`;
+    lost += lostEvents(parseRingBufferStats(tracefs.read(file), tracefs.pathOf(file)));
+  }
+  return lost;
 }

@@ -1,8 +1,7 @@
 /**
- * In-kernel aggregation with hist triggers (CONFIG_HIST_TRIGGERS): instead of streaming every kfree_skb event to
- * user space, the kernel keeps a hash table keyed by (reason, location function) and we read its totals at scrape
- * time from `events/skb/kfree_skb/hist`. Used only when that `hist` file exists (not on our CI kernel: this parser
- * is tested against the documented output format).
+ * The `hist` file of an event with hist triggers (CONFIG_HIST_TRIGGERS): instead of streaming every event to user
+ * space, the kernel keeps a hash table per trigger (keyed, for kfree_skb, by reason and location function) and this
+ * file shows its totals. A pure parser and its read. Not on our CI kernel: tested on recorded and documented output.
  *
  * Output format (kernel/trace/trace_events_hist.c, Documentation/trace/histogram.rst):
  *
@@ -23,6 +22,7 @@
  * triggers on one event print one such table each, in order.
  */
 import { ParseError } from '../../errors';
+import type { Tracefs } from './tracefs';
 
 export type HistKey = { readonly number: number } | { readonly address: bigint; readonly symbol: string };
 
@@ -38,12 +38,6 @@ export interface HistTable {
   readonly hits: number;
   /** Events not counted because the table was full: lost. */
   readonly dropped: number;
-}
-
-/** The trigger we install on kfree_skb. `withReason` is false on kernels without the field (5.15). */
-export function kfreeSkbHistTrigger(withReason: boolean, filter: string | undefined): string {
-  const keys = withReason ? 'reason,location.sym' : 'location.sym';
-  return `hist:keys=${keys}:vals=hitcount:size=4096${filter ? ` if ${filter}` : ''}`;
 }
 
 function count(word: string | undefined, file: string, what: string, line: number): number {
@@ -74,6 +68,7 @@ function parseKeys(text: string, file: string, line: number): Record<string, His
   return keys;
 }
 
+/** Parses a `hist` file: one table per hist trigger on the event, in order. Throws ParseError, naming the line. */
 export function parseHist(text: string, file = 'hist'): HistTable[] {
   if (text.length > 0 && !text.endsWith('\n')) throw new ParseError(file, 'does not end with a newline: truncated');
   const tables: HistTable[] = [];
@@ -124,4 +119,9 @@ export function parseHist(text: string, file = 'hist'): HistTable[] {
     });
   finish();
   return tables;
+}
+
+/** The tables of a `hist` file (relative to the mount). */
+export function readHist(tracefs: Tracefs, file: string): HistTable[] {
+  return parseHist(tracefs.read(file), tracefs.pathOf(file));
 }

@@ -15,7 +15,7 @@
  * Forwarded packets (ip_forward, ip6_forward, the FORWARD hook) count as ingress: they were received by this node
  * and died before they were sent on. From ip_output/neigh/qdisc on they count as egress.
  */
-import { DIRECTION, type Direction } from '../../catalog';
+import { DIRECTION, type Direction } from '../../../catalog';
 
 /** Reasons that happen on one path only. Reasons not listed are decided by location. */
 const EGRESS_REASONS = new Set([

@@ -3,8 +3,8 @@
  * pairs; drops of any further pair are added to one overflow series (reason `OTHER`) so they are counted, never lost,
  * and the label set stays bounded during a storm of unusual reasons. Totals only grow (they are exported as counters).
  */
-import { DIRECTION, LABEL, type Direction } from '../../catalog';
-import type { Sample } from '../../source';
+import { DIRECTION, LABEL, type Direction } from '../../../catalog';
+import type { Sample } from '../../../source';
 
 /** Reason label of the series that sums pairs beyond the cap. */
 export const OVERFLOW_REASON = 'OTHER';

@@ -1,9 +1,10 @@
 /**
- * Pure parser of a tracefs event `format` file (`events/<system>/<event>/format`): the fields with their offsets
- * and sizes, the `print fmt`, and the `__print_symbolic` tables in it. The kfree_skb drop-reason names come from
- * that table in the RUNNING kernel, because the numbers of `enum skb_drop_reason` change between kernels.
+ * A tracefs event `format` file (`events/<system>/<event>/format`): the fields with their offsets and sizes, the
+ * `print fmt`, and the `__print_symbolic` tables in it. The kfree_skb drop-reason names come from that table in the
+ * RUNNING kernel, because the numbers of `enum skb_drop_reason` change between kernels. A pure parser and its read.
  */
 import { ParseError } from '../../errors';
+import type { Tracefs } from './tracefs';
 
 export interface EventField {
   /** C type as the kernel wrote it, e.g. `void *`, `enum skb_drop_reason`. */
@@ -108,4 +109,14 @@ export function parseEventFormat(text: string, file = 'format'): EventFormat {
   if (id === undefined) throw new ParseError(file, 'no "ID:" line');
   if (printFmt === undefined) throw new ParseError(file, 'no "print fmt:" line');
   return { name, id, fields, printFmt, symbols: parsePrintSymbolic(printFmt, file) };
+}
+
+/**
+ * The format of event `system/name` (e.g. `skb/kfree_skb`) as the running kernel describes it, or undefined when the
+ * kernel has no such event. Throws ParseError for a format it cannot read.
+ */
+export function readEventFormat(tracefs: Tracefs, event: string): EventFormat | undefined {
+  const file = `events/${event}/format`;
+  if (!tracefs.exists(file)) return undefined;
+  return parseEventFormat(tracefs.read(file), tracefs.pathOf(file));
 }

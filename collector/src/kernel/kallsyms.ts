@@ -3,7 +3,8 @@
  * kfree_skb prints `location=%p`, like 5.15). Pure: parse the text, then look addresses up by binary search.
  * Addresses read as all zeros (kptr_restrict, no CAP_SYSLOG) make the table empty: the caller says so.
  */
-import { ParseError } from '../../errors';
+import { ParseError } from '../errors';
+import type { HostFs } from '../host-fs';
 
 export interface KernelSymbols {
   readonly size: number;
@@ -13,6 +14,7 @@ export interface KernelSymbols {
   rangeOf(name: string): readonly [bigint, bigint] | undefined;
 }
 
+/** Parses the text of /proc/kallsyms, keeping text symbols (`t`, `T`) with a known (non-zero) address. */
 export function parseKallsyms(text: string, file = 'kallsyms'): KernelSymbols {
   const entries: { address: bigint; name: string }[] = [];
   let lineNumber = 0;
@@ -63,4 +65,9 @@ export function parseKallsyms(text: string, file = 'kallsyms'): KernelSymbols {
       return [addresses[index]!, next ?? addresses[index]! + 1n];
     },
   };
+}
+
+/** The kernel text symbols of the host (/proc/kallsyms under --proc-path). Throws read errors and ParseError. */
+export function readKallsyms(fs: Pick<HostFs, 'readProc'>): KernelSymbols {
+  return parseKallsyms(fs.readProc('kallsyms'), 'kallsyms');
 }

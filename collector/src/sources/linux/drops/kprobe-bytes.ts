@@ -10,10 +10,10 @@
  * bytes get the same direction tables. sk_skb_reason_drop (6.11+) took over from kfree_skb_reason (5.17-6.10).
  * Not on our CI kernel (no kprobe_events, no hist): definitions and parsing are tested on recorded formats.
  */
-import { DIRECTION } from '../../catalog';
-import { dropDirection } from './drop-locations';
-import type { HistTable } from './drop-hist';
-import type { DropTally } from './drop-tally';
+import { DIRECTION } from '../../../catalog';
+import type { HistTable } from '../../../kernel/tracefs/hist';
+import { dropDirection } from './locations';
+import type { DropTally } from './tally';
 
 export const KPROBE_GROUP = 'kappie';
 export const KPROBE_EVENT = 'kfree_skb_bytes';

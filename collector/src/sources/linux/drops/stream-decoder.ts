@@ -3,12 +3,12 @@
  * reason (printed by the kernel, or derived from the location on kernels without the field), decides the direction,
  * and holds a netfilter drop back until the kernel stack that follows it says which path it died on.
  */
-import { DIRECTION, type Direction } from '../../catalog';
-import { ParseError } from '../../errors';
-import { parseTraceLine, type DropLocation } from './drop-event-line';
-import type { KernelSymbols } from './drop-kallsyms';
-import { derivedReason, dropDirection, NETFILTER_FUNCTIONS, stackDirection } from './drop-locations';
-import type { DropTally } from './drop-tally';
+import { DIRECTION, type Direction } from '../../../catalog';
+import { ParseError } from '../../../errors';
+import type { KernelSymbols } from '../../../kernel/kallsyms';
+import { parseTraceLine, type DropLocation } from '../../../kernel/tracefs/kfree-skb-event';
+import { derivedReason, dropDirection, NETFILTER_FUNCTIONS, stackDirection } from './locations';
+import type { DropTally } from './tally';
 
 export interface StreamOptions {
   /** Reasons the tracepoint must not count (SKB_CONSUMED, SKB_NOT_DROPPED_YET), as printed. */
