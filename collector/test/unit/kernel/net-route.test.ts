@@ -1,4 +1,3 @@
-import fc from 'fast-check';
 import { ParseError } from '../../../src/errors';
 import {
   defaultRouteInterfaces,
@@ -8,6 +7,7 @@ import {
   type Route,
 } from '../../../src/kernel/net-route';
 import { fixture } from '../../helpers/fixtures';
+import { assertParsesOrRejects } from '../../helpers/parser-fuzz';
 
 const HOSTS = ['host', 'veth', 'nov6', 'manyveth'] as const;
 const routesOf = (host: string) => ({
@@ -65,22 +65,9 @@ describe('route parsers', () => {
       const parse = file.endsWith('ipv6_route') ? parseIpv6Routes : parseIpv4Routes;
       const text = fixture(file);
       const whole = parse(text);
-      fc.assert(
-        fc.property(
-          fc.oneof(
-            fc.string({ maxLength: 300 }),
-            fc.integer({ min: 0, max: text.length - 1 }).map((cut) => text.slice(0, cut)),
-          ),
-          (input) => {
-            try {
-              const parsed = parse(input);
-              if (text.startsWith(input)) expect(parsed).toEqual(whole.slice(0, parsed.length));
-            } catch (error) {
-              expect(error).toBeInstanceOf(ParseError);
-            }
-          },
-        ),
-      );
+      assertParsesOrRejects(text, parse, (parsed, isPrefix) => {
+        if (isPrefix) expect(parsed).toEqual(whole.slice(0, parsed.length));
+      });
     },
   );
 });

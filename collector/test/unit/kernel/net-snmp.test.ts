@@ -1,7 +1,7 @@
-import fc from 'fast-check';
 import { ParseError } from '../../../src/errors';
 import { NET_NETSTAT_SECTIONS, NET_SNMP_SECTIONS, parseSnmpTables } from '../../../src/kernel/net-snmp';
 import { fixture } from '../../helpers/fixtures';
+import { assertParsesOrRejects } from '../../helpers/parser-fuzz';
 
 const HOSTS = ['host', 'veth', 'nov6', 'manyveth'] as const;
 const sectionsOf = (file: string) => (file.endsWith('netstat') ? NET_NETSTAT_SECTIONS : NET_SNMP_SECTIONS);
@@ -70,24 +70,15 @@ describe('parseSnmpTables', () => {
     (file) => {
       const text = fixture(file);
       const whole = parseSnmpTables(text, file, sectionsOf(file));
-      fc.assert(
-        fc.property(
-          fc.oneof(
-            fc.string({ maxLength: 300 }),
-            fc.integer({ min: 0, max: text.length - 1 }).map((cut) => text.slice(0, cut)),
-          ),
-          (input) => {
-            try {
-              const parsed = parseSnmpTables(input, file, []);
-              for (const [line, fields] of parsed) {
-                for (const value of fields.values()) expect(Number.isSafeInteger(value)).toBe(true);
-                if (text.startsWith(input)) expect(fields).toEqual(whole.get(line));
-              }
-            } catch (error) {
-              expect(error).toBeInstanceOf(ParseError);
-            }
-          },
-        ),
+      assertParsesOrRejects(
+        text,
+        (input) => parseSnmpTables(input, file, []),
+        (parsed, isPrefix) => {
+          for (const [line, fields] of parsed) {
+            for (const value of fields.values()) expect(Number.isSafeInteger(value)).toBe(true);
+            if (isPrefix) expect(fields).toEqual(whole.get(line));
+          }
+        },
       );
     },
   );

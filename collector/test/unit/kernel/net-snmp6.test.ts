@@ -1,7 +1,7 @@
-import fc from 'fast-check';
 import { ParseError } from '../../../src/errors';
 import { parseSnmp6 } from '../../../src/kernel/net-snmp6';
 import { fixture } from '../../helpers/fixtures';
+import { assertParsesOrRejects } from '../../helpers/parser-fuzz';
 
 const HOSTS = ['host', 'veth', 'nov6', 'manyveth'] as const;
 
@@ -37,25 +37,12 @@ describe('parseSnmp6', () => {
     (file) => {
       const text = fixture(file);
       const whole = parseSnmp6(text);
-      fc.assert(
-        fc.property(
-          fc.oneof(
-            fc.string({ maxLength: 300 }),
-            fc.integer({ min: 0, max: text.length - 1 }).map((cut) => text.slice(0, cut)),
-          ),
-          (input) => {
-            try {
-              const parsed = parseSnmp6(input);
-              for (const [name, value] of parsed) {
-                expect(Number.isSafeInteger(value)).toBe(true);
-                if (text.startsWith(input)) expect(value).toBe(whole.get(name));
-              }
-            } catch (error) {
-              expect(error).toBeInstanceOf(ParseError);
-            }
-          },
-        ),
-      );
+      assertParsesOrRejects(text, parseSnmp6, (parsed, isPrefix) => {
+        for (const [name, value] of parsed) {
+          expect(Number.isSafeInteger(value)).toBe(true);
+          if (isPrefix) expect(value).toBe(whole.get(name));
+        }
+      });
     },
   );
 });
