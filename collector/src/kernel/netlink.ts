@@ -95,28 +95,31 @@ export function forEachNetlinkMessage(
   expectedType: number,
   visit: NetlinkMessageVisitor,
 ): boolean {
-  const read = hostOrderReader(bytes, littleEndian);
+  // Plain functions picked once, not a reader object: this loop runs once per socket of a 100k-socket dump.
+  const u32 = littleEndian ? (at: number) => bytes.readUInt32LE(at) : (at: number) => bytes.readUInt32BE(at);
+  const u16 = littleEndian ? (at: number) => bytes.readUInt16LE(at) : (at: number) => bytes.readUInt16BE(at);
+  const i32 = littleEndian ? (at: number) => bytes.readInt32LE(at) : (at: number) => bytes.readInt32BE(at);
   const fail = (detail: string): never => {
     throw new ParseError(what, detail);
   };
   let at = 0;
   while (at < length) {
     if (at + NLMSG_HEADER_BYTES > length) fail(`message header cut at byte ${at} of ${length}`);
-    const messageLength = read.u32(at);
-    const type = read.u16(at + 4);
+    const messageLength = u32(at);
+    const type = u16(at + 4);
     if (messageLength < NLMSG_HEADER_BYTES || at + messageLength > length) {
       fail(`message length ${messageLength} at byte ${at} does not fit the ${length} received`);
     }
     const payload = at + NLMSG_HEADER_BYTES;
     const hasInt = messageLength >= NLMSG_HEADER_BYTES + 4;
     if (type === NLMSG_DONE) {
-      const error = hasInt ? read.i32(payload) : 0;
+      const error = hasInt ? i32(payload) : 0;
       if (error < 0) fail(`the kernel ended the dump with error ${-error}`);
       return true;
     }
-    if (type === NLMSG_ERROR) fail(`the kernel answered the dump with error ${hasInt ? -read.i32(payload) : 0}`);
+    if (type === NLMSG_ERROR) fail(`the kernel answered the dump with error ${hasInt ? -i32(payload) : 0}`);
     if (type !== expectedType) fail(`unexpected message type ${type}`);
-    visit(payload, at + messageLength, read.u16(at + 6));
+    visit(payload, at + messageLength, u16(at + 6));
     at += netlinkAlign(messageLength);
   }
   return false;
