@@ -90,7 +90,7 @@ export function interfaceStatsSamples(
 }
 
 /** The sysfs extras that could be read, and the ones skipped with the reason. */
-export interface SysfsExtras {
+interface SysfsExtras {
   /** Per interface, its extras by statistic name. */
   readonly values: Map<string, Record<string, number>>;
   /** One `FILE: reason` per value skipped because its file could not be read or parsed. */
@@ -103,7 +103,7 @@ export interface SysfsExtras {
  * no number is skipped and listed: these values are optional, so one bad driver file must not cost the counters of
  * every interface.
  */
-export function readSysfsExtras(
+function readSysfsExtras(
   fs: HostFs,
   interfaces: readonly NetDevInterface[],
   selection: InterfaceSelection,
