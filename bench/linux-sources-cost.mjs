@@ -21,14 +21,14 @@ async function inner() {
   const { createRequire } = await import('node:module');
   const require = createRequire(import.meta.url);
   const { resolveConfig } = require(path.join(dist, 'config.js'));
-  const { createHostFs } = require(path.join(dist, 'host-fs.js'));
+  const { createHostFs } = require(path.join(dist, 'kernel/host-fs.js'));
   const { silentLogger } = require(path.join(dist, 'log.js'));
   const { createNetdevSource } = require(path.join(dist, 'sources/linux/netdev.js'));
   const { createForwardSource } = require(path.join(dist, 'sources/linux/forward.js'));
-  const { snmpSource } = require(path.join(dist, 'sources/linux/snmp.js'));
-  const { parseNetDev } = require(path.join(dist, 'sources/linux/netdev.js'));
+  const { createSnmpSource } = require(path.join(dist, 'sources/linux/snmp.js'));
+  const { parseNetDev } = require(path.join(dist, 'kernel/net-dev.js'));
   const config = resolveConfig({}, {});
-  const ctx = { config, fs: createHostFs('/proc', '/sys'), log: silentLogger() };
+  const ctx = { config, fs: createHostFs(config), log: silentLogger() };
   const measure = (fn) => {
     for (let i = 0; i < 20; i++) fn();
     const times = [];
@@ -45,6 +45,7 @@ async function inner() {
   const rows = [];
   const netdev = createNetdevSource();
   const forward = createForwardSource();
+  const snmpSource = createSnmpSource();
   let text = '';
   const read = measure(() => (text = ctx.fs.readProc('net/dev')));
   rows.push(['read /proc/net/dev', read, `${text.length} bytes`]);

@@ -13,7 +13,6 @@ import * as fs from 'node:fs';
 import {
   createHostFs,
   newTcpSocketTally,
-  readWholeFile,
   resolveConfig,
   tallyTcpTable,
   createTcpSocketsSource,
@@ -89,7 +88,9 @@ interface Row {
 async function measure(sockets: number, runs: number): Promise<Row> {
   const holders = await holdSockets(sockets);
   try {
-    const tables = () => [readWholeFile('/proc/net/tcp'), readWholeFile('/proc/net/tcp6')] as const;
+    const config = resolveConfig({}, {});
+    const hostFs = createHostFs(config);
+    const tables = () => [hostFs.readProcBytes('net/tcp'), hostFs.readProcBytes('net/tcp6')] as const;
     const [v4, v6] = tables();
     const parse = (withPeers: boolean) => () => {
       const tally = newTcpSocketTally(withPeers);
@@ -99,7 +100,7 @@ async function measure(sockets: number, runs: number): Promise<Row> {
     };
     const context = (flags: Record<string, string>): SourceContext => ({
       config: resolveConfig(flags, {}),
-      fs: createHostFs('/proc', '/sys'),
+      fs: hostFs,
       log: pino({ level: 'silent' }),
     });
     const defaults = context({});

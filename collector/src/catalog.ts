@@ -133,7 +133,10 @@ export const METRICS = {
     help: 'TCP sockets in each state (IPv4 and IPv6), every state present including zero.',
     labels: [LABEL.state],
     platforms: ['linux', 'windows'],
-    origin: { linux: '/proc/net/tcp and /proc/net/tcp6', windows: 'GetExtendedTcpTable (IPv4 and IPv6)' },
+    origin: {
+      linux: 'netlink SOCK_DIAG dump of TCP sockets, or /proc/net/tcp and /proc/net/tcp6 (--tcp-socket-reader)',
+      windows: 'GetExtendedTcpTable (IPv4 and IPv6)',
+    },
     unit: 'sockets',
   }),
   tcpConnectionRemote: define({
@@ -142,7 +145,10 @@ export const METRICS = {
     help: 'Non-listening TCP sockets per remote address and port: the top-K peers plus one "other" series.',
     labels: [LABEL.address, LABEL.port],
     platforms: ['linux'],
-    origin: { linux: '/proc/net/tcp and /proc/net/tcp6 (skipped above --tcp-scan-max-sockets)' },
+    origin: {
+      linux:
+        'netlink SOCK_DIAG dump of TCP sockets, or /proc/net/tcp and /proc/net/tcp6 (--tcp-socket-reader); skipped above --tcp-scan-max-sockets',
+    },
     unit: 'sockets',
   }),
   tcpConnectionStats: define({

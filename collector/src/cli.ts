@@ -16,7 +16,7 @@ import { ConfigError, describeError } from './errors';
 import { DEFAULT_DASHBOARDS_DIR, DEFAULT_FOLDER, GrafanaPushError, pushDashboards } from './grafana-push';
 import { Exposition } from './exposition';
 import { Gatherer } from './gatherer';
-import { createHostFs } from './host-fs';
+import { createHostFs } from './kernel/host-fs';
 import { createLogger, silentLogger, type Logger } from './log';
 import { createRequestHandler, listen } from './server';
 import { renderSnapshot } from './snapshot-table';
@@ -38,7 +38,7 @@ function configFrom(command: Command): CollectorConfig {
 }
 
 function contextFor(config: CollectorConfig, log: Logger, oneShot = false): SourceContext {
-  return { config, fs: createHostFs(config.procPath, config.sysPath), log, oneShot };
+  return { config, fs: createHostFs(config), log, oneShot };
 }
 
 async function serve(config: CollectorConfig): Promise<void> {

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { METRICS, MetricKey, Platform } from './catalog';
 import type { CollectorConfig } from './config';
-import type { HostFs } from './host-fs';
+import type { HostFs } from './kernel/host-fs';
 
 /** The label names the catalog declares for metric K (node_name and cluster excluded: the exposition adds them). */
 export type LabelsOf<K extends MetricKey> = (typeof METRICS)[K]['labels'][number];

@@ -4,7 +4,7 @@
  * Addresses read as all zeros (kptr_restrict, no CAP_SYSLOG) make the table empty: the caller says so.
  */
 import { ParseError } from '../errors';
-import type { HostFs } from '../host-fs';
+import type { HostFs } from './host-fs';
 
 export interface KernelSymbols {
   readonly size: number;

@@ -5,7 +5,7 @@ import { currentBuildInfo } from '../../src/build-info';
 import { resolveConfig, type CollectorConfig } from '../../src/config';
 import { Exposition } from '../../src/exposition';
 import { Gatherer } from '../../src/gatherer';
-import { createHostFs } from '../../src/host-fs';
+import { createHostFs } from '../../src/kernel/host-fs';
 import { silentLogger } from '../../src/log';
 import { createRequestHandler, listen } from '../../src/server';
 import type { Source } from '../../src/source';
@@ -23,7 +23,7 @@ export async function startCollector(
 ): Promise<RunningCollector> {
   const config = resolveConfig({ listen: '127.0.0.1:0', nodeName: 'test-node', ...flags }, {});
   const log = silentLogger();
-  const gatherer = new Gatherer(sources, { config, fs: createHostFs(config.procPath, config.sysPath), log });
+  const gatherer = new Gatherer(sources, { config, fs: createHostFs(config), log });
   const buildInfo = currentBuildInfo();
   const exposition = new Exposition(gatherer, config, buildInfo);
   const server: http.Server = await listen(

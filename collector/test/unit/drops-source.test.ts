@@ -9,7 +9,7 @@ import pino from 'pino';
 import { LABEL } from '../../src/catalog';
 import { resolveConfig } from '../../src/config';
 import { Gatherer, type Gathering } from '../../src/gatherer';
-import { createHostFs } from '../../src/host-fs';
+import { createHostFs } from '../../src/kernel/host-fs';
 import type { SampleView } from '../../src/source';
 import { createDropsSource, type DropsSource } from '../../src/sources/linux/drops/drops-source';
 import { kfreeSkbHistTrigger } from '../../src/sources/linux/drops/hist-mode';
@@ -68,7 +68,7 @@ function run(tracefs: RecordedTracefs | undefined, dropReader: 'auto' | 'tracefs
       return tracefs.mount();
     },
   });
-  const gatherer = new Gatherer([source], { config, fs: createHostFs(config.procPath, config.sysPath), log });
+  const gatherer = new Gatherer([source], { config, fs: createHostFs(config), log });
   gatherers.push(gatherer);
   return { source, gatherer, logs };
 }

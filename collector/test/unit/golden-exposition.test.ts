@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { resolveConfig } from '../../src/config';
 import { Exposition } from '../../src/exposition';
 import { Gatherer } from '../../src/gatherer';
-import { createHostFs } from '../../src/host-fs';
+import { createHostFs } from '../../src/kernel/host-fs';
 import { silentLogger } from '../../src/log';
 import { selectSources } from '../../src/sources';
 import { FIXTURES } from '../helpers/fixtures';
@@ -43,7 +43,7 @@ async function scrapeRecordedRoot(statistics: 'default' | 'all'): Promise<string
   const sources = selectSources(config, 'linux');
   const gatherer = new Gatherer(sources, {
     config,
-    fs: createHostFs(config.procPath, config.sysPath),
+    fs: createHostFs(config),
     log: silentLogger(),
   });
   try {

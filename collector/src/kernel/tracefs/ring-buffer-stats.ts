@@ -5,7 +5,7 @@
  * mode. A pure parser, and the sum over every CPU of an instance.
  */
 import { ParseError } from '../../errors';
-import { parseCount, procfsLines } from '../../sources/linux/procfs-text';
+import { parseCount, procfsLines } from '../procfs-text';
 import type { Tracefs } from './tracefs';
 
 export interface RingBufferStats {

@@ -7,17 +7,17 @@
  * eth0), this counts only what crosses the uplinks: a packet entering or leaving the node counts once, and traffic
  * between pods of the same node not at all.
  *
- * /proc/net/dev is read here and again by the netdev source: two reads of one file rather than a cache shared
+ * /proc/net/dev (kernel/net-dev.ts) is read here and again by the netdev source: two reads of one file rather than a cache shared
  * between sources, which would couple them (and their up/down state). The second read is cheap: read + parse took
  * 0.1 ms with 12 interfaces, 0.9 ms with 252 and 3.9 ms with 1002 (minimum of 200 rounds on a loaded 2-vCPU VM,
  * `node bench/linux-sources-cost.mjs`).
  */
 import { DIRECTION, LABEL } from '../../catalog';
 import { globMatcher } from '../../config';
+import { counterOf, readNetDev, type NetDevInterface, type NetDevStatistic } from '../../kernel/net-dev';
+import { defaultRouteInterfaces, readIpv4Routes, readIpv6Routes } from '../../kernel/net-route';
 import type { Sample, Source } from '../../source';
 import { MonotonicSum } from './monotonic-sum';
-import { counterOf, parseNetDev, type NetDevInterface, type NetDevStatistic } from './netdev';
-import { defaultRouteInterfaces, parseIpv4Routes, parseIpv6Routes } from './route';
 
 export interface UplinkChoice {
   readonly uplinks: readonly string[];
@@ -96,15 +96,11 @@ export function createForwardSource(): Source {
     platforms: ['linux'],
     metrics: ['forwardCount', 'forwardBytes'],
     collect(ctx) {
-      const interfaces = parseNetDev(ctx.fs.readProc('net/dev'), 'net/dev');
-      let holders: string[] = [];
-      if (ctx.config.uplinkInterfaces.length === 0) {
-        const v4 = parseIpv4Routes(ctx.fs.readProc('net/route'), 'net/route');
-        // Absent when the kernel runs without IPv6.
-        const v6Text = ctx.fs.readProcIfExists('net/ipv6_route');
-        const v6 = v6Text === undefined ? [] : parseIpv6Routes(v6Text, 'net/ipv6_route');
-        holders = defaultRouteInterfaces(v4, v6);
-      }
+      const interfaces = readNetDev(ctx.fs);
+      const holders =
+        ctx.config.uplinkInterfaces.length === 0
+          ? defaultRouteInterfaces(readIpv4Routes(ctx.fs), readIpv6Routes(ctx.fs))
+          : [];
       const choice = chooseUplinks(
         ctx.config.uplinkInterfaces,
         interfaces.map(({ name }) => name),

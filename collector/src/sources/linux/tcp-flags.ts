@@ -5,7 +5,7 @@
 import { TCP_FLAGS, type TcpFlag } from '../../catalog';
 import { ParseError, SourceUnavailableError } from '../../errors';
 import type { Sample, Source, SourceContext } from '../../source';
-import { NftMissingObjectError, runNft } from './nft-command';
+import { NftMissingObjectError, runNft } from '../../kernel/nft-command';
 import { parseNftCounters, type NftCounter } from './nft-json';
 import {
   createTableScript,

@@ -2,7 +2,7 @@ import { METRICS } from '../../../src/catalog';
 import { resolveConfig } from '../../../src/config';
 import { SourceUnavailableError } from '../../../src/errors';
 import { Gatherer } from '../../../src/gatherer';
-import { createHostFs } from '../../../src/host-fs';
+import { createHostFs } from '../../../src/kernel/host-fs';
 import { silentLogger } from '../../../src/log';
 import { selectSources, createSources } from '../../../src/sources';
 import { runTool } from '../../../src/sources/windows/command';
@@ -69,7 +69,7 @@ describe('Windows sources', () => {
 
   it('are reported down, not fatal, when their facility is missing', async () => {
     const iphlpapiSources = createSources().filter((s) => ['windows_tcp_state', 'windows_interfaces'].includes(s.name));
-    const gatherer = new Gatherer(iphlpapiSources, { config, fs: createHostFs('/proc', '/sys'), log: silentLogger() });
+    const gatherer = new Gatherer(iphlpapiSources, { config, fs: createHostFs(config), log: silentLogger() });
     const gathering = await gatherer.gather();
     expect(gathering.sources.map((s) => [s.name, s.up, s.reason])).toEqual([
       ['windows_tcp_state', false, 'iphlpapi.dll exists only on Windows'],

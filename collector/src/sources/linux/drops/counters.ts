@@ -6,18 +6,55 @@
  * Values are the kernel's totals, summed per (reason, direction): exported verbatim as counters.
  */
 import { DIRECTION, LABEL, type Direction } from '../../../catalog';
-import type { HostFs } from '../../../host-fs';
+import type { HostFs } from '../../../kernel/host-fs';
+import { counterOf, readNetDev, type NetDevInterface } from '../../../kernel/net-dev';
+import { readNetNetstat, readNetSnmp, type SnmpTables } from '../../../kernel/net-snmp';
+import { readNetSnmp6 } from '../../../kernel/net-snmp6';
+import { readSoftnetStat, type SoftnetCpu } from '../../../kernel/net-softnet-stat';
+import { readConntrackStat, type ConntrackStat } from '../../../kernel/nf-conntrack-stat';
 import type { Sample } from '../../../source';
-import { parseConntrackDrops, parseNetDevDrops, parseSnmp6, parseSnmpPairs, parseSoftnetDrops } from '../drop-counters';
 
 /** The parsed counters the table picks from; IPv6 and conntrack are undefined where the kernel has no such file. */
 export interface CounterInputs {
+  /** rx_dropped and tx_dropped of /proc/net/dev summed over every interface, packets. */
   readonly netDev: { rx: number; tx: number };
+  /** softnet_stat's dropped column (backlog full) summed over the CPUs, packets. */
   readonly softnetDropped: number;
-  readonly snmp: Record<string, Record<string, number>>;
-  readonly netstat: Record<string, Record<string, number>>;
-  readonly snmp6: Record<string, number> | undefined;
+  readonly snmp: SnmpTables;
+  readonly netstat: SnmpTables;
+  readonly snmp6: ReadonlyMap<string, number> | undefined;
+  /** nf_conntrack's drop + insert_failed summed over the CPUs. */
   readonly conntrackDropped: number | undefined;
+}
+
+/** The kernel layer's parsed files this strategy reads (IPv6 and conntrack undefined where the kernel lacks them). */
+export interface ParsedCounterFiles {
+  readonly netDev: readonly NetDevInterface[];
+  readonly softnet: readonly SoftnetCpu[];
+  readonly snmp: SnmpTables;
+  readonly netstat: SnmpTables;
+  readonly snmp6: ReadonlyMap<string, number> | undefined;
+  readonly conntrack: ConntrackStat | undefined;
+}
+
+const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
+
+/** The sums the table picks from, out of the parsed files (pure). */
+export function counterInputs(files: ParsedCounterFiles): CounterInputs {
+  return {
+    netDev: {
+      rx: sum(files.netDev.map((netdev) => counterOf(netdev, 'rx_dropped'))),
+      tx: sum(files.netDev.map((netdev) => counterOf(netdev, 'tx_dropped'))),
+    },
+    softnetDropped: sum(files.softnet.map((cpu) => cpu.dropped)),
+    snmp: files.snmp,
+    netstat: files.netstat,
+    snmp6: files.snmp6,
+    conntrackDropped:
+      files.conntrack === undefined
+        ? undefined
+        : sum(files.conntrack.cpus.map((cpu) => (cpu['drop'] ?? 0) + (cpu['insert_failed'] ?? 0))),
+  };
 }
 
 /** One counter of the inputs, undefined when this kernel lacks it. */
@@ -25,15 +62,15 @@ type Pick = (inputs: CounterInputs) => number | undefined;
 const snmp =
   (proto: string, name: string): Pick =>
   (i) =>
-    i.snmp[proto]?.[name];
+    i.snmp.get(proto)?.get(name);
 const netstat =
   (proto: string, name: string): Pick =>
   (i) =>
-    i.netstat[proto]?.[name];
+    i.netstat.get(proto)?.get(name);
 const snmp6 =
   (name: string): Pick =>
   (i) =>
-    i.snmp6?.[name];
+    i.snmp6?.get(name);
 
 /** A row of the documented table: the reason and direction the counters `picks` are summed into, and where from. */
 export interface CounterReason {
@@ -114,16 +151,14 @@ export function counterDropSamples(inputs: CounterInputs): { reason: string; dir
 
 /** Reads the counter files under --proc-path. Throws read and parse errors (a required file missing or garbled). */
 export function readCounterInputs(fs: HostFs): CounterInputs {
-  const conntrack = fs.readProcIfExists('net/stat/nf_conntrack');
-  const snmp6Text = fs.readProcIfExists('net/snmp6');
-  return {
-    netDev: parseNetDevDrops(fs.readProc('net/dev'), 'net/dev'),
-    softnetDropped: parseSoftnetDrops(fs.readProc('net/softnet_stat'), 'net/softnet_stat'),
-    snmp: parseSnmpPairs(fs.readProc('net/snmp'), 'net/snmp'),
-    netstat: parseSnmpPairs(fs.readProc('net/netstat'), 'net/netstat'),
-    snmp6: snmp6Text === undefined ? undefined : parseSnmp6(snmp6Text, 'net/snmp6'),
-    conntrackDropped: conntrack === undefined ? undefined : parseConntrackDrops(conntrack, 'net/stat/nf_conntrack'),
-  };
+  return counterInputs({
+    netDev: readNetDev(fs),
+    softnet: readSoftnetStat(fs),
+    snmp: readNetSnmp(fs),
+    netstat: readNetNetstat(fs),
+    snmp6: readNetSnmp6(fs),
+    conntrack: readConntrackStat(fs),
+  });
 }
 
 /** kappie_drop_count from the kernel counters of the host, now. */

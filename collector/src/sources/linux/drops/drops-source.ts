@@ -40,7 +40,7 @@ export interface DropsSource extends Source {
 }
 
 export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
-  const mount = deps.mountTracefs ?? ((ctx) => mountTracefs(ctx.config.tracefsPath, ctx.config.procPath));
+  const mount = deps.mountTracefs ?? ((ctx) => mountTracefs(ctx.fs.tracefsPath, ctx.fs.procPath));
   let events: TracefsEvents | undefined;
   /** Why tracefs events do not count now (auto mode: the counters do); each new reason is logged once. */
   let eventsUnusable: string | undefined;

@@ -1,5 +1,6 @@
 /**
- * Pure parser of /proc/net/tcp and /proc/net/tcp6: sockets per state, and non-listening sockets per remote peer.
+ * /proc/net/tcp and /proc/net/tcp6: sockets per state, and non-listening sockets per remote peer. A pure parser of the
+ * bytes, and the thin read of both tables (`tallyTcpTables`).
  *
  * These files hold one ~150-byte line per socket (15 MB at 100k sockets), so the parser works on the bytes: no
  * string per line, no split. Per line it checks and reads only the columns it needs (the `sl` index, the local and
@@ -9,8 +10,9 @@
  *
  * Anything unexpected is a ParseError naming the file and line: a truncated or garbled table never becomes a count.
  */
-import { TCP_STATES, type TcpState } from '../../catalog';
-import { ParseError } from '../../errors';
+import { TCP_STATES, type TcpState } from '../catalog';
+import { ParseError } from '../errors';
+import type { HostFs } from './host-fs';
 import { ipv4FromWord, ipv6FromProcHex } from './proc-net-address';
 
 /**
@@ -151,6 +153,16 @@ export function tallyTcpTable(bytes: Uint8Array, file: string, options: TcpTable
     // The rest of the line is not needed: jump to its end (a native search is far cheaper than a JS loop here).
     lineStart = buffer.indexOf(NEWLINE, at + 4) + 1;
   }
+}
+
+/**
+ * Reads /proc/net/tcp and /proc/net/tcp6 as bytes and adds their sockets to `tally`. tcp6 is absent on a kernel
+ * without IPv6; tcp missing is an error (ENOENT).
+ */
+export function tallyTcpTables(fs: HostFs, tally: TcpSocketTally, littleEndian: boolean): void {
+  tallyTcpTable(fs.readProcBytes('net/tcp'), 'net/tcp', { family: 'tcp', littleEndian }, tally);
+  const v6 = fs.readProcBytesIfExists('net/tcp6');
+  if (v6 !== undefined) tallyTcpTable(v6, 'net/tcp6', { family: 'tcp6', littleEndian }, tally);
 }
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {

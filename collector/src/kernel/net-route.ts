@@ -1,12 +1,16 @@
 /**
  * /proc/net/route and /proc/net/ipv6_route: the main routing tables, read to find the node's uplinks (the interfaces
- * holding the default routes). Pure parsers; the forward source does the reading.
+ * holding the default routes). Pure parsers, and their thin reads.
  *
  * Limits, from what these files show: only the main table (policy-routing tables are not listed), and a multipath
  * IPv4 route shows its first nexthop's device only. --uplink-interfaces covers both.
  */
-import { ParseError } from '../../errors';
+import { ParseError } from '../errors';
+import type { HostFs } from './host-fs';
 import { procfsLines } from './procfs-text';
+
+export const IPV4_ROUTE_FILE = 'net/route';
+export const IPV6_ROUTE_FILE = 'net/ipv6_route';
 
 /** rtnetlink/route.h flags as both files print them. */
 export const RTF_UP = 0x0001;
@@ -53,7 +57,7 @@ const IPV4_HEADER = [
 ];
 
 /** Parses /proc/net/route: a header line, then tab-separated `Iface Destination Gateway Flags ... Mask ...` rows. */
-export function parseIpv4Routes(text: string, file = 'net/route'): Route[] {
+export function parseIpv4Routes(text: string, file = IPV4_ROUTE_FILE): Route[] {
   const lines = procfsLines(text, file);
   if (lines.length === 0 || lines[0]!.trim().split(/\s+/).join(' ') !== IPV4_HEADER.join(' ')) {
     throw new ParseError(file, `expected the header "${IPV4_HEADER.join(' ')}"`, 1);
@@ -80,7 +84,7 @@ export function parseIpv4Routes(text: string, file = 'net/route'): Route[] {
  * Parses /proc/net/ipv6_route: no header; per route `dest plen src plen nexthop metric refcnt use flags device`,
  * addresses as 32 hex digits, the rest as hex.
  */
-export function parseIpv6Routes(text: string, file = 'net/ipv6_route'): Route[] {
+export function parseIpv6Routes(text: string, file = IPV6_ROUTE_FILE): Route[] {
   return procfsLines(text, file).map((line, index) => {
     const lineNumber = index + 1;
     const words = line.trim().split(/\s+/);
@@ -127,4 +131,15 @@ export function defaultRouteInterfaces(...tables: readonly (readonly Route[])[])
   const names = new Set<string>();
   for (const table of tables) for (const route of table) if (isDefaultRoute(route)) names.add(route.interfaceName);
   return [...names].sort();
+}
+
+/** Reads and parses /proc/net/route. */
+export function readIpv4Routes(fs: HostFs): Route[] {
+  return parseIpv4Routes(fs.readProc(IPV4_ROUTE_FILE), IPV4_ROUTE_FILE);
+}
+
+/** Reads and parses /proc/net/ipv6_route; no routes when the file is absent (a kernel without IPv6). */
+export function readIpv6Routes(fs: HostFs): Route[] {
+  const text = fs.readProcIfExists(IPV6_ROUTE_FILE);
+  return text === undefined ? [] : parseIpv6Routes(text, IPV6_ROUTE_FILE);
 }

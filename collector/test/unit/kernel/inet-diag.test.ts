@@ -1,15 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { ParseError } from '../../src/errors';
-import { inetDiagDumpRequest, tallyInetDiagChunk, AF_INET } from '../../src/sources/linux/inet-diag';
-import {
-  newTcpSocketTally,
-  tallyTcpTable,
-  topRemotePeers,
-  type TcpSocketTally,
-} from '../../src/sources/linux/tcp-table';
-import { FIXTURES } from '../helpers/fixtures';
+import { ParseError } from '../../../src/errors';
+import { inetDiagDumpRequest, tallyInetDiagChunk, AF_INET } from '../../../src/kernel/inet-diag';
+import { newTcpSocketTally, tallyTcpTable, topRemotePeers, type TcpSocketTally } from '../../../src/kernel/tcp-table';
+import { FIXTURES } from '../../helpers/fixtures';
 
 const recorded = (name: string) => fs.readFileSync(path.join(FIXTURES, 'linux', name));
 
@@ -61,6 +56,16 @@ describe('tallyInetDiagChunk on netlink dumps recorded from namespaces', () => {
     error.writeUInt16LE(2, 4); // NLMSG_ERROR
     error.writeInt32LE(-2, 16); // -ENOENT
     expect(() => tallyDump(error, newTcpSocketTally(true))).toThrow(/error 2/);
+  });
+
+  it('reports a dump the kernel ended with an error (NLMSG_DONE carrying a negative errno)', () => {
+    const done = Buffer.alloc(20);
+    done.writeUInt32LE(20, 0);
+    done.writeUInt16LE(3, 4); // NLMSG_DONE
+    done.writeInt32LE(-16, 16); // -EBUSY
+    expect(() => tallyDump(done, newTcpSocketTally(true))).toThrow(/ended the dump with error 16/);
+    done.writeInt32LE(0, 16);
+    expect(tallyDump(done, newTcpSocketTally(true))).toBe(true);
   });
 });
 

@@ -1,16 +1,16 @@
 import fc from 'fast-check';
-import { TCP_STATES, type TcpState } from '../../src/catalog';
-import { ParseError } from '../../src/errors';
-import { ipv4FromProcHex, ipv6FromProcHex } from '../../src/sources/linux/proc-net-address';
+import { TCP_STATES, type TcpState } from '../../../src/catalog';
+import { ParseError } from '../../../src/errors';
+import { ipv4FromProcHex, ipv6FromProcHex } from '../../../src/kernel/proc-net-address';
 import {
   newTcpSocketTally,
   tallyTcpTable,
   topRemotePeers,
   type TcpSocketTally,
   type TcpTableOptions,
-} from '../../src/sources/linux/tcp-table';
-import { fixture } from '../helpers/fixtures';
-import { summariseSs } from '../helpers/ss';
+} from '../../../src/kernel/tcp-table';
+import { fixture } from '../../helpers/fixtures';
+import { summariseSs } from '../../helpers/ss';
 
 const LE = { littleEndian: true } as const;
 const V4: TcpTableOptions = { family: 'tcp', ...LE };

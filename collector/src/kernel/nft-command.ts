@@ -3,7 +3,7 @@
  * turns its failures into reasons an operator can act on.
  */
 import { spawn } from 'node:child_process';
-import { SourceUnavailableError } from '../../errors';
+import { SourceUnavailableError } from '../errors';
 
 export const NFT_COMMAND = 'nft';
 const NFT_TIMEOUT_MS = 15_000;
