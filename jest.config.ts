@@ -19,6 +19,7 @@ const swcTransform: [string, Record<string, unknown>] = [
 const sharedModules = {
   '^@kappie/collector$': '<rootDir>/../collector/src/index.ts',
   '^@kappie/collector/catalog$': '<rootDir>/../collector/src/catalog.ts',
+  '^@kappie/collector/drop-reason-classes$': '<rootDir>/../collector/src/drop-reason-classes.ts',
   '^@kappie/dashboards$': '<rootDir>/../dashboards/src/index.ts',
   '^@kappie/dashboards/queries$': '<rootDir>/../dashboards/src/queries.ts',
   '^@kappie/dashboards/variables$': '<rootDir>/../dashboards/src/variables.ts',
