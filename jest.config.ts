@@ -22,6 +22,8 @@ const sharedModules = {
   '^@kappie/collector/drop-reason-classes$': '<rootDir>/../collector/src/drop-reason-classes.ts',
   '^@kappie/dashboards$': '<rootDir>/../dashboards/src/index.ts',
   '^@kappie/dashboards/queries$': '<rootDir>/../dashboards/src/queries.ts',
+  '^@kappie/dashboards/platforms$': '<rootDir>/../dashboards/src/platforms.ts',
+  '^@kappie/dashboards/layouts$': '<rootDir>/../dashboards/src/layouts.ts',
   '^@kappie/dashboards/variables$': '<rootDir>/../dashboards/src/variables.ts',
 };
 
