@@ -20,9 +20,11 @@ import {
   POD_INTERFACES_AGGREGATE,
   TCP_FLAGS,
   TCP_STATES,
+  metricName,
+  type MetricKey,
+  type TcpFlag,
+  type TcpState,
 } from '@kappie/collector/catalog';
-import type { MetricKey, TcpFlag, TcpState } from '@kappie/collector/catalog';
-import { metricName } from '@kappie/collector/catalog';
 import { DROP_CLASS_LABEL, LOSS_CLASSES, reasonRegex, withDropClass } from '@kappie/collector/drop-reason-classes';
 import { BUILTIN, VARIABLE, selector } from './variables';
 
