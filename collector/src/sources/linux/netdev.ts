@@ -10,7 +10,8 @@ import { POD_INTERFACES_AGGREGATE, LABEL } from '../../catalog';
 import { globMatcher, type CollectorConfig } from '../../config';
 import { ParseError } from '../../errors';
 import { addSamples, type Sample, type Samples, type Source, type SourceContext } from '../../source';
-import { MonotonicSum } from './monotonic-sum';
+import { MonotonicSum } from '../../monotonic-sum';
+import { interfaceIncarnations } from './interface-incarnations';
 import { parseCount, procfsLines } from './procfs-text';
 
 /**
@@ -167,24 +168,28 @@ export function interfaceSelection(
   };
 }
 
-/** The never-decreasing sums of the 16 counters over the pod interfaces (see MonotonicSum). */
+/** The never-decreasing sums of the 16 counters over the pod interfaces, members keyed by ifindex (see MonotonicSum). */
 export function newPodSums(): MonotonicSum {
-  return new MonotonicSum(NETDEV_STATISTICS.length);
+  return new MonotonicSum();
 }
 
 /**
  * The kappie_interface_stats samples: one per reported interface and statistic, the pod interfaces summed into
- * POD_INTERFACES_AGGREGATE (present while at least one pod interface exists) unless per-pod. `extras` holds the
- * sysfs counters read for some interfaces. Interfaces absent from `interfaces` produce nothing.
+ * POD_INTERFACES_AGGREGATE (present while at least one pod interface with a known ifindex exists) unless per-pod.
+ * `extras` holds the sysfs counters read for some interfaces. `incarnations` maps interface names to ifindexes (every
+ * interface of the system, see interfaceIncarnations): a pod interface is summed as its ifindex, so renaming it adds
+ * nothing, and one without an ifindex (deleted since it was listed) is left out of the sum this time. Interfaces
+ * absent from `interfaces` produce nothing.
  */
 export function interfaceStatsSamples(
   interfaces: readonly NetDevInterface[],
   extras: ReadonlyMap<string, Readonly<Record<string, number>>>,
   selection: InterfaceSelection,
   podSums: MonotonicSum,
+  incarnations: ReadonlyMap<string, number>,
 ): Sample<'interfaceStats'>[] {
   const samples: Sample<'interfaceStats'>[] = [];
-  const pods = new Map<string, readonly number[]>();
+  const pods = new Map<number, readonly number[]>();
   const sample = (interfaceName: string, statisticName: string, value: number): Sample<'interfaceStats'> => ({
     labels: { [LABEL.interfaceName]: interfaceName, [LABEL.statisticName]: statisticName },
     value,
@@ -192,7 +197,8 @@ export function interfaceStatsSamples(
   for (const { name, values } of interfaces) {
     if (!selection.reported(name)) continue;
     if (selection.isPod(name) && !selection.perPod) {
-      pods.set(name, values);
+      const ifindex = incarnations.get(name);
+      if (ifindex !== undefined) pods.set(ifindex, values);
       continue;
     }
     NETDEV_STATISTICS.forEach((statistic, column) => samples.push(sample(name, statistic, values[column]!)));
@@ -200,8 +206,8 @@ export function interfaceStatsSamples(
       samples.push(sample(name, statistic, value));
     }
   }
-  // Updated even with no pod interface, so that one deleted while no pod ran is forgotten, not counted again later.
-  const totals = podSums.update(pods);
+  // Updated even with no pod interface, so that deleted ones are forgotten (their ifindex left the system).
+  const totals = podSums.update(pods, new Set(incarnations.values()));
   if (pods.size > 0) {
     NETDEV_STATISTICS.forEach((statistic, column) =>
       samples.push(sample(POD_INTERFACES_AGGREGATE, statistic, totals[column]!)),
@@ -251,8 +257,19 @@ export function createNetdevSource(): Source {
       const selection = interfaceSelection(ctx.config);
       const interfaces = parseNetDev(ctx.fs.readProc('net/dev'), 'net/dev');
       const extras = readSysfsExtras(ctx, interfaces, selection);
+      // Only the pod sum needs identities: none are read when pod interfaces are reported one by one.
+      const incarnations = selection.perPod
+        ? new Map<string, number>()
+        : interfaceIncarnations(
+            ctx.fs,
+            interfaces.map(({ name }) => name),
+          );
       const samples: Samples = {};
-      addSamples(samples, 'interfaceStats', interfaceStatsSamples(interfaces, extras, selection, podSums));
+      addSamples(
+        samples,
+        'interfaceStats',
+        interfaceStatsSamples(interfaces, extras, selection, podSums, incarnations),
+      );
       return samples;
     },
     stop() {
