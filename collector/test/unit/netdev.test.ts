@@ -269,4 +269,35 @@ describe('interfaceStatsSamples', () => {
     const samples = interfaceStatsSamples(interfaces, new Map(), selection(), newPodSums(), new Map([['veth1', 4]]));
     expect(valueOf(samples, POD_INTERFACES_AGGREGATE, 'rx_bytes')).toBe(10);
   });
+
+  it('forgets nothing in a gathering where an ifindex was missing: the veth may have been renamed in between', () => {
+    const sums = newPodSums();
+    const gather = (interfaces: Record<string, number>, ifindexes: [string, number][]) =>
+      valueOf(
+        interfaceStatsSamples(parseNetDev(netdevText(interfaces)), new Map(), selection(), sums, new Map(ifindexes)),
+        POD_INTERFACES_AGGREGATE,
+        'rx_bytes',
+      );
+    expect(
+      gather({ eth0: 1, veth1: 10, veth2: 20 }, [
+        ['eth0', 2],
+        ['veth1', 4],
+        ['veth2', 5],
+      ]),
+    ).toBe(30);
+    // veth2 renamed to veth9 after /proc/net/dev was read and before its ifindex was: no ifindex for it this time.
+    expect(
+      gather({ eth0: 1, veth1: 11, veth2: 20 }, [
+        ['eth0', 2],
+        ['veth1', 4],
+      ]),
+    ).toBe(31);
+    expect(
+      gather({ eth0: 1, veth1: 11, veth9: 21 }, [
+        ['eth0', 2],
+        ['veth1', 4],
+        ['veth9', 5],
+      ]),
+    ).toBe(32);
+  });
 });

@@ -176,9 +176,10 @@ export function newPodSums(): MonotonicSum {
 /**
  * The kappie_interface_stats samples: one per reported interface and statistic, the pod interfaces summed into
  * POD_INTERFACES_AGGREGATE (present while at least one pod interface with a known ifindex exists) unless per-pod.
- * `extras` holds the sysfs counters read for some interfaces. `incarnations` maps interface names to ifindexes (every
- * interface of the system, see interfaceIncarnations): a pod interface is summed as its ifindex, so renaming it adds
- * nothing, and one without an ifindex (deleted since it was listed) is left out of the sum this time. Interfaces
+ * `extras` holds the sysfs counters read for some interfaces. `incarnations` maps the names of `interfaces` to
+ * ifindexes (see interfaceIncarnations): a pod interface is summed as its ifindex, so renaming it adds nothing. One
+ * without an ifindex (deleted or renamed since it was listed) is left out of the sum this time, and then nothing is
+ * forgotten: a veth renamed between the two reads must still be known when it shows up under its new name. Interfaces
  * absent from `interfaces` produce nothing.
  */
 export function interfaceStatsSamples(
@@ -206,8 +207,10 @@ export function interfaceStatsSamples(
       samples.push(sample(name, statistic, value));
     }
   }
-  // Updated even with no pod interface, so that deleted ones are forgotten (their ifindex left the system).
-  const totals = podSums.update(pods, new Set(incarnations.values()));
+  // Updated even with no pod interface, so that deleted ones are forgotten (their ifindex left the system) once every
+  // listed interface's ifindex is known.
+  const everyIfindexKnown = interfaces.every(({ name }) => incarnations.has(name));
+  const totals = podSums.update(pods, everyIfindexKnown ? new Set(incarnations.values()) : undefined);
   if (pods.size > 0) {
     NETDEV_STATISTICS.forEach((statistic, column) =>
       samples.push(sample(POD_INTERFACES_AGGREGATE, statistic, totals[column]!)),
