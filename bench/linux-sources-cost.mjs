@@ -26,6 +26,7 @@ async function inner() {
   const { createNetdevSource } = require(path.join(dist, 'sources/linux/netdev.js'));
   const { createForwardSource } = require(path.join(dist, 'sources/linux/forward.js'));
   const { createSnmpSource } = require(path.join(dist, 'sources/linux/snmp.js'));
+  const { interfaceIncarnations } = require(path.join(dist, 'sources/linux/interface-incarnations.js'));
   const { parseNetDev } = require(path.join(dist, 'kernel/net-dev.js'));
   const config = resolveConfig({}, {});
   const ctx = { config, fs: createHostFs(config), log: silentLogger() };
@@ -50,6 +51,13 @@ async function inner() {
   const read = measure(() => (text = ctx.fs.readProc('net/dev')));
   rows.push(['read /proc/net/dev', read, `${text.length} bytes`]);
   rows.push(['parse /proc/net/dev', measure(() => parseNetDev(text)), `${parseNetDev(text).length} interfaces`]);
+  // What the pod sum adds to netdev: the ifindex (incarnation) of every interface, one sysfs file each.
+  const names = parseNetDev(text).map(({ name }) => name);
+  rows.push([
+    'ifindex of every interface (sysfs)',
+    measure(() => interfaceIncarnations(ctx.fs, names)),
+    `${names.length} files`,
+  ]);
   const perPod = { ...ctx, config: { ...config, perPodInterfaceStats: true } };
   for (const [name, fn] of [
     ['netdev', () => netdev.collect(ctx)],

@@ -35,6 +35,8 @@ export interface HostFs extends HostRoots {
   readProcBytesIfExists(relativePath: string): Buffer | undefined;
   /** Text of a file under the sys root, e.g. `class/net/eth0/statistics/rx_missed_errors`. */
   readSys(relativePath: string): string;
+  /** Names in a directory under the sys root, e.g. `class/net`. Throws the file system error (ENOENT). */
+  listSys(relativePath: string): string[];
 }
 
 /** statfs f_type of procfs (include/uapi/linux/magic.h). */
@@ -109,5 +111,6 @@ export function createHostFs(roots: HostRoots): HostFs {
     readProcBytes: (relativePath) => bytes(underProc(relativePath)),
     readProcBytesIfExists: (relativePath) => ifExists(() => bytes(underProc(relativePath))),
     readSys: (relativePath) => text(path.join(sysPath, relativePath)),
+    listSys: (relativePath) => fs.readdirSync(path.join(sysPath, relativePath)),
   };
 }

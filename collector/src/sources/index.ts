@@ -14,15 +14,14 @@ import { createSnmpSource } from './linux/snmp';
 import { createSockstatSource } from './linux/sockstat';
 import { createTcpFlagsSource } from './linux/tcp-flags';
 import { createTcpSocketsSource } from './linux/tcp-sockets';
-import { windowsHyperVDropsSource } from './windows/hyperv-drop-reasons';
-import { windowsInterfacesSource } from './windows/interfaces';
+import { createWindowsHyperVDropsSource } from './windows/hyperv-drop-reasons';
+import { createWindowsInterfacesSource } from './windows/interfaces';
 import { createWindowsTcpStateSource } from './windows/tcp-state';
-import { windowsTcpStatisticsSource } from './windows/tcp-statistics';
-import { windowsVfpSource } from './windows/vfp-port-counters';
+import { createWindowsTcpStatisticsSource } from './windows/tcp-statistics';
+import { createWindowsVfpSource } from './windows/vfp-port-counters';
 
 /**
- * The factories, in gathering order. Interim: the stateful Windows sources still keep module state and are returned
- * as their single instances until they become factories too.
+ * The factories, in gathering order (the order matters to no source: each keeps to itself).
  */
 export const SOURCE_FACTORIES: readonly (() => Source)[] = [
   createSockstatSource,
@@ -33,10 +32,10 @@ export const SOURCE_FACTORIES: readonly (() => Source)[] = [
   createDropsSource,
   createTcpFlagsSource,
   createWindowsTcpStateSource,
-  () => windowsTcpStatisticsSource,
-  () => windowsInterfacesSource,
-  () => windowsHyperVDropsSource,
-  () => windowsVfpSource,
+  createWindowsTcpStatisticsSource,
+  createWindowsInterfacesSource,
+  createWindowsHyperVDropsSource,
+  createWindowsVfpSource,
 ];
 
 /** A new instance of every source, in gathering order. */

@@ -1,6 +1,7 @@
 import { DIRECTION, LABEL } from '../../src/catalog';
 import { parseNetDev } from '../../src/kernel/net-dev';
-import { chooseUplinks, forwardSamples, newForwardSums } from '../../src/sources/linux/forward';
+import { forwardSamples, newForwardSums } from '../../src/sources/forward-totals';
+import { chooseUplinks, uplinkCounters } from '../../src/sources/linux/forward';
 import { fixture } from '../helpers/fixtures';
 
 describe('forward uplinks', () => {
@@ -24,19 +25,22 @@ describe('forward uplinks', () => {
     const sums = newForwardSums();
     const value = (s: { labels: Record<string, string>; value: number }[], direction: string) =>
       s.find((x) => x.labels[LABEL.direction] === direction)?.value;
-    let out = forwardSamples(
-      netdev({ lo: [9, 9, 9, 9], eth0: [1000, 10, 500, 5], eth1: [1, 1, 1, 1] }),
-      ['eth0'],
-      sums,
-    );
-    expect(value(out.bytes, DIRECTION.ingress)).toBe(1000);
-    expect(value(out.count, DIRECTION.ingress)).toBe(10);
-    expect(value(out.bytes, DIRECTION.egress)).toBe(500);
-    expect(value(out.count, DIRECTION.egress)).toBe(5);
-    // The default route moves to eth1: the counters carry on from where they were.
-    out = forwardSamples(netdev({ eth0: [1100, 11, 600, 6], eth1: [2, 2, 2, 2] }), ['eth1'], sums);
-    expect(value(out.bytes, DIRECTION.ingress)).toBe(1002);
-    out = forwardSamples(netdev({ eth1: [3, 3, 3, 3] }), [], sums);
-    expect(out).toEqual({ count: [], bytes: [] });
+    const ifindexes = new Map([
+      ['lo', 1],
+      ['eth0', 2],
+      ['eth1', 3],
+    ]);
+    const gather = (rows: Parameters<typeof netdev>[0], uplinks: string[]) =>
+      forwardSamples(uplinkCounters(netdev(rows), uplinks, ifindexes), sums);
+    let out = gather({ lo: [9, 9, 9, 9], eth0: [1000, 10, 500, 5], eth1: [1, 1, 1, 1] }, ['eth0']);
+    expect(value(out.forwardBytes, DIRECTION.ingress)).toBe(1000);
+    expect(value(out.forwardCount, DIRECTION.ingress)).toBe(10);
+    expect(value(out.forwardBytes, DIRECTION.egress)).toBe(500);
+    expect(value(out.forwardCount, DIRECTION.egress)).toBe(5);
+    // The default route moves to eth1: the counters carry on from where they were, eth1 counted from its creation.
+    out = gather({ eth0: [1100, 11, 600, 6], eth1: [2, 2, 2, 2] }, ['eth1']);
+    expect(value(out.forwardBytes, DIRECTION.ingress)).toBe(1002);
+    out = gather({ eth1: [3, 3, 3, 3] }, []);
+    expect(out).toEqual({ forwardCount: [], forwardBytes: [] });
   });
 });

@@ -12,12 +12,12 @@
  * 0.1 ms with 12 interfaces, 0.9 ms with 252 and 3.9 ms with 1002 (minimum of 200 rounds on a loaded 2-vCPU VM,
  * `node bench/linux-sources-cost.mjs`).
  */
-import { DIRECTION, LABEL } from '../../catalog';
 import { globMatcher } from '../../config';
 import { counterOf, readNetDev, type NetDevInterface, type NetDevStatistic } from '../../kernel/net-dev';
 import { defaultRouteInterfaces, readIpv4Routes, readIpv6Routes } from '../../kernel/net-route';
-import type { Sample, Source } from '../../source';
-import { MonotonicSum } from './monotonic-sum';
+import type { Source } from '../../source';
+import { forwardSamples, newForwardSums, type UplinkCounters } from '../forward-totals';
+import { interfaceIncarnations } from './interface-incarnations';
 
 export interface UplinkChoice {
   readonly uplinks: readonly string[];
@@ -50,40 +50,29 @@ export function chooseUplinks(
       };
 }
 
-/** The never-decreasing sums over the uplinks of rx packets, rx bytes, tx packets, tx bytes (see MonotonicSum). */
-export function newForwardSums(): MonotonicSum {
-  return new MonotonicSum(4);
-}
-
 /**
- * Forward samples over the uplinks, summed so that an uplink appearing or leaving (a route change) never makes the
- * counters fall. No uplink: no samples.
+ * The uplinks' counters by ifindex (`incarnations`: name -> ifindex), the members of the forward sum: an uplink that
+ * leaves and comes back (a route change) or is renamed is the same member and adds only its growth. An uplink without
+ * an ifindex (deleted since it was listed) is left out this time.
  */
-export function forwardSamples(
+export function uplinkCounters(
   interfaces: readonly NetDevInterface[],
   uplinks: readonly string[],
-  sums: MonotonicSum,
-): { count: Sample<'forwardCount'>[]; bytes: Sample<'forwardBytes'>[] } {
-  const members = new Map<string, number[]>();
+  incarnations: ReadonlyMap<string, number>,
+): Map<number, UplinkCounters> {
+  const members = new Map<number, UplinkCounters>();
   for (const netdev of interfaces) {
-    if (!uplinks.includes(netdev.name)) continue;
+    const ifindex = incarnations.get(netdev.name);
+    if (!uplinks.includes(netdev.name) || ifindex === undefined) continue;
     const counter = (statistic: NetDevStatistic) => counterOf(netdev, statistic);
-    members.set(netdev.name, [counter('rx_packets'), counter('rx_bytes'), counter('tx_packets'), counter('tx_bytes')]);
+    members.set(ifindex, {
+      rxPackets: counter('rx_packets'),
+      rxBytes: counter('rx_bytes'),
+      txPackets: counter('tx_packets'),
+      txBytes: counter('tx_bytes'),
+    });
   }
-  const [rxPackets, rxBytes, txPackets, txBytes] = sums.update(members);
-  if (uplinks.length === 0) return { count: [], bytes: [] };
-  const ingress = { [LABEL.direction]: DIRECTION.ingress };
-  const egress = { [LABEL.direction]: DIRECTION.egress };
-  return {
-    count: [
-      { labels: ingress, value: rxPackets! },
-      { labels: egress, value: txPackets! },
-    ],
-    bytes: [
-      { labels: ingress, value: rxBytes! },
-      { labels: egress, value: txBytes! },
-    ],
-  };
+  return members;
 }
 
 export function createForwardSource(): Source {
@@ -111,8 +100,9 @@ export function createForwardSource(): Source {
         else ctx.log.info({ source: 'forward', uplinks: choice.uplinks }, 'forward: uplinks found');
       }
       note = choice.missing;
-      const { count, bytes } = forwardSamples(interfaces, choice.uplinks, sums);
-      return count.length > 0 ? { forwardCount: count, forwardBytes: bytes } : {};
+      const incarnations = interfaceIncarnations(ctx.fs, choice.uplinks);
+      const samples = forwardSamples(uplinkCounters(interfaces, choice.uplinks, incarnations), sums);
+      return samples.forwardCount.length > 0 ? { ...samples } : {};
     },
     note: () => note,
     stop() {

@@ -12,8 +12,9 @@ import { describeError } from '../../errors';
 import type { HostFs } from '../../kernel/host-fs';
 import { NETDEV_STATISTICS, readNetDev, type NetDevInterface } from '../../kernel/net-dev';
 import { interfaceStatisticFile, readInterfaceStatistic } from '../../kernel/sys-class-net';
+import { MonotonicSum } from '../../monotonic-sum';
 import { addSamples, type Sample, type Samples, type Source } from '../../source';
-import { MonotonicSum } from './monotonic-sum';
+import { interfaceIncarnations } from './interface-incarnations';
 
 /**
  * sysfs counters read for the node's own (non-pod) interfaces only, each one open/read/close per interface per
@@ -46,24 +47,29 @@ export function interfaceSelection(
   };
 }
 
-/** The never-decreasing sums of the 16 counters over the pod interfaces (see MonotonicSum). */
+/** The never-decreasing sums of the 16 counters over the pod interfaces, members keyed by ifindex (see MonotonicSum). */
 export function newPodSums(): MonotonicSum {
-  return new MonotonicSum(NETDEV_STATISTICS.length);
+  return new MonotonicSum();
 }
 
 /**
  * The kappie_interface_stats samples: one per reported interface and statistic, the pod interfaces summed into
- * POD_INTERFACES_AGGREGATE (present while at least one pod interface exists) unless per-pod. `extras` holds the
- * sysfs counters read for some interfaces. Interfaces absent from `interfaces` produce nothing.
+ * POD_INTERFACES_AGGREGATE (present while at least one pod interface with a known ifindex exists) unless per-pod.
+ * `extras` holds the sysfs counters read for some interfaces. `incarnations` maps the names of `interfaces` to
+ * ifindexes (see interfaceIncarnations): a pod interface is summed as its ifindex, so renaming it adds nothing. One
+ * without an ifindex (deleted or renamed since it was listed) is left out of the sum this time, and then nothing is
+ * forgotten: a veth renamed between the two reads must still be known when it shows up under its new name. Interfaces
+ * absent from `interfaces` produce nothing.
  */
 export function interfaceStatsSamples(
   interfaces: readonly NetDevInterface[],
   extras: ReadonlyMap<string, Readonly<Record<string, number>>>,
   selection: InterfaceSelection,
   podSums: MonotonicSum,
+  incarnations: ReadonlyMap<string, number>,
 ): Sample<'interfaceStats'>[] {
   const samples: Sample<'interfaceStats'>[] = [];
-  const pods = new Map<string, readonly number[]>();
+  const pods = new Map<number, readonly number[]>();
   const sample = (interfaceName: string, statisticName: string, value: number): Sample<'interfaceStats'> => ({
     labels: { [LABEL.interfaceName]: interfaceName, [LABEL.statisticName]: statisticName },
     value,
@@ -71,7 +77,8 @@ export function interfaceStatsSamples(
   for (const { name, values } of interfaces) {
     if (!selection.reported(name)) continue;
     if (selection.isPod(name) && !selection.perPod) {
-      pods.set(name, values);
+      const ifindex = incarnations.get(name);
+      if (ifindex !== undefined) pods.set(ifindex, values);
       continue;
     }
     NETDEV_STATISTICS.forEach((statistic, column) => samples.push(sample(name, statistic, values[column]!)));
@@ -79,8 +86,10 @@ export function interfaceStatsSamples(
       samples.push(sample(name, statistic, value));
     }
   }
-  // Updated even with no pod interface, so that one deleted while no pod ran is forgotten, not counted again later.
-  const totals = podSums.update(pods);
+  // Updated even with no pod interface, so that deleted ones are forgotten (their ifindex left the system) once every
+  // listed interface's ifindex is known.
+  const everyIfindexKnown = interfaces.every(({ name }) => incarnations.has(name));
+  const totals = podSums.update(pods, everyIfindexKnown ? new Set(incarnations.values()) : undefined);
   if (pods.size > 0) {
     NETDEV_STATISTICS.forEach((statistic, column) =>
       samples.push(sample(POD_INTERFACES_AGGREGATE, statistic, totals[column]!)),
@@ -147,8 +156,19 @@ export function createNetdevSource(): Source {
           : `skipped ${extras.skipped.length} unreadable sysfs value(s): ${extras.skipped.join('; ')}`;
       if (skipped !== note && skipped !== undefined) ctx.log.warn(`netdev: ${skipped}`);
       note = skipped;
+      // Only the pod sum needs identities: none are read when pod interfaces are reported one by one.
+      const incarnations = selection.perPod
+        ? new Map<string, number>()
+        : interfaceIncarnations(
+            ctx.fs,
+            interfaces.map(({ name }) => name),
+          );
       const samples: Samples = {};
-      addSamples(samples, 'interfaceStats', interfaceStatsSamples(interfaces, extras.values, selection, podSums));
+      addSamples(
+        samples,
+        'interfaceStats',
+        interfaceStatsSamples(interfaces, extras.values, selection, podSums, incarnations),
+      );
       return samples;
     },
     note: () => note,

@@ -9,6 +9,9 @@ import { SourceUnavailableError } from '../../errors';
 const TIMEOUT_MS = 20_000;
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
+/** How a source runs a tool: runTool, or in tests a function that prints recorded output. */
+export type ToolRunner = (file: string, args: readonly string[]) => Promise<string>;
+
 export function runTool(file: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(

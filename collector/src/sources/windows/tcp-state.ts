@@ -6,7 +6,7 @@ import { LABEL, TCP_STATES, type TcpState } from '../../catalog';
 import { ParseError } from '../../errors';
 import type { Source } from '../../source';
 import { BinaryReader } from './binary-reader';
-import { AF_INET, AF_INET6, readTcpTable, type AddressFamily } from './iphlpapi';
+import { AF_INET, AF_INET6, createIpHelper, type AddressFamily, type IpHelper } from './iphlpapi';
 
 /**
  * MIB_TCP_STATE (tcpmib.h) onto the catalog's state names (the Linux kernel's), so one dashboard query serves both.
@@ -73,8 +73,8 @@ export function countTcpTableStates(
   return into;
 }
 
-/** The Windows TCP state source (stateless). */
-export function createWindowsTcpStateSource(): Source {
+/** The Windows TCP state source (stateless); `ipHelper` reads the tables (its own IP Helper by default). */
+export function createWindowsTcpStateSource(ipHelper: Pick<IpHelper, 'readTcpTable'> = createIpHelper()): Source {
   return {
     name: 'windows_tcp_state',
     description: 'GetExtendedTcpTable (IPv4 and IPv6): TCP sockets by state',
@@ -82,8 +82,8 @@ export function createWindowsTcpStateSource(): Source {
     metrics: ['tcpState'],
     async collect() {
       const counts = emptyTcpStateCounts();
-      countTcpTableStates(await readTcpTable(AF_INET), AF_INET, counts);
-      countTcpTableStates(await readTcpTable(AF_INET6), AF_INET6, counts);
+      countTcpTableStates(await ipHelper.readTcpTable(AF_INET), AF_INET, counts);
+      countTcpTableStates(await ipHelper.readTcpTable(AF_INET6), AF_INET6, counts);
       return {
         tcpState: TCP_STATES.map((state) => ({ labels: { [LABEL.state]: state }, value: counts[state] })),
       };

@@ -9,14 +9,17 @@
  *   the vfpctrl JSON names them plus In/Out for the direction (the names HNS gives the same counters).
  *
  * Node values are SUMS over ports (Retina's Windows agent sets each port's value in turn, so its "node" value is the
- * last port read), kept monotonic while ports come and go with pods. The host's external (uplink) port is left out:
- * a pod's packet to the outside world crosses its own port and then the external port, and would count twice.
+ * last port read), kept monotonic while ports come and go with pods: one MonotonicSum whose members are the ports,
+ * keyed by port name (a GUID per endpoint). A port stays remembered while vfpctrl lists it, however many gatherings
+ * its counter query fails, so when the query works again only its growth is added; a port no longer listed is
+ * forgotten. The host's external (uplink) port is left out: a pod's packet to the outside world crosses its own port
+ * and then the external port, and would count twice.
  */
 import { DIRECTION, LABEL, type Direction, type TcpFlag } from '../../catalog';
 import { describeError, ParseError, SourceUnavailableError } from '../../errors';
-import type { Samples, Source } from '../../source';
-import { runTool } from './command';
-import { addReading, MonotonicSums } from './counter-sums';
+import { addReading, MonotonicSumBySeries, type IncarnationSet } from '../../monotonic-sum';
+import type { Sample, Samples, Source } from '../../source';
+import { runTool, type ToolRunner } from './command';
 import { asObjectList, counterValue, isObject, parseToolJson } from './json-output';
 
 const VFPCTRL = 'vfpctrl.exe';
@@ -130,44 +133,49 @@ export function parseVfpPortCounters(text: string, file = 'vfpctrl /get-port-cou
 }
 
 const SEPARATOR = '\u0000';
+/** Series keys of the one sum over ports: the metric, then its label values, joined by SEPARATOR. */
+const FLAG = 'flag';
+const DROP = 'drop';
+const CONNECTION = 'connection';
 
-/** Node totals over ports: one MonotonicSums per metric, members are the port names. */
-export class VfpTotals {
-  private readonly flags = new MonotonicSums('restart');
-  private readonly drops = new MonotonicSums('restart');
-  private readonly connections = new MonotonicSums('restart');
-
-  update(perPort: ReadonlyMap<string, readonly VfpDirectionCounters[]>): Samples {
-    const flags = new Map<string, Map<string, number>>();
-    const drops = new Map<string, Map<string, number>>();
-    const connections = new Map<string, Map<string, number>>();
-    for (const [port, directions] of perPort) {
-      for (const counters of directions) {
-        for (const [flag, value] of Object.entries(counters.flags)) {
-          addReading(flags, `${flag}${SEPARATOR}${counters.direction}`, port, value);
-        }
-        for (const [reason, value] of Object.entries(counters.drops)) {
-          addReading(drops, `${reason}${SEPARATOR}${counters.direction}`, port, value);
-        }
-        for (const [name, value] of Object.entries(counters.connections)) addReading(connections, name, port, value);
+/**
+ * Node totals over ports. `perPort` holds the ports read this gathering (port name -> counters); `listedPorts` every
+ * port vfpctrl listed, read or not: ports outside it are forgotten.
+ */
+export function vfpSamples(
+  perPort: ReadonlyMap<string, readonly VfpDirectionCounters[]>,
+  listedPorts: IncarnationSet,
+  sums: MonotonicSumBySeries,
+): Samples {
+  const readings = new Map<string, Map<string, number>>();
+  for (const [port, directions] of perPort) {
+    for (const counters of directions) {
+      const key = (...parts: string[]) => parts.join(SEPARATOR);
+      for (const [flag, value] of Object.entries(counters.flags)) {
+        addReading(readings, port, key(FLAG, flag, counters.direction), value);
+      }
+      for (const [reason, value] of Object.entries(counters.drops)) {
+        addReading(readings, port, key(DROP, reason, counters.direction), value);
+      }
+      for (const [name, value] of Object.entries(counters.connections)) {
+        addReading(readings, port, key(CONNECTION, name), value);
       }
     }
-    const split = (key: string) => key.split(SEPARATOR) as [string, string];
-    return {
-      tcpFlagCounters: [...this.flags.update(flags)].map(([key, value]) => {
-        const [flag, direction] = split(key);
-        return { labels: { [LABEL.flag]: flag, [LABEL.direction]: direction }, value };
-      }),
-      dropCount: [...this.drops.update(drops)].map(([key, value]) => {
-        const [reason, direction] = split(key);
-        return { labels: { [LABEL.reason]: reason, [LABEL.direction]: direction }, value };
-      }),
-      tcpConnectionStats: [...this.connections.update(connections)].map(([name, value]) => ({
-        labels: { [LABEL.statisticName]: name },
-        value,
-      })),
-    };
   }
+  const tcpFlagCounters: Sample<'tcpFlagCounters'>[] = [];
+  const dropCount: Sample<'dropCount'>[] = [];
+  const tcpConnectionStats: Sample<'tcpConnectionStats'>[] = [];
+  for (const [key, value] of sums.update(readings, listedPorts)) {
+    const [kind, first, second] = key.split(SEPARATOR) as [string, string, string | undefined];
+    if (kind === FLAG) {
+      tcpFlagCounters.push({ labels: { [LABEL.flag]: first, [LABEL.direction]: second! }, value });
+    } else if (kind === DROP) {
+      dropCount.push({ labels: { [LABEL.reason]: first, [LABEL.direction]: second! }, value });
+    } else {
+      tcpConnectionStats.push({ labels: { [LABEL.statisticName]: first }, value });
+    }
+  }
+  return { tcpFlagCounters, dropCount, tcpConnectionStats };
 }
 
 /** Runs `task` over `items`, at most `limit` at a time, keeping the order of results. */
@@ -184,36 +192,44 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, task: (item:
   return results;
 }
 
-const totals = new VfpTotals();
-let failedPortsNote: string | undefined;
-
-export const windowsVfpSource: Source = {
-  name: 'windows_vfp',
-  description: 'vfpctrl port counters: TCP flags, VFP drops (ACL, ...) and TCP connection counters, summed over ports',
-  platforms: ['windows'],
-  metrics: ['tcpFlagCounters', 'dropCount', 'tcpConnectionStats'],
-  async collect() {
-    const ports = parseVfpPortList(await runTool(VFPCTRL, LIST_PORTS_ARGS)).filter((port) => !isExternalPort(port));
-    // A port can disappear between the listing and its query (a pod deleted): that port is skipped this time (its
-    // past counts stay in the totals); only when every port fails is the source down.
-    const failures: string[] = [];
-    const counters = await mapLimited(ports, CONCURRENT_QUERIES, async (port) => {
-      const file = `vfpctrl /port ${port.name} /get-port-counter`;
-      try {
-        return parseVfpPortCounters(await runTool(VFPCTRL, portCounterArgs(port.name)), file);
-      } catch (error) {
-        failures.push(describeError(error));
-        return undefined;
-      }
-    });
-    if (ports.length > 0 && failures.length === ports.length) throw new SourceUnavailableError(failures[0]);
-    failedPortsNote =
-      failures.length > 0 ? `${failures.length} of ${ports.length} ports not read: ${failures[0]}` : undefined;
-    const perPort = new Map<string, VfpDirectionCounters[]>();
-    ports.forEach((port, i) => {
-      if (counters[i]) perPort.set(port.name, counters[i]);
-    });
-    return totals.update(perPort);
-  },
-  note: () => failedPortsNote,
-};
+/** The windows_vfp source; `run` runs vfpctrl (runTool by default). */
+export function createWindowsVfpSource(run: ToolRunner = runTool): Source {
+  let sums = new MonotonicSumBySeries();
+  let failedPortsNote: string | undefined;
+  return {
+    name: 'windows_vfp',
+    description:
+      'vfpctrl port counters: TCP flags, VFP drops (ACL, ...) and TCP connection counters, summed over ports',
+    platforms: ['windows'],
+    metrics: ['tcpFlagCounters', 'dropCount', 'tcpConnectionStats'],
+    async collect() {
+      const ports = parseVfpPortList(await run(VFPCTRL, LIST_PORTS_ARGS)).filter((port) => !isExternalPort(port));
+      // A port can disappear between the listing and its query (a pod deleted), or its query fail: that port is
+      // skipped this time (its past counts stay in the totals); only when every port fails is the source down.
+      const failures: string[] = [];
+      const counters = await mapLimited(ports, CONCURRENT_QUERIES, async (port) => {
+        const file = `vfpctrl /port ${port.name} /get-port-counter`;
+        try {
+          return parseVfpPortCounters(await run(VFPCTRL, portCounterArgs(port.name)), file);
+        } catch (error) {
+          failures.push(describeError(error));
+          return undefined;
+        }
+      });
+      if (ports.length > 0 && failures.length === ports.length) throw new SourceUnavailableError(failures[0]);
+      failedPortsNote =
+        failures.length > 0 ? `${failures.length} of ${ports.length} ports not read: ${failures[0]}` : undefined;
+      const perPort = new Map<string, VfpDirectionCounters[]>();
+      ports.forEach((port, i) => {
+        if (counters[i]) perPort.set(port.name, counters[i]);
+      });
+      return vfpSamples(perPort, new Set(ports.map((port) => port.name)), sums);
+    },
+    note: () => failedPortsNote,
+    stop() {
+      sums = new MonotonicSumBySeries();
+      failedPortsNote = undefined;
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { TCP_FLAGS } from '../../../src/catalog';
+import { resolveConfig } from '../../../src/config';
 import { ParseError } from '../../../src/errors';
+import { createHostFs } from '../../../src/kernel/host-fs';
+import { silentLogger } from '../../../src/log';
+import { MonotonicSumBySeries } from '../../../src/monotonic-sum';
 import {
   isExternalPort,
   LIST_PORTS_ARGS,
@@ -8,7 +12,8 @@ import {
   parseVfpPortList,
   portCounterArgs,
   VFP_OTHER_DROPS_REASON,
-  VfpTotals,
+  createWindowsVfpSource,
+  vfpSamples,
 } from '../../../src/sources/windows/vfp-port-counters';
 import type { SampleView } from '../../../src/source';
 import { fixture } from '../../helpers/fixtures';
@@ -112,15 +117,18 @@ describe('parseVfpPortCounters', () => {
   });
 });
 
-describe('VfpTotals', () => {
+describe('vfpSamples', () => {
   const counters = parseVfpPortCounters(portCounters);
+  const listed = new Set(['port-a', 'port-b']);
 
   it('sums over ports: the node value is every port, not the last port read (Retina reports the last)', () => {
-    const samples = new VfpTotals().update(
+    const samples = vfpSamples(
       new Map([
         ['port-a', counters],
         ['port-b', counters],
       ]),
+      listed,
+      new MonotonicSumBySeries(),
     );
     expect(value(samples.tcpFlagCounters, { flag: 'SYN', direction: 'egress' })).toBe(80);
     expect(value(samples.tcpFlagCounters, { flag: 'RST', direction: 'ingress' })).toBe(8);
@@ -128,15 +136,52 @@ describe('VfpTotals', () => {
     expect(value(samples.tcpConnectionStats, { statistic_name: 'TcpConnectionsResetBySynIn' })).toBe(4);
   });
 
-  it('keeps a deleted pod port counts in the node totals', () => {
-    const totals = new VfpTotals();
-    totals.update(
+  it('keeps a deleted pod port counts in the node totals, and forgets the port', () => {
+    const sums = new MonotonicSumBySeries();
+    vfpSamples(
       new Map([
         ['port-a', counters],
         ['port-b', counters],
       ]),
+      listed,
+      sums,
     );
-    const after = totals.update(new Map([['port-a', counters]]));
+    const after = vfpSamples(new Map([['port-a', counters]]), new Set(['port-a']), sums);
     expect(value(after.tcpFlagCounters, { flag: 'SYN', direction: 'egress' })).toBe(80);
+    expect(sums.rememberedMembers).toBe(1);
+  });
+});
+
+describe('createWindowsVfpSource', () => {
+  const config = resolveConfig({}, {});
+  const ctx = { config, fs: createHostFs(config), log: silentLogger() };
+  /** vfpctrl printing the reconstructed outputs, with the queries of the ports in `failing` failing. */
+  function fakeVfpctrl(failing: Set<string>) {
+    return async (_file: string, args: readonly string[]) => {
+      if (args[0] === LIST_PORTS_ARGS[0]) return portList;
+      if (failing.has(args[1]!)) throw new Error(`vfpctrl: port ${args[1]} is busy`);
+      return portCounters;
+    };
+  }
+
+  it('adds a port whose query failed for many gatherings once, not twice, when it answers again', async () => {
+    const failing = new Set<string>();
+    const source = createWindowsVfpSource(fakeVfpctrl(failing));
+    const syn = async () => value((await source.collect(ctx)).tcpFlagCounters, { flag: 'SYN', direction: 'egress' });
+    expect(await syn()).toBe(80);
+    failing.add('5F4E3D2C-1B0A-4988-A776-655443322110');
+    // Still listed, so still remembered, however long (the old rule forgot a port after 10 gatherings).
+    for (let i = 0; i < 25; i++) expect(await syn()).toBe(80);
+    expect(source.note?.()).toMatch(/1 of 2 ports not read: .*busy/);
+    failing.clear();
+    expect(await syn()).toBe(80);
+    expect(source.note?.()).toBeUndefined();
+  });
+
+  it('is down when every port query fails, with the first reason', async () => {
+    const source = createWindowsVfpSource(
+      fakeVfpctrl(new Set(['5F4E3D2C-1B0A-4988-A776-655443322110', 'B3A0C1D2-E3F4-4A5B-8C6D-7E8F9A0B1C2D'])),
+    );
+    await expect(source.collect(ctx)).rejects.toThrow(/busy/);
   });
 });

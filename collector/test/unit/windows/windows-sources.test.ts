@@ -59,7 +59,8 @@ describe('Windows sources', () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       ipHelper = require('../../../src/sources/windows/iphlpapi') as IpHelperModule;
     });
-    const { readTcpTable, readIfTable2, readTcpStatistics, AF_INET } = ipHelper!;
+    const { readTcpTable, readIfTable2, readTcpStatistics } = ipHelper!.createIpHelper();
+    const { AF_INET } = ipHelper!;
     // Modules loaded in isolation have their own error classes: compare by name.
     const unavailable = { name: 'SourceUnavailableError', message: 'iphlpapi.dll exists only on Windows' };
     await expect(readTcpTable(AF_INET)).rejects.toMatchObject(unavailable);
