@@ -199,7 +199,11 @@ export const METRICS = {
     help: 'Per-interface counters (bytes, packets, errors, drops, ...); pod-side interfaces summed into one series by default.',
     labels: [LABEL.interfaceName, LABEL.statisticName],
     platforms: ['linux', 'windows'],
-    origin: { linux: '/proc/net/dev, plus sysfs statistics it lacks', windows: 'GetIfTable2' },
+    origin: {
+      linux:
+        "/proc/net/dev, plus sysfs statistics it lacks; the NIC driver's own statistics (ethtool -S) of the uplinks",
+      windows: 'GetIfTable2',
+    },
     unit: 'short',
   }),
   buildInfo: define({

@@ -5,6 +5,7 @@
 import { LABEL, METRICS, METRIC_KEYS, DEFAULT_METRIC_PREFIX, metricName, type MetricDefinition } from '../catalog';
 import { OPTIONS } from '../config';
 import { DEFAULT_STATISTICS, GAUGE_FIELDS } from '../sources/linux/snmp-statistics';
+import { retinaMappingTable, retinaPanelsTable } from './retina-compat-tables';
 
 export interface GeneratedBlock {
   readonly marker: string;
@@ -80,6 +81,8 @@ export function generatedBlocks(): GeneratedBlock[] {
     { marker: 'metrics', content: metricsTable() },
     { marker: 'configuration', content: configurationTable() },
     { marker: 'protocol-statistics', content: protocolStatisticsTable() },
+    { marker: 'retina-compat-mapping', content: retinaMappingTable() },
+    { marker: 'retina-compat-panels', content: retinaPanelsTable() },
   ];
 }
 

@@ -9,6 +9,7 @@ import { ConfigError } from '../errors';
 import type { Source } from '../source';
 import { dropCountersSource } from './linux/drop-counters';
 import { dropReasonsSource } from './linux/drop-reasons';
+import { createEthtoolSource } from './linux/ethtool';
 import { createForwardSource } from './linux/forward';
 import { createNetdevSource } from './linux/netdev';
 import { createSnmpSource } from './linux/snmp';
@@ -30,6 +31,7 @@ export const SOURCE_FACTORIES: readonly (() => Source)[] = [
   createSockstatSource,
   createNetdevSource,
   createForwardSource,
+  createEthtoolSource,
   createSnmpSource,
   createTcpSocketsSource,
   () => dropReasonsSource,

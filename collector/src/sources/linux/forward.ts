@@ -13,42 +13,13 @@
  * `node bench/linux-sources-cost.mjs`).
  */
 import { DIRECTION, LABEL } from '../../catalog';
-import { globMatcher } from '../../config';
 import type { Sample, Source } from '../../source';
 import { MonotonicSum } from './monotonic-sum';
 import { counterOf, parseNetDev, type NetDevInterface, type NetDevStatistic } from './netdev';
-import { defaultRouteInterfaces, parseIpv4Routes, parseIpv6Routes } from './route';
+import { findUplinks } from './uplinks';
 
-export interface UplinkChoice {
-  readonly uplinks: readonly string[];
-  /** Why there is no uplink, when there is none. */
-  readonly missing?: string;
-}
-
-/**
- * The uplinks among the present interfaces: those matching the configured globs, else those holding a default route.
- */
-export function chooseUplinks(
-  configured: readonly string[],
-  present: readonly string[],
-  defaultRouteHolders: readonly string[],
-): UplinkChoice {
-  if (configured.length > 0) {
-    const matches = globMatcher(configured);
-    const uplinks = present.filter(matches);
-    return uplinks.length > 0
-      ? { uplinks }
-      : { uplinks, missing: `no interface matches --uplink-interfaces ${configured.join(',')}` };
-  }
-  const uplinks = present.filter((name) => defaultRouteHolders.includes(name));
-  return uplinks.length > 0
-    ? { uplinks }
-    : {
-        uplinks,
-        missing:
-          'no IPv4 or IPv6 default route in the main table: no uplink to count (set --uplink-interfaces to choose)',
-      };
-}
+// The uplink choice lives in uplinks.ts (shared with the ethtool source); re-exported for existing callers.
+export { chooseUplinks, type UplinkChoice } from './uplinks';
 
 /** The never-decreasing sums over the uplinks of rx packets, rx bytes, tx packets, tx bytes (see MonotonicSum). */
 export function newForwardSums(): MonotonicSum {
@@ -97,18 +68,9 @@ export function createForwardSource(): Source {
     metrics: ['forwardCount', 'forwardBytes'],
     collect(ctx) {
       const interfaces = parseNetDev(ctx.fs.readProc('net/dev'), 'net/dev');
-      let holders: string[] = [];
-      if (ctx.config.uplinkInterfaces.length === 0) {
-        const v4 = parseIpv4Routes(ctx.fs.readProc('net/route'), 'net/route');
-        // Absent when the kernel runs without IPv6.
-        const v6Text = ctx.fs.readProcIfExists('net/ipv6_route');
-        const v6 = v6Text === undefined ? [] : parseIpv6Routes(v6Text, 'net/ipv6_route');
-        holders = defaultRouteInterfaces(v4, v6);
-      }
-      const choice = chooseUplinks(
-        ctx.config.uplinkInterfaces,
+      const choice = findUplinks(
+        ctx,
         interfaces.map(({ name }) => name),
-        holders,
       );
       if (choice.missing !== note) {
         if (choice.missing) ctx.log.warn({ source: 'forward' }, `forward: ${choice.missing}`);
