@@ -406,7 +406,11 @@ export const RETINA_DASHBOARD_PANELS: readonly RetinaPanel[] = [
     filters: ALL,
     kappie:
       'a driver statistic rx_comp_full if a NIC driver had one (no Linux driver names a statistic so; hv_netvsc has rx_comp_busy): empty',
-    needs: { kind: 'driver-statistic', statistic: /^rx_comp_full$/, drivers: 'none known' },
+    needs: {
+      kind: 'driver-statistic',
+      statistic: /^rx_comp_full$/,
+      drivers: "no Linux driver known (hv_netvsc's similar statistic is rx_comp_busy)",
+    },
   },
   {
     row: 'Interfaces/Nodes',

@@ -43,7 +43,7 @@ function query(panel: RetinaPanel): string {
 function needText(panel: RetinaPanel): string {
   if (!panel.needs) return '—';
   if (panel.needs.kind === 'kprobe-hist') return 'kprobe events and hist triggers in the kernel';
-  return `a NIC driver with that statistic: ${panel.needs.drivers}`;
+  return `a NIC driver with that statistic; drivers that have it: ${panel.needs.drivers}`;
 }
 
 export function retinaPanelsTable(): string {

@@ -22,20 +22,11 @@ import {
   statsRequest,
   stringsRequest,
 } from '../../src/kernel/ethtool';
+import { parseEthtoolStatistics } from '../helpers/ethtool-text';
 import { FIXTURES } from '../helpers/fixtures';
 import { NETDEV_STATISTIC_NAMES } from '../../src/sources/linux/ethtool';
 
 const recorded = (name: string) => fs.readFileSync(path.join(FIXTURES, 'linux', 'ethtool', name));
-
-/** `ethtool -S` text as name -> value. */
-function ethtoolText(text: string): Map<string, bigint> {
-  const result = new Map<string, bigint>();
-  for (const line of text.split('\n').slice(1)) {
-    const match = /^\s+(.+): (\d+)$/.exec(line);
-    if (match) result.set(match[1]!, BigInt(match[2]!));
-  }
-  return result;
-}
 
 /** A GSTRINGS reply as the kernel writes it: header with the count, then 32-byte NUL-padded names. */
 function stringsReply(names: readonly string[], capacity: number, littleEndian: boolean): Buffer {
@@ -57,7 +48,7 @@ describe('replies recorded from the kernel', () => {
     const count = parseSsetInfo(recorded(`${device}.sset-info`), true);
     const names = parseStrings(recorded(`${device}.gstrings`), true);
     const values = parseStats(recorded(`${device}.gstats`), true);
-    const printed = ethtoolText(recorded(`${device}.ethtool-S.txt`).toString('latin1'));
+    const printed = parseEthtoolStatistics(recorded(`${device}.ethtool-S.txt`).toString('latin1'));
     expect(count).toBe(printed.size);
     expect(names).toEqual([...printed.keys()]);
     expect(values).toEqual([...printed.values()]);
