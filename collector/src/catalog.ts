@@ -4,7 +4,8 @@
  * Pure data on purpose (no Node imports): the collector, the dashboards, the Grafana plugin and the README's metric
  * table all read these definitions, so a renamed metric or label breaks a build or a test, never a user's dashboard.
  * Names are the AKS Network Observability names without their prefix; the prefix (`kappie_` by default,
- * `networkobservability_` for Retina's public dashboards) is applied by `metricName()`.
+ * `networkobservability_` with --compat retina, whose other differences are in compat-retina.ts) is applied by
+ * `metricName()`.
  */
 
 export type Platform = 'linux' | 'windows';
