@@ -15,6 +15,7 @@ export const SYSTEM_PACKAGES = {
   iperf3: 'iperf3',
   ping: 'iputils-ping',
   curl: 'curl',
+  ethtool: 'ethtool',
 };
 
 function hasCommand(command) {

@@ -4,7 +4,8 @@
  * Pure data on purpose (no Node imports): the collector, the dashboards, the Grafana plugin and the README's metric
  * table all read these definitions, so a renamed metric or label breaks a build or a test, never a user's dashboard.
  * Names are the AKS Network Observability names without their prefix; the prefix (`kappie_` by default,
- * `networkobservability_` for Retina's public dashboards) is applied by `metricName()`.
+ * `networkobservability_` with --compat retina, whose other differences are in compat-retina.ts) is applied by
+ * `metricName()`.
  */
 
 export type Platform = 'linux' | 'windows';
@@ -205,7 +206,11 @@ export const METRICS = {
     help: 'Per-interface counters (bytes, packets, errors, drops, ...); pod-side interfaces summed into one series by default.',
     labels: [LABEL.interfaceName, LABEL.statisticName],
     platforms: ['linux', 'windows'],
-    origin: { linux: '/proc/net/dev, plus sysfs statistics it lacks', windows: 'GetIfTable2' },
+    origin: {
+      linux:
+        "/proc/net/dev, plus sysfs statistics it lacks; the NIC driver's own statistics (ethtool -S) of the uplinks",
+      windows: 'GetIfTable2',
+    },
     unit: 'short',
   }),
   buildInfo: define({

@@ -6,7 +6,7 @@
  * ConfigError naming the option and what it accepts.
  */
 import * as os from 'node:os';
-import { DEFAULT_METRIC_PREFIX, METRIC_PREFIX_PATTERN } from './catalog';
+import { DEFAULT_METRIC_PREFIX, METRIC_PREFIX_PATTERN, RETINA_METRIC_PREFIX } from './catalog';
 import { ConfigError } from './errors';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -15,6 +15,8 @@ export type StatisticsSet = 'default' | 'all';
 export type TcpSocketReader = 'auto' | 'netlink' | 'procfs';
 /** What the drop source counts with: skb:kfree_skb events in tracefs, the kernel's drop counters, or the best available. */
 export type DropReader = 'auto' | 'tracefs' | 'counters';
+/** Whose names the exposition writes: ours, or the metric prefix and label values Retina's dashboards query. */
+export type CompatMode = 'none' | 'retina';
 
 export interface ListenAddress {
   /** Empty string: every address. */
@@ -35,6 +37,8 @@ export interface CollectorConfig {
   /** nftables table (family inet) of the TCP flag counters. */
   readonly nftTable: string;
   readonly metricPrefix: string;
+  /** `retina`: Retina's prefix and label values at exposition (compat-retina.ts); `none`: Kappie's own. */
+  readonly compat: CompatMode;
   /** Interfaces reported at all (globs); empty: all. */
   readonly interfaceInclude: readonly string[];
   /** Interfaces never reported (globs). */
@@ -44,6 +48,10 @@ export interface CollectorConfig {
   readonly perPodInterfaceStats: boolean;
   /** Interfaces whose traffic is kappie_forward_*; empty: those holding the default routes. */
   readonly uplinkInterfaces: readonly string[];
+  /** Interfaces whose driver statistics (ethtool -S) are read; empty: the uplinks and the devices below them. */
+  readonly ethtoolInterfaces: readonly string[];
+  /** Driver statistics exported per interface at most; 0 reads none. */
+  readonly ethtoolMaxStatistics: number;
   readonly tcpRemoteTopK: number;
   /** Above this many TCP sockets the per-socket scan (tcp_connection_remote) is skipped. */
   readonly tcpScanMaxSockets: number;
@@ -256,7 +264,7 @@ export const OPTIONS = [
     flag: 'metric-prefix',
     valueName: 'PREFIX',
     env: 'KAPPIE_METRIC_PREFIX',
-    description: 'prefix of every metric name; networkobservability_ makes Retina/AKS public dashboards work unchanged',
+    description: `prefix of every metric name (--compat retina sets ${RETINA_METRIC_PREFIX})`,
     defaultText: DEFAULT_METRIC_PREFIX,
     parse: (raw, name) => {
       const value = typeof raw === 'string' ? raw.trim() : DEFAULT_METRIC_PREFIX;
@@ -268,6 +276,15 @@ export const OPTIONS = [
       }
       return value;
     },
+  }),
+  option({
+    key: 'compat',
+    flag: 'compat',
+    valueName: 'MODE',
+    env: 'KAPPIE_COMPAT',
+    description: `"retina": the prefix ${RETINA_METRIC_PREFIX} and the label values Retina's published dashboards query (README, "Retina compatibility"); "none": Kappie's own names`,
+    defaultText: 'none',
+    parse: (raw, name) => oneOf(['none', 'retina'] as const)(raw ?? 'none', name),
   }),
   option({
     key: 'interfaceInclude',
@@ -315,6 +332,26 @@ export const OPTIONS = [
       'comma-separated interfaces whose traffic is kappie_forward_*; empty: those holding the default routes (Linux), the physical adapters that are up (Windows)',
     defaultText: 'default-route interfaces; Windows: physical adapters',
     parse: parseGlobs,
+  }),
+  option({
+    key: 'ethtoolInterfaces',
+    flag: 'ethtool-interfaces',
+    valueName: 'GLOBS',
+    env: 'KAPPIE_ETHTOOL_INTERFACES',
+    description:
+      'comma-separated interfaces whose NIC driver statistics (ethtool -S) go in interface_stats; empty: the uplinks and the devices below them (bond members, the accelerated-networking VF)',
+    defaultText: 'uplinks and their lower devices',
+    parse: parseGlobs,
+  }),
+  option({
+    key: 'ethtoolMaxStatistics',
+    flag: 'ethtool-max-statistics',
+    valueName: 'N',
+    env: 'KAPPIE_ETHTOOL_MAX_STATISTICS',
+    description:
+      'driver statistics exported per interface at most, the first ones in driver order (the source notes what it left out); 0 reads none',
+    defaultText: '256',
+    parse: (raw, name) => integerParser(0, 100_000)(raw ?? '256', name),
   }),
   option({
     key: 'tcpRemoteTopK',
@@ -396,6 +433,7 @@ export function resolveConfig(
   env: Readonly<Record<string, string | undefined>>,
 ): CollectorConfig {
   const config: Record<string, unknown> = {};
+  const origins = new Map<keyof CollectorConfig, string>();
   for (const spec of OPTIONS as readonly OptionSpec[]) {
     let raw: Raw = flags[flagProperty(spec.flag)];
     let origin = `--${spec.flag}`;
@@ -408,6 +446,18 @@ export function resolveConfig(
       origin = 'NODE_NAME';
     }
     config[spec.key] = spec.parse(raw, origin);
+    if (raw !== undefined) origins.set(spec.key, origin);
+  }
+  if (config.compat === 'retina') {
+    // Retina's dashboards query one prefix: another one would leave every panel empty.
+    const prefixOrigin = origins.get('metricPrefix');
+    if (prefixOrigin !== undefined && config.metricPrefix !== RETINA_METRIC_PREFIX) {
+      throw new ConfigError(
+        prefixOrigin,
+        `"${String(config.metricPrefix)}" contradicts --compat retina, whose dashboards query ${RETINA_METRIC_PREFIX}* (leave the prefix unset)`,
+      );
+    }
+    config.metricPrefix = RETINA_METRIC_PREFIX;
   }
   return config as unknown as CollectorConfig;
 }

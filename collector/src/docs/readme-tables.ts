@@ -14,6 +14,7 @@ import {
   type DropReasonOrigin,
 } from '../drop-reason-classes';
 import { DEFAULT_STATISTICS, GAUGE_FIELDS } from '../sources/linux/snmp-statistics';
+import { retinaMappingTable, retinaPanelsTable } from './retina-compat-tables';
 
 export interface GeneratedBlock {
   readonly marker: string;
@@ -128,6 +129,8 @@ export function generatedBlocks(): GeneratedBlock[] {
     { marker: 'configuration', content: configurationTable() },
     { marker: 'protocol-statistics', content: protocolStatisticsTable() },
     { marker: 'drop-reason-classes', content: dropReasonClassesTable() },
+    { marker: 'retina-compat-mapping', content: retinaMappingTable() },
+    { marker: 'retina-compat-panels', content: retinaPanelsTable() },
   ];
 }
 

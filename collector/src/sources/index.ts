@@ -8,6 +8,7 @@ import type { CollectorConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { Source } from '../source';
 import { createDropsSource } from './linux/drops/drops-source';
+import { createEthtoolSource } from './linux/ethtool';
 import { createForwardSource } from './linux/forward';
 import { createNetdevSource } from './linux/netdev';
 import { createSnmpSource } from './linux/snmp';
@@ -27,6 +28,7 @@ export const SOURCE_FACTORIES: readonly (() => Source)[] = [
   createSockstatSource,
   createNetdevSource,
   createForwardSource,
+  createEthtoolSource,
   createSnmpSource,
   createTcpSocketsSource,
   createDropsSource,

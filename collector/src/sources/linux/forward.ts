@@ -12,43 +12,14 @@
  * 0.1 ms with 12 interfaces, 0.9 ms with 252 and 3.9 ms with 1002 (minimum of 200 rounds on a loaded 2-vCPU VM,
  * `node bench/linux-sources-cost.mjs`).
  */
-import { globMatcher } from '../../config';
 import { counterOf, readNetDev, type NetDevInterface, type NetDevStatistic } from '../../kernel/net-dev';
-import { defaultRouteInterfaces, readIpv4Routes, readIpv6Routes } from '../../kernel/net-route';
 import type { Source } from '../../source';
 import { forwardSamples, newForwardSums, type UplinkCounters } from '../forward-totals';
 import { interfaceIncarnations } from './interface-incarnations';
+import { findUplinks } from './uplinks';
 
-export interface UplinkChoice {
-  readonly uplinks: readonly string[];
-  /** Why there is no uplink, when there is none. */
-  readonly missing?: string;
-}
-
-/**
- * The uplinks among the present interfaces: those matching the configured globs, else those holding a default route.
- */
-export function chooseUplinks(
-  configured: readonly string[],
-  present: readonly string[],
-  defaultRouteHolders: readonly string[],
-): UplinkChoice {
-  if (configured.length > 0) {
-    const matches = globMatcher(configured);
-    const uplinks = present.filter(matches);
-    return uplinks.length > 0
-      ? { uplinks }
-      : { uplinks, missing: `no interface matches --uplink-interfaces ${configured.join(',')}` };
-  }
-  const uplinks = present.filter((name) => defaultRouteHolders.includes(name));
-  return uplinks.length > 0
-    ? { uplinks }
-    : {
-        uplinks,
-        missing:
-          'no IPv4 or IPv6 default route in the main table: no uplink to count (set --uplink-interfaces to choose)',
-      };
-}
+// The uplink choice lives in uplinks.ts (shared with the ethtool source); re-exported for existing callers.
+export { chooseUplinks, type UplinkChoice } from './uplinks';
 
 /**
  * The uplinks' counters by ifindex (`incarnations`: name -> ifindex), the members of the forward sum: an uplink that
@@ -86,14 +57,9 @@ export function createForwardSource(): Source {
     metrics: ['forwardCount', 'forwardBytes'],
     collect(ctx) {
       const interfaces = readNetDev(ctx.fs);
-      const holders =
-        ctx.config.uplinkInterfaces.length === 0
-          ? defaultRouteInterfaces(readIpv4Routes(ctx.fs), readIpv6Routes(ctx.fs))
-          : [];
-      const choice = chooseUplinks(
-        ctx.config.uplinkInterfaces,
+      const choice = findUplinks(
+        ctx,
         interfaces.map(({ name }) => name),
-        holders,
       );
       if (choice.missing !== note) {
         if (choice.missing) ctx.log.warn({ source: 'forward' }, `forward: ${choice.missing}`);
