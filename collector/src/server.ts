@@ -1,8 +1,19 @@
 /**
  * The HTTP side: /metrics (text format 0.0.4, gzip when asked), /healthz, /readyz (ready after the first gathering
  * with a source up), and / (the status page). Anything else is 404; anything but GET/HEAD is 405.
+ *
+ * Every response carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`, the status page a
+ * Content-Security-Policy, and no response echoes what the client sent. With a web configuration file: TLS (and
+ * client-certificate policies) per connection, basic authentication on every path but the probes (/healthz, /readyz:
+ * a Kubernetes httpGet probe cannot hold a password, and they tell nothing), and the file's extra headers.
+ *
+ * Connections are accepted by a plain TCP server and handed to the HTTP server (through a TLS socket when configured),
+ * so the limits (web/connection-guard.ts) see every connection before any byte is parsed, and each connection gets
+ * the TLS setup in force when it arrived: a renewed certificate serves the next connection, no restart.
  */
 import * as http from 'node:http';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import type { Logger } from 'pino';
@@ -11,9 +22,26 @@ import type { ListenAddress } from './config';
 import { describeError } from './errors';
 import { CONTENT_TYPE, type Exposition } from './exposition';
 import type { Gatherer } from './gatherer';
-import { renderStatusPage } from './status-page';
+import type { InstalledObject } from './installed-state';
+import { renderStatusPage, STATUS_PAGE_CSP } from './status-page';
+import { BasicAuthChecker } from './web/basic-auth';
+import { clientCertificateRefusal } from './web/client-certificate';
+import { ConnectionGuard, type ConnectionLimits } from './web/connection-guard';
+import { PLAIN_HTTP, type LoadedWebConfig, type WebConfigFile } from './web/web-config-file';
 
 const gzip = promisify(zlib.gzip);
+
+const TEXT = 'text/plain; charset=utf-8';
+
+/** Headers on every response, whatever the path or status. */
+const SAFE_HEADERS: Readonly<http.OutgoingHttpHeaders> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'no-referrer',
+};
+
+/** Paths answered without basic authentication: what probes and load balancers call. */
+const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/readyz']);
 
 export interface ServerDeps {
   readonly exposition: Exposition;
@@ -21,6 +49,12 @@ export interface ServerDeps {
   readonly buildInfo: BuildInfo;
   readonly nodeName: string;
   readonly log: Logger;
+  /** What the collector installs in the kernel, for the status page (empty on Windows). */
+  readonly installed: readonly InstalledObject[];
+  /** The status page shows a gathering at most this old (seconds), like /metrics (--scrape-reuse-window). */
+  readonly scrapeReuseSeconds: number;
+  /** The web configuration in force; absent: plain HTTP without authentication. */
+  readonly webConfig?: WebConfigFile;
 }
 
 function acceptsGzip(request: http.IncomingMessage): boolean {
@@ -28,17 +62,28 @@ function acceptsGzip(request: http.IncomingMessage): boolean {
   return typeof header === 'string' && /(^|,)\s*gzip\s*(;\s*q=(?!0(\.0*)?\s*(,|$))[0-9.]+)?\s*(,|$)/i.test(header);
 }
 
+interface Reply {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+  readonly compressible?: boolean;
+  readonly headers?: http.OutgoingHttpHeaders;
+}
+
 async function send(
   request: http.IncomingMessage,
   response: http.ServerResponse,
-  status: number,
-  contentType: string,
-  body: string,
-  compressible = false,
+  web: LoadedWebConfig,
+  reply: Reply,
 ): Promise<void> {
-  let payload: Buffer = Buffer.from(body, 'utf8');
-  const headers: http.OutgoingHttpHeaders = { 'Content-Type': contentType, 'Cache-Control': 'no-store' };
-  if (compressible) {
+  let payload: Buffer = Buffer.from(reply.body, 'utf8');
+  const headers: http.OutgoingHttpHeaders = {
+    ...SAFE_HEADERS,
+    ...web.config.headers,
+    ...reply.headers,
+    'Content-Type': reply.contentType,
+  };
+  if (reply.compressible) {
     headers['Vary'] = 'Accept-Encoding';
     if (acceptsGzip(request)) {
       payload = await gzip(payload);
@@ -46,62 +91,188 @@ async function send(
     }
   }
   headers['Content-Length'] = payload.length;
-  response.writeHead(status, headers);
+  response.writeHead(reply.status, headers);
   response.end(request.method === 'HEAD' ? undefined : payload);
 }
 
+/** The request handler; `auth` is shared by every request so remembered basic-auth results are reused. */
 export function createRequestHandler(deps: ServerDeps): http.RequestListener {
+  const auth = new BasicAuthChecker();
   return (request, response) => {
-    void handle(deps, request, response).catch((error: unknown) => {
-      deps.log.error({ err: describeError(error), url: request.url }, 'request failed');
-      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-      response.end(`internal error: ${describeError(error)}\n`);
+    const web = deps.webConfig?.current() ?? PLAIN_HTTP;
+    void handle(deps, auth, web, request, response).catch((error: unknown) => {
+      deps.log.error({ err: describeError(error), path: pathOf(request) }, 'request failed');
+      if (!response.headersSent) response.writeHead(500, { ...SAFE_HEADERS, 'Content-Type': TEXT });
+      response.end('internal error: see the collector log\n');
     });
   };
 }
 
-async function handle(deps: ServerDeps, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-  const path = (request.url ?? '/').split('?')[0];
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    response.setHeader('Allow', 'GET, HEAD');
-    return send(request, response, 405, 'text/plain; charset=utf-8', 'method not allowed: use GET\n');
-  }
+function pathOf(request: http.IncomingMessage): string {
+  return (request.url ?? '/').split('?')[0]!;
+}
+
+async function route(deps: ServerDeps, request: http.IncomingMessage, path: string): Promise<Reply> {
   switch (path) {
     case '/metrics': {
       const { text } = await deps.exposition.scrape();
-      return send(request, response, 200, CONTENT_TYPE, text, true);
+      return { status: 200, contentType: CONTENT_TYPE, body: text, compressible: true };
     }
     case '/healthz':
-      return send(request, response, 200, 'text/plain; charset=utf-8', 'ok\n');
+      return { status: 200, contentType: TEXT, body: 'ok\n' };
     case '/readyz':
       return deps.gatherer.ready
-        ? send(request, response, 200, 'text/plain; charset=utf-8', 'ready\n')
-        : send(request, response, 503, 'text/plain; charset=utf-8', 'not ready: no successful gathering yet\n');
-    case '/':
-      return send(
-        request,
-        response,
-        200,
-        'text/html; charset=utf-8',
-        renderStatusPage(deps.buildInfo, deps.nodeName, deps.gatherer.latest),
-      );
+        ? { status: 200, contentType: TEXT, body: 'ready\n' }
+        : { status: 503, contentType: TEXT, body: 'not ready: no successful gathering yet\n' };
+    case '/': {
+      const gathering = await deps.gatherer.recent(deps.scrapeReuseSeconds).catch(() => deps.gatherer.latest);
+      return {
+        status: 200,
+        contentType: 'text/html; charset=utf-8',
+        body: renderStatusPage({
+          buildInfo: deps.buildInfo,
+          nodeName: deps.nodeName,
+          gathering,
+          installed: deps.installed,
+        }),
+        headers: { 'Content-Security-Policy': STATUS_PAGE_CSP, 'X-Frame-Options': 'DENY' },
+      };
+    }
     default:
-      return send(request, response, 404, 'text/plain; charset=utf-8', `not found: ${path}\ntry /metrics\n`);
+      // The path is not echoed: nothing the client sends comes back in a response.
+      return {
+        status: 404,
+        contentType: TEXT,
+        body: 'not found: this collector serves /metrics, /healthz, /readyz and /\n',
+      };
   }
 }
 
-/** Starts listening; resolves with the server once bound, rejects with a clear error when the port is taken. */
-export function listen(handler: http.RequestListener, address: ListenAddress): Promise<http.Server> {
+async function handle(
+  deps: ServerDeps,
+  auth: BasicAuthChecker,
+  web: LoadedWebConfig,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<void> {
+  if (web.tls && request.socket instanceof tls.TLSSocket) {
+    const refusal = clientCertificateRefusal(request.socket, web.tls.config);
+    if (refusal) {
+      deps.log.warn({ remote: request.socket.remoteAddress }, `TLS client refused: ${refusal}`);
+      request.socket.destroy();
+      return;
+    }
+  }
+  const path = pathOf(request);
+  const users = web.config.basicAuthUsers;
+  if (
+    users.size > 0 &&
+    !UNAUTHENTICATED_PATHS.has(path) &&
+    !(await auth.allows(request.headers.authorization, users))
+  ) {
+    return send(request, response, web, {
+      status: 401,
+      contentType: TEXT,
+      body: 'unauthorized: this collector needs basic authentication\n',
+      headers: { 'WWW-Authenticate': 'Basic realm="kappie", charset="UTF-8"' },
+    });
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return send(request, response, web, {
+      status: 405,
+      contentType: TEXT,
+      body: 'method not allowed: use GET\n',
+      headers: { Allow: 'GET, HEAD' },
+    });
+  }
+  return send(request, response, web, await route(deps, request, path));
+}
+
+export interface ListenOptions {
+  readonly limits: ConnectionLimits;
+  readonly log: Logger;
+  /** Absent: plain HTTP. */
+  readonly webConfig?: WebConfigFile;
+}
+
+/** A listening collector endpoint. */
+export interface RunningServer {
+  /** The bound address (the port chosen when --listen asked for port 0). */
+  readonly address: net.AddressInfo;
+  /** Connections open now. */
+  readonly connections: number;
+  /** Stops accepting and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Idle time allowed between two requests of a keep-alive connection: longer than Prometheus' scrape interval. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
+ * Starts listening; resolves once bound, rejects with a clear error when the port is taken.
+ */
+export function listen(
+  handler: http.RequestListener,
+  address: ListenAddress,
+  options: ListenOptions,
+): Promise<RunningServer> {
+  const { log, webConfig } = options;
+  const guard = new ConnectionGuard(options.limits, log);
+  const httpServer = http.createServer(handler);
+  httpServer.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  httpServer.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    const done = guard.requestStarted(request.socket);
+    response.once('close', done);
+  });
+
+  const tcpServer = net.createServer((raw) => {
+    if (!guard.admit(raw)) return;
+    const setup = (webConfig?.current() ?? PLAIN_HTTP).tls;
+    if (!setup) {
+      httpServer.emit('connection', raw);
+      return;
+    }
+    const secure = new tls.TLSSocket(raw, {
+      isServer: true,
+      server: tcpServer,
+      secureContext: setup.secureContext,
+      requestCert: setup.requestCert,
+      rejectUnauthorized: setup.rejectUnauthorized,
+    });
+    guard.serveThrough(raw, secure);
+    secure.on('error', (error) =>
+      log.debug({ err: describeError(error), remote: raw.remoteAddress }, 'TLS connection failed'),
+    );
+    secure.once('secure', () => {
+      const refusal = clientCertificateRefusal(secure, setup.config);
+      if (refusal) {
+        log.warn({ remote: raw.remoteAddress }, `TLS client refused: ${refusal}`);
+        secure.destroy();
+      }
+    });
+    httpServer.emit('connection', secure);
+  });
+
   return new Promise((resolve, reject) => {
-    const server = http.createServer(handler);
-    server.keepAliveTimeout = 65_000;
-    server.once('error', (error: NodeJS.ErrnoException) => {
+    tcpServer.once('error', (error: NodeJS.ErrnoException) => {
       const where = `${address.host || '*'}:${address.port}`;
       if (error.code === 'EADDRINUSE')
         reject(new Error(`cannot listen on ${where}: the port is in use (choose another with --listen)`));
       else if (error.code === 'EACCES') reject(new Error(`cannot listen on ${where}: permission denied`));
       else reject(error);
     });
-    server.listen({ host: address.host === '' ? undefined : address.host, port: address.port }, () => resolve(server));
+    tcpServer.listen({ host: address.host === '' ? undefined : address.host, port: address.port }, () =>
+      resolve({
+        address: tcpServer.address() as net.AddressInfo,
+        get connections() {
+          return guard.size;
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            tcpServer.close(() => done());
+            guard.closeAll();
+          }),
+      }),
+    );
   });
 }

@@ -10,6 +10,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Gathering } from '../../src/gatherer';
+import { parseSnapshotJson } from '../../src/snapshot-json';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..', '..');
 export const COLLECTOR_CLI = path.join(REPO_ROOT, 'collector', 'dist', 'cli.js');
@@ -90,7 +91,7 @@ export class Namespace {
 
   /** Runs the real collector once in this namespace (`kappie snapshot --json`) and returns its gathering. */
   snapshot(...flags: string[]): Gathering {
-    return JSON.parse(this.exec(process.execPath, COLLECTOR_CLI, 'snapshot', '--json', ...flags)) as Gathering;
+    return parseSnapshotJson(this.exec(process.execPath, COLLECTOR_CLI, 'snapshot', '--json', ...flags));
   }
 
   /** Fetches a URL from inside the namespace (e.g. the collector's /metrics on its loopback). */

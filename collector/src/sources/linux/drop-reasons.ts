@@ -403,7 +403,8 @@ async function stop(ctx: SourceContext): Promise<void> {
 
 export const dropReasonsSource: Source = {
   name: 'drop_reasons',
-  description: 'skb:kfree_skb tracepoint in tracefs instance "kappie": drops by kernel reason and direction',
+  description:
+    'skb:kfree_skb tracepoint in a tracefs instance (--tracefs-instance): drops by kernel reason and direction',
   platforms: ['linux'],
   metrics: ['dropCount', 'dropBytes'],
   start,
