@@ -7,11 +7,12 @@
  * client-certificate policies) per connection, basic authentication on every path but the probes (/healthz, /readyz:
  * a Kubernetes httpGet probe cannot hold a password, and they tell nothing), and the file's extra headers.
  *
- * Connections are accepted by a plain TCP server and handed to the HTTP server (through a TLS socket when configured),
- * so the limits (web/connection-guard.ts) see every connection before any byte is parsed, and each connection gets
- * the TLS setup in force when it arrived: a renewed certificate serves the next connection, no restart.
+ * Connections are accepted by a plain TCP server and handed to an HTTP or HTTPS server (not listening itself), so the
+ * limits (web/connection-guard.ts) see every connection before any byte is parsed, and each connection gets the web
+ * configuration in force when it arrived: a renewed certificate serves the next connection, no restart.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { promisify } from 'node:util';
@@ -209,48 +210,57 @@ export interface RunningServer {
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /**
- * Starts listening; resolves once bound, rejects with a clear error when the port is taken.
+ * The HTTP servers that parse connections, one per web configuration loaded: plain HTTP, or Node's HTTPS server with
+ * that configuration's certificate and client-certificate options (Node's own TLS server does the handshake and the
+ * verification). A reload makes a new one for the connections that follow; earlier connections keep theirs.
  */
+function httpServerFactory(
+  handler: http.RequestListener,
+  guard: ConnectionGuard,
+  limits: ConnectionLimits,
+  log: Logger,
+): (web: LoadedWebConfig) => http.Server {
+  const made = new WeakMap<LoadedWebConfig, http.Server>();
+  return (web) => {
+    const existing = made.get(web);
+    if (existing) return existing;
+    const server = web.tls
+      ? https.createServer({ ...web.tls.serverOptions, handshakeTimeout: limits.readHeaderTimeoutMs }, handler)
+      : http.createServer(handler);
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+      response.once('close', guard.requestStarted(request.socket));
+    });
+    const setup = web.tls;
+    if (setup) {
+      server.on('secureConnection', (socket: tls.TLSSocket) => {
+        const refusal = clientCertificateRefusal(socket, setup.config);
+        if (refusal) {
+          log.warn({ remote: socket.remoteAddress }, `TLS client refused: ${refusal}`);
+          socket.destroy();
+        }
+      });
+      server.on('tlsClientError', (error, socket) => {
+        log.debug({ err: describeError(error), remote: socket.remoteAddress }, 'TLS handshake failed');
+      });
+    }
+    made.set(web, server);
+    return server;
+  };
+}
+
+/** Starts listening; resolves once bound, rejects with a clear error when the port is taken. */
 export function listen(
   handler: http.RequestListener,
   address: ListenAddress,
   options: ListenOptions,
 ): Promise<RunningServer> {
-  const { log, webConfig } = options;
-  const guard = new ConnectionGuard(options.limits, log);
-  const httpServer = http.createServer(handler);
-  httpServer.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  httpServer.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
-    const done = guard.requestStarted(request.socket);
-    response.once('close', done);
-  });
-
+  const { log, webConfig, limits } = options;
+  const guard = new ConnectionGuard(limits, log);
+  const serverFor = httpServerFactory(handler, guard, limits, log);
   const tcpServer = net.createServer((raw) => {
     if (!guard.admit(raw)) return;
-    const setup = (webConfig?.current() ?? PLAIN_HTTP).tls;
-    if (!setup) {
-      httpServer.emit('connection', raw);
-      return;
-    }
-    const secure = new tls.TLSSocket(raw, {
-      isServer: true,
-      server: tcpServer,
-      secureContext: setup.secureContext,
-      requestCert: setup.requestCert,
-      rejectUnauthorized: setup.rejectUnauthorized,
-    });
-    guard.serveThrough(raw, secure);
-    secure.on('error', (error) =>
-      log.debug({ err: describeError(error), remote: raw.remoteAddress }, 'TLS connection failed'),
-    );
-    secure.once('secure', () => {
-      const refusal = clientCertificateRefusal(secure, setup.config);
-      if (refusal) {
-        log.warn({ remote: raw.remoteAddress }, `TLS client refused: ${refusal}`);
-        secure.destroy();
-      }
-    });
-    httpServer.emit('connection', secure);
+    serverFor(webConfig?.current() ?? PLAIN_HTTP).emit('connection', raw);
   });
 
   return new Promise((resolve, reject) => {

@@ -10,7 +10,6 @@
  * the flood lasts).
  */
 import type * as net from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 
 export interface ConnectionLimits {
@@ -31,11 +30,17 @@ interface Tracked {
 /** Logs the connection limit at most this often: a flood must not flood the log too. */
 const LIMIT_LOG_INTERVAL_MS = 60_000;
 
+/**
+ * A connection's key: its remote address and port, which the TCP socket and a TLS socket over it share (Node's TLS
+ * server creates the TLS socket itself, so the two are matched by what both report).
+ */
+function endpointOf(socket: Pick<net.Socket, 'remoteAddress' | 'remotePort'>): string {
+  return `${socket.remoteAddress ?? '?'}|${socket.remotePort ?? '?'}`;
+}
+
 export class ConnectionGuard {
-  /** By raw socket, oldest first (a Map iterates in insertion order). */
-  private readonly connections = new Map<net.Socket, Tracked>();
-  /** The socket the HTTP server reads (the raw one, or the TLS socket over it) to its entry. */
-  private readonly byServedSocket = new WeakMap<Duplex, Tracked>();
+  /** By remote endpoint, oldest first (a Map iterates in insertion order). */
+  private readonly connections = new Map<string, Tracked>();
   private lastLimitLog = 0;
   private evicted = 0;
   private refused = 0;
@@ -61,28 +66,25 @@ export class ConnectionGuard {
       raw.destroy();
       return false;
     }
+    const key = endpointOf(raw);
     const entry: Tracked = { raw, inFlight: 0, requests: 0, deadline: undefined };
     entry.deadline = setTimeout(() => {
       if (entry.requests === 0) raw.destroy();
     }, this.limits.readHeaderTimeoutMs).unref();
-    this.connections.set(raw, entry);
-    this.byServedSocket.set(raw, entry);
+    this.connections.set(key, entry);
     raw.once('close', () => {
       clearTimeout(entry.deadline);
-      this.connections.delete(raw);
+      if (this.connections.get(key) === entry) this.connections.delete(key);
     });
     return true;
   }
 
-  /** Records that the HTTP server reads `raw` through `served` (a TLS socket). */
-  serveThrough(raw: net.Socket, served: Duplex): void {
-    const entry = this.connections.get(raw);
-    if (entry) this.byServedSocket.set(served, entry);
-  }
-
-  /** A complete request head arrived on `served`; returns the function to call when its response is done. */
-  requestStarted(served: Duplex): () => void {
-    const entry = this.byServedSocket.get(served);
+  /**
+   * A complete request head arrived on `served` (the TCP socket, or the TLS socket over it); returns the function to
+   * call when its response is done.
+   */
+  requestStarted(served: Pick<net.Socket, 'remoteAddress' | 'remotePort'>): () => void {
+    const entry = this.connections.get(endpointOf(served));
     if (!entry) return () => undefined;
     entry.requests += 1;
     entry.inFlight += 1;
@@ -96,15 +98,15 @@ export class ConnectionGuard {
 
   /** Closes every connection (at shutdown). */
   closeAll(): void {
-    for (const raw of [...this.connections.keys()]) raw.destroy();
+    for (const entry of [...this.connections.values()]) entry.raw.destroy();
   }
 
   private evictOldestIdle(): boolean {
-    for (const [raw, entry] of this.connections) {
+    for (const [key, entry] of this.connections) {
       if (entry.inFlight > 0) continue;
-      this.connections.delete(raw);
+      this.connections.delete(key);
       clearTimeout(entry.deadline);
-      raw.destroy();
+      entry.raw.destroy();
       this.evicted += 1;
       this.noteLimit();
       return true;

@@ -18,11 +18,12 @@ import { parseWebConfig, WebConfigError, type PemSource, type TlsServerConfig, t
 /** What a connection needs for TLS, built from the configuration and its files. */
 export interface TlsSetup {
   readonly config: TlsServerConfig;
-  readonly secureContext: tls.SecureContext;
-  /** Ask the client for a certificate (every client_auth_type but NoClientCert). */
-  readonly requestCert: boolean;
-  /** Refuse the handshake when the client certificate does not verify (RequireAndVerifyClientCert). */
-  readonly rejectUnauthorized: boolean;
+  /**
+   * Options of a Node.js TLS server: the PEMs read from the files, requestCert for every client_auth_type but
+   * NoClientCert, rejectUnauthorized (a handshake refused unless the client certificate verifies) for
+   * RequireAndVerifyClientCert. Checked at load: a key that does not match its certificate is a load error.
+   */
+  readonly serverOptions: tls.TlsOptions;
 }
 
 export interface LoadedWebConfig {
@@ -65,16 +66,16 @@ function tlsSetupOf(config: TlsServerConfig, directory: string): TlsSetup {
   const cert = readPem(config.cert, directory, 'certificate');
   const key = readPem(config.key, directory, 'key');
   const ca = config.clientCa ? readPem(config.clientCa, directory, 'client CA') : undefined;
-  let secureContext: tls.SecureContext;
+  const contextOptions: tls.SecureContextOptions = {
+    cert,
+    key,
+    ca,
+    minVersion: config.minVersion,
+    maxVersion: config.maxVersion,
+    honorCipherOrder: config.preferServerCipherSuites,
+  };
   try {
-    secureContext = tls.createSecureContext({
-      cert,
-      key,
-      ca,
-      minVersion: config.minVersion,
-      maxVersion: config.maxVersion,
-      honorCipherOrder: config.preferServerCipherSuites,
-    });
+    tls.createSecureContext(contextOptions);
   } catch (error) {
     throw new WebConfigError(
       `tls_server_config: the certificate, key or CA cannot be used: ${(error as Error).message}`,
@@ -82,9 +83,11 @@ function tlsSetupOf(config: TlsServerConfig, directory: string): TlsSetup {
   }
   return {
     config,
-    secureContext,
-    requestCert: config.clientAuthType !== 'NoClientCert',
-    rejectUnauthorized: config.clientAuthType === 'RequireAndVerifyClientCert',
+    serverOptions: {
+      ...contextOptions,
+      requestCert: config.clientAuthType !== 'NoClientCert',
+      rejectUnauthorized: config.clientAuthType === 'RequireAndVerifyClientCert',
+    },
   };
 }
 
