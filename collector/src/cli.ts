@@ -321,8 +321,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv).then(
+/** Runs the command line and exits with its code when it fails (a serving collector keeps the process alive). */
+export function run(argv: readonly string[]): void {
+  main(argv).then(
     (code) => {
       if (code !== 0) process.exit(code);
     },
@@ -332,3 +333,6 @@ if (require.main === module) {
     },
   );
 }
+
+// Run directly (`node collector/dist/cli.js`, the container's /usr/local/bin/kappie) or through bin/kappie.js.
+if (require.main === module) run(process.argv);
