@@ -5,6 +5,7 @@
  * Parsing is pure: `resolveConfig` takes flag values and an environment and returns a typed config or throws a
  * ConfigError naming the option and what it accepts.
  */
+import * as net from 'node:net';
 import * as os from 'node:os';
 import { DEFAULT_METRIC_PREFIX, METRIC_PREFIX_PATTERN } from './catalog';
 import { ConfigError } from './errors';
@@ -86,8 +87,15 @@ function option<K extends keyof CollectorConfig>(spec: OptionSpec<K>): OptionSpe
   return spec;
 }
 
+/**
+ * HOST:PORT, the port always required: `:10093` (every address), `0.0.0.0:10093`, `[::1]:10093`, and an IPv6 address
+ * without brackets (`fd00::4:10093`: the port is after the last colon), which is what `$(HOST_IP):10093` gives on an
+ * IPv6 node when a manifest builds the address from the downward API's status.hostIP.
+ */
 export function parseListen(raw: string, optionName: string): ListenAddress {
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(raw.trim());
+  const text = raw.trim();
+  const bare = /^([0-9a-fA-F:.]*:[0-9a-fA-F:.]*):(\d{1,5})$/.exec(text);
+  const match = bare && net.isIPv6(bare[1]!) ? bare : /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(text);
   const port = match ? Number(match[2]) : NaN;
   if (!match || !(port >= 0 && port <= 65535)) {
     throw new ConfigError(optionName, `"${raw}" is not HOST:PORT (examples: :10093, 0.0.0.0:10093, [::1]:10093)`);

@@ -86,6 +86,10 @@ describe('resolveConfig', () => {
     expect(parseListen('[::1]:10093', 'x')).toEqual({ host: '::1', port: 10093 });
     expect(parseListen('0.0.0.0:1', 'x')).toEqual({ host: '0.0.0.0', port: 1 });
     expect(parseListen(':0', 'x')).toEqual({ host: '', port: 0 });
+    // $(HOST_IP):10093 from the downward API on an IPv6 node: no brackets, the port after the last colon.
+    expect(parseListen('fd00:6b61::4:10093', 'x')).toEqual({ host: 'fd00:6b61::4', port: 10093 });
+    expect(parseListen('10.224.0.4:10093', 'x')).toEqual({ host: '10.224.0.4', port: 10093 });
+    expect(() => parseListen('fd00::zz:10093', 'x')).toThrow(ConfigError);
     expect(() => parseListen(':x', 'x')).toThrow(ConfigError);
     expect(() => parseListen(':65536', 'x')).toThrow(ConfigError);
   });
