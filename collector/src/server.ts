@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { BuildInfo } from './build-info';
 import type { ListenAddress } from './config';
 import { describeError } from './errors';
-import { CONTENT_TYPE, type Exposition } from './exposition';
+import { CONTENT_TYPE, type Exposition, type ScrapeResult } from './exposition';
 import type { Gatherer } from './gatherer';
 import type { InstalledObject } from './installed-state';
 import { renderStatusPage, STATUS_PAGE_CSP } from './status-page';
@@ -67,8 +67,25 @@ interface Reply {
   readonly status: number;
   readonly contentType: string;
   readonly body: string;
-  readonly compressible?: boolean;
+  /** The body gzipped, for clients that accept it: present when the reply may be compressed. */
+  readonly gzipped?: () => Promise<Buffer>;
   readonly headers?: http.OutgoingHttpHeaders;
+}
+
+/**
+ * The gzip of each exposition text, made once: scrapes answered from the same gathering (the reuse window, concurrent
+ * scrapes) share it instead of compressing the same text again.
+ */
+function gzipOnce(): (result: ScrapeResult) => Promise<Buffer> {
+  const made = new WeakMap<ScrapeResult, Promise<Buffer>>();
+  return (result) => {
+    let compressed = made.get(result);
+    if (!compressed) {
+      compressed = gzip(Buffer.from(result.text, 'utf8'));
+      made.set(result, compressed);
+    }
+    return compressed;
+  };
 }
 
 async function send(
@@ -84,10 +101,10 @@ async function send(
     ...reply.headers,
     'Content-Type': reply.contentType,
   };
-  if (reply.compressible) {
+  if (reply.gzipped) {
     headers['Vary'] = 'Accept-Encoding';
     if (acceptsGzip(request)) {
-      payload = await gzip(payload);
+      payload = await reply.gzipped();
       headers['Content-Encoding'] = 'gzip';
     }
   }
@@ -96,12 +113,12 @@ async function send(
   response.end(request.method === 'HEAD' ? undefined : payload);
 }
 
-/** The request handler; `auth` is shared by every request so remembered basic-auth results are reused. */
+/** The request handler; basic-auth results and gzipped texts are remembered across its requests. */
 export function createRequestHandler(deps: ServerDeps): http.RequestListener {
-  const auth = new BasicAuthChecker();
+  const state: HandlerState = { auth: new BasicAuthChecker(), compress: gzipOnce() };
   return (request, response) => {
     const web = deps.webConfig?.current() ?? PLAIN_HTTP;
-    void handle(deps, auth, web, request, response).catch((error: unknown) => {
+    void handle(deps, state, web, request, response).catch((error: unknown) => {
       deps.log.error({ err: describeError(error), path: pathOf(request) }, 'request failed');
       if (!response.headersSent) response.writeHead(500, { ...SAFE_HEADERS, 'Content-Type': TEXT });
       response.end('internal error: see the collector log\n');
@@ -113,11 +130,18 @@ function pathOf(request: http.IncomingMessage): string {
   return (request.url ?? '/').split('?')[0]!;
 }
 
-async function route(deps: ServerDeps, request: http.IncomingMessage, path: string): Promise<Reply> {
+/** What the handler keeps between requests. */
+interface HandlerState {
+  /** Remembered basic-auth results. */
+  readonly auth: BasicAuthChecker;
+  readonly compress: (result: ScrapeResult) => Promise<Buffer>;
+}
+
+async function route(deps: ServerDeps, state: HandlerState, path: string): Promise<Reply> {
   switch (path) {
     case '/metrics': {
-      const { text } = await deps.exposition.scrape();
-      return { status: 200, contentType: CONTENT_TYPE, body: text, compressible: true };
+      const result = await deps.exposition.scrape();
+      return { status: 200, contentType: CONTENT_TYPE, body: result.text, gzipped: () => state.compress(result) };
     }
     case '/healthz':
       return { status: 200, contentType: TEXT, body: 'ok\n' };
@@ -151,7 +175,7 @@ async function route(deps: ServerDeps, request: http.IncomingMessage, path: stri
 
 async function handle(
   deps: ServerDeps,
-  auth: BasicAuthChecker,
+  state: HandlerState,
   web: LoadedWebConfig,
   request: http.IncomingMessage,
   response: http.ServerResponse,
@@ -169,7 +193,7 @@ async function handle(
   if (
     users.size > 0 &&
     !UNAUTHENTICATED_PATHS.has(path) &&
-    !(await auth.allows(request.headers.authorization, users))
+    !(await state.auth.allows(request.headers.authorization, users))
   ) {
     return send(request, response, web, {
       status: 401,
@@ -186,7 +210,7 @@ async function handle(
       headers: { Allow: 'GET, HEAD' },
     });
   }
-  return send(request, response, web, await route(deps, request, path));
+  return send(request, response, web, await route(deps, state, path));
 }
 
 export interface ListenOptions {
