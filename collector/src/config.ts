@@ -424,9 +424,9 @@ export const OPTIONS = [
     valueName: 'SECONDS',
     env: 'KAPPIE_SCRAPE_REUSE_WINDOW',
     description:
-      'a scrape this soon after the last gathering finished gets that gathering again instead of a new one (bounds the cost of clients that scrape in a loop); 0 gathers at every scrape',
-    defaultText: '1',
-    parse: (raw, name) => secondsParser(0, 60)(raw ?? '1', name),
+      'a scrape this soon after the last gathering finished gets that gathering again instead of a new one (bounds the cost of clients that scrape in a loop; below 1 s so a 1 s scrape interval always gets fresh data); 0 gathers at every scrape',
+    defaultText: '0.5',
+    parse: (raw, name) => secondsParser(0, 60)(raw ?? '0.5', name),
   }),
   option({
     key: 'maxConnections',

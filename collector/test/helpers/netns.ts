@@ -81,9 +81,17 @@ export class Namespace {
     return run('ip', ['-n', this.name, ...args]);
   }
 
-  /** Starts a long-running process inside the namespace; cleanup() kills it. */
+  /**
+   * Starts a long-running process inside the namespace; cleanup() kills it. A collector started here gathers at every
+   * scrape (KAPPIE_SCRAPE_REUSE_WINDOW=0, unless the test sets the variable or passes --scrape-reuse-window): kernel
+   * tests compare scrapes taken a moment apart, around the traffic they make.
+   */
   spawn(command: string, args: readonly string[]): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', this.name, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, KAPPIE_SCRAPE_REUSE_WINDOW: process.env.KAPPIE_SCRAPE_REUSE_WINDOW ?? '0' };
+    const child = spawn('ip', ['netns', 'exec', this.name, command, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
     created.processes.add(child);
     child.once('exit', () => created.processes.delete(child));
     return child;

@@ -67,13 +67,13 @@ describe('resolveConfig', () => {
   it('parses the HTTP limits and the reuse window, with defaults', () => {
     const defaults = resolveConfig({}, {});
     expect(defaults).toMatchObject({
-      scrapeReuseSeconds: 1,
+      scrapeReuseSeconds: 0.5,
       maxConnections: 64,
       readHeaderTimeoutSeconds: 5,
       webConfigFile: undefined,
     });
-    expect(resolveConfig({ scrapeReuseWindow: '0.5', maxConnections: '8' }, {})).toMatchObject({
-      scrapeReuseSeconds: 0.5,
+    expect(resolveConfig({ scrapeReuseWindow: '2', maxConnections: '8' }, {})).toMatchObject({
+      scrapeReuseSeconds: 2,
       maxConnections: 8,
     });
     expect(() => resolveConfig({}, { KAPPIE_SCRAPE_REUSE_WINDOW: '-1' })).toThrow(
