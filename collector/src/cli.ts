@@ -26,6 +26,7 @@ import { Gatherer } from './gatherer';
 import { createHostFs } from './host-fs';
 import { installedObjects, type InstalledObject } from './installed-state';
 import { createLogger, silentLogger, type Logger } from './log';
+import { onTerminatingSignals } from './signals';
 import { createRequestHandler, listen, type RunningServer } from './server';
 import { snapshotJson } from './snapshot-json';
 import { renderSnapshot } from './snapshot-table';
@@ -35,14 +36,6 @@ import { WebConfigError } from './web/web-config';
 import { WebConfigFile } from './web/web-config-file';
 
 export const EXIT_USAGE = 2;
-
-/**
- * The signals that end the collector, each handled like SIGTERM: stop gathering and remove what the sources installed
- * in the kernel (tracefs instance, nftables table) before exiting. SIGHUP is among them: a closed terminal or a
- * supervisor's hangup must not leave kernel state behind. (SIGKILL cannot be handled: the next start replaces what
- * a killed run left.)
- */
-export const TERMINATING_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM'] as const;
 
 /** The command run when none is given (see withDefaultCommand). */
 const DEFAULT_COMMAND = 'serve';
@@ -82,24 +75,6 @@ function contextFor(config: CollectorConfig, log: Logger, oneShot = false): Sour
 
 function installedOn(platform: Platform, config: CollectorConfig): InstalledObject[] {
   return platform === 'linux' ? installedObjects(config) : [];
-}
-
-/**
- * Runs `stop` once on the first terminating signal, then exits with `exitCode`. A second signal while stopping exits
- * at once (a cleanup that hangs must not make the process unkillable by Ctrl-C).
- */
-function onTerminatingSignals(log: Logger, stop: (why: string) => Promise<void>): void {
-  let stopping = false;
-  for (const signal of TERMINATING_SIGNALS) {
-    process.on(signal, () => {
-      if (stopping) {
-        log.warn(`${signal} while stopping: exiting without finishing the cleanup`);
-        process.exit(1);
-      }
-      stopping = true;
-      void stop(signal);
-    });
-  }
 }
 
 function loadWebConfig(config: CollectorConfig, origins: OptionOrigins, log: Logger): WebConfigFile | undefined {

@@ -6,7 +6,7 @@
  * serving collector shows its TCP flag counts as a table.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { TERMINATING_SIGNALS } from '../../src/cli';
+import { TERMINATING_SIGNALS } from '../../src/signals';
 import {
   cleanup,
   COLLECTOR_CLI,
