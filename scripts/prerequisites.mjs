@@ -15,6 +15,8 @@ export const SYSTEM_PACKAGES = {
   iperf3: 'iperf3',
   ping: 'iputils-ping',
   curl: 'curl',
+  // Certificates for the TLS tests of the web configuration file.
+  openssl: 'openssl',
 };
 
 function hasCommand(command) {
