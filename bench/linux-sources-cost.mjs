@@ -123,7 +123,7 @@ function outer(counts) {
       const took = Number(process.hrtime.bigint() - start) / 1e6;
       const gathering = JSON.parse(out);
       const perSource = gathering.sources
-        .map((s) => `${s.name} ${(s.durationSeconds * 1000).toFixed(1)} ms`)
+        .map((s) => `${s.name} ${(s.collection_duration_seconds * 1000).toFixed(1)} ms`)
         .join(', ');
       console.log(`  cold \`kappie snapshot\` process: ${took.toFixed(0)} ms in all; first gathering: ${perSource}`);
     }

@@ -16,6 +16,8 @@ export const SYSTEM_PACKAGES = {
   ping: 'iputils-ping',
   curl: 'curl',
   ethtool: 'ethtool',
+  // Certificates for the TLS tests of the web configuration file.
+  openssl: 'openssl',
 };
 
 function hasCommand(command) {

@@ -205,6 +205,9 @@ export async function main(args: readonly string[]): Promise<void> {
         instance,
         '--log-level',
         'warn',
+        // Every scrape gathers: before/after scrapes around a storm are a moment apart.
+        '--scrape-reuse-window',
+        '0',
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );

@@ -46,15 +46,19 @@ export class Exposition {
   /** Each family's series in the scrape being serialised, computed once per scrape. */
   private current = new Map<MetricKey, MetricValue<string>[]>();
   private inFlight: Promise<ScrapeResult> | undefined;
+  /** The last result, answered again while its gathering is reused (see Gatherer.recent). */
+  private last: ScrapeResult | undefined;
   private readonly families: [MetricKey, string][] = [];
   private readonly retina: boolean;
+  private readonly reuseSeconds: number;
 
   constructor(
     private readonly gatherer: Gatherer,
-    config: Pick<CollectorConfig, 'metricPrefix' | 'nodeName' | 'cluster' | 'compat'>,
+    config: Pick<CollectorConfig, 'metricPrefix' | 'nodeName' | 'cluster' | 'compat' | 'scrapeReuseSeconds'>,
     private readonly buildInfo: BuildInfo,
   ) {
     this.retina = config.compat === 'retina';
+    this.reuseSeconds = config.scrapeReuseSeconds;
     const defaultLabels: Record<string, string> = { [LABEL.nodeName]: config.nodeName };
     if (config.cluster !== undefined) defaultLabels[LABEL.cluster] = config.cluster;
     this.registry.setDefaultLabels(defaultLabels);
@@ -79,7 +83,10 @@ export class Exposition {
     }
   }
 
-  /** Gathers and serialises once; concurrent scrapes share the same result. */
+  /**
+   * Gathers and serialises once; concurrent scrapes share the same result, and scrapes within the reuse window
+   * (--scrape-reuse-window) after a gathering get that gathering's text again.
+   */
   scrape(): Promise<ScrapeResult> {
     if (!this.inFlight) {
       this.inFlight = this.scrapeNow().finally(() => {
@@ -90,7 +97,8 @@ export class Exposition {
   }
 
   private async scrapeNow(): Promise<ScrapeResult> {
-    const gathering = await this.gatherer.gather();
+    const gathering = await this.gatherer.recent(this.reuseSeconds);
+    if (this.last?.gathering === gathering) return this.last;
     const gathered = new Map(this.families.map(([key]) => [key, selfSamples(key, gathering, this.buildInfo)]));
     this.current = this.retina ? toRetinaFamilies(gathered) : gathered;
     // Families with no series on this node (Windows-only ones on Linux, a source that is down) are left out rather
@@ -100,6 +108,7 @@ export class Exposition {
       if ((this.current.get(key) ?? []).length === 0) continue;
       families.push(await this.registry.getSingleMetricAsString(name));
     }
-    return { text: `${families.join('\n')}\n`, gathering };
+    this.last = { text: `${families.join('\n')}\n`, gathering };
+    return this.last;
   }
 }

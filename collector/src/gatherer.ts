@@ -83,6 +83,19 @@ export class Gatherer {
     return this.inFlight;
   }
 
+  /**
+   * The latest gathering when it finished less than `maxAgeSeconds` ago, else a new one (or the one running). This is
+   * the scrape reuse window: clients that scrape in a loop, or several Prometheus replicas at once, cost one gathering
+   * per window instead of one each.
+   */
+  recent(maxAgeSeconds: number): Promise<Gathering> {
+    const last = this.last;
+    if (!this.stopped && last !== undefined && Date.now() - last.at < maxAgeSeconds * 1000) {
+      return Promise.resolve(last);
+    }
+    return this.gather();
+  }
+
   /** Stops every started source (removing what they installed in the kernel). Safe to call twice. */
   async stop(): Promise<void> {
     this.stopped = true;

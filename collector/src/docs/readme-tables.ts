@@ -48,14 +48,16 @@ export function metricsTable(): string {
 export function configurationTable(): string {
   const rows = OPTIONS.map((spec) => {
     const flag = spec.valueName ? `--${spec.flag} ${spec.valueName}` : `--${spec.flag}`;
-    return `| \`${flag}\` | \`${spec.env}\` | ${cell(spec.defaultText)} | ${cell(spec.description)} |`;
+    return `| \`${flag}\` | \`${spec.env}\` | ${cell(spec.defaultText)} | ${spec.commands.join(', ')} | ${cell(spec.description)} |`;
   });
   return [
     'Flags win over environment variables. An invalid value prints one line naming the flag (or variable) and what it',
-    'accepts, and exits with code 2.',
+    'accepts, and exits with code 2. Each command takes only the options it uses (`kappie <command> --help`); the',
+    'others keep their defaults, so `kappie snapshot` in a serving container ignores the serve-only variables it',
+    'inherits.',
     '',
-    '| flag | environment | default | meaning |',
-    '|---|---|---|---|',
+    '| flag | environment | default | commands | meaning |',
+    '|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { ParseError } from '../../src/errors';
 import { parseKallsyms } from '../../src/kernel/kallsyms';
-import { parseEventFormat, parsePrintSymbolic } from '../../src/kernel/tracefs/format';
+import { parseEventFormat, parsePrintSymbolic, readEventFormat } from '../../src/kernel/tracefs/format';
+import type { Tracefs } from '../../src/kernel/tracefs/tracefs';
 import { parseHist } from '../../src/kernel/tracefs/hist';
 import { triggerRemoval } from '../../src/kernel/tracefs/instance';
 import { parseLocation, parseTraceLine } from '../../src/kernel/tracefs/kfree-skb-event';
@@ -110,6 +111,22 @@ describe('kfree_skb format files', () => {
         }
       }),
     );
+  });
+});
+
+describe('readEventFormat', () => {
+  /** A tracefs whose every read fails with `code`, as node:fs reports it. */
+  const failingTracefs = (code: string): Tracefs =>
+    ({
+      pathOf: (relativePath: string) => `/sys/kernel/tracing/${relativePath}`,
+      read(relativePath: string): string {
+        throw Object.assign(new Error(`${code}: open '/sys/kernel/tracing/${relativePath}'`), { code });
+      },
+    }) as unknown as Tracefs;
+
+  it('says "no such event" only for ENOENT, and a permission problem as what it is', () => {
+    expect(readEventFormat(failingTracefs('ENOENT'), 'skb/kfree_skb')).toBeUndefined();
+    expect(() => readEventFormat(failingTracefs('EACCES'), 'skb/kfree_skb')).toThrow(/EACCES/);
   });
 });
 

@@ -50,7 +50,11 @@ function tree(options: Partial<RecordedTracefsOptions> = {}): RecordedTracefs {
   return made;
 }
 
-function run(tracefs: RecordedTracefs | undefined, dropReader: 'auto' | 'tracefs' | 'counters'): Run {
+function run(
+  tracefs: RecordedTracefs | undefined,
+  dropReader: 'auto' | 'tracefs' | 'counters',
+  options: { oneShot?: boolean } = {},
+): Run {
   const logs: string[] = [];
   const log = pino(
     { level: 'info' },
@@ -68,7 +72,7 @@ function run(tracefs: RecordedTracefs | undefined, dropReader: 'auto' | 'tracefs
       return tracefs.mount();
     },
   });
-  const gatherer = new Gatherer([source], { config, fs: createHostFs(config), log });
+  const gatherer = new Gatherer([source], { config, fs: createHostFs(config), log, oneShot: options.oneShot });
   gatherers.push(gatherer);
   return { source, gatherer, logs };
 }
@@ -245,6 +249,26 @@ describe('drops source: which strategy counts, decided in one place', () => {
     const gathering = await run(recorded, 'counters').gatherer.gather();
     expect(status(gathering)).toMatchObject({ name: 'drop_counters', up: true, reason: undefined });
     expect(recorded.tracefs.list('instances')).toEqual([]);
+  });
+
+  it('one-shot beside a serving collector in hist mode: leaves the serving instance and kprobe alone', async () => {
+    const recorded = tree({ hist: HIST, kprobeHist: KPROBE_HIST });
+    const serving = run(recorded, 'auto');
+    expect(status(await serving.gatherer.gather())).toMatchObject({ name: 'drop_reasons', up: true });
+    const trigger = recorded.text(`${EVENT}/trigger`);
+    const kprobes = recorded.text('kprobe_events');
+    const snapshot = run(recorded, 'auto', { oneShot: true });
+    const once = await snapshot.gatherer.gather();
+    expect(status(once)).toMatchObject({ name: 'drop_counters', up: true });
+    expect(status(once).reason).toMatch(/one-shot snapshot never touches tracefs/);
+    await snapshot.gatherer.stop();
+    expect(recorded.text(`${EVENT}/trigger`)).toBe(trigger);
+    expect(recorded.text('kprobe_events')).toBe(kprobes);
+    expect(status(await serving.gatherer.gather())).toMatchObject({ name: 'drop_reasons', up: true });
+    expect(status(await run(recorded, 'tracefs', { oneShot: true }).gatherer.gather())).toMatchObject({
+      name: 'drop_reasons',
+      up: false,
+    });
   });
 
   it("keeps each instance's state to itself: stopping one leaves the other counting", async () => {

@@ -113,10 +113,17 @@ export function parseEventFormat(text: string, file = 'format'): EventFormat {
 
 /**
  * The format of event `system/name` (e.g. `skb/kfree_skb`) as the running kernel describes it, or undefined when the
- * kernel has no such event. Throws ParseError for a format it cannot read.
+ * kernel has no such event (ENOENT). Throws ParseError for a format it cannot read, and any other file system error as
+ * it is (EACCES when not root: tracefs is mode 0700, which must not read as "this kernel has no such event").
  */
 export function readEventFormat(tracefs: Tracefs, event: string): EventFormat | undefined {
   const file = `events/${event}/format`;
-  if (!tracefs.exists(file)) return undefined;
-  return parseEventFormat(tracefs.read(file), tracefs.pathOf(file));
+  let text: string;
+  try {
+    text = tracefs.read(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return parseEventFormat(text, tracefs.pathOf(file));
 }

@@ -14,7 +14,6 @@ import {
   listCountersArgs,
   NFT_DIRECTIONS,
   NFT_TABLE_FAMILY,
-  NFT_TABLE_NAME,
   type NftDirection,
 } from './nft-ruleset';
 import { FLAG_BYTE_VALUES, flagsOfByte } from './tcp-flag-bits';
@@ -64,7 +63,7 @@ export function createTcpFlagsSource(): Source {
   let ownsTable = false;
   return {
     name: 'tcp_flags',
-    description: `nftables table ${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
+    description: `an nftables table of family ${NFT_TABLE_FAMILY} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
     platforms: ['linux'],
     metrics: ['tcpFlagCounters'],
     async start(ctx) {

@@ -22,6 +22,11 @@ import type { Samples, Source, SourceContext } from '../../../source';
 import { collectCounterDrops } from './counters';
 import { startTracefsEvents, type TracefsEvents } from './tracefs-events';
 
+/** Why a one-shot gathering shows the kernel counters (see gatherOneShot). */
+export const ONE_SHOT_NOTE =
+  "a one-shot snapshot never touches tracefs (it would take over a serving collector's instance): drops by kernel " +
+  "reason are on the serving collector's /metrics";
+
 /** The name the drops source is selected by. */
 export const DROPS_SOURCE_NAME = 'drops';
 /** The status name of each strategy: kappie_source_up{source=...} while it gathers. */
@@ -72,6 +77,19 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
     }
   }
 
+  /**
+   * A one-shot gathering (`kappie snapshot`, e.g. through kubectl exec beside the DaemonSet's collector) never installs,
+   * replaces or removes tracefs state: in hist mode a serving collector holds no tracefs file open, so "replacing a
+   * stale instance" would delete the serving collector's live instance and kprobe. It shows the kernel counters, and
+   * says where drops by kernel reason are.
+   */
+  function gatherOneShot(ctx: SourceContext, reader: SourceContext['config']['dropReader']): Samples {
+    gatheredBy = reader === 'tracefs' ? TRACEFS_EVENTS_STATUS : KERNEL_COUNTERS_STATUS;
+    eventsUnusable = ONE_SHOT_NOTE;
+    if (reader === 'tracefs') throw new SourceUnavailableError(ONE_SHOT_NOTE);
+    return gatherCounters(ctx);
+  }
+
   return {
     name: DROPS_SOURCE_NAME,
     description:
@@ -81,6 +99,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
     metrics: ['dropCount', 'dropBytes'],
     collect(ctx) {
       const reader = ctx.config.dropReader;
+      if (ctx.oneShot) return gatherOneShot(ctx, reader);
       if (reader !== 'counters') {
         gatheredBy = TRACEFS_EVENTS_STATUS;
         try {
