@@ -358,7 +358,8 @@ export const OPTIONS = [
     flag: 'tcp-remote-top-k',
     valueName: 'N',
     env: 'KAPPIE_TCP_REMOTE_TOP_K',
-    description: 'remote address:port pairs reported by tcp_connection_remote; the rest sum into address="other"',
+    description:
+      'remote address and service port pairs reported by tcp_connection_remote; the rest sum into address="other"',
     defaultText: '20',
     parse: (raw, name) => integerParser(0, 1000)(raw ?? '20', name),
   }),
