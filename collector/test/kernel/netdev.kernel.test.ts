@@ -183,6 +183,27 @@ describeKernel('netdev and forward sources in network namespaces', () => {
     expect(interfaceStats(a.snapshot('--sources', 'netdev')).has(POD_INTERFACES_AGGREGATE)).toBe(false);
   });
 
+  it('names an interface as ip prints it (UTF-8), reads its sysfs counters, and selects it by a non-ASCII pattern', () => {
+    const name = 'nét0';
+    a.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', uniqueName('kp'), 'netns', b.name);
+    try {
+      a.ip('link', 'set', name, 'up');
+      expect(a.ip('-br', 'link', 'show', 'dev', name).split(/[\s@]/)[0]).toBe(name);
+      const ours = interfaceStats(a.snapshot('--sources', 'netdev', '--interface-include', 'n?t*'));
+      expect([...ours.keys()]).toEqual([name]);
+      const stats = ours.get(name)!;
+      // rx_missed_errors, rx_crc_errors, rx_nohandler come from /sys/class/net/<name>/statistics.
+      for (const statistic of ['rx_bytes', 'rx_missed_errors', 'rx_crc_errors', 'rx_nohandler']) {
+        expect([statistic, stats.has(statistic)]).toEqual([statistic, true]);
+      }
+      const excluded = interfaceStats(a.snapshot('--sources', 'netdev', '--interface-exclude', 'nét*'));
+      expect(excluded.has(name)).toBe(false);
+      expect(excluded.has('lo')).toBe(true);
+    } finally {
+      a.ip('link', 'delete', name);
+    }
+  });
+
   it('leaves out interfaces matched by --interface-exclude', () => {
     const ours = interfaceStats(a.snapshot('--sources', 'netdev', '--interface-exclude', `${link.aIf},nothing*`));
     expect(ours.has(link.aIf)).toBe(false);
