@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { DIRECTION, LABEL, metricName, METRICS, POD_INTERFACES_AGGREGATE } from '../../src/catalog';
 import type { Gathering } from '../../src/gatherer';
 import type { SampleView } from '../../src/source';
@@ -201,6 +204,20 @@ describeKernel('netdev and forward sources in network namespaces', () => {
       expect(excluded.has('lo')).toBe(true);
     } finally {
       a.ip('link', 'delete', name);
+    }
+  });
+
+  it('tells pod interfaces apart by the rtnetlink ifindex on a live procfs, without sysfs', () => {
+    const pod = uniqueName('veth');
+    a.ip('link', 'add', pod, 'type', 'veth', 'peer', 'name', uniqueName('kp'), 'netns', b.name);
+    const noSysfs = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-nosys-'));
+    try {
+      const gathering = a.snapshot('--sources', 'netdev', '--sys-path', noSysfs);
+      expect(gathering.sources[0]).toMatchObject({ name: 'netdev', up: true });
+      expect(interfaceStats(gathering).has(POD_INTERFACES_AGGREGATE)).toBe(true);
+    } finally {
+      fs.rmSync(noSysfs, { recursive: true, force: true });
+      a.ip('link', 'delete', pod);
     }
   });
 
