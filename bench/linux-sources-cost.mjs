@@ -26,7 +26,9 @@ async function inner() {
   const { createNetdevSource } = require(path.join(dist, 'sources/linux/netdev.js'));
   const { createForwardSource } = require(path.join(dist, 'sources/linux/forward.js'));
   const { createSnmpSource } = require(path.join(dist, 'sources/linux/snmp.js'));
-  const { interfaceIncarnations } = require(path.join(dist, 'sources/linux/interface-incarnations.js'));
+  const { interfaceIncarnationsFromSysfs, createInterfaceIncarnations } = require(
+    path.join(dist, 'sources/linux/interface-incarnations.js'),
+  );
   const { parseNetDev } = require(path.join(dist, 'kernel/net-dev.js'));
   const config = resolveConfig({}, {});
   const ctx = { config, fs: createHostFs(config), log: silentLogger() };
@@ -51,12 +53,19 @@ async function inner() {
   const read = measure(() => (text = ctx.fs.readProc('net/dev')));
   rows.push(['read /proc/net/dev', read, `${text.length} bytes`]);
   rows.push(['parse /proc/net/dev', measure(() => parseNetDev(text)), `${parseNetDev(text).length} interfaces`]);
-  // What the pod sum adds to netdev: the ifindex (incarnation) of every interface, one sysfs file each.
+  // What the pod sum adds to netdev: the ifindex (incarnation) of every interface, one sysfs file each, or one
+  // rtnetlink link dump (what the sources use on a live procfs).
   const names = parseNetDev(text).map(({ name }) => name);
   rows.push([
     'ifindex of every interface (sysfs)',
-    measure(() => interfaceIncarnations(ctx.fs, names)),
+    measure(() => interfaceIncarnationsFromSysfs(ctx.fs, names)),
     `${names.length} files`,
+  ]);
+  const incarnations = createInterfaceIncarnations();
+  rows.push([
+    'ifindex of every interface (rtnetlink)',
+    measure(() => incarnations(ctx, names, names.length)),
+    `${names.length} links, one dump`,
   ]);
   const perPod = { ...ctx, config: { ...config, perPodInterfaceStats: true } };
   for (const [name, fn] of [

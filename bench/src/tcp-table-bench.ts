@@ -16,6 +16,7 @@ import {
   resolveConfig,
   tallyTcpTable,
   createTcpSocketsSource,
+  servicePeerCounts,
   topRemotePeers,
   type SourceContext,
 } from '@kappie/collector';
@@ -96,7 +97,7 @@ async function measure(sockets: number, runs: number): Promise<Row> {
       const tally = newTcpSocketTally(withPeers);
       tallyTcpTable(v4, 'tcp', { family: 'tcp', littleEndian: LITTLE_ENDIAN }, tally);
       tallyTcpTable(v6, 'tcp6', { family: 'tcp6', littleEndian: LITTLE_ENDIAN }, tally);
-      if (withPeers) topRemotePeers(tally.remotes!, 20, LITTLE_ENDIAN);
+      if (withPeers) topRemotePeers(servicePeerCounts(tally), 20, LITTLE_ENDIAN);
     };
     const context = (flags: Record<string, string>): SourceContext => ({
       config: resolveConfig(flags, {}),

@@ -123,14 +123,19 @@ function parseList(raw: Raw): string[] {
     .filter((item) => item.length > 0);
 }
 
+/**
+ * Interface name patterns. Linux takes any bytes for a name but "/", ":" and whitespace (dev_valid_name), Windows
+ * adapter names hold spaces and parentheses ("vEthernet (Ethernet 2)"), and both may be non-ASCII: a pattern may hold
+ * any printable character but "/" (no Linux name holds one); control characters are refused (a pasted newline or tab
+ * is a mistake).
+ */
 function parseGlobs(raw: Raw, optionName: string): string[] {
   const globs = parseList(raw);
   for (const glob of globs) {
-    // Spaces, parentheses and # for Windows adapter names such as "vEthernet (Ethernet 2)".
-    if (!/^[A-Za-z0-9_.:@*?() #-]+$/.test(glob)) {
+    if (/[\p{Cc}/]/u.test(glob)) {
       throw new ConfigError(
         optionName,
-        `"${glob}" is not an interface name pattern (letters, digits, space, . _ - : @ ( ) # and * ?)`,
+        `${JSON.stringify(glob)} is not an interface name pattern (any characters and * ?, but no "/" or control character)`,
       );
     }
   }
@@ -416,7 +421,8 @@ export const OPTIONS = [
     flag: 'tcp-remote-top-k',
     valueName: 'N',
     env: 'KAPPIE_TCP_REMOTE_TOP_K',
-    description: 'remote address:port pairs reported by tcp_connection_remote; the rest sum into address="other"',
+    description:
+      'remote address and service port pairs reported by tcp_connection_remote; the rest sum into address="other"',
     defaultText: '20',
     parse: (raw, name) => integerParser(0, 1000)(raw ?? '20', name),
   }),
@@ -595,7 +601,7 @@ export function resolveConfig(
   return resolveConfigWithOrigins(flags, env, command).config;
 }
 
-/** Matches interface names against globs (* any run, ? one character). */
+/** Matches interface names against globs (* any run, ? one character: one Unicode code point). */
 export function globMatcher(globs: readonly string[]): (name: string) => boolean {
   if (globs.length === 0) return () => false;
   const pattern = globs
@@ -606,6 +612,6 @@ export function globMatcher(globs: readonly string[]): (name: string) => boolean
         .replace(/\?/g, '.'),
     )
     .join('|');
-  const regex = new RegExp(`^(?:${pattern})$`);
+  const regex = new RegExp(`^(?:${pattern})$`, 'u');
   return (name) => regex.test(name);
 }

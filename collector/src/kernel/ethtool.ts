@@ -67,13 +67,17 @@ export function entriesWithSlack(count: number): number {
   return count * 2 + 64;
 }
 
-/** An `ifr_name`: the interface name, NUL-padded to IFNAMSIZ bytes. Throws for a name the kernel cannot have. */
+/**
+ * An `ifr_name`: the interface name as UTF-8 bytes (how HostFs decodes names), NUL-padded to IFNAMSIZ bytes. Throws
+ * for a name the kernel cannot have (dev_valid_name: 1 to 15 bytes, no "/", ":" or whitespace).
+ */
 export function interfaceNameField(name: string): Buffer {
-  if (name.length === 0 || name.length >= IFNAMSIZ || !/^[\x21-\x7e]+$/.test(name) || name.includes('/')) {
-    throw new ParseError('ifreq', `"${name}" is not an interface name (1 to 15 printable characters, no "/")`);
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes === 0 || bytes >= IFNAMSIZ || /[\s/:\p{Cc}]/u.test(name)) {
+    throw new ParseError('ifreq', `"${name}" is not an interface name (1 to 15 bytes, no "/", ":" or whitespace)`);
   }
   const field = Buffer.alloc(IFNAMSIZ);
-  field.write(name, 0, 'latin1');
+  field.write(name, 0, 'utf8');
   return field;
 }
 

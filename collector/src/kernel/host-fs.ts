@@ -25,7 +25,12 @@ export interface HostFs extends HostRoots {
    * namespace), false for a directory of copies (a recorded tree in tests).
    */
   procIsLive(): boolean;
-  /** Text of a file under the proc root, e.g. `net/dev` (Latin-1: procfs is ASCII and every byte maps). */
+  /**
+   * Text of a file under the proc root, e.g. `net/dev`, decoded as UTF-8: procfs is ASCII except for interface names
+   * (net/dev, net/route), which are bytes the kernel takes as given and `ip` prints as they are, UTF-8 on every
+   * system we know. Decoded so, a name is the same string `ip -br link` shows and `fs.readdirSync('class/net')`
+   * lists, and it names the same sysfs directory when joined into a path.
+   */
   readProc(relativePath: string): string;
   /** Text of a file under the proc root, or undefined when it does not exist (e.g. net/snmp6 without IPv6). */
   readProcIfExists(relativePath: string): string | undefined;
@@ -33,7 +38,7 @@ export interface HostFs extends HostRoots {
   readProcBytes(relativePath: string): Buffer;
   /** Bytes of a file under the proc root, or undefined when it does not exist. */
   readProcBytesIfExists(relativePath: string): Buffer | undefined;
-  /** Text of a file under the sys root, e.g. `class/net/eth0/statistics/rx_missed_errors`. */
+  /** Text of a file under the sys root, e.g. `class/net/eth0/statistics/rx_missed_errors` (UTF-8, as readProc). */
   readSys(relativePath: string): string;
   /** Names in a directory under the sys root, e.g. `class/net`. Throws the file system error (ENOENT). */
   listSys(relativePath: string): string[];
@@ -91,7 +96,7 @@ export function createHostFs(roots: HostRoots): HostFs {
       if (scratch.length > SMALL_BUFFER * 16) scratch = Buffer.allocUnsafe(SMALL_BUFFER);
     }
   }
-  const text = (filePath: string) => withFileBytes(filePath, (bytes) => bytes.toString('latin1'));
+  const text = (filePath: string) => withFileBytes(filePath, (bytes) => bytes.toString('utf8'));
   const bytes = (filePath: string) => withFileBytes(filePath, (content) => Buffer.from(content));
   const underProc = (relativePath: string) => path.join(procPath, relativePath);
 

@@ -8,7 +8,7 @@
 import { TCP_STATES } from '../catalog';
 import { ParseError } from '../errors';
 import { forEachNetlinkMessage, netlinkRequest, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HEADER_BYTES } from './netlink';
-import type { RemoteKey, TcpSocketTally } from './tcp-table';
+import { addPeerSocket, type RemoteKey, type TcpSocketTally } from './tcp-table';
 
 export const SOCK_DIAG_BY_FAMILY = 20;
 export const INET_DIAG_MSG_BYTES = 72;
@@ -21,6 +21,7 @@ const ALL_STATES = 0x1ffe;
 // Offsets in struct inet_diag_msg: family u8, state u8, timer u8, retrans u8, then struct inet_diag_sockid:
 // sport be16, dport be16, src 4 x be32, dst 4 x be32, if u32, cookie 2 x u32.
 const STATE = 1;
+const SPORT = 4;
 const DPORT = 6;
 const DST = 24;
 
@@ -57,7 +58,7 @@ export function tallyInetDiagChunk(
   // Host byte order: the address words read the way /proc/net/tcp prints them.
   const readWord = littleEndian ? (at: number) => bytes.readUInt32LE(at) : (at: number) => bytes.readUInt32BE(at);
   const mappedWord = littleEndian ? 0xffff0000 : 0x0000ffff;
-  const { states, remotes } = tally;
+  const { states, peers, listeningPorts } = tally;
   return forEachNetlinkMessage(bytes, length, littleEndian, 'sock_diag', SOCK_DIAG_BY_FAMILY, (payload, end) => {
     if (end - payload < INET_DIAG_MSG_BYTES) fail(`inet_diag_msg of ${end - payload + NLMSG_HEADER_BYTES} bytes`);
     const family = bytes[payload];
@@ -66,7 +67,12 @@ export function tallyInetDiagChunk(
     if (family !== AF_INET && family !== AF_INET6) fail(`unknown address family ${family}`);
     states[state - 1]! += 1;
 
-    if (remotes === undefined || state - 1 === LISTEN_INDEX) return;
+    const localPort = bytes.readUInt16BE(payload + SPORT);
+    if (state - 1 === LISTEN_INDEX) {
+      listeningPorts.add(localPort);
+      return;
+    }
+    if (peers === undefined) return;
     const port = bytes.readUInt16BE(payload + DPORT);
     // Address words read as native integers: the same numbers /proc/net/tcp prints, so keys match tcp-table.ts.
     const w0 = readWord(payload + DST);
@@ -82,10 +88,7 @@ export function tallyInetDiagChunk(
         key = `${hex8(w0)}${hex8(w1)}${hex8(w2)}${hex8(w3)}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
       }
     }
-    if (key !== undefined) {
-      remotes.set(key, (remotes.get(key) ?? 0) + 1);
-      tally.peerSockets += 1;
-    }
+    if (key !== undefined) addPeerSocket(peers, key, localPort);
   });
 }
 

@@ -101,7 +101,10 @@ function parseCounterRow(line: string, start: number): number[] | string {
 
 export const NET_DEV_FILE = 'net/dev';
 
-/** Parses /proc/net/dev: `  NAME: 16 counters` per interface after two header lines. */
+/**
+ * Parses /proc/net/dev: `  NAME: 16 counters` per interface after two header lines (`  NAME:ALIAS: ...` alias rows of
+ * old kernels are interfaces named `NAME:ALIAS`). Names are as the text holds them (HostFs decodes UTF-8).
+ */
 export function parseNetDev(text: string, file = NET_DEV_FILE): NetDevInterface[] {
   const lines = procfsLines(text, file);
   checkHeader(lines, file);
@@ -110,10 +113,12 @@ export function parseNetDev(text: string, file = NET_DEV_FILE): NetDevInterface[
   for (let index = 2; index < lines.length; index++) {
     const lineNumber = index + 1;
     const line = lines[index]!;
-    // Interface names never hold ':' or whitespace (dev_valid_name), so the first ':' ends the name.
-    const colon = line.indexOf(':');
+    // Interface names never hold ':' or whitespace (dev_valid_name) and the counters never hold ':', so the last ':'
+    // ends the name. Kernels before 2.2 listed IP aliases as their own rows, `eth0:1: counters`: the alias is kept as
+    // the row's name, `eth0:1`, rather than failing every interface of the file.
+    const colon = line.lastIndexOf(':');
     const name = line.slice(0, colon).trim();
-    if (colon < 0 || !/^[^\s:]+$/.test(name)) {
+    if (colon < 0 || !/^[^\s:]+(?::[^\s:]+)?$/.test(name)) {
       throw new ParseError(file, `expected "NAME: counters", got ${JSON.stringify(line.slice(0, 80))}`, lineNumber);
     }
     if (seen.has(name)) throw new ParseError(file, `interface ${name} appears twice`, lineNumber);

@@ -21,18 +21,65 @@ import { ipv4FromWord, ipv6FromProcHex } from './proc-net-address';
  */
 export type RemoteKey = number | string;
 
+/**
+ * Non-listening sockets that have a peer, one entry per socket in two parallel arrays: the peer as the kernel wrote it
+ * and the socket's local port. Whether a socket is inbound (its local port is a listening port) is only known once
+ * every table was read, so the sockets are kept until `servicePeerCounts` folds them.
+ */
+export interface PeerSockets {
+  readonly remotes: RemoteKey[];
+  readonly localPorts: number[];
+}
+
 /** Socket counts gathered over one or more tables. */
 export interface TcpSocketTally {
   /** Sockets per state, indexed like TCP_STATES. */
   readonly states: number[];
-  /** Non-listening sockets per remote peer; undefined when peers are not tallied. */
-  readonly remotes: Map<RemoteKey, number> | undefined;
-  /** How many sockets were counted in `remotes` (the sum of its values). */
-  peerSockets: number;
+  /** Non-listening sockets with a peer; undefined when peers are not tallied. */
+  readonly peers: PeerSockets | undefined;
+  /** Local ports of the LISTEN sockets of every table read (IPv4 and IPv6 together). */
+  readonly listeningPorts: Set<number>;
 }
 
 export function newTcpSocketTally(tallyRemotes: boolean): TcpSocketTally {
-  return { states: TCP_STATES.map(() => 0), remotes: tallyRemotes ? new Map() : undefined, peerSockets: 0 };
+  return {
+    states: TCP_STATES.map(() => 0),
+    peers: tallyRemotes ? { remotes: [], localPorts: [] } : undefined,
+    listeningPorts: new Set(),
+  };
+}
+
+/** Records one non-listening socket with a peer (`remote`) on `localPort`. */
+export function addPeerSocket(peers: PeerSockets, remote: RemoteKey, localPort: number): void {
+  peers.remotes.push(remote);
+  peers.localPorts.push(localPort);
+}
+
+/**
+ * Sockets per peer and service, the key a series is made of, so that the set of keys stays bounded over time and not
+ * only per scrape: an inbound socket (its local port is a port some LISTEN socket of the tally holds) counts under
+ * the remote address and the LOCAL port, the service the client reached (the client's ephemeral port would make a
+ * new key for every connection); any other socket under the remote address and the REMOTE port (the service this
+ * host reached). Keys have the RemoteKey shape, so `topRemotePeers` reads them either way.
+ */
+export function servicePeerCounts(tally: TcpSocketTally): Map<RemoteKey, number> {
+  const counts = new Map<RemoteKey, number>();
+  const peers = tally.peers;
+  if (peers === undefined) return counts;
+  const { listeningPorts } = tally;
+  for (let i = 0; i < peers.remotes.length; i++) {
+    const remote = peers.remotes[i]!;
+    const localPort = peers.localPorts[i]!;
+    const key = listeningPorts.has(localPort) ? withPort(remote, localPort) : remote;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** `key` with its port replaced by `port`. */
+function withPort(key: RemoteKey, port: number): RemoteKey {
+  if (typeof key === 'number') return Math.floor(key / 65536) * 65536 + port;
+  return key.slice(0, key.length - 4) + port.toString(16).toUpperCase().padStart(4, '0');
 }
 
 /**
@@ -97,7 +144,7 @@ export function tallyTcpTable(bytes: Uint8Array, file: string, options: TcpTable
   const addressDigits = ipv6 ? 32 : 8;
   // The third word of ::ffff:a.b.c.d as the kernel prints it (bytes 00 00 ff ff read as a native u32).
   const mappedWord = options.littleEndian ? 0xffff0000 : 0x0000ffff;
-  const { states, remotes } = tally;
+  const { states, peers, listeningPorts } = tally;
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
   /** Checks `HEX{addressDigits}:HEX{4}` at `at`; returns the index after it. */
@@ -118,7 +165,8 @@ export function tallyTcpTable(bytes: Uint8Array, file: string, options: TcpTable
     const slStart = at;
     while (bytes[at]! >= ZERO && bytes[at]! <= NINE) at++;
     if (at === slStart || bytes[at] !== COLON || bytes[at + 1] !== SPACE) fail('expected "<sl>: " at the start');
-    at = skipAddressPort(at + 2, 'local address');
+    const localStart = at + 2;
+    at = skipAddressPort(localStart, 'local address');
     if (bytes[at] !== SPACE) fail('expected a space after the local address');
     const remoteStart = at + 1;
     at = skipAddressPort(remoteStart, 'remote address');
@@ -129,8 +177,9 @@ export function tallyTcpTable(bytes: Uint8Array, file: string, options: TcpTable
     }
     const stateIndex = stateNumber - 1;
     states[stateIndex]! += 1;
-
-    if (remotes !== undefined && stateIndex !== LISTEN_INDEX) {
+    const localPort = readHex(bytes, localStart + addressDigits + 1, 4);
+    if (stateIndex === LISTEN_INDEX) listeningPorts.add(localPort);
+    else if (peers !== undefined) {
       const port = readHex(bytes, remoteStart + addressDigits + 1, 4);
       let key: RemoteKey | undefined;
       if (!ipv6) {
@@ -145,10 +194,7 @@ export function tallyTcpTable(bytes: Uint8Array, file: string, options: TcpTable
         else if (w0 !== 0 || w1 !== 0 || w2 !== 0 || w3 !== 0 || port !== 0) key = latin1(bytes, remoteStart, at);
       }
       // key undefined: a wildcard remote (0...0:0000), an unconnected socket with no peer.
-      if (key !== undefined) {
-        remotes.set(key, (remotes.get(key) ?? 0) + 1);
-        tally.peerSockets += 1;
-      }
+      if (key !== undefined) addPeerSocket(peers, key, localPort);
     }
     // The rest of the line is not needed: jump to its end (a native search is far cheaper than a JS loop here).
     lineStart = buffer.indexOf(NEWLINE, at + 4) + 1;
@@ -184,7 +230,7 @@ export interface RemotePeerSummary {
 }
 
 /**
- * The K peers with the most sockets, and the sum of the rest. Equal counts are ordered by the kernel's hex key, so
+ * The K peers with the most sockets (keys as `servicePeerCounts` gives them), and the sum of the rest. Equal counts are ordered by the kernel's hex key, so
  * the same sockets always give the same series. Only the chosen K are converted to text.
  */
 export function topRemotePeers(

@@ -38,6 +38,13 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ metricPrefix: '1bad' }, {})).toThrow(/--metric-prefix/);
     expect(() => resolveConfig({ logLevel: 'loud' }, {})).toThrow(/not one of: debug, info, warn, error/);
     expect(() => resolveConfig({ interfaceExclude: 'eth0,bad/name' }, {})).toThrow(/not an interface name pattern/);
+    expect(() => resolveConfig({ interfaceExclude: 'eth0,tab\there' }, {})).toThrow(/not an interface name pattern/);
+    // Any legal Linux name is selectable, non-ASCII too; `?` is one character, not one UTF-16 unit or byte.
+    const nonAscii = resolveConfig({ interfaceInclude: 'nét?,🙂*' }, {}).interfaceInclude;
+    expect(nonAscii).toEqual(['nét?', '🙂*']);
+    const matches = globMatcher(nonAscii);
+    expect(['nét0', '🙂x', 'net0', 'nét00'].map(matches)).toEqual([true, true, false, false]);
+    expect(globMatcher(['?'])('🙂')).toBe(true);
     // Windows adapter names have spaces and parentheses.
     expect(resolveConfig({ interfaceExclude: 'vEthernet (Ethernet 2)' }, {}).interfaceExclude).toEqual([
       'vEthernet (Ethernet 2)',

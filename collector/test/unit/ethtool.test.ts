@@ -86,7 +86,9 @@ describe('requests', () => {
 
   it('puts a valid interface name in ifr_name and refuses what the kernel cannot name', () => {
     expect(interfaceNameField('enP30832s1')).toEqual(Buffer.from('enP30832s1\0\0\0\0\0\0', 'latin1'));
-    for (const bad of ['', 'a'.repeat(16), 'eth 0', 'a/b', 'ethé']) {
+    // A non-ASCII name is its UTF-8 bytes (as /proc/net/dev and `ip` give it); 15 bytes at most, not 15 characters.
+    expect(interfaceNameField('nét0')).toEqual(Buffer.concat([Buffer.from('nét0', 'utf8'), Buffer.alloc(11)]));
+    for (const bad of ['', 'a'.repeat(16), 'eth 0', 'a/b', 'eth0:1', 'é'.repeat(8)]) {
       expect(() => interfaceNameField(bad)).toThrow(ParseError);
     }
   });

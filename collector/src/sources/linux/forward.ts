@@ -15,7 +15,7 @@
 import { counterOf, readNetDev, type NetDevInterface, type NetDevStatistic } from '../../kernel/net-dev';
 import type { Source } from '../../source';
 import { forwardSamples, newForwardSums, type UplinkCounters } from '../forward-totals';
-import { interfaceIncarnations } from './interface-incarnations';
+import { createInterfaceIncarnations } from './interface-incarnations';
 import { findUplinks } from './uplinks';
 
 // The uplink choice lives in uplinks.ts (shared with the ethtool source); re-exported for existing callers.
@@ -47,6 +47,7 @@ export function uplinkCounters(
 }
 
 export function createForwardSource(): Source {
+  const interfaceIncarnations = createInterfaceIncarnations();
   let sums = newForwardSums();
   let note: string | undefined;
   return {
@@ -66,7 +67,7 @@ export function createForwardSource(): Source {
         else ctx.log.info({ source: 'forward', uplinks: choice.uplinks }, 'forward: uplinks found');
       }
       note = choice.missing;
-      const incarnations = interfaceIncarnations(ctx.fs, choice.uplinks);
+      const incarnations = interfaceIncarnations(ctx, choice.uplinks, interfaces.length);
       const samples = forwardSamples(uplinkCounters(interfaces, choice.uplinks, incarnations), sums);
       return samples.forwardCount.length > 0 ? { ...samples } : {};
     },

@@ -14,7 +14,7 @@ import { NETDEV_STATISTICS, readNetDev, type NetDevInterface } from '../../kerne
 import { interfaceStatisticFile, readInterfaceStatistic } from '../../kernel/sys-class-net';
 import { MonotonicSum } from '../../monotonic-sum';
 import { addSamples, type Sample, type Samples, type Source } from '../../source';
-import { interfaceIncarnations } from './interface-incarnations';
+import { createInterfaceIncarnations } from './interface-incarnations';
 
 /**
  * sysfs counters read for the node's own (non-pod) interfaces only, each one open/read/close per interface per
@@ -139,6 +139,7 @@ function readSysfsExtras(
 
 /** The netdev source; the pod sums and the note on skipped sysfs values live in this closure. */
 export function createNetdevSource(): Source {
+  const interfaceIncarnations = createInterfaceIncarnations();
   let podSums = newPodSums();
   let note: string | undefined;
   return {
@@ -160,8 +161,9 @@ export function createNetdevSource(): Source {
       const incarnations = selection.perPod
         ? new Map<string, number>()
         : interfaceIncarnations(
-            ctx.fs,
+            ctx,
             interfaces.map(({ name }) => name),
+            interfaces.length,
           );
       const samples: Samples = {};
       addSamples(

@@ -17,7 +17,13 @@ import { describeError } from '../../errors';
 import { readSockstat, type SockstatFiles } from '../../kernel/net-sockstat';
 import { createNetlink } from '../../kernel/netlink-socket';
 import { tallySockDiag } from '../../kernel/sock-diag';
-import { newTcpSocketTally, tallyTcpTables, topRemotePeers, type TcpSocketTally } from '../../kernel/tcp-table';
+import {
+  newTcpSocketTally,
+  servicePeerCounts,
+  tallyTcpTables,
+  topRemotePeers,
+  type TcpSocketTally,
+} from '../../kernel/tcp-table';
 import type { Sample, Samples, Source } from '../../source';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
@@ -27,13 +33,16 @@ export function tcpSocketEstimate({ v4, v6 }: SockstatFiles): number {
   return v4['TCP']!['inuse']! + (v4['TCP']!['tw'] ?? 0) + (v6 === undefined ? 0 : v6['TCP6']!['inuse']!);
 }
 
-/** The samples of a tally: every state (zeros included) and, when peers were tallied, the top-K plus "other". */
+/**
+ * The samples of a tally: every state (zeros included) and, when peers were tallied, the top-K peers plus "other",
+ * keyed by remote address and service port (see `servicePeerCounts`: inbound sockets by the local listening port).
+ */
 export function tcpSocketSamples(tally: TcpSocketTally, topK: number, littleEndian: boolean): Samples {
   const samples: Samples = {
     tcpState: TCP_STATES.map((state, index) => ({ labels: { [LABEL.state]: state }, value: tally.states[index]! })),
   };
-  if (tally.remotes !== undefined) {
-    const peers = topRemotePeers(tally.remotes, topK, littleEndian);
+  if (tally.peers !== undefined) {
+    const peers = topRemotePeers(servicePeerCounts(tally), topK, littleEndian);
     const remote: Sample<'tcpConnectionRemote'>[] = peers.top.map((peer) => ({
       labels: { [LABEL.address]: peer.address, [LABEL.port]: String(peer.port) },
       value: peer.sockets,

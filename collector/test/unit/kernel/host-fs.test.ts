@@ -29,7 +29,7 @@ describe('HostFs', () => {
     const hostFs = trees({ proc: { 'net/dev': 'a\nb\n', 'net/tcp': Buffer.from([0x41, 0xff]) }, sys: {}, tracefs: {} });
     expect(hostFs.readProc('net/dev')).toBe('a\nb\n');
     expect(hostFs.readProcIfExists('net/snmp6')).toBeUndefined();
-    expect(hostFs.readProc('net/tcp')).toBe('A\u00ff'); // Latin-1: every byte maps, none throws
+    expect(hostFs.readProc('net/tcp')).toBe('A\ufffd'); // UTF-8: a byte that is not valid UTF-8 never throws
     expect(hostFs.readProcBytes('net/tcp')).toEqual(Buffer.from([0x41, 0xff]));
     expect(hostFs.readProcBytesIfExists('net/tcp6')).toBeUndefined();
     expect(() => hostFs.readProc('net/route')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
@@ -60,6 +60,18 @@ describe('HostFs', () => {
   it('reads sysfs under the sys root', () => {
     const hostFs = trees({ proc: {}, sys: { 'class/net/eth0/statistics/rx_crc_errors': '3\n' }, tracefs: {} });
     expect(hostFs.readSys('class/net/eth0/statistics/rx_crc_errors')).toBe('3\n');
+  });
+
+  it('decodes interface names as UTF-8, so a name from net/dev names its sysfs directory', () => {
+    const hostFs = trees({
+      proc: { 'net/dev': 'nét0: 1\n' },
+      sys: { 'class/net/nét0/statistics/rx_crc_errors': '4\n' },
+      tracefs: {},
+    });
+    const name = hostFs.readProc('net/dev').split(':')[0]!;
+    expect(name).toBe('nét0');
+    expect(hostFs.listSys('class/net')).toEqual([name]);
+    expect(hostFs.readSys(`class/net/${name}/statistics/rx_crc_errors`)).toBe('4\n');
   });
 
   it('knows a live procfs from a directory of copies', () => {

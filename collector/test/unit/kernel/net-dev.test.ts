@@ -36,6 +36,19 @@ describe('parseNetDev', () => {
     expect(parseNetDev(text)[0]).toEqual(expect.objectContaining({ name: 'vethabcdefghijk' }));
   });
 
+  it('reads alias rows of old kernels (eth0:1:) as interfaces of their own, not a failure of the file', () => {
+    const text = NETDEV_HEADER + netdevLine('eth0', Array(16).fill(5)) + `eth0:1: ${Array(16).fill(7).join(' ')}\n`;
+    expect(parseNetDev(text).map(({ name, values }) => [name, values[0]])).toEqual([
+      ['eth0', 5],
+      ['eth0:1', 7],
+    ]);
+    expect(() => parseNetDev(NETDEV_HEADER + `a:b:c: ${Array(16).fill(0).join(' ')}\n`)).toThrow(/NAME: counters/);
+  });
+
+  it('keeps non-ASCII names as the text holds them', () => {
+    expect(parseNetDev(NETDEV_HEADER + netdevLine('nét0', Array(16).fill(0)))[0]!.name).toBe('nét0');
+  });
+
   it('rejects a wrong header, a wrong column count, a repeated interface', () => {
     expect(() =>
       parseNetDev(NETDEV_HEADER.replace('colls', 'collisions') + netdevLine('lo', Array(16).fill(0))),

@@ -5,6 +5,7 @@ import { ipv4FromProcHex, ipv6FromProcHex } from '../../../src/kernel/proc-net-a
 import {
   newTcpSocketTally,
   tallyTcpTable,
+  servicePeerCounts,
   topRemotePeers,
   type TcpSocketTally,
   type TcpTableOptions,
@@ -32,7 +33,7 @@ function statesOf(tally: TcpSocketTally): Record<TcpState, number> {
 }
 
 function peersOf(tally: TcpSocketTally): Map<string, number> {
-  const summary = topRemotePeers(tally.remotes!, 1000, true);
+  const summary = topRemotePeers(servicePeerCounts(tally), 1000, true);
   expect(summary.otherSockets).toBe(0);
   return new Map(summary.top.map((peer) => [`${peer.address} ${peer.port}`, peer.sockets]));
 }
@@ -52,7 +53,7 @@ describe('tallyTcpTable on tables recorded from network namespaces', () => {
     const ss = summariseSs(fixture(`linux/${prefix}.ss`));
     for (const state of TCP_STATES) expect([state, statesOf(tally)[state]]).toEqual([state, ss.states[state] ?? 0]);
     expect(peersOf(tally)).toEqual(ss.peers);
-    expect(tally.peerSockets).toBe([...ss.peers.values()].reduce((a, b) => a + b, 0));
+    expect(tally.peers!.remotes.length).toBe([...ss.peers.values()].reduce((a, b) => a + b, 0));
   });
 
   it('counts every state of the client side exactly (IPv4 and IPv6)', () => {
@@ -72,10 +73,17 @@ describe('tallyTcpTable on tables recorded from network namespaces', () => {
   });
 
   it('shows IPv4-mapped IPv6 peers as IPv4, merged with the same peer over IPv4', () => {
+    // The server side: inbound sockets under the client's address and the listening port (8081 is a dual-stack
+    // listener, its IPv4 clients are IPv4-mapped IPv6 sockets).
     const peers = peersOf(tallyRecorded('tcp-netns-b'));
-    expect([...peers.keys()].filter((key) => key.startsWith('198.18.77.1 ')).length).toBeGreaterThanOrEqual(5);
-    expect([...peers.keys()].some((key) => key.includes('ffff'))).toBe(false);
-    expect([...peers.keys()].filter((key) => key.startsWith('fd00:6b61:77::1 '))).toHaveLength(2);
+    expect(peers).toEqual(
+      new Map([
+        ['198.18.77.1 8080', 3],
+        ['198.18.77.1 8081', 2],
+        ['198.18.77.1 8082', 2],
+        ['fd00:6b61:77::1 8080', 2],
+      ]),
+    );
     // The peer's blackholed SYNs, IPv4 and IPv6, are peers too.
     const client = peersOf(tallyRecorded('tcp-netns-a'));
     expect(client.get('198.18.78.2 443')).toBe(1);
@@ -104,7 +112,7 @@ describe('tallyTcpTable on edge cases', () => {
     const tally = newTcpSocketTally(true);
     const text = V4_HEADER + v4Line(0, '00000000:0000', '0A') + v4Line(1, '00000000:0000', '07');
     tallyTcpTable(Buffer.from(text), 'tcp', V4, tally);
-    expect(tally.peerSockets).toBe(0);
+    expect(tally.peers!.remotes.length).toBe(0);
     expect(statesOf(tally)).toMatchObject({ LISTEN: 1, CLOSE: 1 });
   });
 
@@ -217,9 +225,9 @@ describe('top-K remote peers and "other"', () => {
         const withPeer = lines.filter(
           (line) => TCP_STATES[line.state - 1] !== 'LISTEN' && line.remote !== '00000000:0000',
         ).length;
-        const summary = topRemotePeers(tally.remotes!, k, true);
+        const summary = topRemotePeers(servicePeerCounts(tally), k, true);
         expect(summary.top.reduce((sum, peer) => sum + peer.sockets, 0) + summary.otherSockets).toBe(withPeer);
-        expect(summary.top.length).toBe(Math.min(k, tally.remotes!.size));
+        expect(summary.top.length).toBe(Math.min(k, servicePeerCounts(tally).size));
         for (let i = 1; i < summary.top.length; i++) {
           expect(summary.top[i - 1]!.sockets).toBeGreaterThanOrEqual(summary.top[i]!.sockets);
         }
@@ -229,7 +237,7 @@ describe('top-K remote peers and "other"', () => {
           if (!chosen.has(key)) expect(sockets).toBeLessThanOrEqual(smallestTop);
         }
         // The same peers inserted in another order give the same answer.
-        const reversed = new Map([...tally.remotes!.entries()].reverse());
+        const reversed = new Map([...servicePeerCounts(tally).entries()].reverse());
         expect(topRemotePeers(reversed, k, true)).toEqual(summary);
       }),
     );
@@ -274,6 +282,51 @@ describe('canonical addresses from /proc hex', () => {
           expect(ipv6FromProcHex(hex, littleEndian)).toBe(expected);
         },
       ),
+    );
+  });
+});
+
+describe('peers keyed by service, bounded over time', () => {
+  /** A line with its own local port (`local` as hex ADDR:PORT). */
+  const line = (sl: number, local: string, remote: string, state: string) =>
+    `${String(sl).padStart(4)}: ${local} ${remote} ${state} ${TAIL}\n`;
+
+  it('counts inbound sockets under the client address and the listening port, whatever ephemeral port they use', () => {
+    // A server on 10.0.0.1:443 (0100000A:01BB) and 200 connections from 10.0.0.2 (0200000A), each from its own
+    // ephemeral port, in two generations (churn): the keys stay the same.
+    const generation = (first: number) =>
+      V4_HEADER +
+      line(0, '0100000A:01BB', '00000000:0000', '0A') +
+      Array.from({ length: 100 }, (_, i) =>
+        line(i + 1, '0100000A:01BB', `0200000A:${(first + i).toString(16).toUpperCase()}`, '01'),
+      ).join('');
+    const keys = new Set<string>();
+    for (const first of [40000, 50000]) {
+      const tally = newTcpSocketTally(true);
+      tallyTcpTable(Buffer.from(generation(first)), 'tcp', V4, tally);
+      const peers = peersOf(tally);
+      expect(peers).toEqual(new Map([['10.0.0.2 443', 100]]));
+      for (const key of peers.keys()) keys.add(key);
+    }
+    expect([...keys]).toEqual(['10.0.0.2 443']);
+  });
+
+  it('counts outbound sockets under the remote address and port, and sees a listener in either table', () => {
+    // 10.0.0.1 listens on [::]:8080 (tcp6); one IPv4-mapped inbound socket to it from 10.0.0.3:51000, and one
+    // outbound IPv4 socket from ephemeral port 41000 to 10.0.0.9:5432.
+    const v4 = V4_HEADER + line(0, '0100000A:A028', '0900000A:1538', '01');
+    const v6 =
+      V6_HEADER +
+      `   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A ${TAIL}\n` +
+      `   1: 0000000000000000FFFF00000100000A:1F90 0000000000000000FFFF00000300000A:C738 01 ${TAIL}\n`;
+    const tally = newTcpSocketTally(true);
+    tallyTcpTable(Buffer.from(v4), 'tcp', V4, tally);
+    tallyTcpTable(Buffer.from(v6), 'tcp6', V6, tally);
+    expect(peersOf(tally)).toEqual(
+      new Map([
+        ['10.0.0.3 8080', 1],
+        ['10.0.0.9 5432', 1],
+      ]),
     );
   });
 });
