@@ -191,14 +191,11 @@ function nonEmptyPath(raw: Raw, optionName: string): string {
 /** Pod-side interface names of the CNIs AKS and common clusters use (Azure CNI, kubenet, Cilium, Calico, Flannel...). */
 export const DEFAULT_POD_INTERFACES = ['veth*', 'azv*', 'lxc*', 'cali*'];
 /**
- * Container vNICs on Windows nodes as GetIfTable2 names them: "vEthernet (<endpoint id>)" and "Container NIC <id>".
- * The host's own vEthernet adapters ("vEthernet (Ethernet)", "vEthernet (nat)") do not match.
+ * Pod vNICs on Windows nodes as GetIfTable2 names them: "vEthernet (<endpoint GUID>)". The host's own vEthernet
+ * adapters ("vEthernet (Ethernet)", "vEthernet (nat)") and the host vNIC on the pod network ("vEthernet (Container NIC
+ * <hex>)", "Container NIC <hex>") are not pods and do not match.
  */
-export const DEFAULT_WINDOWS_POD_INTERFACES = [
-  'vEthernet (????????-????-????-????-????????????)',
-  'vEthernet (Container NIC *)',
-  'Container NIC *',
-];
+export const DEFAULT_WINDOWS_POD_INTERFACES = ['vEthernet (????????-????-????-????-????????????)'];
 const SERVE_ONLY: readonly CollectorCommand[] = ['serve'];
 const GATHERING_COMMANDS: readonly CollectorCommand[] = ['serve', 'snapshot'];
 /** Options that name kernel objects: `kappie sources` prints those names. */

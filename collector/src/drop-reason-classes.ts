@@ -333,10 +333,7 @@ const HYPERV: readonly Row[] = [
 ];
 
 /** VFP port drop counters as the collector names them. */
-const VFP: readonly Row[] = [
-  ['VfpAcl', 'policy', 'VFP: an ACL rule (network policy) dropped it.'],
-  ['VfpOther', 'unclassified', 'VFP: drops the port counts in DroppedPackets under no specific reason.'],
-];
+const VFP: readonly Row[] = [['VfpAcl', 'policy', 'VFP: an ACL rule (network policy) dropped it.']];
 
 /** The table: every reason with its class and meaning. Reason names are unique. */
 export const DROP_REASON_CLASSES: readonly DropReasonEntry[] = [

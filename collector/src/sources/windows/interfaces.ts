@@ -121,6 +121,15 @@ export type InterfaceSelection = Pick<
   'interfaceInclude' | 'interfaceExclude' | 'podInterfaces' | 'perPodInterfaceStats' | 'uplinkInterfaces'
 >;
 
+/**
+ * The host's vNIC on the pod network: "Container NIC <hex>" (the friendly name vfpctrl gives its switch port), shown
+ * by Windows as "vEthernet (Container NIC <hex>)". It carries the host's own traffic to and from pods, so it is never
+ * summed into pod_interfaces, whatever --pod-interfaces says: a host-to-pod packet would count on it and on the pod.
+ */
+export function isHostVnic(alias: string): boolean {
+  return /^(vEthernet \()?Container NIC [0-9a-f]+\)?$/i.test(alias);
+}
+
 /** Rows that are interfaces of their own: not filter-module views, not adapters Windows says are not present. */
 function isReportable(row: IfRow): boolean {
   return !row.filter && row.operStatus !== IF_OPER_STATUS_NOT_PRESENT;
@@ -183,7 +192,7 @@ export function interfaceSamples(
   for (const row of rows) {
     if (!isReportable(row) || !included(row.alias) || excluded(row.alias)) continue;
     const values = STATISTIC_ENTRIES.map(([, value]) => value(row.counters));
-    if (isPod(row.alias) && !selection.perPodInterfaceStats) {
+    if (isPod(row.alias) && !isHostVnic(row.alias) && !selection.perPodInterfaceStats) {
       pods.set(row.luid, values);
     } else {
       // Aliases are unique on Windows; should two rows share one, their counts are summed, not overwritten.

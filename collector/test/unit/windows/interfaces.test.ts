@@ -9,6 +9,7 @@ import {
   newInterfaceTotals,
   uplinkRows,
   type InterfaceSelection,
+  isHostVnic,
 } from '../../../src/sources/windows/interfaces';
 import type { SampleView } from '../../../src/source';
 import { createHostFs } from '../../../src/kernel/host-fs';
@@ -206,9 +207,34 @@ describe('interfaceSamples', () => {
     expect(pod({ luid: 0x0006000014000000n, inOctets: 100 })).toBe(100);
     // Disabled and re-enabled: NDIS may give it another index; a container vNIC renamed: another alias.
     expect(pod({ luid: 0x0006000014000000n, index: 40, inOctets: 120 })).toBe(120);
-    expect(pod({ luid: 0x0006000014000000n, alias: 'Container NIC 1a2b3c4d', inOctets: 125 })).toBe(125);
+    expect(
+      pod({ luid: 0x0006000014000000n, alias: 'vEthernet (0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9)', inOctets: 125 }),
+    ).toBe(125);
     // Another adapter (another LUID): its whole value is new.
     expect(pod({ luid: 0x0006000015000000n, inOctets: 30 })).toBe(155);
+  });
+});
+
+describe('host vNIC versus pod vNICs', () => {
+  // The host's vNIC on the pod network received 200 packets (its traffic with the pods); the two pods 1 and 2.
+  const hostPodVnic: IfRowSpec = { index: 25, alias: 'vEthernet (Container NIC 6c50381c)', inUcastPkts: 200 };
+  const rows = decodeIfTable2(mibIfTable2([hostPodVnic, pod1, pod2]));
+  const rxPackets = (selection: InterfaceSelection, name: string) =>
+    value(interfaceSamples(rows, selection, newInterfaceTotals()).interfaceStats, {
+      interface_name: name,
+      statistic_name: 'rx_packets',
+    });
+
+  it('sums only the pod vNICs into pod_interfaces (3, not 203) and reports the host vNIC under its own name', () => {
+    expect(rxPackets(defaults, POD_INTERFACES_AGGREGATE)).toBe(3);
+    expect(rxPackets(defaults, 'vEthernet (Container NIC 6c50381c)')).toBe(200);
+  });
+
+  it('never takes the host vNIC for a pod, even when --pod-interfaces matches its name', () => {
+    const selection = { ...defaults, podInterfaces: [...defaults.podInterfaces, 'vEthernet (Container NIC *)'] };
+    expect(rxPackets(selection, POD_INTERFACES_AGGREGATE)).toBe(3);
+    expect(isHostVnic('Container NIC 8453379c')).toBe(true);
+    expect(isHostVnic('vEthernet (6c50381c-1d2e-4f00-9a1b-2c3d4e5f6a7b)')).toBe(false);
   });
 });
 

@@ -59,8 +59,8 @@ const ipHelper: IpHelper = {
 async function runTool(file: string, args: readonly string[]): Promise<string> {
   toolRuns.push({ file, args });
   if (file === 'powershell.exe') return fixture('windows/hyperv-drop-reasons.reconstructed.json');
-  if (args[0] === '/list-vmswitch-port') return fixture('windows/vfpctrl-list-vmswitch-port.reconstructed.json');
-  if (args[0] === '/port') return fixture('windows/vfpctrl-get-port-counter.reconstructed.json');
+  if (args[0] === '/list-vmswitch-port') return fixture('windows/vfpctrl-list-vmswitch-port.reconstructed.txt');
+  if (args[0] === '/port') return fixture('windows/vfpctrl-get-port-counter.reconstructed.txt');
   throw new Error(`unexpected command ${file} ${args.join(' ')}`);
 }
 
@@ -110,7 +110,7 @@ describe('Windows collector end to end (Windows APIs faked from documented forma
     expect(text).toContain('# TYPE kappie_tcp_connection_stats counter');
     expect(line('kappie_tcp_connection_stats{statistic_name="InSegs"}')).toMatch(/ 17179869184$/);
     expect(line('kappie_tcp_connection_stats{statistic_name="OutRsts"}')).toMatch(/ 8$/);
-    // Two pod ports (the external port is left out), 3 and 6 half-open timeouts each way per port.
+    // Two pod ports (the external port and the host vNIC are left out), 3 and 6 half-open timeouts each way per port.
     expect(line('kappie_tcp_connection_stats{statistic_name="TcpHalfOpenTimeoutsOut"}')).toMatch(/ 6$/);
     expect(line('kappie_tcp_connection_stats{statistic_name="TcpHalfOpenTimeoutsIn"}')).toMatch(/ 12$/);
   });
