@@ -16,6 +16,8 @@ export const SYSTEM_PACKAGES = {
   ping: 'iputils-ping',
   curl: 'curl',
   ethtool: 'ethtool',
+  // The BTF parser's kernel test compares with bpftool's reading of /sys/kernel/btf/vmlinux.
+  bpftool: 'bpftool',
   // Certificates for the TLS tests of the web configuration file.
   openssl: 'openssl',
 };
