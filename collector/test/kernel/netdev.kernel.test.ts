@@ -210,7 +210,9 @@ describeKernel('netdev and forward sources in network namespaces', () => {
   it('tells pod interfaces apart by the rtnetlink ifindex on a live procfs, without sysfs', () => {
     const pod = uniqueName('veth');
     a.ip('link', 'add', pod, 'type', 'veth', 'peer', 'name', uniqueName('kp'), 'netns', b.name);
+    // A sysfs with an empty class/net (--sys-path must look like a sysfs: an empty directory is refused at start).
     const noSysfs = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-nosys-'));
+    fs.mkdirSync(path.join(noSysfs, 'class', 'net'), { recursive: true });
     try {
       const gathering = a.snapshot('--sources', 'netdev', '--sys-path', noSysfs);
       expect(gathering.sources[0]).toMatchObject({ name: 'netdev', up: true });

@@ -25,7 +25,7 @@ import { startTracefsEvents, type TracefsEvents } from './tracefs-events';
 /** Why a one-shot gathering shows the kernel counters (see gatherOneShot). */
 export const ONE_SHOT_NOTE =
   "a one-shot snapshot never touches tracefs (it would take over a serving collector's instance): drops by kernel " +
-  "reason are on the serving collector's /metrics";
+  "reason and drop_bytes are on the serving collector's /metrics";
 
 /** The name the drops source is selected by. */
 export const DROPS_SOURCE_NAME = 'drops';
