@@ -10,4 +10,5 @@ export { createTableScript, deleteTableScript, NFT_TABLE_NAME } from './sources/
 
 export { createHostFs, type HostFs, type HostRoots } from './kernel/host-fs';
 export { createTcpSocketsSource } from './sources/linux/tcp-sockets';
-export { newTcpSocketTally, servicePeerCounts, tallyTcpTable, topRemotePeers } from './kernel/tcp-table';
+export { newTcpSocketTally, tallyTcpTable } from './kernel/tcp-table';
+export { servicePeerCounts, topRemotePeers } from './remote-peers';

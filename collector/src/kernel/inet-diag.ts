@@ -8,7 +8,8 @@
 import { TCP_STATES } from '../catalog';
 import { ParseError } from '../errors';
 import { forEachNetlinkMessage, netlinkRequest, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HEADER_BYTES } from './netlink';
-import { addPeerSocket, type RemoteKey, type TcpSocketTally } from './tcp-table';
+import { addPeerSocket, ipv4RemoteKey, ipv6RemoteKey, type RemoteKey } from '../remote-peers';
+import type { TcpSocketTally } from './tcp-table';
 
 export const SOCK_DIAG_BY_FAMILY = 20;
 export const INET_DIAG_MSG_BYTES = 72;
@@ -57,7 +58,6 @@ export function tallyInetDiagChunk(
   };
   // Host byte order: the address words read the way /proc/net/tcp prints them.
   const readWord = littleEndian ? (at: number) => bytes.readUInt32LE(at) : (at: number) => bytes.readUInt32BE(at);
-  const mappedWord = littleEndian ? 0xffff0000 : 0x0000ffff;
   const { states, peers, listeningPorts } = tally;
   return forEachNetlinkMessage(bytes, length, littleEndian, 'sock_diag', SOCK_DIAG_BY_FAMILY, (payload, end) => {
     if (end - payload < INET_DIAG_MSG_BYTES) fail(`inet_diag_msg of ${end - payload + NLMSG_HEADER_BYTES} bytes`);
@@ -76,22 +76,17 @@ export function tallyInetDiagChunk(
     const port = bytes.readUInt16BE(payload + DPORT);
     // Address words read as native integers: the same numbers /proc/net/tcp prints, so keys match tcp-table.ts.
     const w0 = readWord(payload + DST);
-    let key: RemoteKey | undefined;
-    if (family === AF_INET) {
-      if (w0 !== 0 || port !== 0) key = w0 * 65536 + port;
-    } else {
-      const w1 = readWord(payload + DST + 4);
-      const w2 = readWord(payload + DST + 8);
-      const w3 = readWord(payload + DST + 12);
-      if (w0 === 0 && w1 === 0 && w2 === mappedWord) key = w3 * 65536 + port;
-      else if (w0 !== 0 || w1 !== 0 || w2 !== 0 || w3 !== 0 || port !== 0) {
-        key = `${hex8(w0)}${hex8(w1)}${hex8(w2)}${hex8(w3)}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-      }
-    }
+    const key: RemoteKey | undefined =
+      family === AF_INET
+        ? ipv4RemoteKey(w0, port)
+        : ipv6RemoteKey(
+            w0,
+            readWord(payload + DST + 4),
+            readWord(payload + DST + 8),
+            readWord(payload + DST + 12),
+            port,
+            littleEndian,
+          );
     if (key !== undefined) addPeerSocket(peers, key, localPort);
   });
-}
-
-function hex8(word: number): string {
-  return word.toString(16).toUpperCase().padStart(8, '0');
 }

@@ -5,81 +5,24 @@
  * These files hold one ~150-byte line per socket (15 MB at 100k sockets), so the parser works on the bytes: no
  * string per line, no split. Per line it checks and reads only the columns it needs (the `sl` index, the local and
  * remote `ADDR:PORT`, the state) by walking their separators; the `sl` column widens past 9999 sockets, so nothing is
- * read at a fixed offset. A remote peer is counted under its raw kernel value (see RemoteKey); only the top-K are
- * turned into canonical addresses (see `topRemotePeers`).
+ * read at a fixed offset. A remote peer is counted under its raw kernel value (RemoteKey in remote-peers.ts, which
+ * also keys and ranks the peers for every platform); only the top-K are turned into canonical addresses.
  *
  * Anything unexpected is a ParseError naming the file and line: a truncated or garbled table never becomes a count.
  */
 import { TCP_STATES, type TcpState } from '../catalog';
 import { ParseError } from '../errors';
+import { addPeerSocket, newPeerTally, type PeerTally, type RemoteKey } from '../remote-peers';
 import type { HostFs } from './host-fs';
-import { ipv4FromWord, ipv6FromProcHex } from './proc-net-address';
 
-/**
- * A remote peer as the kernel wrote it. IPv4 (and IPv4-mapped IPv6) is one number: the raw 32-bit address word times
- * 65536 plus the port, so the hot loop allocates nothing for it. Other IPv6 peers are the table's hex `ADDR:PORT`.
- */
-export type RemoteKey = number | string;
-
-/**
- * Non-listening sockets that have a peer, one entry per socket in two parallel arrays: the peer as the kernel wrote it
- * and the socket's local port. Whether a socket is inbound (its local port is a listening port) is only known once
- * every table was read, so the sockets are kept until `servicePeerCounts` folds them.
- */
-export interface PeerSockets {
-  readonly remotes: RemoteKey[];
-  readonly localPorts: number[];
-}
-
-/** Socket counts gathered over one or more tables. */
-export interface TcpSocketTally {
+/** Socket counts gathered over one or more tables: the peers (see remote-peers.ts) and the sockets per state. */
+export interface TcpSocketTally extends PeerTally {
   /** Sockets per state, indexed like TCP_STATES. */
   readonly states: number[];
-  /** Non-listening sockets with a peer; undefined when peers are not tallied. */
-  readonly peers: PeerSockets | undefined;
-  /** Local ports of the LISTEN sockets of every table read (IPv4 and IPv6 together). */
-  readonly listeningPorts: Set<number>;
 }
 
 export function newTcpSocketTally(tallyRemotes: boolean): TcpSocketTally {
-  return {
-    states: TCP_STATES.map(() => 0),
-    peers: tallyRemotes ? { remotes: [], localPorts: [] } : undefined,
-    listeningPorts: new Set(),
-  };
-}
-
-/** Records one non-listening socket with a peer (`remote`) on `localPort`. */
-export function addPeerSocket(peers: PeerSockets, remote: RemoteKey, localPort: number): void {
-  peers.remotes.push(remote);
-  peers.localPorts.push(localPort);
-}
-
-/**
- * Sockets per peer and service, the key a series is made of, so that the set of keys stays bounded over time and not
- * only per scrape: an inbound socket (its local port is a port some LISTEN socket of the tally holds) counts under
- * the remote address and the LOCAL port, the service the client reached (the client's ephemeral port would make a
- * new key for every connection); any other socket under the remote address and the REMOTE port (the service this
- * host reached). Keys have the RemoteKey shape, so `topRemotePeers` reads them either way.
- */
-export function servicePeerCounts(tally: TcpSocketTally): Map<RemoteKey, number> {
-  const counts = new Map<RemoteKey, number>();
-  const peers = tally.peers;
-  if (peers === undefined) return counts;
-  const { listeningPorts } = tally;
-  for (let i = 0; i < peers.remotes.length; i++) {
-    const remote = peers.remotes[i]!;
-    const localPort = peers.localPorts[i]!;
-    const key = listeningPorts.has(localPort) ? withPort(remote, localPort) : remote;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return counts;
-}
-
-/** `key` with its port replaced by `port`. */
-function withPort(key: RemoteKey, port: number): RemoteKey {
-  if (typeof key === 'number') return Math.floor(key / 65536) * 65536 + port;
-  return key.slice(0, key.length - 4) + port.toString(16).toUpperCase().padStart(4, '0');
+  return { states: TCP_STATES.map(() => 0), ...newPeerTally(tallyRemotes) };
 }
 
 /**
@@ -213,92 +156,4 @@ export function tallyTcpTables(fs: HostFs, tally: TcpSocketTally, littleEndian: 
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
-}
-
-export interface RemotePeer {
-  /** Canonical text: dotted quad, or RFC 5952 IPv6 (IPv4-mapped addresses as IPv4). */
-  readonly address: string;
-  readonly port: number;
-  readonly sockets: number;
-}
-
-export interface RemotePeerSummary {
-  /** At most K peers, most sockets first. */
-  readonly top: RemotePeer[];
-  /** Sockets of every other peer. */
-  readonly otherSockets: number;
-}
-
-/**
- * The K peers with the most sockets (keys as `servicePeerCounts` gives them), and the sum of the rest. Equal counts are ordered by the kernel's hex key, so
- * the same sockets always give the same series. Only the chosen K are converted to text.
- */
-export function topRemotePeers(
-  remotes: ReadonlyMap<RemoteKey, number>,
-  k: number,
-  littleEndian: boolean,
-): RemotePeerSummary {
-  const chosen = selectTop(remotes, k);
-  let total = 0;
-  for (const sockets of remotes.values()) total += sockets;
-  let topTotal = 0;
-  const top = chosen.map(([key, sockets]) => {
-    topTotal += sockets;
-    if (typeof key === 'number') {
-      return { address: ipv4FromWord(Math.floor(key / 65536), littleEndian), port: key % 65536, sockets };
-    }
-    return {
-      address: ipv6FromProcHex(key.slice(0, 32), littleEndian),
-      port: Number.parseInt(key.slice(33), 16),
-      sockets,
-    };
-  });
-  return { top, otherSockets: total - topTotal };
-}
-
-type Entry = readonly [key: RemoteKey, sockets: number];
-
-/** True when `a` ranks before `b`: more sockets, then IPv4 before IPv6, then the smaller raw key. */
-function ranksBefore(a: Entry, b: Entry): boolean {
-  if (a[1] !== b[1]) return a[1] > b[1];
-  const [keyA, keyB] = [a[0], b[0]];
-  if (typeof keyA !== typeof keyB) return typeof keyA === 'number';
-  return keyA < keyB;
-}
-
-/**
- * The best `k` entries in rank order, in O(n log k): a heap of the best seen so far whose root is the worst of them.
- */
-function selectTop(entries: ReadonlyMap<RemoteKey, number>, k: number): Entry[] {
-  if (k <= 0) return [];
-  const heap: Entry[] = [];
-  const siftDown = (from: number) => {
-    let at = from;
-    for (;;) {
-      const left = 2 * at + 1;
-      const right = left + 1;
-      let worst = at;
-      if (left < heap.length && ranksBefore(heap[worst]!, heap[left]!)) worst = left;
-      if (right < heap.length && ranksBefore(heap[worst]!, heap[right]!)) worst = right;
-      if (worst === at) return;
-      [heap[at], heap[worst]] = [heap[worst]!, heap[at]!];
-      at = worst;
-    }
-  };
-  for (const entry of entries) {
-    if (heap.length < k) {
-      heap.push(entry);
-      let at = heap.length - 1;
-      while (at > 0) {
-        const parent = (at - 1) >> 1;
-        if (!ranksBefore(heap[parent]!, heap[at]!)) break;
-        [heap[at], heap[parent]] = [heap[parent]!, heap[at]!];
-        at = parent;
-      }
-    } else if (ranksBefore(entry, heap[0]!)) {
-      heap[0] = entry;
-      siftDown(0);
-    }
-  }
-  return heap.sort((a, b) => (ranksBefore(a, b) ? -1 : 1));
 }

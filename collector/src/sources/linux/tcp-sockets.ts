@@ -12,19 +12,14 @@
  * states alone costs little beyond the kernel's own walk (see README).
  */
 import * as os from 'node:os';
-import { LABEL, OTHER_REMOTE, TCP_STATES } from '../../catalog';
+import { LABEL, TCP_STATES } from '../../catalog';
 import { describeError } from '../../errors';
 import { readSockstat, type SockstatFiles } from '../../kernel/net-sockstat';
 import { createNetlink } from '../../kernel/netlink-socket';
 import { tallySockDiag } from '../../kernel/sock-diag';
-import {
-  newTcpSocketTally,
-  servicePeerCounts,
-  tallyTcpTables,
-  topRemotePeers,
-  type TcpSocketTally,
-} from '../../kernel/tcp-table';
-import type { Sample, Samples, Source } from '../../source';
+import { newTcpSocketTally, tallyTcpTables, type TcpSocketTally } from '../../kernel/tcp-table';
+import type { Samples, Source } from '../../source';
+import { tcpConnectionRemoteSamples } from '../tcp-connection-remote';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
@@ -35,21 +30,15 @@ export function tcpSocketEstimate({ v4, v6 }: SockstatFiles): number {
 
 /**
  * The samples of a tally: every state (zeros included) and, when peers were tallied, the top-K peers plus "other",
- * keyed by remote address and service port (see `servicePeerCounts`: inbound sockets by the local listening port).
+ * keyed by remote address and service port (remote-peers.ts `servicePeerCounts`: inbound sockets by the local
+ * listening port).
  */
 export function tcpSocketSamples(tally: TcpSocketTally, topK: number, littleEndian: boolean): Samples {
   const samples: Samples = {
     tcpState: TCP_STATES.map((state, index) => ({ labels: { [LABEL.state]: state }, value: tally.states[index]! })),
   };
-  if (tally.peers !== undefined) {
-    const peers = topRemotePeers(servicePeerCounts(tally), topK, littleEndian);
-    const remote: Sample<'tcpConnectionRemote'>[] = peers.top.map((peer) => ({
-      labels: { [LABEL.address]: peer.address, [LABEL.port]: String(peer.port) },
-      value: peer.sockets,
-    }));
-    remote.push({ labels: { [LABEL.address]: OTHER_REMOTE, [LABEL.port]: OTHER_REMOTE }, value: peers.otherSockets });
-    samples.tcpConnectionRemote = remote;
-  }
+  const remote = tcpConnectionRemoteSamples(tally, topK, littleEndian);
+  if (remote !== undefined) samples.tcpConnectionRemote = remote;
   return samples;
 }
 

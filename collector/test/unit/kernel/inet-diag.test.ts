@@ -3,13 +3,8 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { ParseError } from '../../../src/errors';
 import { inetDiagDumpRequest, tallyInetDiagChunk, AF_INET } from '../../../src/kernel/inet-diag';
-import {
-  newTcpSocketTally,
-  servicePeerCounts,
-  tallyTcpTable,
-  topRemotePeers,
-  type TcpSocketTally,
-} from '../../../src/kernel/tcp-table';
+import { newTcpSocketTally, tallyTcpTable, type TcpSocketTally } from '../../../src/kernel/tcp-table';
+import { servicePeerCounts, topRemotePeers } from '../../../src/remote-peers';
 import { FIXTURES } from '../../helpers/fixtures';
 
 const recorded = (name: string) => fs.readFileSync(path.join(FIXTURES, 'linux', name));

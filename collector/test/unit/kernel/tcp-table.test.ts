@@ -5,11 +5,10 @@ import { ipv4FromProcHex, ipv6FromProcHex } from '../../../src/kernel/proc-net-a
 import {
   newTcpSocketTally,
   tallyTcpTable,
-  servicePeerCounts,
-  topRemotePeers,
   type TcpSocketTally,
   type TcpTableOptions,
 } from '../../../src/kernel/tcp-table';
+import { servicePeerCounts, topRemotePeers } from '../../../src/remote-peers';
 import { fixture } from '../../helpers/fixtures';
 import { summariseSs } from '../../helpers/ss';
 
