@@ -145,10 +145,11 @@ export const METRICS = {
     type: 'gauge',
     help: 'Non-listening TCP sockets per remote address and port: the top-K peers plus one "other" series.',
     labels: [LABEL.address, LABEL.port],
-    platforms: ['linux'],
+    platforms: ['linux', 'windows'],
     origin: {
       linux:
         'netlink SOCK_DIAG dump of TCP sockets, or /proc/net/tcp and /proc/net/tcp6 (--tcp-socket-reader); skipped above --tcp-scan-max-sockets',
+      windows: 'GetExtendedTcpTable (IPv4 and IPv6); skipped above --tcp-scan-max-sockets',
     },
     unit: 'sockets',
   }),
@@ -178,8 +179,11 @@ export const METRICS = {
     type: 'counter',
     help: 'IP protocol counters (no-route, header and address errors, discards, ...) by statistic name.',
     labels: [LABEL.statisticName],
-    platforms: ['linux'],
-    origin: { linux: '/proc/net/snmp Ip and Icmp, /proc/net/netstat IpExt, /proc/net/snmp6 Ip6 and Icmp6' },
+    platforms: ['linux', 'windows'],
+    origin: {
+      linux: '/proc/net/snmp Ip and Icmp, /proc/net/netstat IpExt, /proc/net/snmp6 Ip6 and Icmp6',
+      windows: 'GetIpStatisticsEx and GetIcmpStatisticsEx (IPv4 and IPv6)',
+    },
     unit: 'short',
   }),
   udpConnectionStats: define({
@@ -187,8 +191,11 @@ export const METRICS = {
     type: 'counter',
     help: 'UDP protocol counters (no-port datagrams, buffer errors, checksum errors, ...) by statistic name.',
     labels: [LABEL.statisticName],
-    platforms: ['linux'],
-    origin: { linux: '/proc/net/snmp Udp and UdpLite, /proc/net/snmp6 Udp6 and UdpLite6' },
+    platforms: ['linux', 'windows'],
+    origin: {
+      linux: '/proc/net/snmp Udp and UdpLite, /proc/net/snmp6 Udp6 and UdpLite6',
+      windows: 'GetUdpStatisticsEx2, else GetUdpStatisticsEx (IPv4 and IPv6)',
+    },
     unit: 'short',
   }),
   udpActiveSockets: define({
@@ -196,8 +203,11 @@ export const METRICS = {
     type: 'gauge',
     help: 'UDP sockets in use (IPv4 and IPv6).',
     labels: [],
-    platforms: ['linux'],
-    origin: { linux: '/proc/net/sockstat and /proc/net/sockstat6' },
+    platforms: ['linux', 'windows'],
+    origin: {
+      linux: '/proc/net/sockstat and /proc/net/sockstat6',
+      windows: 'GetExtendedUdpTable (IPv4 and IPv6)',
+    },
     unit: 'sockets',
   }),
   interfaceStats: define({

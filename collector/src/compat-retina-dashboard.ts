@@ -254,7 +254,7 @@ export const RETINA_DASHBOARD_PANELS: readonly RetinaPanel[] = [
     instant: false,
     filters: ALL,
     kappie:
-      'non-listening TCP sockets per remote address, the top-K peers and "other" (Retina writes one "AllIPs" series), Linux nodes',
+      'non-listening TCP sockets per remote address, the top-K peers and "other" (Retina writes one "AllIPs" series), Linux and Windows nodes',
   },
   {
     row: 'Connections',
@@ -332,7 +332,7 @@ export const RETINA_DASHBOARD_PANELS: readonly RetinaPanel[] = [
     positiveOnly: false,
     instant: false,
     filters: ALL,
-    kappie: 'UDP sockets in use, IPv4 and IPv6 (/proc/net/sockstat{,6}), Linux nodes',
+    kappie: 'UDP sockets in use, IPv4 and IPv6 (Linux /proc/net/sockstat{,6}, Windows GetExtendedUdpTable), every node',
   },
   ...(['rx', 'tx'] as const).map((side): RetinaPanel => ({
     row: 'Interfaces/Nodes',

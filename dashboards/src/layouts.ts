@@ -6,7 +6,6 @@
  * Pure data, no Grafana SDK: the app bundles it.
  */
 import { QUERIES, type DashboardKey, type PanelDefinition } from './queries';
-import { LINUX_ONLY_NO_VALUE } from './platforms';
 import type { ExtraVariable } from './variables';
 
 export interface PanelItem {
@@ -143,17 +142,10 @@ export const tcp: DashboardDefinition = {
     { panel: t.troubleStatistics },
     { panel: t.retransmitRatioByNode },
     full(t.allStatistics),
-    { row: 'Linux nodes only' },
-    {
-      title: 'Linux nodes only',
-      text:
-        'The panels below read Linux-only sources (/proc/net/tcp, /proc/net/snmp, /proc/net/sockstat). ' +
-        `With only Windows nodes selected they show "${LINUX_ONLY_NO_VALUE}".`,
-      width: 24,
-      height: 2,
-    },
+    { row: 'Remote peers' },
     { panel: t.topRemotePeers },
     { panel: t.remotePeersByNode },
+    { row: 'IP and UDP' },
     { panel: t.ipTraffic },
     { panel: t.ipPackets },
     { panel: t.ipErrors },

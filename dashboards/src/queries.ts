@@ -671,11 +671,14 @@ export const QUERIES = {
     ipTraffic: panel(
       {
         title: 'IP traffic',
-        description: `Bits per second IP received and sent (IpExt InOctets/OutOctets and their IPv6 counterparts). ${HOST_NAMESPACE_NOTE}`,
+        description:
+          'Bits per second IP received and sent (IpExt InOctets/OutOctets and their IPv6 counterparts). Windows ' +
+          `counts IP datagrams but not IP bytes, so Windows nodes have no series here. ${HOST_NAMESPACE_NOTE}`,
         visualization: 'timeseries',
         expr: `8 * ${sumBy([LABEL.statisticName], rate('ipConnectionStats', statistic(IP_STATISTICS.octets)))}`,
         legend: legend(LABEL.statisticName),
         unit: UNIT.bitsPerSecond,
+        noData: 'No data: IP byte counters exist on Linux only (Windows MIB_IPSTATS counts datagrams, not bytes)',
       },
       'ipConnectionStats',
     ),
@@ -718,7 +721,8 @@ export const QUERIES = {
       {
         title: 'UDP errors',
         description:
-          'UDP datagrams per second to closed ports (NoPorts), with receive/send buffer, checksum or memory errors.',
+          'UDP datagrams per second to closed ports (NoPorts), with receive/send buffer, checksum or memory errors ' +
+          '(Windows counts NoPorts and InErrors only).',
         visualization: 'timeseries',
         expr: sumBy([LABEL.statisticName], rate('udpConnectionStats', statistic(UDP_STATISTICS.errors))),
         legend: legend(LABEL.statisticName),

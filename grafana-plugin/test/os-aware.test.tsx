@@ -1,7 +1,7 @@
 /**
- * OS awareness end to end on the TCP page (it has Linux-only panels: remote peers, IP counters, UDP sockets): with
- * only Windows nodes reporting, those panels are replaced by a note that says why, and their queries are not sent;
- * with Linux nodes present they show, titled as Linux-only.
+ * OS awareness end to end on the Drops page (it has the one Linux-only panel left: dropped bytes, which no Windows
+ * facility counts): with only Windows nodes reporting, that panel is replaced by a note that says why, and its query
+ * is not sent; with Linux nodes present it shows, titled as Linux-only. Every other page has no Linux-only panel.
  */
 import { LABEL, METRICS, metricName } from '@kappie/collector/catalog';
 import { screen, waitFor } from '@testing-library/react';
@@ -12,9 +12,9 @@ import { FakePrometheus, datasourceSettings, installFakeGrafana, type LabelValue
 import { pagePanels } from './plugin-queries';
 import { renderApp } from './render-app';
 
-const tcpPanels = pagePanels('tcp');
-const linuxOnly = tcpPanels.filter(isLinuxOnly);
-const everywhere = tcpPanels.filter((panel) => !isLinuxOnly(panel));
+const dropsPanels = pagePanels('drops');
+const linuxOnly = dropsPanels.filter(isLinuxOnly);
+const everywhere = dropsPanels.filter((panel) => !isLinuxOnly(panel));
 
 function setup(osValues: string[]) {
   const labelValues: LabelValues = {
@@ -25,45 +25,38 @@ function setup(osValues: string[]) {
   const settings = datasourceSettings('prom-main', 'prometheus');
   const prometheus = new FakePrometheus(settings, labelValues);
   installFakeGrafana([settings], { [settings.uid]: prometheus });
-  renderApp(ROUTES.tcp, { datasourceUid: 'prom-main' });
+  renderApp(ROUTES.drops, { datasourceUid: 'prom-main' });
   return prometheus;
 }
 
 describe('Linux-only panels', () => {
-  it('are the panels reading metrics the catalog lists for Linux only', () => {
-    expect(linuxOnly.map((panel) => panel.title).sort()).toEqual([
-      'IP datagrams',
-      'IP errors and discards',
-      'IP traffic',
-      'TCP sockets by remote address and node',
-      'Top 10 remote peers',
-      'UDP datagrams',
-      'UDP errors',
-      'UDP sockets in use',
-    ]);
+  it('are the panels reading metrics the catalog lists for Linux only: dropped bytes, nothing else', () => {
+    expect(linuxOnly.map((panel) => panel.title)).toEqual(['Dropped bytes by reason']);
     for (const panel of linuxOnly) expect(queryPlatforms(panel)).toEqual(['linux']);
-    expect(METRICS.tcpConnectionRemote.platforms).toEqual(['linux']);
+    expect(METRICS.dropBytes.platforms).toEqual(['linux']);
+    for (const key of ['tcp', 'interfaces', 'overview'] as const)
+      expect(pagePanels(key).filter(isLinuxOnly)).toEqual([]);
   });
 
   it('are replaced by an explanation when only Windows nodes are selected, and their queries are not sent', async () => {
     const prometheus = setup(['windows']);
     const notes = await screen.findAllByTestId('kappie-linux-only-note', {}, { timeout: 20_000 });
     expect(notes).toHaveLength(linuxOnly.length);
-    expect(await screen.findByText('Top 10 remote peers: Linux nodes only')).toBeInTheDocument();
+    expect(await screen.findByText('Dropped bytes by reason: Linux nodes only')).toBeInTheDocument();
     expect(notes[0]).toHaveTextContent('The selected nodes run Windows');
-    expect(screen.getAllByText(/\/proc\/net\/tcp and \/proc\/net\/tcp6/).length).toBeGreaterThan(0);
+    expect(screen.getAllByText(/a kprobe on the kernel drop function/).length).toBeGreaterThan(0);
 
     await waitFor(() => expect(prometheus.expressions().length).toBeGreaterThanOrEqual(everywhere.length));
     const sent = prometheus.expressions();
     expect(sent.sort()).toEqual(everywhere.map((panel) => panel.expr).sort());
     for (const panel of linuxOnly) expect(sent).not.toContain(panel.expr);
-    expect(sent.join('\n')).not.toContain(metricName(METRICS.tcpConnectionRemote));
+    expect(sent.join('\n')).not.toContain(metricName(METRICS.dropBytes));
   });
 
   it('show, titled as Linux-only, when Linux nodes are among the selected', async () => {
     const prometheus = setup(['linux', 'windows']);
-    await waitFor(() => expect(prometheus.expressions().length).toBe(tcpPanels.length), { timeout: 20_000 });
-    expect(await screen.findByText('Top 10 remote peers (Linux nodes)')).toBeInTheDocument();
+    await waitFor(() => expect(prometheus.expressions().length).toBe(dropsPanels.length), { timeout: 20_000 });
+    expect(await screen.findByText('Dropped bytes by reason (Linux nodes)')).toBeInTheDocument();
     expect(screen.queryByTestId('kappie-linux-only-note')).not.toBeInTheDocument();
   });
 });

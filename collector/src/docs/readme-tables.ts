@@ -14,6 +14,9 @@ import {
   type DropReasonOrigin,
 } from '../drop-reason-classes';
 import { DEFAULT_STATISTICS, GAUGE_FIELDS } from '../sources/linux/snmp-statistics';
+import { IP_FIELDS_LEFT_OUT, IP_STATISTIC_FIELDS } from '../sources/windows/ip-statistics';
+import { TCP_STATISTIC_NAMES, TCP_STATS_LAYOUTS } from '../sources/windows/tcp-statistics';
+import { UDP_FIELDS_LEFT_OUT, UDP_STATISTIC_NAMES, UDP_STATS_LAYOUTS } from '../sources/windows/udp-statistics';
 import { retinaMappingTable, retinaPanelsTable } from './retina-compat-tables';
 
 export interface GeneratedBlock {
@@ -87,6 +90,45 @@ export function protocolStatisticsTable(): string {
   ].join('\n');
 }
 
+/**
+ * The Windows IP Helper fields behind each *_connection_stats statistic_name (the Windows sources' field tables), and
+ * the fields left out with the reason.
+ */
+export function windowsProtocolStatisticsTable(): string {
+  const code = (text: string) => `\`${text}\``;
+  /** `dwX`, and `dw64X` where the 64-bit struct has a DWORD64 for it. */
+  const structField = (name: string, bits: 32 | 64) =>
+    code(`dw${name}`) + (bits === 64 ? ` (${code(`dw64${name}`)})` : '');
+  const rows = [
+    ...TCP_STATISTIC_NAMES.map(
+      (name) =>
+        `| tcp | GetTcpStatisticsEx2 / GetTcpStatisticsEx | ${structField(name, TCP_STATS_LAYOUTS.MIB_TCPSTATS2.fields[name].bits)} | ${code(name)} | summed into ${code(name)} |`,
+    ),
+    ...IP_STATISTIC_FIELDS.map(
+      ({ field, ipv4, ipv6 }) => `| ip | GetIpStatisticsEx | ${code(field)} | ${code(ipv4)} | ${code(ipv6)} |`,
+    ),
+    ...(['In', 'Out'] as const).flatMap((direction) => [
+      `| ip | GetIcmpStatisticsEx | icmp${direction}Stats ${code('dwMsgs')} | ${code(`Icmp${direction}Msgs`)} | ${code(`Icmp6${direction}Msgs`)} |`,
+      `| ip | GetIcmpStatisticsEx | icmp${direction}Stats ${code('dwErrors')} | ${code(`Icmp${direction}Errors`)} | ${code(`Icmp6${direction}Errors`)} |`,
+      `| ip | GetIcmpStatisticsEx | icmp${direction}Stats ${code('rgdwTypeCount[T]')}, T with a count | ${code(`IcmpMsg${direction}TypeT`)} | ${code(`Icmp6${direction}TypeT`)} |`,
+    ]),
+    ...UDP_STATISTIC_NAMES.map(
+      (name) =>
+        `| udp | GetUdpStatisticsEx2 / GetUdpStatisticsEx | ${structField(name, UDP_STATS_LAYOUTS.MIB_UDPSTATS2.fields[name].bits)} | ${code(name)} | ${code(`Udp6${name}`)} |`,
+    ),
+  ];
+  const leftOut = Object.entries({ ...IP_FIELDS_LEFT_OUT, ...UDP_FIELDS_LEFT_OUT })
+    .map(([field, why]) => `${code(field)}: ${why}`)
+    .join('; ');
+  return [
+    '| family | call | field | `statistic_name` (IPv4) | `statistic_name` (IPv6) |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Left out (Linux has no counter meaning the same): ${cell(leftOut)}.`,
+  ].join('\n');
+}
+
 const ORIGIN_TEXT: Record<DropReasonOrigin, string> = {
   kernel: 'kernel',
   'kernel-older': 'older kernels',
@@ -130,6 +172,7 @@ export function generatedBlocks(): GeneratedBlock[] {
     { marker: 'metrics', content: metricsTable() },
     { marker: 'configuration', content: configurationTable() },
     { marker: 'protocol-statistics', content: protocolStatisticsTable() },
+    { marker: 'windows-protocol-statistics', content: windowsProtocolStatisticsTable() },
     { marker: 'drop-reason-classes', content: dropReasonClassesTable() },
     { marker: 'retina-compat-mapping', content: retinaMappingTable() },
     { marker: 'retina-compat-panels', content: retinaPanelsTable() },

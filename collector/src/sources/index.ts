@@ -17,8 +17,11 @@ import { createTcpFlagsSource } from './linux/tcp-flags';
 import { createTcpSocketsSource } from './linux/tcp-sockets';
 import { createWindowsHyperVDropsSource } from './windows/hyperv-drop-reasons';
 import { createWindowsInterfacesSource } from './windows/interfaces';
+import { createWindowsIpStatisticsSource } from './windows/ip-statistics';
 import { createWindowsTcpStateSource } from './windows/tcp-state';
 import { createWindowsTcpStatisticsSource } from './windows/tcp-statistics';
+import { createWindowsUdpSocketsSource } from './windows/udp-sockets';
+import { createWindowsUdpStatisticsSource } from './windows/udp-statistics';
 import { createWindowsVfpSource } from './windows/vfp-port-counters';
 
 /**
@@ -35,6 +38,9 @@ export const SOURCE_FACTORIES: readonly (() => Source)[] = [
   createTcpFlagsSource,
   createWindowsTcpStateSource,
   createWindowsTcpStatisticsSource,
+  createWindowsIpStatisticsSource,
+  createWindowsUdpStatisticsSource,
+  createWindowsUdpSocketsSource,
   createWindowsInterfacesSource,
   createWindowsHyperVDropsSource,
   createWindowsVfpSource,

@@ -63,20 +63,36 @@ export class StructWriter {
 }
 
 export interface TcpRow {
+  /** MIB_TCP_STATE */
   state: number;
+  /** The raw DWORD port field (see `portField`); default port 80. */
   localPort?: number;
   remotePort?: number;
+  /** Network-order address bytes: 4 for IPv4 rows (default 127.0.0.1), 16 for IPv6 rows (default ::1). */
+  localAddress?: readonly number[];
+  remoteAddress?: readonly number[];
   pid?: number;
 }
+
+/**
+ * A DWORD port field as Windows fills it: the port in network byte order in its first two bytes, and `upper` in the
+ * two bytes the documentation leaves undefined ("the upper 16 bits may contain uninitialized data").
+ */
+export function portField(port: number, upper = 0): number {
+  return ((port & 0xff) << 8) + (port >> 8) + upper * 0x10000;
+}
+
+const IPV4_LOOPBACK = [127, 0, 0, 1];
+const IPV6_LOOPBACK = [...new Array<number>(15).fill(0), 1];
 
 /** MIB_TCPTABLE_OWNER_PID: DWORD dwNumEntries; MIB_TCPROW_OWNER_PID table[]. */
 export function tcpTableOwnerPid(rows: readonly TcpRow[]): Buffer {
   const w = new StructWriter().u32(rows.length);
   for (const row of rows) {
     w.u32(row.state) // dwState
-      .u32(0x0100007f) // dwLocalAddr 127.0.0.1 in network byte order
-      .u32(row.localPort ?? 0x5000) // dwLocalPort
-      .u32(0x0100007f) // dwRemoteAddr
+      .bytes(row.localAddress ?? IPV4_LOOPBACK, 4) // dwLocalAddr, network byte order
+      .u32(row.localPort ?? portField(80)) // dwLocalPort
+      .bytes(row.remoteAddress ?? IPV4_LOOPBACK, 4) // dwRemoteAddr
       .u32(row.remotePort ?? 0) // dwRemotePort
       .u32(row.pid ?? 4); // dwOwningPid
   }
@@ -86,12 +102,11 @@ export function tcpTableOwnerPid(rows: readonly TcpRow[]): Buffer {
 /** MIB_TCP6TABLE_OWNER_PID: DWORD dwNumEntries; MIB_TCP6ROW_OWNER_PID table[]. */
 export function tcp6TableOwnerPid(rows: readonly TcpRow[]): Buffer {
   const w = new StructWriter().u32(rows.length);
-  const loopback = [...new Array<number>(15).fill(0), 1];
   for (const row of rows) {
-    w.bytes(loopback) // ucLocalAddr[16]
+    w.bytes(row.localAddress ?? IPV6_LOOPBACK, 16) // ucLocalAddr[16]
       .u32(0) // dwLocalScopeId
-      .u32(row.localPort ?? 0x5000) // dwLocalPort
-      .bytes(loopback) // ucRemoteAddr[16]
+      .u32(row.localPort ?? portField(80)) // dwLocalPort
+      .bytes(row.remoteAddress ?? IPV6_LOOPBACK, 16) // ucRemoteAddr[16]
       .u32(0) // dwRemoteScopeId
       .u32(row.remotePort ?? 0) // dwRemotePort
       .u32(row.state) // dwState
@@ -233,4 +248,142 @@ export function mibIfTable2(rows: readonly IfRowSpec[]): Buffer {
   const w = new StructWriter().u32(rows.length).align(8);
   for (const row of rows) writeIfRow2(w, row);
   return w.toBuffer();
+}
+
+export interface UdpRow {
+  /** Network-order address bytes: 4 for IPv4 rows, 16 for IPv6 rows (default: the wildcard address). */
+  localAddress?: readonly number[];
+  /** The raw DWORD port field (see `portField`). */
+  localPort?: number;
+  pid?: number;
+}
+
+/** MIB_UDPTABLE_OWNER_PID: DWORD dwNumEntries; MIB_UDPROW_OWNER_PID table[] (dwLocalAddr, dwLocalPort, dwOwningPid). */
+export function udpTableOwnerPid(rows: readonly UdpRow[]): Buffer {
+  const w = new StructWriter().u32(rows.length);
+  for (const row of rows) {
+    w.bytes(row.localAddress ?? [], 4) // dwLocalAddr
+      .u32(row.localPort ?? portField(53)) // dwLocalPort
+      .u32(row.pid ?? 4); // dwOwningPid
+  }
+  return w.toBuffer();
+}
+
+/**
+ * MIB_UDP6TABLE_OWNER_PID: DWORD dwNumEntries; MIB_UDP6ROW_OWNER_PID table[] (ucLocalAddr[16], dwLocalScopeId,
+ * dwLocalPort, dwOwningPid).
+ */
+export function udp6TableOwnerPid(rows: readonly UdpRow[]): Buffer {
+  const w = new StructWriter().u32(rows.length);
+  for (const row of rows) {
+    w.bytes(row.localAddress ?? [], 16) // ucLocalAddr[16]
+      .u32(0) // dwLocalScopeId
+      .u32(row.localPort ?? portField(53)) // dwLocalPort
+      .u32(row.pid ?? 4); // dwOwningPid
+  }
+  return w.toBuffer();
+}
+
+/** The MIB_IPSTATS_LH members, by their name in ipmib.h without the dw prefix. */
+export interface IpStats {
+  forwarding: number;
+  defaultTTL: number;
+  inReceives: number;
+  inHdrErrors: number;
+  inAddrErrors: number;
+  forwDatagrams: number;
+  inUnknownProtos: number;
+  inDiscards: number;
+  inDelivers: number;
+  outRequests: number;
+  routingDiscards: number;
+  outDiscards: number;
+  outNoRoutes: number;
+  reasmTimeout: number;
+  reasmReqds: number;
+  reasmOks: number;
+  reasmFails: number;
+  fragOks: number;
+  fragFails: number;
+  fragCreates: number;
+  numIf: number;
+  numAddr: number;
+  numRoutes: number;
+}
+
+/** MIB_IPSTATS_LH: 23 DWORDs in the declared order (dwForwarding is a union with an enum of the same size). */
+export function mibIpStatsLh(s: IpStats): Buffer {
+  return new StructWriter()
+    .u32(s.forwarding) // dwForwarding / Forwarding (MIB_IPSTATS_FORWARDING)
+    .u32(s.defaultTTL)
+    .u32(s.inReceives)
+    .u32(s.inHdrErrors)
+    .u32(s.inAddrErrors)
+    .u32(s.forwDatagrams)
+    .u32(s.inUnknownProtos)
+    .u32(s.inDiscards)
+    .u32(s.inDelivers)
+    .u32(s.outRequests)
+    .u32(s.routingDiscards)
+    .u32(s.outDiscards)
+    .u32(s.outNoRoutes)
+    .u32(s.reasmTimeout)
+    .u32(s.reasmReqds)
+    .u32(s.reasmOks)
+    .u32(s.reasmFails)
+    .u32(s.fragOks)
+    .u32(s.fragFails)
+    .u32(s.fragCreates)
+    .u32(s.numIf)
+    .u32(s.numAddr)
+    .u32(s.numRoutes)
+    .toBuffer();
+}
+
+/** One MIBICMPSTATS_EX_XPSP1: counts of messages and errors, and of messages per ICMP type (absent types are 0). */
+export interface IcmpStats {
+  msgs: number;
+  errors: number;
+  types?: Readonly<Record<number, number>>;
+}
+
+/** MIB_ICMP_EX_XPSP1: MIBICMPSTATS_EX icmpInStats, icmpOutStats, each DWORD dwMsgs, dwErrors, rgdwTypeCount[256]. */
+export function mibIcmpEx(incoming: IcmpStats, outgoing: IcmpStats): Buffer {
+  const w = new StructWriter();
+  for (const stats of [incoming, outgoing]) {
+    w.u32(stats.msgs).u32(stats.errors);
+    for (let type = 0; type < 256; type++) w.u32(stats.types?.[type] ?? 0);
+  }
+  return w.toBuffer();
+}
+
+export interface UdpStats {
+  inDatagrams: number | bigint;
+  noPorts: number;
+  inErrors: number;
+  outDatagrams: number | bigint;
+  numAddrs: number;
+}
+
+/** MIB_UDPSTATS: 5 DWORDs. */
+export function mibUdpStats(s: UdpStats): Buffer {
+  return new StructWriter()
+    .u32(Number(s.inDatagrams))
+    .u32(s.noPorts)
+    .u32(s.inErrors)
+    .u32(Number(s.outDatagrams))
+    .u32(s.numAddrs)
+    .toBuffer();
+}
+
+/** MIB_UDPSTATS2: DWORD64 dw64InDatagrams, DWORD dwNoPorts, dwInErrors, DWORD64 dw64OutDatagrams, DWORD dwNumAddrs. */
+export function mibUdpStats2(s: UdpStats): Buffer {
+  return new StructWriter()
+    .u64(s.inDatagrams)
+    .u32(s.noPorts)
+    .u32(s.inErrors)
+    .u64(s.outDatagrams)
+    .u32(s.numAddrs)
+    .align(8) // sizeof is a multiple of the struct's alignment
+    .toBuffer();
 }

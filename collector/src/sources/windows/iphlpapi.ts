@@ -19,6 +19,12 @@ export type AddressFamily = typeof AF_INET | typeof AF_INET6;
 
 /** TCP_TABLE_CLASS (iprtrmib.h): every connection and listener, rows of MIB_TCPROW_OWNER_PID / MIB_TCP6ROW_OWNER_PID. */
 const TCP_TABLE_OWNER_PID_ALL = 5;
+/**
+ * UDP_TABLE_CLASS (iprtrmib.h: UDP_TABLE_BASIC, UDP_TABLE_OWNER_PID, UDP_TABLE_OWNER_MODULE, numbered from 0;
+ * learn.microsoft.com/windows/win32/api/iprtrmib/ne-iprtrmib-udp_table_class): every UDP endpoint, rows of
+ * MIB_UDPROW_OWNER_PID / MIB_UDP6ROW_OWNER_PID.
+ */
+const UDP_TABLE_OWNER_PID = 1;
 const NO_ERROR = 0;
 const ERROR_INSUFFICIENT_BUFFER = 122;
 /** The table can grow between the size probe and the read: try a few times. */
@@ -26,6 +32,14 @@ const TABLE_READ_ATTEMPTS = 5;
 
 export const MIB_TCPSTATS_LH_SIZE = 60;
 export const MIB_TCPSTATS2_SIZE = 72;
+/** MIB_IPSTATS_LH (ipmib.h): 23 DWORDs. */
+export const MIB_IPSTATS_LH_SIZE = 92;
+/** MIB_ICMP_EX_XPSP1 (ipmib.h): two MIBICMPSTATS_EX_XPSP1 of DWORD dwMsgs, dwErrors, rgdwTypeCount[256]. */
+export const MIB_ICMP_EX_SIZE = 2 * (8 + 256 * 4);
+/** MIB_UDPSTATS (udpmib.h): 5 DWORDs. */
+export const MIB_UDPSTATS_SIZE = 20;
+/** MIB_UDPSTATS2 (udpmib.h): DWORD64, 2 DWORDs, DWORD64, DWORD, padded to a multiple of 8 on x64. */
+export const MIB_UDPSTATS2_SIZE = 32;
 
 /** The iphlpapi.dll functions, bound through koffi. */
 interface IpHelperLibrary {
@@ -36,6 +50,12 @@ interface IpHelperLibrary {
   readonly getTcpStatisticsEx2: ForeignFunction | undefined;
   readonly getIfTable2: ForeignFunction;
   readonly freeMibTable: ForeignFunction;
+  readonly getExtendedUdpTable: ForeignFunction;
+  readonly getIpStatisticsEx: ForeignFunction;
+  readonly getIcmpStatisticsEx: ForeignFunction;
+  readonly getUdpStatisticsEx: ForeignFunction;
+  /** Absent before Windows 10 1709 / Server 2016 builds that lack it. */
+  readonly getUdpStatisticsEx2: ForeignFunction | undefined;
 }
 
 /** The IP Helper reads the Windows sources make; each returns the bytes Windows wrote. */
@@ -46,6 +66,14 @@ export interface IpHelper {
   readTcpStatistics(family: AddressFamily): Promise<TcpStatisticsBytes>;
   /** GetIfTable2: a copy of the MIB_IF_TABLE2 Windows allocated (which is then freed with FreeMibTable). */
   readIfTable2(): Promise<Buffer>;
+  /** GetExtendedUdpTable(family, UDP_TABLE_OWNER_PID): MIB_UDPTABLE_OWNER_PID or MIB_UDP6TABLE_OWNER_PID bytes. */
+  readUdpTable(family: AddressFamily): Promise<Buffer>;
+  /** GetIpStatisticsEx: MIB_IPSTATS_LH bytes (there is no 64-bit variant). */
+  readIpStatistics(family: AddressFamily): Promise<Buffer>;
+  /** GetIcmpStatisticsEx: MIB_ICMP_EX_XPSP1 bytes (ICMPv4 for AF_INET, ICMPv6 for AF_INET6). */
+  readIcmpStatistics(family: AddressFamily): Promise<Buffer>;
+  /** GetUdpStatisticsEx2 where Windows has it, else GetUdpStatisticsEx. */
+  readUdpStatistics(family: AddressFamily): Promise<UdpStatisticsBytes>;
 }
 
 /**
@@ -68,6 +96,12 @@ export function createIpHelper(): IpHelper {
     readTcpTable: async (family) => readTcpTable(await library(), family),
     readTcpStatistics: async (family) => readTcpStatistics(await library(), family),
     readIfTable2: async () => readIfTable2(await library()),
+    readUdpTable: async (family) => readUdpTable(await library(), family),
+    readIpStatistics: async (family) =>
+      readFixedStruct((await library()).getIpStatisticsEx, 'GetIpStatisticsEx', MIB_IPSTATS_LH_SIZE, family),
+    readIcmpStatistics: async (family) =>
+      readFixedStruct((await library()).getIcmpStatisticsEx, 'GetIcmpStatisticsEx', MIB_ICMP_EX_SIZE, family),
+    readUdpStatistics: async (family) => readUdpStatistics(await library(), family),
   };
 }
 
@@ -91,21 +125,48 @@ async function loadLibrary(): Promise<IpHelperLibrary> {
     getTcpStatisticsEx2: optional('uint32_t __stdcall GetTcpStatisticsEx2(void *Statistics, uint32_t Family)'),
     getIfTable2: lib.func('uint32_t __stdcall GetIfTable2(_Out_ void **Table)'),
     freeMibTable: lib.func('void __stdcall FreeMibTable(void *Memory)'),
+    getExtendedUdpTable: lib.func(
+      'uint32_t __stdcall GetExtendedUdpTable(void *pUdpTable, _Inout_ uint32_t *pdwSize, int bOrder, uint32_t ulAf, int TableClass, uint32_t Reserved)',
+    ),
+    getIpStatisticsEx: lib.func('uint32_t __stdcall GetIpStatisticsEx(void *Statistics, uint32_t Family)'),
+    getIcmpStatisticsEx: lib.func('uint32_t __stdcall GetIcmpStatisticsEx(void *Statistics, uint32_t Family)'),
+    getUdpStatisticsEx: lib.func('uint32_t __stdcall GetUdpStatisticsEx(void *Statistics, uint32_t Family)'),
+    getUdpStatisticsEx2: optional('uint32_t __stdcall GetUdpStatisticsEx2(void *Statistics, uint32_t Family)'),
   };
 }
 
 function readTcpTable(api: IpHelperLibrary, family: AddressFamily): Buffer {
+  return readExtendedTable(api.getExtendedTcpTable, 'GetExtendedTcpTable', TCP_TABLE_OWNER_PID_ALL, family);
+}
+
+function readUdpTable(api: IpHelperLibrary, family: AddressFamily): Buffer {
+  return readExtendedTable(api.getExtendedUdpTable, 'GetExtendedUdpTable', UDP_TABLE_OWNER_PID, family);
+}
+
+/**
+ * GetExtendedTcpTable and GetExtendedUdpTable share their signature and protocol: a size probe answered with
+ * ERROR_INSUFFICIENT_BUFFER and the size needed, then the read, tried again while the table outgrows the buffer.
+ */
+function readExtendedTable(getTable: ForeignFunction, name: string, tableClass: number, family: AddressFamily): Buffer {
   const size = [0];
-  let status = api.getExtendedTcpTable(null, size, 0, family, TCP_TABLE_OWNER_PID_ALL, 0) as number;
+  let status = getTable(null, size, 0, family, tableClass, 0) as number;
   for (let attempt = 0; attempt < TABLE_READ_ATTEMPTS; attempt++) {
     if (status !== ERROR_INSUFFICIENT_BUFFER && status !== NO_ERROR) break;
-    // A little headroom so connections opened since the probe still fit.
+    // A little headroom so sockets opened since the probe still fit.
     const buffer = Buffer.alloc((size[0] ?? 0) + 4096);
     size[0] = buffer.length;
-    status = api.getExtendedTcpTable(buffer, size, 0, family, TCP_TABLE_OWNER_PID_ALL, 0) as number;
+    status = getTable(buffer, size, 0, family, tableClass, 0) as number;
     if (status === NO_ERROR) return buffer.subarray(0, size[0]);
   }
-  throw new SourceUnavailableError(`GetExtendedTcpTable(family ${family}) returned error ${status}`);
+  throw new SourceUnavailableError(`${name}(family ${family}) returned error ${status}`);
+}
+
+/** A statistics call that fills a caller-allocated struct of a fixed size for one address family. */
+function readFixedStruct(getStatistics: ForeignFunction, name: string, size: number, family: AddressFamily): Buffer {
+  const bytes = Buffer.alloc(size);
+  const status = getStatistics(bytes, family) as number;
+  if (status !== NO_ERROR) throw new SourceUnavailableError(`${name}(family ${family}) returned error ${status}`);
+  return bytes;
 }
 
 export interface TcpStatisticsBytes {
@@ -120,12 +181,24 @@ function readTcpStatistics(api: IpHelperLibrary, family: AddressFamily): TcpStat
     const status = api.getTcpStatisticsEx2(bytes, family) as number;
     if (status === NO_ERROR) return { layout: 'MIB_TCPSTATS2', bytes };
   }
-  const bytes = Buffer.alloc(MIB_TCPSTATS_LH_SIZE);
-  const status = api.getTcpStatisticsEx(bytes, family) as number;
-  if (status !== NO_ERROR) {
-    throw new SourceUnavailableError(`GetTcpStatisticsEx(family ${family}) returned error ${status}`);
-  }
+  const bytes = readFixedStruct(api.getTcpStatisticsEx, 'GetTcpStatisticsEx', MIB_TCPSTATS_LH_SIZE, family);
   return { layout: 'MIB_TCPSTATS_LH', bytes };
+}
+
+export interface UdpStatisticsBytes {
+  /** MIB_UDPSTATS2 (GetUdpStatisticsEx2, 64-bit datagram counters) or MIB_UDPSTATS (GetUdpStatisticsEx, 32-bit). */
+  readonly layout: 'MIB_UDPSTATS2' | 'MIB_UDPSTATS';
+  readonly bytes: Uint8Array;
+}
+
+function readUdpStatistics(api: IpHelperLibrary, family: AddressFamily): UdpStatisticsBytes {
+  if (api.getUdpStatisticsEx2) {
+    const bytes = Buffer.alloc(MIB_UDPSTATS2_SIZE);
+    const status = api.getUdpStatisticsEx2(bytes, family) as number;
+    if (status === NO_ERROR) return { layout: 'MIB_UDPSTATS2', bytes };
+  }
+  const bytes = readFixedStruct(api.getUdpStatisticsEx, 'GetUdpStatisticsEx', MIB_UDPSTATS_SIZE, family);
+  return { layout: 'MIB_UDPSTATS', bytes };
 }
 
 /** Bytes of a MIB_IF_ROW2 row on x64, and where the rows start in MIB_IF_TABLE2 (after NumEntries and padding). */

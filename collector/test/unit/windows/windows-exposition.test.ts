@@ -7,13 +7,28 @@
 import type { Source } from '../../../src/source';
 import { createWindowsHyperVDropsSource } from '../../../src/sources/windows/hyperv-drop-reasons';
 import { createWindowsInterfacesSource } from '../../../src/sources/windows/interfaces';
+import { createWindowsIpStatisticsSource } from '../../../src/sources/windows/ip-statistics';
 import { AF_INET, type IpHelper } from '../../../src/sources/windows/iphlpapi';
 import { createWindowsTcpStateSource } from '../../../src/sources/windows/tcp-state';
 import { createWindowsTcpStatisticsSource } from '../../../src/sources/windows/tcp-statistics';
+import { createWindowsUdpSocketsSource } from '../../../src/sources/windows/udp-sockets';
+import { createWindowsUdpStatisticsSource } from '../../../src/sources/windows/udp-statistics';
 import { createWindowsVfpSource } from '../../../src/sources/windows/vfp-port-counters';
 import { startCollector, type RunningCollector } from '../../helpers/collector-in-process';
 import { fixture } from '../../helpers/fixtures';
-import { mibIfTable2, mibTcpStats2, tcp6TableOwnerPid, tcpTableOwnerPid } from '../../helpers/windows-structs';
+import {
+  mibIcmpEx,
+  mibIfTable2,
+  mibIpStatsLh,
+  mibTcpStats2,
+  mibUdpStats,
+  mibUdpStats2,
+  portField,
+  tcp6TableOwnerPid,
+  tcpTableOwnerPid,
+  udp6TableOwnerPid,
+  udpTableOwnerPid,
+} from '../../helpers/windows-structs';
 
 const toolRuns: { file: string; args: readonly string[] }[] = [];
 
@@ -31,13 +46,61 @@ const tcpStats = {
   numConns: 9,
 };
 
+const ipStats = {
+  forwarding: 2,
+  defaultTTL: 128,
+  inReceives: 700,
+  inHdrErrors: 1,
+  inAddrErrors: 2,
+  forwDatagrams: 0,
+  inUnknownProtos: 0,
+  inDiscards: 3,
+  inDelivers: 690,
+  outRequests: 650,
+  routingDiscards: 0,
+  outDiscards: 0,
+  outNoRoutes: 5,
+  reasmTimeout: 60,
+  reasmReqds: 0,
+  reasmOks: 0,
+  reasmFails: 0,
+  fragOks: 0,
+  fragFails: 0,
+  fragCreates: 0,
+  numIf: 4,
+  numAddr: 6,
+  numRoutes: 12,
+};
+
 /** iphlpapi.dll answering with buffers built from the documented structs. */
 const ipHelper: IpHelper = {
   readTcpTable: async (family) =>
     family === AF_INET
-      ? tcpTableOwnerPid([{ state: 2 }, { state: 5 }, { state: 5 }, { state: 12 }])
+      ? tcpTableOwnerPid([
+          { state: 2, localPort: portField(443) },
+          { state: 5, remoteAddress: [10, 240, 0, 4], remotePort: portField(6443) },
+          { state: 5, localPort: portField(443), remoteAddress: [10, 244, 1, 9], remotePort: portField(50000) },
+          { state: 12, remoteAddress: [10, 240, 0, 4], remotePort: portField(6443) },
+        ])
       : tcp6TableOwnerPid([{ state: 5 }, { state: 11 }]),
   readTcpStatistics: async () => ({ layout: 'MIB_TCPSTATS2', bytes: mibTcpStats2(tcpStats) }),
+  readUdpTable: async (family) => (family === AF_INET ? udpTableOwnerPid([{}, {}, {}]) : udp6TableOwnerPid([{}])),
+  readIpStatistics: async (family) =>
+    mibIpStatsLh(family === AF_INET ? ipStats : { ...ipStats, inReceives: 40, outNoRoutes: 0 }),
+  readIcmpStatistics: async (family) =>
+    family === AF_INET
+      ? mibIcmpEx({ msgs: 7, errors: 1, types: { 3: 7 } }, { msgs: 2, errors: 0, types: { 0: 2 } })
+      : mibIcmpEx({ msgs: 4, errors: 0, types: { 135: 4 } }, { msgs: 4, errors: 0, types: { 136: 4 } }),
+  readUdpStatistics: async (family) =>
+    family === AF_INET
+      ? {
+          layout: 'MIB_UDPSTATS2',
+          bytes: mibUdpStats2({ inDatagrams: 300, noPorts: 11, inErrors: 0, outDatagrams: 280, numAddrs: 3 }),
+        }
+      : {
+          layout: 'MIB_UDPSTATS',
+          bytes: mibUdpStats({ inDatagrams: 30, noPorts: 2, inErrors: 1, outDatagrams: 28, numAddrs: 1 }),
+        },
   readIfTable2: async () =>
     mibIfTable2([
       {
@@ -69,6 +132,9 @@ function windowsSources(): Source[] {
   return [
     createWindowsTcpStateSource(ipHelper),
     createWindowsTcpStatisticsSource(ipHelper),
+    createWindowsIpStatisticsSource(ipHelper),
+    createWindowsUdpStatisticsSource(ipHelper),
+    createWindowsUdpSocketsSource(ipHelper),
     createWindowsInterfacesSource(ipHelper),
     createWindowsHyperVDropsSource(runTool),
     createWindowsVfpSource(runTool),
@@ -92,6 +158,9 @@ describe('Windows collector end to end (Windows APIs faked from documented forma
     for (const name of [
       'windows_tcp_state',
       'windows_tcp_statistics',
+      'windows_ip_statistics',
+      'windows_udp_statistics',
+      'windows_udp_sockets',
       'windows_interfaces',
       'windows_hyperv_drops',
       'windows_vfp',
@@ -104,6 +173,27 @@ describe('Windows collector end to end (Windows APIs faked from documented forma
     expect(line('kappie_tcp_state{state="ESTABLISHED"}')).toMatch(/ 3$/);
     expect(line('kappie_tcp_state{state="CLOSE"}')).toMatch(/ 1$/);
     expect(line('kappie_tcp_state{state="SYN_RECV"}')).toMatch(/ 0$/);
+  });
+
+  it('exports the remote peers keyed by service: inbound by the local listening port, outbound by the remote port', () => {
+    expect(text).toContain('# TYPE kappie_tcp_connection_remote gauge');
+    // ESTABLISHED and DELETE_TCB to the API server, and a pod reaching the node's listener on 443.
+    expect(line('kappie_tcp_connection_remote{address="10.240.0.4",port="6443"}')).toMatch(/ 2$/);
+    expect(line('kappie_tcp_connection_remote{address="10.244.1.9",port="443"}')).toMatch(/ 1$/);
+    // The IPv6 rows talk to ::1 (the helper's default remote) on port 0 from port 80: no listener there, outbound.
+    expect(line('kappie_tcp_connection_remote{address="::1",port="0"}')).toMatch(/ 2$/);
+    expect(line('kappie_tcp_connection_remote{address="other",port="other"}')).toMatch(/ 0$/);
+  });
+
+  it('exports IP, ICMP and UDP counters under the Linux names, and the UDP sockets of both families', () => {
+    expect(line('kappie_ip_connection_stats{statistic_name="InReceives"}')).toMatch(/ 700$/);
+    expect(line('kappie_ip_connection_stats{statistic_name="Ip6InReceives"}')).toMatch(/ 40$/);
+    expect(line('kappie_ip_connection_stats{statistic_name="OutNoRoutes"}')).toMatch(/ 5$/);
+    expect(line('kappie_ip_connection_stats{statistic_name="IcmpInErrors"}')).toMatch(/ 1$/);
+    expect(line('kappie_ip_connection_stats{statistic_name="Icmp6OutMsgs"}')).toMatch(/ 4$/);
+    expect(line('kappie_udp_connection_stats{statistic_name="NoPorts"}')).toMatch(/ 11$/);
+    expect(line('kappie_udp_connection_stats{statistic_name="Udp6InErrors"}')).toMatch(/ 1$/);
+    expect(line('kappie_udp_active_sockets')).toMatch(/ 4$/);
   });
 
   it('exports TCP statistics summed over the two families, and VFP connection counters', () => {

@@ -1,4 +1,4 @@
-import { METRICS } from '../../../src/catalog';
+import { METRICS, NETWORK_METRIC_KEYS, type Platform } from '../../../src/catalog';
 import { resolveConfig } from '../../../src/config';
 import { SourceUnavailableError } from '../../../src/errors';
 import { Gatherer } from '../../../src/gatherer';
@@ -10,6 +10,9 @@ import { runTool } from '../../../src/sources/windows/command';
 const WINDOWS_SOURCES = [
   'windows_tcp_state',
   'windows_tcp_statistics',
+  'windows_ip_statistics',
+  'windows_udp_statistics',
+  'windows_udp_sockets',
   'windows_interfaces',
   'windows_hyperv_drops',
   'windows_vfp',
@@ -29,23 +32,17 @@ describe('Windows sources', () => {
     }
   });
 
-  it('together fill every metric the catalog lists for Windows data', () => {
+  it('together fill every network metric the catalog lists for Windows: all but drop_bytes', () => {
     const filled = new Set(
       createSources()
         .filter((s) => s.platforms.includes('windows'))
         .flatMap((s) => s.metrics),
     );
-    for (const key of [
-      'forwardCount',
-      'forwardBytes',
-      'dropCount',
-      'tcpState',
-      'tcpConnectionStats',
-      'tcpFlagCounters',
-      'interfaceStats',
-    ] as const) {
-      expect(filled).toContain(key);
-    }
+    const onWindows = NETWORK_METRIC_KEYS.filter((key) =>
+      (METRICS[key].platforms as readonly Platform[]).includes('windows'),
+    );
+    expect(NETWORK_METRIC_KEYS.filter((key) => !onWindows.includes(key))).toEqual(['dropBytes']);
+    for (const key of onWindows) expect(filled).toContain(key);
   });
 
   it('never load koffi off Windows: the iphlpapi sources are down with the reason', async () => {
@@ -59,23 +56,27 @@ describe('Windows sources', () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       ipHelper = require('../../../src/sources/windows/iphlpapi') as IpHelperModule;
     });
-    const { readTcpTable, readIfTable2, readTcpStatistics } = ipHelper!.createIpHelper();
+    const helper = ipHelper!.createIpHelper();
     const { AF_INET } = ipHelper!;
     // Modules loaded in isolation have their own error classes: compare by name.
     const unavailable = { name: 'SourceUnavailableError', message: 'iphlpapi.dll exists only on Windows' };
-    await expect(readTcpTable(AF_INET)).rejects.toMatchObject(unavailable);
-    await expect(readTcpStatistics(AF_INET)).rejects.toMatchObject(unavailable);
-    await expect(readIfTable2()).rejects.toMatchObject(unavailable);
+    await expect(helper.readTcpTable(AF_INET)).rejects.toMatchObject(unavailable);
+    await expect(helper.readTcpStatistics(AF_INET)).rejects.toMatchObject(unavailable);
+    await expect(helper.readIfTable2()).rejects.toMatchObject(unavailable);
+    await expect(helper.readUdpTable(AF_INET)).rejects.toMatchObject(unavailable);
+    await expect(helper.readIpStatistics(AF_INET)).rejects.toMatchObject(unavailable);
+    await expect(helper.readIcmpStatistics(AF_INET)).rejects.toMatchObject(unavailable);
+    await expect(helper.readUdpStatistics(AF_INET)).rejects.toMatchObject(unavailable);
   });
 
   it('are reported down, not fatal, when their facility is missing', async () => {
-    const iphlpapiSources = createSources().filter((s) => ['windows_tcp_state', 'windows_interfaces'].includes(s.name));
+    const iphlpapi = WINDOWS_SOURCES.filter((name) => !['windows_hyperv_drops', 'windows_vfp'].includes(name));
+    const iphlpapiSources = createSources().filter((s) => iphlpapi.includes(s.name));
     const gatherer = new Gatherer(iphlpapiSources, { config, fs: createHostFs(config), log: silentLogger() });
     const gathering = await gatherer.gather();
-    expect(gathering.sources.map((s) => [s.name, s.up, s.reason])).toEqual([
-      ['windows_tcp_state', false, 'iphlpapi.dll exists only on Windows'],
-      ['windows_interfaces', false, 'iphlpapi.dll exists only on Windows'],
-    ]);
+    expect(gathering.sources.map((s) => [s.name, s.up, s.reason])).toEqual(
+      iphlpapi.map((name) => [name, false, 'iphlpapi.dll exists only on Windows']),
+    );
   });
 });
 
