@@ -130,7 +130,7 @@ export const RETINA_FAMILY_MOVES: readonly RetinaFamilyMove[] = [
       'udp_connection_stats{statistic_name="ACTIVE"}, the number of /proc/net/udp entries ' +
       '(pkg/plugin/linuxutil/netstat_stats_linux.go, utils.Active in pkg/utils/attr_utils.go); udp_active_sockets ' +
       'was folded into it in Retina PR #693',
-    meaning: 'UDP sockets in use, IPv4 and IPv6 (/proc/net/sockstat and sockstat6)',
+    meaning: 'UDP sockets in use, IPv4 and IPv6 (Linux /proc/net/sockstat and sockstat6, Windows GetExtendedUdpTable)',
   },
 ];
 
