@@ -12,6 +12,7 @@ const SOCK_CLOEXEC = 0o2000000;
 const MSG_TRUNC = 0x20;
 export const NETLINK_ROUTE = 0;
 export const NETLINK_SOCK_DIAG = 4;
+export const NETLINK_NETFILTER = 12;
 /**
  * Receive buffer. The kernel builds dump datagrams of at most max(32 KiB, the largest single message) (netlink_dump),
  * so 64 KiB holds one whole; a larger one (a link with hundreds of VFs, which we never ask for) is an error, not a
