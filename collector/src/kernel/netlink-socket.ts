@@ -52,8 +52,11 @@ function loadLibc(): Libc {
   };
 }
 
-/** Receives one dump's datagrams: returns true once the dump is done. */
-export type NetlinkChunkHandler = (bytes: Buffer, length: number) => boolean;
+/**
+ * Receives one dump's datagrams: returns true once the dump is done. `first` is true for the first datagram
+ * answering a request (where a kernel that refuses the request puts its NLMSG_ERROR).
+ */
+export type NetlinkChunkHandler = (bytes: Buffer, length: number, first: boolean) => boolean;
 
 export interface Netlink {
   /**
@@ -78,13 +81,13 @@ export function createNetlink(): Netlink {
           if (c.send(fd, request, request.length, 0) !== request.length) {
             throw new Error(`netlink ${what} send: errno ${c.errno()}`);
           }
-          for (;;) {
+          for (let first = true; ; first = false) {
             const received = c.recv(fd, chunk, chunk.length, MSG_TRUNC);
             if (received <= 0) throw new ParseError(what, `recv returned ${received} (errno ${c.errno()})`);
             if (received > chunk.length) {
               throw new ParseError(what, `a ${received}-byte datagram did not fit the ${chunk.length}-byte buffer`);
             }
-            if (onChunk(chunk, received)) break;
+            if (onChunk(chunk, received, first)) break;
           }
         }
       } finally {

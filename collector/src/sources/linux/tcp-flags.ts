@@ -19,7 +19,7 @@ import {
   NFT_TABLE_FAMILY,
   type NftDirection,
 } from './nft-ruleset';
-import { FLAG_BYTE_VALUES, flagsOfByte } from './tcp-flag-bits';
+import { FLAG_BYTE_VALUES, FLAGS_BY_BYTE } from './tcp-flag-bits';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
@@ -37,7 +37,7 @@ export function sumFlagCounters(counters: ReadonlyMap<string, NftCounter>): Flag
       const name = flagCounterName(direction, value);
       const counter = counters.get(name);
       if (!counter) throw new ParseError('nftables counter dump', `counter ${name} is missing from the kappie table`);
-      for (const flag of flagsOfByte(value)) {
+      for (const flag of FLAGS_BY_BYTE[value]!) {
         perFlag[flag].packets += counter.packets;
         perFlag[flag].bytes += counter.bytes;
       }
