@@ -32,8 +32,8 @@ import { snapshotJson } from './snapshot-json';
 import { renderSnapshot } from './snapshot-table';
 import { createSources, currentPlatform, selectSources } from './sources';
 import type { Source, SourceContext } from './source';
-import { WebConfigError } from './web/web-config';
-import { WebConfigFile } from './web/web-config-file';
+import type * as webConfigModule from './web/web-config';
+import type * as webConfigFileModule from './web/web-config-file';
 
 export const EXIT_USAGE = 2;
 
@@ -77,8 +77,20 @@ function installedOn(platform: Platform, config: CollectorConfig): InstalledObje
   return platform === 'linux' ? installedObjects(config) : [];
 }
 
-function loadWebConfig(config: CollectorConfig, origins: OptionOrigins, log: Logger): WebConfigFile | undefined {
+/**
+ * The web configuration file, or undefined without --web-config-file. Its modules (zod, yaml, node:tls: about 6 MiB
+ * of resident memory) are loaded only when there is a file to read.
+ */
+function loadWebConfig(
+  config: CollectorConfig,
+  origins: OptionOrigins,
+  log: Logger,
+): webConfigFileModule.WebConfigFile | undefined {
   if (config.webConfigFile === undefined) return undefined;
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { WebConfigError } = require('./web/web-config') as typeof webConfigModule;
+  const { WebConfigFile } = require('./web/web-config-file') as typeof webConfigFileModule;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   try {
     return new WebConfigFile(config.webConfigFile, log);
   } catch (error) {
