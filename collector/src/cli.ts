@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --no-opt
 /**
  * The `kappie` command: `serve` (the default) runs the collector, `snapshot` prints one gathering as tables,
  * `sources` lists what can be gathered. Every option also comes from an environment variable; flags win.
@@ -6,7 +6,11 @@
  *
  * The shebang caps V8's young generation at 1 MiB per semi-space (also in `npm start` and the container command):
  * a scrape allocates little, and by default the young generation grows to ~16 MiB of resident memory for no gain
- * (measured with every Linux source: 67 -> 58 MiB RSS after 30 gatherings).
+ * (measured with every Linux source: 67 -> 58 MiB RSS after 30 gatherings). `--no-opt` leaves out V8's optimizing
+ * compiler (TurboFan; the interpreter and the baseline compiler still run): its machine code in the node binary and
+ * its optimized code and feedback cost ~6 MiB of resident memory (66 -> 60 MiB after 30 gatherings with every Linux
+ * source), and a gathering every 15-60 s is too rare for optimization to pay: CPU per scrape was no higher without
+ * it at 1k and 16k sockets (bench/RESULTS.md has the 100k case).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { currentBuildInfo } from './build-info';
