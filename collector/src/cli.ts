@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --no-opt
 /**
  * The `kappie` command: `serve` (the default) runs the collector, `snapshot` prints one gathering as tables,
  * `sources` lists what can be gathered. Every option also comes from an environment variable; flags win.
@@ -6,7 +6,11 @@
  *
  * The shebang caps V8's young generation at 1 MiB per semi-space (also in `npm start` and the container command):
  * a scrape allocates little, and by default the young generation grows to ~16 MiB of resident memory for no gain
- * (measured with every Linux source: 67 -> 58 MiB RSS after 30 gatherings).
+ * (measured with every Linux source: 67 -> 58 MiB RSS after 30 gatherings). `--no-opt` leaves out V8's optimizing
+ * compiler (TurboFan; the interpreter and the baseline compiler still run): its machine code in the node binary and
+ * its optimized code and feedback cost ~6 MiB of resident memory (66 -> 60 MiB after 30 gatherings with every Linux
+ * source), and a gathering every 15-60 s is too rare for optimization to pay: CPU per scrape was no higher without
+ * it at 1k and 16k sockets (bench/RESULTS.md has the 100k case).
  */
 import { Command, CommanderError, Option } from 'commander';
 import { currentBuildInfo } from './build-info';
@@ -32,8 +36,8 @@ import { snapshotJson } from './snapshot-json';
 import { renderSnapshot } from './snapshot-table';
 import { createSources, currentPlatform, selectSources } from './sources';
 import type { Source, SourceContext } from './source';
-import { WebConfigError } from './web/web-config';
-import { WebConfigFile } from './web/web-config-file';
+import type * as webConfigModule from './web/web-config';
+import type * as webConfigFileModule from './web/web-config-file';
 
 export const EXIT_USAGE = 2;
 
@@ -77,8 +81,20 @@ function installedOn(platform: Platform, config: CollectorConfig): InstalledObje
   return platform === 'linux' ? installedObjects(config) : [];
 }
 
-function loadWebConfig(config: CollectorConfig, origins: OptionOrigins, log: Logger): WebConfigFile | undefined {
+/**
+ * The web configuration file, or undefined without --web-config-file. Its modules (zod, yaml, node:tls: about 6 MiB
+ * of resident memory) are loaded only when there is a file to read.
+ */
+function loadWebConfig(
+  config: CollectorConfig,
+  origins: OptionOrigins,
+  log: Logger,
+): webConfigFileModule.WebConfigFile | undefined {
   if (config.webConfigFile === undefined) return undefined;
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { WebConfigError } = require('./web/web-config') as typeof webConfigModule;
+  const { WebConfigFile } = require('./web/web-config-file') as typeof webConfigFileModule;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   try {
     return new WebConfigFile(config.webConfigFile, log);
   } catch (error) {

@@ -12,9 +12,9 @@
  * configuration in force when it arrived: a renewed certificate serves the next connection, no restart.
  */
 import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as https from 'node:https';
 import * as net from 'node:net';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import type { Logger } from 'pino';
@@ -28,7 +28,27 @@ import { renderStatusPage, STATUS_PAGE_CSP } from './status-page';
 import { BasicAuthChecker } from './web/basic-auth';
 import { clientCertificateRefusal } from './web/client-certificate';
 import { ConnectionGuard, type ConnectionLimits } from './web/connection-guard';
-import { PLAIN_HTTP, type LoadedWebConfig, type WebConfigFile } from './web/web-config-file';
+import type { LoadedWebConfig, WebConfigFile } from './web/web-config-file';
+
+/** The configuration of a collector started without --web-config-file: plain HTTP, no authentication. */
+export const PLAIN_HTTP: LoadedWebConfig = {
+  config: { tls: undefined, headers: {}, basicAuthUsers: new Map() },
+  tls: undefined,
+};
+
+/*
+ * node:tls and node:https are loaded only when a web configuration turns TLS on (about 2 MiB of resident memory a
+ * plain-HTTP collector does not need): `web.tls` is set only then, and the web configuration file loaded them.
+ */
+function tlsModule(): typeof tls {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('node:tls') as typeof tls;
+}
+
+function httpsModule(): typeof https {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('node:https') as typeof https;
+}
 
 const gzip = promisify(zlib.gzip);
 
@@ -180,7 +200,7 @@ async function handle(
   request: http.IncomingMessage,
   response: http.ServerResponse,
 ): Promise<void> {
-  if (web.tls && request.socket instanceof tls.TLSSocket) {
+  if (web.tls && request.socket instanceof tlsModule().TLSSocket) {
     const refusal = clientCertificateRefusal(request.socket, web.tls.config);
     if (refusal) {
       deps.log.warn({ remote: request.socket.remoteAddress }, `TLS client refused: ${refusal}`);
@@ -249,7 +269,7 @@ function httpServerFactory(
     const existing = made.get(web);
     if (existing) return existing;
     const server = web.tls
-      ? https.createServer({ ...web.tls.serverOptions, handshakeTimeout: limits.readHeaderTimeoutMs }, handler)
+      ? httpsModule().createServer({ ...web.tls.serverOptions, handshakeTimeout: limits.readHeaderTimeoutMs }, handler)
       : http.createServer(handler);
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {

@@ -12,6 +12,15 @@ import { addPeerSocket, ipv4RemoteKey, ipv6RemoteKey, type RemoteKey } from '../
 import type { TcpSocketTally } from './tcp-table';
 
 export const SOCK_DIAG_BY_FAMILY = 20;
+/**
+ * The original inet_diag request (include/uapi/linux/inet_diag.h, `struct inet_diag_req`), still served by
+ * sock_diag's compatibility path: it dumps with sdiag_family AF_UNSPEC, so ONE walk of the socket hash tables
+ * returns IPv4 and IPv6 sockets alike (SOCK_DIAG_BY_FAMILY needs one request, one walk, per family). Replies carry
+ * this type and the same `struct inet_diag_msg`.
+ */
+export const TCPDIAG_GETSOCK = 18;
+/** sizeof(struct inet_diag_req): family, src_len, dst_len, ext (u8 each), inet_diag_sockid (48), states, dbs. */
+const INET_DIAG_REQ_BYTES = 60;
 export const INET_DIAG_MSG_BYTES = 72;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -44,14 +53,33 @@ export function inetDiagDumpRequest(
 }
 
 /**
+ * The request that dumps every TCP socket of both address families in one walk (nlmsghdr + struct inet_diag_req,
+ * TCPDIAG_GETSOCK): what `ss` sent before SOCK_DIAG_BY_FAMILY existed. The family field is ignored by the kernel.
+ */
+export function inetDiagBothFamiliesDumpRequest(sequence: number, littleEndian: boolean): Buffer {
+  const request = netlinkRequest(
+    TCPDIAG_GETSOCK,
+    NLM_F_REQUEST | NLM_F_DUMP,
+    sequence,
+    INET_DIAG_REQ_BYTES,
+    littleEndian,
+  );
+  if (littleEndian) request.writeUInt32LE(ALL_STATES, NLMSG_HEADER_BYTES + 52);
+  else request.writeUInt32BE(ALL_STATES, NLMSG_HEADER_BYTES + 52);
+  return request;
+}
+
+/**
  * Adds the sockets of one received chunk (`length` bytes of `bytes`) to `tally`; returns true once the dump's
- * NLMSG_DONE was seen. Throws a ParseError on a malformed message or a kernel error.
+ * NLMSG_DONE was seen. `messageType` is the type of the request that was answered (SOCK_DIAG_BY_FAMILY or
+ * TCPDIAG_GETSOCK). Throws a ParseError on a malformed message or a kernel error.
  */
 export function tallyInetDiagChunk(
   bytes: Buffer,
   length: number,
   tally: TcpSocketTally,
   littleEndian: boolean,
+  messageType: typeof SOCK_DIAG_BY_FAMILY | typeof TCPDIAG_GETSOCK = SOCK_DIAG_BY_FAMILY,
 ): boolean {
   const fail = (detail: string): never => {
     throw new ParseError('sock_diag', detail);
@@ -59,7 +87,7 @@ export function tallyInetDiagChunk(
   // Host byte order: the address words read the way /proc/net/tcp prints them.
   const readWord = littleEndian ? (at: number) => bytes.readUInt32LE(at) : (at: number) => bytes.readUInt32BE(at);
   const { states, peers, listeningPorts } = tally;
-  return forEachNetlinkMessage(bytes, length, littleEndian, 'sock_diag', SOCK_DIAG_BY_FAMILY, (payload, end) => {
+  return forEachNetlinkMessage(bytes, length, littleEndian, 'sock_diag', messageType, (payload, end) => {
     if (end - payload < INET_DIAG_MSG_BYTES) fail(`inet_diag_msg of ${end - payload + NLMSG_HEADER_BYTES} bytes`);
     const family = bytes[payload];
     const state = bytes[payload + STATE]!;

@@ -12,6 +12,7 @@ const SOCK_CLOEXEC = 0o2000000;
 const MSG_TRUNC = 0x20;
 export const NETLINK_ROUTE = 0;
 export const NETLINK_SOCK_DIAG = 4;
+export const NETLINK_NETFILTER = 12;
 /**
  * Receive buffer. The kernel builds dump datagrams of at most max(32 KiB, the largest single message) (netlink_dump),
  * so 64 KiB holds one whole; a larger one (a link with hundreds of VFs, which we never ask for) is an error, not a
@@ -51,8 +52,11 @@ function loadLibc(): Libc {
   };
 }
 
-/** Receives one dump's datagrams: returns true once the dump is done. */
-export type NetlinkChunkHandler = (bytes: Buffer, length: number) => boolean;
+/**
+ * Receives one dump's datagrams: returns true once the dump is done. `first` is true for the first datagram
+ * answering a request (where a kernel that refuses the request puts its NLMSG_ERROR).
+ */
+export type NetlinkChunkHandler = (bytes: Buffer, length: number, first: boolean) => boolean;
 
 export interface Netlink {
   /**
@@ -77,13 +81,13 @@ export function createNetlink(): Netlink {
           if (c.send(fd, request, request.length, 0) !== request.length) {
             throw new Error(`netlink ${what} send: errno ${c.errno()}`);
           }
-          for (;;) {
+          for (let first = true; ; first = false) {
             const received = c.recv(fd, chunk, chunk.length, MSG_TRUNC);
             if (received <= 0) throw new ParseError(what, `recv returned ${received} (errno ${c.errno()})`);
             if (received > chunk.length) {
               throw new ParseError(what, `a ${received}-byte datagram did not fit the ${chunk.length}-byte buffer`);
             }
-            if (onChunk(chunk, received)) break;
+            if (onChunk(chunk, received, first)) break;
           }
         }
       } finally {

@@ -4,8 +4,20 @@
  * successful or failed check is remembered for the exact (user, password, hash) triple: Prometheus sends the same
  * credentials at every scrape and pays the cost once. Only a SHA-256 of the triple is kept, never the password.
  */
-import { compare } from 'bcryptjs';
-import { createHash } from 'node:crypto';
+import type * as bcrypt from 'bcryptjs';
+import type * as crypto from 'node:crypto';
+
+/*
+ * bcryptjs and node:crypto are loaded at the first check, which only happens when the web configuration has
+ * basic_auth_users: a collector without them does not carry them in memory.
+ */
+function libraries(): { compare: typeof bcrypt.compare; createHash: typeof crypto.createHash } {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { compare } = require('bcryptjs') as typeof bcrypt;
+  const { createHash } = require('node:crypto') as typeof crypto;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { compare, createHash };
+}
 
 /** Results remembered at most (oldest forgotten first): enough for every real client, bounded against a flood. */
 const CACHE_ENTRIES = 256;
@@ -35,6 +47,7 @@ export class BasicAuthChecker {
   async allows(header: string | undefined, users: ReadonlyMap<string, string>): Promise<boolean> {
     const credentials = parseBasicAuthorization(header);
     if (!credentials || users.size === 0) return false;
+    const { compare, createHash } = libraries();
     const known = users.get(credentials.user);
     const hash = known ?? users.values().next().value!;
     const key = createHash('sha256').update(`${credentials.user}\0${credentials.password}\0${hash}`).digest('base64');

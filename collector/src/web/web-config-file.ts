@@ -32,12 +32,6 @@ export interface LoadedWebConfig {
   readonly tls: TlsSetup | undefined;
 }
 
-/** The configuration of a collector started without --web-config-file: plain HTTP, no authentication. */
-export const PLAIN_HTTP: LoadedWebConfig = {
-  config: { tls: undefined, headers: {}, basicAuthUsers: new Map() },
-  tls: undefined,
-};
-
 function statKey(file: string): string {
   try {
     const stats = fs.statSync(file);

@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { LABEL, METRICS, metricName, TCP_FLAGS, type TcpFlag } from '../../src/catalog';
 import type { NftDirection } from '../../src/sources/linux/nft-ruleset';
+import { parseSnapshotJson } from '../../src/snapshot-json';
 import { NFT_TABLE_NAME } from '../../src/sources/linux/nft-ruleset';
 import { cleanup, COLLECTOR_CLI, connect, describeKernel, Namespace, waitForOutput, type Link } from '../helpers/netns';
 import { startTcpServer, tcpConnections } from '../helpers/tcp-flags-traffic';
@@ -119,6 +120,25 @@ describeKernel('TCP flag counters from the nftables table in a network namespace
     );
     expect(snapshotSyn?.value).toBe(afterReset.egress.SYN);
     expect(kappieTables(link.a)).toHaveLength(1);
+    // Reading is one nftables netlink dump, no `nft` process: it works where nft is not even on the PATH.
+    const withoutNft = parseSnapshotJson(
+      link.a.exec(
+        'env',
+        'PATH=/nonexistent',
+        process.execPath,
+        COLLECTOR_CLI,
+        'snapshot',
+        '--json',
+        '--sources',
+        'tcp_flags',
+      ),
+    );
+    expect(withoutNft.sources[0]).toEqual(expect.objectContaining({ name: 'tcp_flags', up: true }));
+    expect(
+      withoutNft.samples.tcpFlagCounters?.find(
+        (sample) => sample.labels[LABEL.flag] === 'SYN' && sample.labels[LABEL.direction] === 'egress',
+      )?.value,
+    ).toBe(afterReset.egress.SYN);
     expect(scrape(url)).toEqual(afterReset);
 
     await stopWith(child, 'SIGTERM');

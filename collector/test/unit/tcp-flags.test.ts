@@ -13,7 +13,7 @@ import {
   nftInterfacePattern,
 } from '../../src/sources/linux/nft-ruleset';
 import { FLAG_BYTE_VALUES, flagsOfByte } from '../../src/sources/linux/tcp-flag-bits';
-import { flagSamples, sumFlagCounters } from '../../src/sources/linux/tcp-flags';
+import { countersByName, flagSamples, sumFlagCounters } from '../../src/sources/linux/tcp-flags';
 import { fixture } from '../helpers/fixtures';
 
 const parseKappie = (text: string) => parseNftCounters(text, NFT_TABLE_FAMILY, NFT_TABLE_NAME);
@@ -219,5 +219,26 @@ describe('nftFailure', () => {
     expect(nftFailure(['x'], 'code 1', 'Error: syntax error\n').message).toBe(
       'nft x failed (code 1): Error: syntax error',
     );
+  });
+});
+
+describe('countersByName (the netlink dump of the table)', () => {
+  const object = (name: string, packets: bigint, bytes = packets * 60n) => ({ table: 'kappie', name, packets, bytes });
+
+  it('gives the counters by name as the sum expects them', () => {
+    const objects = NFT_DIRECTIONS.flatMap((direction) =>
+      FLAG_BYTE_VALUES.map((value) => object(flagCounterName(direction, value), BigInt(value))),
+    );
+    const totals = sumFlagCounters(countersByName(objects, 'kappie'));
+    // Each counter holds its own flag byte as packets: SYNACK is the sum of every byte with SYN and ACK set.
+    const synAckBytes = FLAG_BYTE_VALUES.filter((value) => (value & 0x12) === 0x12);
+    expect(totals.egress.SYNACK.packets).toBe(synAckBytes.reduce((sum, value) => sum + value, 0));
+    expect(totals.ingress.SYNACK.bytes).toBe(60 * totals.ingress.SYNACK.packets);
+  });
+
+  it('reads no counters as a missing table, and refuses duplicates and values it cannot hold exactly', () => {
+    expect(() => countersByName([], 'kappie')).toThrow(NftMissingObjectError);
+    expect(() => countersByName([object('a', 1n), object('a', 2n)], 'kappie')).toThrow(/counter a appears twice/);
+    expect(() => countersByName([object('a', 2n ** 53n)], 'kappie')).toThrow(ParseError);
   });
 });

@@ -39,3 +39,8 @@ export function flagsOfByte(flagByte: number): TcpFlag[] {
   for (const flag of SINGLE_BIT_FLAGS) if (has(TCP_FLAG_BIT[flag])) counted.add(flag);
   return TCP_FLAGS.filter((flag) => counted.has(flag));
 }
+
+/** `flagsOfByte` of every flag byte, indexed by the byte: computed once, read at every gathering (512 lookups). */
+export const FLAGS_BY_BYTE: readonly (readonly TcpFlag[])[] = Object.freeze(
+  FLAG_BYTE_VALUES.map((value) => Object.freeze(flagsOfByte(value))),
+);

@@ -1,22 +1,27 @@
 /**
  * kappie_tcp_flag_counters from the nftables table `kappie` (nft-ruleset.ts says what is counted where): start
- * installs the table, collect reads its 512 counters with `nft -j` and sums them per flag, stop removes it.
+ * installs the table (`nft -f`), collect reads its 512 counters over nftables netlink (kernel/nft-counters.ts: one
+ * dump, no process) and sums them per flag, stop removes it (`nft -f`).
  */
+import * as os from 'node:os';
 import { TCP_FLAGS, type TcpFlag } from '../../catalog';
 import { ParseError, SourceUnavailableError } from '../../errors';
 import type { Sample, Source, SourceContext } from '../../source';
 import { NftMissingObjectError, runNft } from '../../kernel/nft-command';
-import { parseNftCounters, type NftCounter } from './nft-json';
+import { dumpNftCounters, type NftCounterObject } from '../../kernel/nft-counters';
+import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
+import type { NftCounter } from './nft-json';
 import {
   createTableScript,
   deleteTableScript,
   flagCounterName,
-  listCountersArgs,
   NFT_DIRECTIONS,
   NFT_TABLE_FAMILY,
   type NftDirection,
 } from './nft-ruleset';
-import { FLAG_BYTE_VALUES, flagsOfByte } from './tcp-flag-bits';
+import { FLAG_BYTE_VALUES, FLAGS_BY_BYTE } from './tcp-flag-bits';
+
+const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 export type FlagTotals = Record<NftDirection, Record<TcpFlag, NftCounter>>;
 
@@ -31,8 +36,8 @@ export function sumFlagCounters(counters: ReadonlyMap<string, NftCounter>): Flag
     for (const value of FLAG_BYTE_VALUES) {
       const name = flagCounterName(direction, value);
       const counter = counters.get(name);
-      if (!counter) throw new ParseError('nft -j list counters', `counter ${name} is missing from the kappie table`);
-      for (const flag of flagsOfByte(value)) {
+      if (!counter) throw new ParseError('nftables counter dump', `counter ${name} is missing from the kappie table`);
+      for (const flag of FLAGS_BY_BYTE[value]!) {
         perFlag[flag].packets += counter.packets;
         perFlag[flag].bytes += counter.bytes;
       }
@@ -49,6 +54,38 @@ export function flagSamples(totals: FlagTotals): Sample<'tcpFlagCounters'>[] {
   );
 }
 
+/**
+ * The counters of table `inet <table>` by name, as numbers. No counter at all means there is no such table (the
+ * kernel's dump of a missing table is empty): an NftMissingObjectError, as `nft` says "No such file or directory".
+ * A value beyond 2^53 (never reached: 2^53 segments is 28 years at 10^7 segments/s) is a ParseError, not a rounding.
+ */
+export function countersByName(objects: readonly NftCounterObject[], table: string): Map<string, NftCounter> {
+  if (objects.length === 0) {
+    throw new NftMissingObjectError(
+      `no counters in nftables table ${NFT_TABLE_FAMILY} ${table}: the table does not exist`,
+    );
+  }
+  const counters = new Map<string, NftCounter>();
+  const exact = (value: bigint, what: string): number => {
+    if (value > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new ParseError('nftables counter dump', `${what} ${value} > 2^53`);
+    return Number(value);
+  };
+  for (const object of objects) {
+    if (counters.has(object.name))
+      throw new ParseError('nftables counter dump', `counter ${object.name} appears twice`);
+    counters.set(object.name, {
+      packets: exact(object.packets, `counter ${object.name} packets`),
+      bytes: exact(object.bytes, `counter ${object.name} bytes`),
+    });
+  }
+  return counters;
+}
+
+function readCounters(netlink: Netlink, table: string): Map<string, NftCounter> {
+  return countersByName(dumpNftCounters(netlink, NFT_TABLE_FAMILY, table, LITTLE_ENDIAN), table);
+}
+
 async function installTable(ctx: SourceContext): Promise<void> {
   await runNft(['-f', '-'], createTableScript(ctx.config.podInterfaces, ctx.config.nftTable));
 }
@@ -61,6 +98,7 @@ export function createTcpFlagsSource(): Source {
    * collector's counters, removing it would stop them.
    */
   let ownsTable = false;
+  const netlink = createNetlink();
   return {
     name: 'tcp_flags',
     description: `an nftables table of family ${NFT_TABLE_FAMILY} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
@@ -69,7 +107,7 @@ export function createTcpFlagsSource(): Source {
     async start(ctx) {
       if (ctx.oneShot) {
         try {
-          await runNft(listCountersArgs(ctx.config.nftTable));
+          readCounters(netlink, ctx.config.nftTable);
         } catch (error) {
           if (!(error instanceof NftMissingObjectError)) throw error;
           throw new SourceUnavailableError(
@@ -83,9 +121,9 @@ export function createTcpFlagsSource(): Source {
       ownsTable = true;
     },
     async collect(ctx) {
-      let text: string;
+      let counters: Map<string, NftCounter>;
       try {
-        text = await runNft(listCountersArgs(ctx.config.nftTable));
+        counters = readCounters(netlink, ctx.config.nftTable);
       } catch (error) {
         if (!(error instanceof NftMissingObjectError) || !ownsTable) throw error;
         // Someone flushed the ruleset or deleted our table: put it back; the counters restart (a counter reset).
@@ -94,7 +132,7 @@ export function createTcpFlagsSource(): Source {
           `the nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable} had been removed; recreated it, counters restart`,
         );
       }
-      const totals = sumFlagCounters(parseNftCounters(text, NFT_TABLE_FAMILY, ctx.config.nftTable));
+      const totals = sumFlagCounters(counters);
       return { tcpFlagCounters: flagSamples(totals) };
     },
     async stop(ctx) {
