@@ -137,8 +137,12 @@ export function decodePage(
     throw new ParseError(file, `page of ${length} bytes is shorter than its ${dataOffset}-byte header`);
   }
   const commitWord = page.readUInt32LE(layout.commitOffset);
-  if (layout.commitSize === 8 && page.readUInt32LE(layout.commitOffset + 4) !== 0) {
-    throw new ParseError(file, `commit 0x${readU64(page, layout.commitOffset).toString(16)} is beyond 32 bits`);
+  // The kernel adds the flags to a long as ints: (1 << 31) is negative, so on 64-bit kernels a page with missed
+  // events has all ones in the upper half of commit (0xffffffffc0000fd0: flags, 4048 bytes of data).
+  const upper = layout.commitSize === 8 ? page.readUInt32LE(layout.commitOffset + 4) : 0;
+  if (upper !== 0 && !(upper === 0xffffffff && commitWord & MISSED_EVENTS)) {
+    const hex = (word: number) => word.toString(16).padStart(8, '0');
+    throw new ParseError(file, `commit 0x${hex(upper)}${hex(commitWord)} is beyond 32 bits`);
   }
   const commit = commitWord & COMMIT_MASK;
   const end = dataOffset + commit;

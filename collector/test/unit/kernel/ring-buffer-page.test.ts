@@ -162,6 +162,16 @@ describe('decodePage on built pages (the ring buffer format of include/linux/rin
     expect(visitAll(builtPage([header(1, 1), 1], 0xc0000000, [42, 0])).summary.missedEvents).toBe(42);
   });
 
+  it('reads a 64-bit commit whose flags the kernel sign-extended (seen after an overrun: 0xffffffffc0000fd0)', () => {
+    const page = builtPage([header(1, 1), 0x1111], 0xc0000000, [32568, 0]);
+    page.writeUInt32LE(0xffffffff, 12);
+    expect(visitAll(page).summary).toEqual({ records: 1, missedEvents: 32568 });
+    // Without the flag, an upper half is not a sign extension: refused.
+    const unflagged = builtPage([header(1, 1), 0x1111]);
+    unflagged.writeUInt32LE(0xffffffff, 12);
+    expect(() => visitAll(unflagged)).toThrow(/commit 0xffffffff00000008 is beyond 32 bits/);
+  });
+
   it('refuses what the format cannot hold: a commit past the page, a record past the commit, a bad length', () => {
     const beyond = builtPage([]);
     beyond.writeUInt32LE(5000, 8);

@@ -15,10 +15,11 @@ import { keepPathFunction, RawDropStream } from './raw-stream-decoder';
 import type { DropTally } from './tally';
 
 /**
- * Pages read from one CPU per drain at most: the instance's whole per-CPU buffer (2048 KiB of 4 KiB pages, ~45k
- * drops), so a storm cannot hold the event loop; what is left waits for the next poll.
+ * Pages read from one CPU per drain at most: twice the instance's per-CPU buffer (2048 KiB of 4 KiB pages, ~47k
+ * drops, plus the reader's own page), so one drain empties a full buffer, and a storm still cannot hold the event
+ * loop; what is left waits for the next poll.
  */
-const MAX_PAGES_PER_CPU_DRAIN = 512;
+const MAX_PAGES_PER_CPU_DRAIN = 1024;
 /** A read returns one page whatever the count; 64 KiB covers every page size (4 KiB, arm64's 64 KiB). */
 const MIN_READ_BUFFER = 64 << 10;
 
