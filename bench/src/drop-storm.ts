@@ -20,6 +20,7 @@
  *
  * Usage (root): npm run bench -- drop-storm [--rates 10000,50000,100000,max] [--seconds 5] [--senders 2]
  *   [--formats raw,text] [--cpu-limit 500m] [--memory-limit 512Mi]   (limits default to the DaemonSet's)
+ *   [--sources drops|all]   (`all`: every Linux source, as the DaemonSet runs it; its nft table is named after the run)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -43,7 +44,10 @@ function sh(command: string, args: readonly string[]): string {
   return result.stdout;
 }
 
-/** A rate-limited sender (or unlimited with rate 0): 1-byte datagrams to 127.0.0.1:port; prints what it sent. */
+/**
+ * A rate-limited sender (or unlimited with rate 0): 1-byte datagrams to 127.0.0.1:port; prints what it sent and for
+ * how long (s).
+ */
 const SENDER = `
 import socket, sys, time
 rate, seconds, port = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
@@ -62,7 +66,7 @@ while sent < total:
         except OSError:
             pass
         sent += 1
-print(sent)
+print(sent, time.perf_counter() - start)
 `;
 
 /** Kubernetes quantities of the DaemonSet's limits: CPU in cores (`500m`), memory in bytes (`512Mi`). */
@@ -182,6 +186,7 @@ async function waitReady(ns: string, child: ChildProcess): Promise<void> {
   throw new Error('collector not ready after 30 s');
 }
 
+/** Runs the senders; resolves with the longest sending time (s), which the drop rate is over. */
 function runSenders(ns: string, rate: number, seconds: number, senders: number): Promise<number> {
   const each = rate === 0 ? 0 : Math.ceil(rate / senders);
   return Promise.all(
@@ -204,11 +209,11 @@ function runSenders(ns: string, rate: number, seconds: number, senders: number):
           let out = '';
           child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
           child.on('exit', (code) =>
-            code === 0 ? resolve(Number(out.trim())) : reject(new Error(`sender exited ${code}`)),
+            code === 0 ? resolve(Number(out.trim().split(' ')[1])) : reject(new Error(`sender exited ${code}`)),
           );
         }),
     ),
-  ).then((counts) => counts.reduce((a, b) => a + b, 0));
+  ).then((times) => Math.max(...times));
 }
 
 interface Step {
@@ -216,7 +221,7 @@ interface Step {
   readonly rate: string;
   /** From the first datagram to the scrape after the catch-up wait (CPU is over this). */
   readonly seconds: number;
-  /** While the senders ran (the drop rate is over this). */
+  /** While the senders sent (the drop rate is over this; python's start-up is not in it). */
   readonly sendingSeconds: number;
   readonly kernel: number;
   readonly counted: number;
@@ -248,7 +253,7 @@ function collectorPid(child: ChildProcess): number {
 
 async function runFormat(
   format: string,
-  options: { rates: string[]; seconds: number; senders: number; cores: number; memoryBytes: number },
+  options: { rates: string[]; seconds: number; senders: number; cores: number; memoryBytes: number; sources: string },
 ): Promise<FormatRun> {
   const id = randomBytes(4).toString('hex');
   const ns = `kds${id}`;
@@ -282,8 +287,7 @@ async function runFormat(
       'serve',
       '--listen',
       `127.0.0.1:${PORT}`,
-      '--sources',
-      'drops',
+      ...(options.sources === 'all' ? ['--nft-table', `kds${id}`] : ['--sources', options.sources]),
       '--drop-reader',
       'tracefs',
       '--drop-stream-format',
@@ -297,16 +301,23 @@ async function runFormat(
     ];
     // Into the groups first: `ip netns exec` mounts a fresh /sys, without the cgroup mounts.
     collector = spawn('sh', ['-c', `${cgroup.joinCommand()} && exec "$@"`, 'sh', 'ip', 'netns', 'exec', ns, ...node], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    // The log (stderr) says which reader runs; warnings and errors are passed on.
+    // The log says which reader runs; warnings and errors are passed on.
     let log = '';
-    collector.stderr!.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
+    const onLog = (chunk: Buffer) => {
+      if (log.length < 1 << 20) log += chunk.toString();
       for (const line of chunk.toString().split('\n'))
         if (/"level":(40|50|60)/.test(line)) process.stderr.write(`${line}\n`);
-    });
+    };
+    collector.stdout!.on('data', onLog);
+    collector.stderr!.on('data', onLog);
     await waitReady(ns, collector);
+    // Sources start at the first gathering: scrape once, then the log says which reader runs.
+    scrape(ns);
+    for (let i = 0; i < 50 && !/through trace_pipe/.test(log); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const reader = /through (trace_pipe_raw|trace_pipe)/.exec(log)?.[1] ?? 'unknown';
     const idleStart = cgroup.cpuNanoseconds();
     await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -318,8 +329,7 @@ async function runFormat(
       const cpuBefore = cgroup.cpuNanoseconds();
       const throttleBefore = cgroup.throttling();
       const started = process.hrtime.bigint();
-      await runSenders(ns, rate === 'max' ? 0 : Number(rate), options.seconds, options.senders);
-      const sendingSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const sendingSeconds = await runSenders(ns, rate === 'max' ? 0 : Number(rate), options.seconds, options.senders);
       // The collector's 100 ms poll catches up (a throttled one takes longer); the scrape drains too.
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const after = scrape(ns);
@@ -373,6 +383,7 @@ export async function main(args: readonly string[]): Promise<void> {
       seconds: { type: 'string', default: '5' },
       senders: { type: 'string', default: '2' },
       formats: { type: 'string', default: 'raw,text' },
+      sources: { type: 'string', default: 'drops' },
       'cpu-limit': { type: 'string', default: limits.cpu },
       'memory-limit': { type: 'string', default: limits.memory },
     },
@@ -389,6 +400,7 @@ export async function main(args: readonly string[]): Promise<void> {
     senders: Number(values.senders),
     cores: parseCpuQuantity(values['cpu-limit']),
     memoryBytes: parseMemoryQuantity(values['memory-limit']),
+    sources: values.sources,
   };
   const loadBefore = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const runs: FormatRun[] = [];
@@ -399,7 +411,7 @@ export async function main(args: readonly string[]): Promise<void> {
   process.stdout.write(
     `Collector in cgroup v1 cpu (quota ${values['cpu-limit']} = ${Math.round(options.cores * CFS_PERIOD_US)} us per ` +
       `${CFS_PERIOD_US} us) + memory (limit ${values['memory-limit']}); ${options.senders} senders, ${options.seconds} s ` +
-      `per rate; kernel ${sh('uname', ['-r']).trim()}, ${sh('nproc', []).trim()} CPUs; load average ${loadBefore} at ` +
+      `per rate; collector sources: ${options.sources}; kernel ${sh('uname', ['-r']).trim()}, ${sh('nproc', []).trim()} CPUs; load average ${loadBefore} at ` +
       `start, ${loadAfter} at the end.\n\n`,
   );
   process.stdout.write(
@@ -413,6 +425,7 @@ export async function main(args: readonly string[]): Promise<void> {
         'lost',
         'counted + lost - kernel',
         'CPU µs per drop',
+        'CPU µs per drop, net of idle',
         'CPU used (cores)',
         'throttled periods',
         'throttled ms',
@@ -427,6 +440,7 @@ export async function main(args: readonly string[]): Promise<void> {
           String(s.lost),
           String(s.counted + s.lost - s.kernel),
           s.kernel > 0 ? (s.cpuNs / 1000 / s.kernel).toFixed(2) : '-',
+          s.kernel > 0 ? ((s.cpuNs - run.idleCpuNsPerSecond * s.seconds) / 1000 / s.kernel).toFixed(2) : '-',
           (s.cpuNs / 1e9 / s.seconds).toFixed(3),
           `${s.throttled} / ${s.periods}`,
           (s.throttledNs / 1e6).toFixed(0),
