@@ -81,7 +81,7 @@ function nineRulesScript(): string {
  * counter name tcp flags map @...`): the same expressions per counted segment, one rule instead of four, and a
  * non-TCP packet still leaves after the first compare.
  */
-function oneRuleScript(): string {
+export function oneRuleScript(): string {
   const pods = DEFAULT_POD_INTERFACES.map((glob) => `"${glob}"`).join(', ');
   return createTableScript(DEFAULT_POD_INTERFACES)
     .split('\n')
