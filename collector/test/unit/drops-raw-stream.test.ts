@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseKallsyms } from '../../src/kernel/kallsyms';
+import fc from 'fast-check';
+import { KallsymsParser, parseKallsyms } from '../../src/kernel/kallsyms';
 import { kernelStackRecordLayout, kfreeSkbRecordLayout } from '../../src/kernel/tracefs/binary-records';
 import { parseEventFormat } from '../../src/kernel/tracefs/format';
 import { parseHeaderPage } from '../../src/kernel/tracefs/ring-buffer-page';
@@ -165,6 +166,33 @@ describe('kallsyms with only some names kept', () => {
     expect(symbols.functionAt(0xffffffff81000250n)).toBeUndefined();
     expect(symbols.rangeOf('keep_me')).toEqual([0xffffffff81000100n, 0xffffffff81000200n]);
     expect(symbols.rangeOf('drop_me')).toBeUndefined();
+  });
+
+  it('gives the same table whatever chunks the bytes come in (readKallsyms reads 64 KiB at a time)', () => {
+    const recorded = fixture(`${DIR}/kallsyms`);
+    const whole = parseKallsyms(recorded);
+    const addresses = recorded
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => BigInt(`0x${line.split(' ')[0]!}`) + 3n);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: recorded.length }),
+        fc.integer({ min: 0, max: recorded.length }),
+        (a, b) => {
+          const [first, second] = [Math.min(a, b), Math.max(a, b)];
+          const bytes = Buffer.from(recorded, 'latin1');
+          const parser = new KallsymsParser();
+          parser.push(bytes.subarray(0, first));
+          parser.push(bytes.subarray(first, second));
+          parser.push(bytes.subarray(second));
+          const chunked = parser.finish();
+          expect(chunked.size).toBe(whole.size);
+          for (const address of addresses) expect(chunked.functionAt(address)).toBe(whole.functionAt(address));
+        },
+      ),
+      { numRuns: 50 },
+    );
   });
 
   it('sorts module symbols printed out of order', () => {
