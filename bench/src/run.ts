@@ -3,6 +3,7 @@
  */
 import { main as dropStorm } from './drop-storm';
 import { main as flagsDatapath } from './flags-datapath';
+import { main as flagsRuleCost } from './flags-rule-cost';
 import { main as scrape } from './scrape-bench';
 import { main as tcpTable } from './tcp-table-bench';
 
@@ -10,6 +11,7 @@ const BENCHMARKS: Record<string, (args: readonly string[]) => Promise<void>> = {
   scrape: async (args) => scrape(args),
   'drop-storm': async (args) => dropStorm(args),
   'flags-datapath': async (args) => flagsDatapath(args),
+  'flags-rule-cost': async (args) => flagsRuleCost(args),
   'tcp-table': async (args) => tcpTable(args),
 };
 

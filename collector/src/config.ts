@@ -16,6 +16,8 @@ export type StatisticsSet = 'default' | 'all';
 export type TcpSocketReader = 'auto' | 'netlink' | 'procfs';
 /** What the drop source counts with: skb:kfree_skb events in tracefs, the kernel's drop counters, or the best available. */
 export type DropReader = 'auto' | 'tracefs' | 'counters';
+/** How stream mode reads kfree_skb events: the per-CPU binary trace_pipe_raw, the text trace_pipe, or raw when it can. */
+export type DropStreamFormat = 'auto' | 'raw' | 'text';
 /** Whose names the exposition writes: ours, or the metric prefix and label values Retina's dashboards query. */
 export type CompatMode = 'none' | 'retina';
 /**
@@ -40,6 +42,8 @@ export interface CollectorConfig {
   /** Name of our tracefs instance (a directory under <tracefs>/instances). */
   readonly tracefsInstance: string;
   readonly dropReader: DropReader;
+  /** Stream mode's reader of the events (the kernel without hist triggers): binary pages or text lines. */
+  readonly dropStreamFormat: DropStreamFormat;
   /** nftables table (family inet) of the TCP flag counters. */
   readonly nftTable: string;
   readonly metricPrefix: string;
@@ -291,6 +295,17 @@ export const OPTIONS = [
       'what the drops source counts with: "tracefs" (skb:kfree_skb events in the tracefs instance: kernel drop reasons; the source is down without tracefs), "counters" (the kernel drop counters: coarser reasons, no privilege), or "auto" (tracefs, else the counters)',
     defaultText: 'auto',
     parse: (raw, name) => oneOf(['auto', 'tracefs', 'counters'] as const)(raw ?? 'auto', name),
+  }),
+  option({
+    key: 'dropStreamFormat',
+    commands: GATHERING_COMMANDS,
+    flag: 'drop-stream-format',
+    valueName: 'FORMAT',
+    env: 'KAPPIE_DROP_STREAM_FORMAT',
+    description:
+      'how tracefs events are read where the kernel has no hist triggers: "raw" (the per-CPU binary trace_pipe_raw pages: no kernel text formatting, about half the CPU per drop; needs kernel addresses in /proc/kallsyms), "text" (trace_pipe lines), or "auto" (raw, else text; the status page says which)',
+    defaultText: 'auto',
+    parse: (raw, name) => oneOf(['auto', 'raw', 'text'] as const)(raw ?? 'auto', name),
   }),
   option({
     key: 'nftTable',

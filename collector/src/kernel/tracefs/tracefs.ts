@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SourceUnavailableError } from '../../errors';
 import { NonBlockingPipe, type TracePipe } from './trace-pipe';
+import { NonBlockingRawPipe, type RawPipe } from './trace-pipe-raw';
 
 /** How a control file is written: `replace` is `echo x > file`, `append` is `echo x >> file`. */
 export type WriteMode = 'replace' | 'append';
@@ -39,6 +40,8 @@ export interface Tracefs {
   removeDir(relativePath: string): RemoveDirResult;
   /** Opens a `trace_pipe` for non-blocking reads. */
   openPipe(relativePath: string): TracePipe;
+  /** Opens one CPU's `trace_pipe_raw` for non-blocking reads of whole ring-buffer pages. */
+  openRawPipe(relativePath: string): RawPipe;
 }
 
 /** Writes a control file, reporting a refusal as false instead of throwing (for optional or best-effort steps). */
@@ -81,5 +84,6 @@ export function createTracefs(root: string): Tracefs {
       }
     },
     openPipe: (relativePath) => new NonBlockingPipe(pathOf(relativePath)),
+    openRawPipe: (relativePath) => new NonBlockingRawPipe(pathOf(relativePath)),
   };
 }

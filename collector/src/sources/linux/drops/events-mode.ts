@@ -3,6 +3,7 @@
  * hist (the kernel counts, we read its table) and stream (we read every event from trace_pipe).
  */
 import type { Logger } from 'pino';
+import type { DropStreamFormat } from '../../../config';
 import type { KernelSymbols } from '../../../kernel/kallsyms';
 import type { EventFormat } from '../../../kernel/tracefs/format';
 import type { Tracefs } from '../../../kernel/tracefs/tracefs';
@@ -21,6 +22,13 @@ export interface EventsModeSetup {
   readonly filter: string;
   /** Kernel symbols, for kernels that print the location as an address (5.15); undefined otherwise. */
   readonly symbols: KernelSymbols | undefined;
+  /**
+   * Stream mode's reader (--drop-stream-format): `raw` pages from trace_pipe_raw (throws SourceUnavailableError when
+   * this kernel or process cannot), `text` lines from trace_pipe, `auto` raw where it can, else text.
+   */
+  readonly streamFormat: DropStreamFormat;
+  /** Reads the kernel text symbols with the names `keep` asks for (the raw reader names drop locations with them). */
+  readonly readKernelSymbols: (keep: (name: string) => boolean) => KernelSymbols;
   readonly log: Logger;
 }
 

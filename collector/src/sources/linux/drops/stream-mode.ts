@@ -1,8 +1,14 @@
 /**
  * Stream mode, where the kernel has no hist triggers (our CI kernel): kfree_skb is enabled in our instance with the
- * in-kernel filter, and its `trace_pipe` is read without blocking every POLL_MS and at each scrape; totals accumulate
- * in a bounded tally. Netfilter drops are followed by a kernel stack that gives their direction (netfilter-stacks.ts).
- * Lost events are the instance's per-CPU ring buffer losses plus the lines we could not read.
+ * in-kernel filter, and its events are read without blocking every POLL_MS and at each scrape; totals accumulate in a
+ * bounded tally. Netfilter drops are followed by a kernel stack that gives their direction (netfilter-stacks.ts).
+ * Lost events are the instance's per-CPU ring buffer losses plus the records we could not read.
+ *
+ * Two readers (--drop-stream-format), the same counts:
+ *  - `trace_pipe_raw` (raw-stream-reader.ts): every CPU's binary ring-buffer pages, decoded here. The kernel formats
+ *    nothing; about half the CPU per drop of the text reader (bench/RESULTS.md, drop-storm).
+ *  - `trace_pipe` (stream-decoder.ts): the kernel prints each event as a text line, which we parse. The fallback
+ *    where raw pages cannot be read (see openRawStreamReader); the log and the status note say which one runs and why.
  */
 import { readInstanceLostEvents } from '../../../kernel/tracefs/ring-buffer-stats';
 import { tryWrite } from '../../../kernel/tracefs/tracefs';
@@ -10,6 +16,8 @@ import { describeError } from '../../../errors';
 import type { EventsMode, EventsModeSetup } from './events-mode';
 import { KFREE_SKB_EVENT, NOT_DROPS } from './kfree-skb';
 import { createStackGovernor, netfilterCondition, stackTrigger, type StackGovernor } from './netfilter-stacks';
+import { SourceUnavailableError } from '../../../errors';
+import { openRawStreamReader, type StreamReader } from './raw-stream-reader';
 import { DropStream } from './stream-decoder';
 import { DropTally } from './tally';
 
@@ -33,27 +41,38 @@ export function startStreamMode(setup: EventsModeSetup): EventsMode {
   tracefs.write(`${eventDir}/enable`, '1');
 
   const tally = new DropTally();
-  const stream = new DropStream(tally, { ignoredReasons: NOT_DROPS, netfilterStacks, symbols });
-  const pipe = tracefs.openPipe(`${instance}/trace_pipe`);
+  const { reader, textBecause } = openReader(setup, tally, netfilterStacks);
   const governor: StackGovernor | undefined = netfilterStacks
     ? createStackGovernor(switchStacks, POLL_MS, Date.now(), log)
     : undefined;
   const drain = (): void => {
     try {
-      stream.push(pipe.readLines(MAX_BYTES_PER_DRAIN));
-      stream.settle();
+      reader.drain();
     } catch (error) {
-      log.warn({ err: describeError(error) }, 'reading trace_pipe failed');
+      log.warn({ err: describeError(error) }, `reading ${reader.format} failed`);
     }
   };
   const timer = setInterval(() => {
     drain();
-    if (governor) stream.setNetfilterStacks(governor.adapt(stream.netfilterEvents, Date.now()));
+    if (governor) reader.setNetfilterStacks(governor.adapt(reader.netfilterEvents, Date.now()));
   }, POLL_MS).unref();
   log.info(
-    { instance: tracefs.pathOf(instance), mode: 'stream', reason: hasReason, netfilterStacks, filter },
-    `streaming kfree_skb drops from tracefs instance ${tracefs.pathOf(instance)}`,
+    {
+      instance: tracefs.pathOf(instance),
+      mode: 'stream',
+      reader: reader.format,
+      ...(textBecause === undefined ? {} : { rawUnavailable: textBecause }),
+      reason: hasReason,
+      netfilterStacks,
+      filter,
+    },
+    `streaming kfree_skb drops from tracefs instance ${tracefs.pathOf(instance)} through ${reader.format}` +
+      (textBecause === undefined ? '' : ` (${textBecause})`),
   );
+  const readerNote =
+    reader.format === 'trace_pipe_raw'
+      ? 'events read from trace_pipe_raw (binary)'
+      : `events read from trace_pipe (text)${textBecause === undefined ? '' : `: ${textBecause}`}`;
 
   let lost = 0;
   return {
@@ -61,16 +80,66 @@ export function startStreamMode(setup: EventsModeSetup): EventsMode {
     countsBytes: false,
     collect() {
       drain();
-      lost = readInstanceLostEvents(tracefs, instance) + stream.parseErrors;
+      lost = readInstanceLostEvents(tracefs, instance) + reader.parseErrors;
       return { dropCount: tally.countSamples() };
     },
     lostEvents: () => lost,
     note: () =>
-      stream.lastParseError ? `unreadable trace lines (counted as lost): ${stream.lastParseError}` : undefined,
-    streamedEvents: () => stream.events,
+      reader.lastParseError
+        ? `${readerNote}; unreadable trace ${reader.format === 'trace_pipe' ? 'lines' : 'records'} (counted as lost): ${reader.lastParseError}`
+        : readerNote,
+    streamedEvents: () => reader.events,
     close() {
       clearInterval(timer);
-      pipe.close();
+      reader.close();
     },
+  };
+}
+
+/**
+ * The reader --drop-stream-format asks for: raw when it can be read (`auto`) or must be (`raw`: its absence throws),
+ * else text, with why raw is not used (`textBecause`, undefined when text was asked for).
+ */
+function openReader(
+  setup: EventsModeSetup,
+  tally: DropTally,
+  netfilterStacks: boolean,
+): { reader: StreamReader; textBecause: string | undefined } {
+  let textBecause: string | undefined;
+  if (setup.streamFormat !== 'text') {
+    try {
+      return { reader: openRawStreamReader(setup, tally, netfilterStacks), textBecause: undefined };
+    } catch (error) {
+      if (setup.streamFormat === 'raw' || !(error instanceof SourceUnavailableError)) throw error;
+      textBecause = error.message;
+    }
+  }
+  return { reader: openTextStreamReader(setup, tally, netfilterStacks), textBecause };
+}
+
+/** The text reader: the instance's trace_pipe, lines parsed by DropStream. */
+function openTextStreamReader(setup: EventsModeSetup, tally: DropTally, netfilterStacks: boolean): StreamReader {
+  const stream = new DropStream(tally, { ignoredReasons: NOT_DROPS, netfilterStacks, symbols: setup.symbols });
+  const pipe = setup.tracefs.openPipe(`${setup.instance}/trace_pipe`);
+  return {
+    format: 'trace_pipe',
+    drain() {
+      stream.push(pipe.readLines(MAX_BYTES_PER_DRAIN));
+      stream.settle();
+    },
+    get events() {
+      return stream.events;
+    },
+    get netfilterEvents() {
+      return stream.netfilterEvents;
+    },
+    get parseErrors() {
+      return stream.parseErrors;
+    },
+    get lastParseError() {
+      return stream.lastParseError;
+    },
+    setNetfilterStacks: (on) => stream.setNetfilterStacks(on),
+    close: () => pipe.close(),
   };
 }

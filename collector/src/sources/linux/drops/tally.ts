@@ -12,12 +12,30 @@ export const OVERFLOW_REASON = 'OTHER';
 /** ~130 kernel reasons x 3 directions fit; the cap only bites on kernels with many runtime-registered reasons. */
 export const DEFAULT_MAX_SERIES = 400;
 
+/** One (reason, direction) pair's totals; `packets` and `bytes` only grow. */
+export interface TallyEntry {
+  readonly reason: string;
+  readonly direction: Direction;
+  packets: number;
+  bytes: number;
+}
+
 export class DropTally {
-  private readonly counts = new Map<string, { reason: string; direction: Direction; packets: number; bytes: number }>();
+  private readonly counts = new Map<string, TallyEntry>();
 
   constructor(private readonly maxSeries = DEFAULT_MAX_SERIES) {}
 
   add(reason: string, direction: Direction, packets = 1, bytes = 0): void {
+    const entry = this.entry(reason, direction);
+    entry.packets += packets;
+    entry.bytes += bytes;
+  }
+
+  /**
+   * The running totals of one pair (the overflow series' once the cap is reached), created at 0: a hot path keeps it
+   * and adds to `packets` itself instead of building the pair's key for every drop. Exported as soon as it exists.
+   */
+  entry(reason: string, direction: Direction): TallyEntry {
     let key = `${reason}\u0000${direction}`;
     let entry = this.counts.get(key);
     if (!entry) {
@@ -32,8 +50,7 @@ export class DropTally {
         this.counts.set(key, entry);
       }
     }
-    entry.packets += packets;
-    entry.bytes += bytes;
+    return entry;
   }
 
   get size(): number {

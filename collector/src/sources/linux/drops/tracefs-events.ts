@@ -136,6 +136,8 @@ export function startTracefsEvents(
       hasReason,
       filter: kfreeSkbFilter(format),
       symbols: hasReason ? undefined : prepareAddressLocations(ctx, tracefs, instance),
+      streamFormat: ctx.config.dropStreamFormat,
+      readKernelSymbols: (keep) => readKallsyms(ctx.fs, { keepName: keep }),
       log: ctx.log,
     };
     mode = tracefs.exists(`${instance}/events/${KFREE_SKB_EVENT}/hist`) ? startHistMode(setup) : startStreamMode(setup);
