@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import { DEFAULT_METRIC_PREFIX, METRIC_PREFIX_PATTERN, RETINA_METRIC_PREFIX } from './catalog';
 import { ConfigError } from './errors';
+import { DEFAULT_NEW_SERIES_HOLD_SECONDS } from './series-birth';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type StatisticsSet = 'default' | 'all';
@@ -73,6 +74,8 @@ export interface CollectorConfig {
   readonly logLevel: LogLevel;
   /** A scrape this soon (seconds) after the last gathering finished is answered from it; 0 gathers every scrape. */
   readonly scrapeReuseSeconds: number;
+  /** Seconds a counter series first exported above 0 after the first gathering is exported at 0 (series-birth.ts). */
+  readonly newSeriesHoldSeconds: number;
   /** Connections served at once (the oldest idle one is closed to make room for a new one). */
   readonly maxConnections: number;
   /** Seconds a connection has, from accept, to deliver a complete request head (TLS handshake included). */
@@ -499,6 +502,17 @@ export const OPTIONS = [
       'a scrape this soon after the last gathering finished gets that gathering again instead of a new one (bounds the cost of clients that scrape in a loop; below 1 s so a 1 s scrape interval always gets fresh data); 0 gathers at every scrape',
     defaultText: '0.5',
     parse: (raw, name) => secondsParser(0, 60)(raw ?? '0.5', name),
+  }),
+  option({
+    key: 'newSeriesHoldSeconds',
+    commands: SERVE_ONLY,
+    flag: 'new-series-hold',
+    valueName: 'SECONDS',
+    env: 'KAPPIE_NEW_SERIES_HOLD',
+    description:
+      'a counter series that first appears with a value above 0 (a drop reason seen for the first time, a new interface) is exported at 0 this long before its value, so rate() and increase() see that first increase; set it at least to the longest scrape interval of any scraper; 0 exports the value at once',
+    defaultText: String(DEFAULT_NEW_SERIES_HOLD_SECONDS),
+    parse: (raw, name) => secondsParser(0, 3600)(raw ?? String(DEFAULT_NEW_SERIES_HOLD_SECONDS), name),
   }),
   option({
     key: 'maxConnections',

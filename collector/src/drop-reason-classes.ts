@@ -15,6 +15,8 @@
  *   (union of Linux 5.17 to bpf-next of 2026, meanings from the enum's kernel-doc comments);
  * - `kernel-older`: names a released kernel printed that later kernels renamed or moved to the qdisc drop reasons;
  * - `counters`: reasons the drops source's kernel-counters strategy makes (sources/linux/drops/counters.ts);
+ * - `untraced`: drops the tracepoint never names, which the tracefs-events strategy adds from a kernel counter
+ *   (sources/linux/drops/untraced-drops.ts);
  * - `derived`: reasons the drops source's tracefs-events strategy derives from the dropping function on 5.15 (sources/linux/drops/locations.ts);
  * - `collector`: the tally's overflow series (sources/linux/drops/tally.ts);
  * - `hyperv`: the Hyper-V Virtual Network Adapter Drop Reasons counters, as sources/windows/hyperv-drop-reasons.ts
@@ -87,7 +89,8 @@ export const LOSS_CLASSES: readonly DropClass[] = DROP_CLASS_NAMES.filter((name)
 /** The query-time label the dashboards and rules put the class in (the collector does not export it). */
 export const DROP_CLASS_LABEL = 'drop_class';
 
-export type DropReasonOrigin = 'kernel' | 'kernel-older' | 'counters' | 'derived' | 'collector' | 'hyperv' | 'vfp';
+export type DropReasonOrigin =
+  'kernel' | 'kernel-older' | 'counters' | 'untraced' | 'derived' | 'collector' | 'hyperv' | 'vfp';
 
 export interface DropReasonEntry {
   /** The `reason` label value, exactly as the collector exports it (case matters). */
@@ -270,6 +273,15 @@ const COUNTERS: readonly Row[] = [
   ['CONNTRACK_DROP', 'congestion', 'Connection tracking drops and failed inserts (table full or insert race).'],
 ];
 
+/** sources/linux/drops/untraced-drops.ts UNTRACED_DROP_ROWS: drops freed with consume_skb(), counted by a counter. */
+const UNTRACED: readonly Row[] = [
+  [
+    'TCP_LISTEN_SYN_DROP',
+    'congestion',
+    'A SYN a listener dropped (accept or SYN queue full, no memory or route): ListenDrops the tracepoint never sees.',
+  ],
+];
+
 /** Reasons the 5.15 fallback derives from the dropping function that are not kernel reason names. */
 const DERIVED: readonly Row[] = [
   ['IP_FORWARD', 'path', 'Dropped while forwarding (ip_forward): TTL, MTU or forwarding disabled.'],
@@ -340,6 +352,7 @@ export const DROP_REASON_CLASSES: readonly DropReasonEntry[] = [
   ...rows('kernel', KERNEL),
   ...rows('kernel-older', KERNEL_OLDER),
   ...rows('counters', COUNTERS),
+  ...rows('untraced', UNTRACED),
   ...rows('derived', DERIVED),
   ...rows('collector', COLLECTOR),
   ...rows('hyperv', HYPERV),

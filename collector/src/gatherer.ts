@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { MetricKey } from './catalog';
 import { describeError } from './errors';
 import { checkSamples } from './sample-check';
+import { createSeriesBirths, type SeriesBirths } from './series-birth';
 import { addSamples, type Sample, type Samples, type Source, type SourceContext } from './source';
 
 export interface SourceStatus {
@@ -44,11 +45,14 @@ export class Gatherer {
   private inFlight: Promise<Gathering> | undefined;
   private last: Gathering | undefined;
   private stopped = false;
+  /** Counter series born above 0 are held at 0 first (series-birth.ts), per source strategy. */
+  private readonly births: SeriesBirths;
 
   constructor(
     sources: readonly Source[],
     private readonly context: SourceContext,
   ) {
+    this.births = createSeriesBirths({ holdSeconds: context.config.newSeriesHoldSeconds ?? 0 });
     this.states = sources.map((source) => ({
       source,
       context: { ...context, log: context.log.child({ source: source.name }) },
@@ -131,7 +135,9 @@ export class Gatherer {
       state.started = true;
       const produced = await source.collect(state.context);
       const { accepted, rejections } = checkSamples(source.name, source.metrics, produced);
-      for (const [key, list] of Object.entries(accepted) as [MetricKey, Sample[]][]) addSamples(into, key, list);
+      const strategy = source.statusName?.() ?? source.name;
+      const admitted = this.births.admit(`${source.name}/${strategy}`, accepted, Date.now());
+      for (const [key, list] of Object.entries(admitted) as [MetricKey, Sample[]][]) addSamples(into, key, list);
       this.logRejections(state, rejections);
     } catch (error) {
       up = false;

@@ -133,6 +133,7 @@ const ORIGIN_TEXT: Record<DropReasonOrigin, string> = {
   kernel: 'kernel',
   'kernel-older': 'older kernels',
   counters: 'drop counters',
+  untraced: 'counter, tracefs mode',
   derived: '5.15 derived',
   collector: 'collector',
   hyperv: 'Hyper-V',

@@ -25,7 +25,8 @@ export async function startCollector(
   flags: Record<string, string | boolean> = {},
   log: Logger = silentLogger(),
 ): Promise<RunningCollector> {
-  const config = resolveConfig({ listen: '127.0.0.1:0', nodeName: 'test-node', ...flags }, {});
+  // Counter series born above 0 are exported at once unless a test asks for the hold (series-birth.ts).
+  const config = resolveConfig({ listen: '127.0.0.1:0', nodeName: 'test-node', newSeriesHold: '0', ...flags }, {});
   const gatherer = new Gatherer(sources, { config, fs: createHostFs(config), log });
   const buildInfo = currentBuildInfo();
   const exposition = new Exposition(gatherer, config, buildInfo);

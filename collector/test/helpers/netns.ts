@@ -83,11 +83,16 @@ export class Namespace {
 
   /**
    * Starts a long-running process inside the namespace; cleanup() kills it. A collector started here gathers at every
-   * scrape (KAPPIE_SCRAPE_REUSE_WINDOW=0, unless the test sets the variable or passes --scrape-reuse-window): kernel
-   * tests compare scrapes taken a moment apart, around the traffic they make.
+   * scrape (KAPPIE_SCRAPE_REUSE_WINDOW=0) and exports a counter series born above 0 at once (KAPPIE_NEW_SERIES_HOLD=0),
+   * unless the test sets the variable or passes the flag: kernel tests compare scrapes taken a moment apart, around
+   * the traffic they make (the hold itself is tested with a real Prometheus in series-birth.kernel.test.ts).
    */
   spawn(command: string, args: readonly string[]): ChildProcess {
-    const env = { ...process.env, KAPPIE_SCRAPE_REUSE_WINDOW: process.env.KAPPIE_SCRAPE_REUSE_WINDOW ?? '0' };
+    const env = {
+      ...process.env,
+      KAPPIE_SCRAPE_REUSE_WINDOW: process.env.KAPPIE_SCRAPE_REUSE_WINDOW ?? '0',
+      KAPPIE_NEW_SERIES_HOLD: process.env.KAPPIE_NEW_SERIES_HOLD ?? '0',
+    };
     const child = spawn('ip', ['netns', 'exec', this.name, command, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env,

@@ -15,6 +15,7 @@ import {
   reasonsOfClasses,
 } from '../../src/drop-reason-classes';
 import { COUNTER_REASONS } from '../../src/sources/linux/drops/counters';
+import { UNTRACED_DROP_ROWS } from '../../src/sources/linux/drops/untraced-drops';
 import { DERIVED_REASON_NAMES } from '../../src/sources/linux/drops/locations';
 import { OVERFLOW_REASON } from '../../src/sources/linux/drops/tally';
 import { parseEventFormat } from '../../src/kernel/tracefs/format';
@@ -55,8 +56,13 @@ describe('drop reason classes', () => {
     expect(reasons.filter((reason) => !listed.has(reason))).toEqual([]);
   });
 
-  it('covers the counter reasons, the 5.15 derived reasons and the tally overflow', () => {
-    const collectorReasons = [...COUNTER_REASONS.map((row) => row.reason), ...DERIVED_REASON_NAMES, OVERFLOW_REASON];
+  it('covers the counter reasons, the untraced drops, the 5.15 derived reasons and the tally overflow', () => {
+    const collectorReasons = [
+      ...COUNTER_REASONS.map((row) => row.reason),
+      ...UNTRACED_DROP_ROWS.map((row) => row.reason),
+      ...DERIVED_REASON_NAMES,
+      OVERFLOW_REASON,
+    ];
     expect(collectorReasons.filter((reason) => !listed.has(reason))).toEqual([]);
   });
 

@@ -243,7 +243,13 @@ async function startCollector(
       ...isolationArgs(args),
       ...args,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAPPIE_LOG_LEVEL: 'info' } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // A counter series born above 0 is exported at 0 first (series-birth.ts) for 2 s unless the test says
+      // otherwise, not the default 90 s: above the stack's 1 s scrape interval, so Prometheus sees each birth as
+      // the tests make them, without waiting minutes.
+      env: { KAPPIE_NEW_SERIES_HOLD: '2', ...process.env, KAPPIE_LOG_LEVEL: 'info' },
+    },
   );
   running.add(child);
   const output = captureOutput(child);

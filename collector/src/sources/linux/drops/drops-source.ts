@@ -21,6 +21,7 @@ import { mountTracefs, type TracefsMount } from '../../../kernel/tracefs/mount';
 import type { Samples, Source, SourceContext } from '../../../source';
 import { collectCounterDrops } from './counters';
 import { startTracefsEvents, type TracefsEvents } from './tracefs-events';
+import { createUntracedDrops, readUntracedCounters, type UntracedDrops } from './untraced-drops';
 
 /** Why a one-shot gathering shows the kernel counters (see gatherOneShot). */
 export const ONE_SHOT_NOTE =
@@ -50,14 +51,34 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
   /** Why tracefs events do not count now (auto mode: the counters do); each new reason is logged once. */
   let eventsUnusable: string | undefined;
   let gatheredBy: StrategyStatus = TRACEFS_EVENTS_STATUS;
+  /** Drops the tracepoint never names (untraced-drops.ts), counted from the start of the running events strategy. */
+  let untraced: UntracedDrops | undefined;
+  /** Why the untraced drops could not be added in the last events gathering, if so. */
+  let untracedUnreadable: string | undefined;
 
   /** The events strategy's gathering, starting it first when it is not running. Throws when it cannot count. */
   function gatherEvents(ctx: SourceContext): Samples {
-    events ??= startTracefsEvents(ctx, mount);
+    if (events === undefined) {
+      events = startTracefsEvents(ctx, mount);
+      untraced = createUntracedDrops();
+    }
     const samples = events.collect();
     if (eventsUnusable !== undefined) ctx.log.info('tracefs events count drops again: kernel counters no longer used');
     eventsUnusable = undefined;
-    return samples;
+    return withUntracedDrops(ctx, samples);
+  }
+
+  /** The events' samples plus the drops they never name; without them (and a note) when netstat cannot be read. */
+  function withUntracedDrops(ctx: SourceContext, samples: Samples): Samples {
+    try {
+      const counted = samples.dropCount ?? [];
+      const added = untraced?.samples(readUntracedCounters(ctx.fs), counted) ?? [];
+      untracedUnreadable = undefined;
+      return { ...samples, dropCount: [...counted, ...added] };
+    } catch (error) {
+      untracedUnreadable = describeError(error);
+      return samples;
+    }
   }
 
   function fallBackFrom(ctx: SourceContext, error: unknown): void {
@@ -114,7 +135,10 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
     },
     statusName: () => gatheredBy,
     note() {
-      if (gatheredBy === TRACEFS_EVENTS_STATUS) return events?.note();
+      if (gatheredBy === TRACEFS_EVENTS_STATUS) {
+        const parts = [events?.note(), untracedUnreadable && `drops the tracepoint never names: ${untracedUnreadable}`];
+        return parts.filter(Boolean).join('; ') || undefined;
+      }
       return eventsUnusable === undefined
         ? undefined
         : `kernel drop counters (coarser reasons): tracefs events cannot count: ${eventsUnusable}`;
@@ -123,6 +147,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
     async stop(ctx) {
       const running = events;
       events = undefined;
+      untraced = undefined;
       running?.stop(ctx.log);
     },
     streamedEvents: () => events?.streamedEvents() ?? 0,

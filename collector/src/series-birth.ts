@@ -1,0 +1,122 @@
+/**
+ * Counter series born with a value: held at 0 first, so Prometheus sees their first increase.
+ *
+ * Prometheus' `rate()` and `increase()` measure growth BETWEEN samples of a series. A series whose first sample is
+ * already 300 (a drop reason seen for the first time: OTHERHOST after 300 frames to a foreign MAC) has no earlier
+ * sample, so those 300 never show as growth: the Drops dashboard's top reasons and the drop alerts miss the burst.
+ * (Prometheus 2.42, Debian's, has no created-timestamp zero ingestion; OpenMetrics `_created` does not help either.)
+ *
+ * The rule, per source and per strategy of a source (`kappie_source_up{source}`: the drops source's `drop_reasons`
+ * and `drop_counters` each have their own):
+ *  - the label sets of a strategy's FIRST successful gathering are its baseline and are exposed as they are: their
+ *    values are kernel totals whose start nobody watched (interface bytes since boot, Udp NoPorts), and Prometheus
+ *    takes a series' first sample as its baseline;
+ *  - a counter label set that appears in a LATER gathering with a value above 0 is exposed at 0 for `holdSeconds`,
+ *    then with its value. Its whole value is growth since the previous gathering: a reason counted for the first time,
+ *    an interface created since, an ICMP type counted for the first time (IcmpMsg rows appear then);
+ *  - a label set that appears at 0 is known at once (nothing to hold); a known one that goes absent and returns is
+ *    exposed as it is (it may be the same total coming back after a failed read: holding it at 0 would invent growth).
+ *
+ * The hold is measured in gathering time, not in scrapes, so every scraper whose scrape interval is at most
+ * `holdSeconds` sees at least one 0: several Prometheus replicas, and the scrape reuse window (a scrape answered from
+ * a reused gathering gets a gathering at least as new as the one that first saw the series, so it is inside the
+ * hold too). Gauges are never held. No series is added: the budget of series per node is what the sources export.
+ *
+ * Memory: per strategy, the label sets seen (at most `maxRemembered`, then the least recently seen absent ones are
+ * forgotten; a forgotten one that returns is held again) and the ones being held.
+ */
+import { METRICS, type MetricKey } from './catalog';
+import type { Sample, Samples } from './source';
+
+/** Default of --new-series-hold: above Prometheus' default scrape interval (1 min) with room for jitter. */
+export const DEFAULT_NEW_SERIES_HOLD_SECONDS = 90;
+/** Label sets remembered per strategy before the least recently seen absent ones are forgotten. */
+export const DEFAULT_MAX_REMEMBERED = 20_000;
+
+export interface SeriesBirthOptions {
+  /** Seconds a counter series born above 0 is exposed at 0 before its value (--new-series-hold); 0 turns holding off. */
+  readonly holdSeconds: number;
+  /** Label sets remembered per strategy (default DEFAULT_MAX_REMEMBERED). */
+  readonly maxRemembered?: number;
+}
+
+export interface SeriesBirths {
+  /**
+   * The samples of one successful gathering of `strategy` (the source's status name) at `nowMs` (ms since epoch), with
+   * its counter series born above 0 since the strategy's first gathering held at 0 while younger than the hold. Pure
+   * apart from this object's own memory; the input is not modified.
+   */
+  admit(strategy: string, samples: Samples, nowMs: number): Samples;
+  /** Series held at 0 in the last gathering of `strategy` (for notes and tests). */
+  held(strategy: string): number;
+}
+
+interface StrategyMemory {
+  /** Known label sets -> when last seen (ms); Map order is least recently seen first. */
+  readonly known: Map<string, number>;
+  /** Label sets being held at 0 -> when first seen (ms). */
+  readonly born: Map<string, number>;
+  heldLastTime: number;
+}
+
+/** A series' identity within a strategy: the metric key and its labels, in name order. */
+function seriesKey(key: MetricKey, labels: Readonly<Record<string, string>>): string {
+  const names = Object.keys(labels).sort();
+  return [key, ...names.map((name) => `${name}=${labels[name]}`)].join('\u0000');
+}
+
+export function createSeriesBirths(options: SeriesBirthOptions): SeriesBirths {
+  const holdMs = options.holdSeconds * 1000;
+  const maxRemembered = options.maxRemembered ?? DEFAULT_MAX_REMEMBERED;
+  const memories = new Map<string, StrategyMemory>();
+
+  function forgetBeyondCap(memory: StrategyMemory, nowMs: number): void {
+    for (const [key, lastSeen] of memory.known) {
+      if (memory.known.size <= maxRemembered || lastSeen === nowMs) break;
+      memory.known.delete(key);
+    }
+  }
+
+  return {
+    admit(strategy, samples, nowMs) {
+      let memory = memories.get(strategy);
+      const baseline = memory === undefined;
+      memory ??= { known: new Map(), born: new Map(), heldLastTime: 0 };
+      memories.set(strategy, memory);
+      const seenBorn = new Set<string>();
+      let held = 0;
+      const out: Samples = {};
+      for (const [metric, list] of Object.entries(samples) as [MetricKey, Sample[]][]) {
+        if (METRICS[metric].type !== 'counter' || holdMs === 0) {
+          (out as Record<string, Sample[]>)[metric] = list;
+          continue;
+        }
+        (out as Record<string, Sample[]>)[metric] = list.map((sample) => {
+          const key = seriesKey(metric, sample.labels);
+          const known = memory.known;
+          if (known.has(key) || baseline || sample.value === 0) {
+            known.delete(key);
+            known.set(key, nowMs);
+            return sample;
+          }
+          const firstSeen = memory.born.get(key) ?? nowMs;
+          if (nowMs - firstSeen >= holdMs) {
+            memory.born.delete(key);
+            known.set(key, nowMs);
+            return sample;
+          }
+          memory.born.set(key, firstSeen);
+          seenBorn.add(key);
+          held += 1;
+          return { ...sample, value: 0 } as Sample;
+        });
+      }
+      // A held series that went absent starts its hold again when it returns.
+      for (const key of memory.born.keys()) if (!seenBorn.has(key)) memory.born.delete(key);
+      memory.heldLastTime = held;
+      forgetBeyondCap(memory, nowMs);
+      return out;
+    },
+    held: (strategy) => memories.get(strategy)?.heldLastTime ?? 0,
+  };
+}
