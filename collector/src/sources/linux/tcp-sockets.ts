@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import { LABEL, OTHER_REMOTE, TCP_STATES } from '../../catalog';
 import { describeError } from '../../errors';
 import { readSockstat, type SockstatFiles } from '../../kernel/net-sockstat';
-import { createNetlink } from '../../kernel/netlink-socket';
+import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
 import { tallySockDiag } from '../../kernel/sock-diag';
 import {
   newTcpSocketTally,
@@ -55,7 +55,8 @@ export function tcpSocketSamples(tally: TcpSocketTally, topK: number, littleEndi
 
 /** The TCP socket source; its netlink client, note and fallback decision live in this closure. */
 export function createTcpSocketsSource(): Source {
-  const netlink = createNetlink();
+  /** Made at the first netlink read: its sockets open in the namespace of the configured proc root. */
+  let netlink: Netlink | undefined;
   let lastNote: string | undefined;
   /** Why auto fell back to the files, once netlink failed (it is not tried again). */
   let netlinkUnavailable: string | undefined;
@@ -76,6 +77,7 @@ export function createTcpSocketsSource(): Source {
       const auto = tcpSocketReader === 'auto';
       if (tcpSocketReader === 'netlink' || (auto && netlinkUnavailable === undefined && ctx.fs.procIsLive())) {
         try {
+          netlink ??= createNetlink({ procPath: ctx.fs.procPath });
           tallySockDiag(netlink, tally, LITTLE_ENDIAN);
         } catch (error) {
           if (!auto) throw error;
