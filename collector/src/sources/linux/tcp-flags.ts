@@ -1,21 +1,15 @@
 /**
  * kappie_tcp_flag_counters from the nftables table `kappie` (nft-ruleset.ts says what is counted where): start
- * installs the table, collect reads its 512 counters with `nft -j` and sums them per flag, stop removes it.
+ * installs the table, owned by this collector (nft-table-owner.ts), collect reads its 512 counters with `nft -j` and
+ * sums them per flag, stop removes it.
  */
 import { TCP_FLAGS, type TcpFlag } from '../../catalog';
 import { ParseError, SourceUnavailableError } from '../../errors';
 import type { Sample, Source, SourceContext } from '../../source';
 import { NftMissingObjectError, runNft } from '../../kernel/nft-command';
 import { parseNftCounters, type NftCounter } from './nft-json';
-import {
-  createTableScript,
-  deleteTableScript,
-  flagCounterName,
-  listCountersArgs,
-  NFT_DIRECTIONS,
-  NFT_TABLE_FAMILY,
-  type NftDirection,
-} from './nft-ruleset';
+import { createNftTableOwner } from './nft-table-owner';
+import { flagCounterName, listCountersArgs, NFT_DIRECTIONS, NFT_TABLE_FAMILY, type NftDirection } from './nft-ruleset';
 import { FLAG_BYTE_VALUES, flagsOfByte } from './tcp-flag-bits';
 
 export type FlagTotals = Record<NftDirection, Record<TcpFlag, NftCounter>>;
@@ -49,10 +43,6 @@ export function flagSamples(totals: FlagTotals): Sample<'tcpFlagCounters'>[] {
   );
 }
 
-async function installTable(ctx: SourceContext): Promise<void> {
-  await runNft(['-f', '-'], createTableScript(ctx.config.podInterfaces, ctx.config.nftTable));
-}
-
 /** The TCP flag source: installs its nftables table at start (unless one-shot) and reads its counters. */
 export function createTcpFlagsSource(): Source {
   /**
@@ -61,6 +51,12 @@ export function createTcpFlagsSource(): Source {
    * collector's counters, removing it would stop them.
    */
   let ownsTable = false;
+  /** Creates the table owned by this collector (nft-table-owner.ts); its note when ownership cannot be marked. */
+  const owner = createNftTableOwner();
+  let ownershipNote: string | undefined;
+  const installTable = async (ctx: SourceContext) => {
+    ownershipNote = await owner.install(ctx.config.podInterfaces, ctx.config.nftTable);
+  };
   return {
     name: 'tcp_flags',
     description: `an nftables table of family ${NFT_TABLE_FAMILY} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
@@ -97,10 +93,11 @@ export function createTcpFlagsSource(): Source {
       const totals = sumFlagCounters(parseNftCounters(text, NFT_TABLE_FAMILY, ctx.config.nftTable));
       return { tcpFlagCounters: flagSamples(totals) };
     },
+    note: () => ownershipNote,
     async stop(ctx) {
       if (!ownsTable) return;
-      await runNft(['-f', '-'], deleteTableScript(ctx.config.nftTable));
       ownsTable = false;
+      await owner.remove(ctx.config.nftTable);
     },
   };
 }
