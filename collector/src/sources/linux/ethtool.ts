@@ -74,7 +74,7 @@ export function createEthtoolSource(): Source {
       const samples: Sample<'interfaceStats'>[] = [];
       const notes: string[] = [];
       let failures = 0;
-      socket ??= openEthtoolSocket(ctx.fs.procPath);
+      socket ??= openEthtoolSocket();
       for (const ifname of targets) {
         let result;
         try {
