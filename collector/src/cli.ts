@@ -25,13 +25,12 @@ import {
 import { checkPathOptions } from './config-paths';
 import { ConfigError, describeError } from './errors';
 import { DEFAULT_DASHBOARDS_DIR, DEFAULT_FOLDER, GrafanaPushError, pushDashboards } from './grafana-push';
-import { Exposition } from './exposition';
 import { Gatherer } from './gatherer';
 import { installedObjects, type InstalledObject } from './installed-state';
 import { createHostFs } from './kernel/host-fs';
 import { createLogger, silentLogger, type Logger } from './log';
 import { onTerminatingSignals } from './signals';
-import { createRequestHandler, listen, type RunningServer } from './server';
+import { startServer, type RunningServer } from './server';
 import { snapshotJson } from './snapshot-json';
 import { renderSnapshot } from './snapshot-table';
 import { createSources, currentPlatform, selectSources } from './sources';
@@ -110,8 +109,6 @@ async function serve(config: CollectorConfig, origins: OptionOrigins): Promise<v
   const sources = sourcesFor(config, origins, platform);
   const webConfig = loadWebConfig(config, origins, log);
   const gatherer = new Gatherer(sources, contextFor(config, log));
-  const buildInfo = currentBuildInfo();
-  const exposition = new Exposition(gatherer, config, buildInfo);
   const running: { server?: RunningServer } = {};
   let stopping: Promise<void> | undefined;
 
@@ -135,20 +132,13 @@ async function serve(config: CollectorConfig, origins: OptionOrigins): Promise<v
     void shutdown('fatal error', 1);
   });
 
-  const handler = createRequestHandler({
-    exposition,
+  const server = await startServer({
+    config,
     gatherer,
-    buildInfo,
-    nodeName: config.nodeName,
+    buildInfo: currentBuildInfo(),
     log,
     installed: installedOn(platform, config),
-    scrapeReuseSeconds: config.scrapeReuseSeconds,
     webConfig,
-  });
-  const server = await listen(handler, config.listen, {
-    log,
-    webConfig,
-    limits: { maxConnections: config.maxConnections, readHeaderTimeoutMs: config.readHeaderTimeoutSeconds * 1000 },
   });
   running.server = server;
   log.info(

@@ -317,7 +317,7 @@ export const OPTIONS = [
     valueName: 'NAME',
     env: 'KAPPIE_NFT_TABLE',
     description:
-      'nftables table (family inet) of the TCP flag counters (replaced at start when a crashed run left it, removed at stop)',
+      'nftables table (family inet) of the TCP flag counters, owned by the serving collector (never replaced while it lives, removed by the kernel when it exits)',
     defaultText: 'kappie',
     parse: (raw, name) => {
       const value = typeof raw === 'string' ? raw.trim() : 'kappie';

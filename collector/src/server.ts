@@ -19,9 +19,9 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import type { Logger } from 'pino';
 import type { BuildInfo } from './build-info';
-import type { ListenAddress } from './config';
+import type { CollectorConfig, ListenAddress } from './config';
 import { describeError } from './errors';
-import { CONTENT_TYPE, type Exposition, type ScrapeResult } from './exposition';
+import { CONTENT_TYPE, Exposition, type ScrapeResult } from './exposition';
 import type { Gatherer } from './gatherer';
 import type { InstalledObject } from './installed-state';
 import { renderStatusPage, STATUS_PAGE_CSP } from './status-page';
@@ -329,4 +329,61 @@ export function listen(
       }),
     );
   });
+}
+
+/** What `startServer` needs: the configuration, the gatherer that serves it, and what the status page names. */
+export interface ServerSetup {
+  /** --listen, --node-name, --scrape-reuse-window, --max-connections, --read-header-timeout and the prefix. */
+  readonly config: CollectorConfig;
+  readonly gatherer: Gatherer;
+  readonly buildInfo: BuildInfo;
+  readonly log: Logger;
+  /** What the collector installs in the kernel, for the status page (empty on Windows). */
+  readonly installed: readonly InstalledObject[];
+  /** The loaded --web-config-file; absent: plain HTTP without authentication. */
+  readonly webConfig?: WebConfigFile;
+}
+
+/** A serving collector endpoint with the exposition it answers /metrics from. */
+export interface StartedServer extends RunningServer {
+  readonly exposition: Exposition;
+  /** `http://` or `https://` (when the web configuration enables TLS) and the bound address. */
+  readonly url: string;
+}
+
+/**
+ * The one way a collector starts serving (`kappie serve` and the tests): the exposition over the gatherer, the
+ * request handler and the listening server with the configured limits and web configuration. Rejects as `listen`
+ * does when the address cannot be bound.
+ */
+export async function startServer(setup: ServerSetup): Promise<StartedServer> {
+  const { config, gatherer, buildInfo, log, installed, webConfig } = setup;
+  const exposition = new Exposition(gatherer, config, buildInfo);
+  const handler = createRequestHandler({
+    exposition,
+    gatherer,
+    buildInfo,
+    nodeName: config.nodeName,
+    log,
+    installed,
+    scrapeReuseSeconds: config.scrapeReuseSeconds,
+    webConfig,
+  });
+  const server = await listen(handler, config.listen, {
+    log,
+    webConfig,
+    limits: { maxConnections: config.maxConnections, readHeaderTimeoutMs: config.readHeaderTimeoutSeconds * 1000 },
+  });
+  const scheme = webConfig?.current().tls ? 'https' : 'http';
+  const { address, port, family } = server.address;
+  const host = family === 'IPv6' ? `[${address}]` : address;
+  return {
+    exposition,
+    url: `${scheme}://${host}:${port}`,
+    address: server.address,
+    get connections() {
+      return server.connections;
+    },
+    close: () => server.close(),
+  };
 }

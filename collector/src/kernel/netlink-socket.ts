@@ -4,6 +4,7 @@
  * request, hand every received datagram to a pure parser until it says the dump is done, close the socket.
  */
 import { ParseError } from '../errors';
+import { inNetNamespace, netNamespaceFile } from './net-namespace';
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -25,6 +26,7 @@ interface Libc {
   send(fd: number, buffer: Buffer, length: number, flags: number): number;
   recv(fd: number, buffer: Buffer, length: number, flags: number): number;
   close(fd: number): number;
+  setns(fd: number, nstype: number): number;
   errno(): number;
 }
 
@@ -43,11 +45,13 @@ function loadLibc(): Libc {
   const send = library.func('long send(int, const void *, size_t, int)');
   const recv = library.func('long recv(int, void *, size_t, int)');
   const close = library.func('int close(int)');
+  const setns = library.func('int setns(int, int)');
   return {
     socket: (domain, type, protocol) => socket(domain, type, protocol) as number,
     send: (fd, buffer, length, flags) => Number(send(fd, buffer, length, flags)),
     recv: (fd, buffer, length, flags) => Number(recv(fd, buffer, length, flags)),
     close: (fd) => close(fd) as number,
+    setns: (fd, nstype) => setns(fd, nstype) as number,
     errno: () => koffi.errno(),
   };
 }
@@ -67,13 +71,27 @@ export interface Netlink {
   dump(protocol: number, what: string, requests: readonly Buffer[], onChunk: NetlinkChunkHandler): void;
 }
 
-/** A netlink client; libc is loaded on its first dump and kept by this instance (sources keep one each). */
-export function createNetlink(): Netlink {
+/** Where a netlink client's sockets answer from. */
+export interface NetlinkOptions {
+  /**
+   * The proc root whose `net/` files the dumps must agree with (--proc-path): each socket is opened in the network
+   * namespace that root shows (kernel/net-namespace.ts), e.g. the target's for `/proc/<pid>`. Absent: the
+   * collector's own namespace.
+   */
+  readonly procPath?: string;
+}
+
+/**
+ * A netlink client; libc is loaded on its first dump and kept by this instance (sources keep one each). With
+ * `procPath`, every dump's socket is opened in the namespace that proc root shows, resolved again at each dump.
+ */
+export function createNetlink(options: NetlinkOptions = {}): Netlink {
   let libc: Libc | undefined;
   return {
     dump(protocol, what, requests, onChunk) {
       const c = (libc ??= loadLibc());
-      const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+      const open = () => c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+      const fd = options.procPath === undefined ? open() : inNetNamespace(c, netNamespaceFile(options.procPath), open);
       if (fd < 0) throw new Error(`netlink ${what} socket: errno ${c.errno()}`);
       try {
         const chunk = Buffer.allocUnsafe(RECEIVE_BYTES);

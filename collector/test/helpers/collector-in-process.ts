@@ -1,12 +1,11 @@
 /** Runs the collector's HTTP server in this process on an ephemeral port, with the sources a test chooses. */
 import { currentBuildInfo } from '../../src/build-info';
 import { resolveConfig, type CollectorConfig } from '../../src/config';
-import { Exposition } from '../../src/exposition';
 import { Gatherer } from '../../src/gatherer';
 import { installedObjects } from '../../src/installed-state';
 import { createHostFs } from '../../src/kernel/host-fs';
 import { silentLogger, type Logger } from '../../src/log';
-import { createRequestHandler, listen, type RunningServer } from '../../src/server';
+import { startServer, type RunningServer } from '../../src/server';
 import type { Source } from '../../src/source';
 import { WebConfigFile } from '../../src/web/web-config-file';
 
@@ -20,6 +19,7 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
+/** Serves `sources` the way `kappie serve` does (server.ts' startServer), on 127.0.0.1 and a free port by default. */
 export async function startCollector(
   sources: readonly Source[],
   flags: Record<string, string | boolean> = {},
@@ -28,29 +28,18 @@ export async function startCollector(
   // Counter series born above 0 are exported at once unless a test asks for the hold (series-birth.ts).
   const config = resolveConfig({ listen: '127.0.0.1:0', nodeName: 'test-node', newSeriesHold: '0', ...flags }, {});
   const gatherer = new Gatherer(sources, { config, fs: createHostFs(config), log });
-  const buildInfo = currentBuildInfo();
-  const exposition = new Exposition(gatherer, config, buildInfo);
   const webConfig = config.webConfigFile === undefined ? undefined : new WebConfigFile(config.webConfigFile, log);
-  const handler = createRequestHandler({
-    exposition,
+  const server = await startServer({
+    config,
     gatherer,
-    buildInfo,
-    nodeName: config.nodeName,
+    buildInfo: currentBuildInfo(),
     log,
     installed: installedObjects(config),
-    scrapeReuseSeconds: config.scrapeReuseSeconds,
     webConfig,
   });
-  const server = await listen(handler, config.listen, {
-    log,
-    webConfig,
-    limits: { maxConnections: config.maxConnections, readHeaderTimeoutMs: config.readHeaderTimeoutSeconds * 1000 },
-  });
-  const { port } = server.address;
-  const scheme = webConfig?.current().tls ? 'https' : 'http';
   return {
-    url: `${scheme}://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.address.port,
     gatherer,
     config,
     server,

@@ -63,6 +63,7 @@ export function recordedTracefs(options: RecordedTracefsOptions): RecordedTracef
 
   const instanceFiles: Record<string, string> = {
     buffer_size_kb: '1408\n',
+    tracing_on: '1\n',
     'options/hash-ptr': '1\n',
     trace_pipe: options.tracePipe ?? '',
     'events/skb/kfree_skb/format': options.format,

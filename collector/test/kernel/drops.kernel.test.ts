@@ -83,6 +83,8 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
   const instance = uniqueName('kt');
   let collector: ChildProcess | undefined;
   let startLog = '';
+  /** Everything the running collector logged so far. */
+  let collectorLog = '';
 
   function startCollector(): Promise<string> {
     collector = ns.spawn(process.execPath, [
@@ -96,7 +98,11 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
       instance,
     ]);
     let log = '';
-    collector.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    collectorLog = '';
+    collector.stderr?.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      collectorLog += chunk.toString();
+    });
     return waitForOutput(collector, /streaming kfree_skb drops/).then(() => log);
   }
 
@@ -175,6 +181,47 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
     expect(snmpValue(ns, 'Udp', 'NoPorts') - noPorts).toBe(N);
     expect((after.get('NO_SOCKET/ingress') ?? 0) - (before.get('NO_SOCKET/ingress') ?? 0)).toBeGreaterThanOrEqual(N);
   });
+
+  /** Runs a shell command on our instance's directory (mounting tracefs in the command's mount namespace if needed). */
+  function inInstance(command: string): string {
+    return ns.exec(
+      'sh',
+      '-c',
+      `mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ` +
+        `cd /sys/kernel/tracing/instances/${instance} && ${command}`,
+    );
+  }
+
+  it.each([
+    ['the event switched off', 'echo 0 > events/skb/kfree_skb/enable'],
+    [
+      'a reset of the instance (filter cleared, event and tracing off)',
+      'echo 0 > events/skb/kfree_skb/filter; echo 0 > events/skb/kfree_skb/enable; echo 0 > tracing_on',
+    ],
+  ])(
+    'after %s from outside, 200 closed-port drops are counted as lost, the instance restored and logged',
+    async (_, change) => {
+      const lostBefore = lostEvents(scrape(), 'drop_reasons');
+      const logBefore = collectorLog.length;
+      inInstance(change);
+      const noPorts = snmpValue(ns, 'Udp', 'NoPorts');
+      sendDatagrams(ns, CLOSED_PORT, 200);
+      expect(snmpValue(ns, 'Udp', 'NoPorts') - noPorts).toBe(200);
+      const text = scrape();
+      expect(lostEvents(text, 'drop_reasons') - lostBefore).toBeGreaterThanOrEqual(200);
+      for (let i = 0; i < 50 && !collectorLog.slice(logBefore).includes('changed from outside'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(collectorLog.slice(logBefore)).toMatch(/tracefs instance had been changed from outside/);
+      expect(inInstance('cat events/skb/kfree_skb/enable tracing_on')).toMatch(/^1\*?\n1\n$/);
+      expect(inInstance('cat events/skb/kfree_skb/filter')).toContain('protocol != 0');
+      // Counting again.
+      const before = dropCounts(text);
+      sendDatagrams(ns, CLOSED_PORT, N);
+      const after = dropCounts(scrape());
+      expect((after.get('NO_SOCKET/ingress') ?? 0) - (before.get('NO_SOCKET/ingress') ?? 0)).toBeGreaterThanOrEqual(N);
+    },
+  );
 
   it('shows a TCP connection attempt to a closed port as the kernel names it: NO_SOCKET on ingress (the SYN)', () => {
     const before = dropCounts(scrape());

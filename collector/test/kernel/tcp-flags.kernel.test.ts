@@ -158,12 +158,21 @@ describeKernel('TCP flag counters from the nftables table in a network namespace
     expect(kappieTables(link.a)).toEqual([]);
   });
 
-  it('after SIGKILL the next start replaces the stale table: one table, counters from zero, counting again', async () => {
+  /** Waits until the namespace has `count` kappie tables (the kernel removes an owned table as its owner exits). */
+  async function tablesBecome(ns: Namespace, count: number): Promise<string[]> {
+    for (let i = 0; i < 50 && kappieTables(ns).length !== count; i++) await new Promise((r) => setTimeout(r, 100));
+    return kappieTables(ns);
+  }
+
+  it('after SIGKILL the kernel removes the table it owned; the next start counts from zero', async () => {
     const first = await startCollector();
+    scrape(first.url); // the first gathering installs the table
+    expect(link.a.exec('nft', 'list', 'table', 'inet', NFT_TABLE_NAME)).toMatch(/^\s*flags owner$/m);
     tcpConnections(link.a, link.bAddr4, OPEN_PORT, 3, 'close');
     expect(scrape(first.url).egress.SYN).toBe(3);
     await stopWith(first.child, 'SIGKILL');
-    expect(kappieTables(link.a)).toHaveLength(1); // the crash left it behind
+    // Its owner, the collector's nft session, ended with it: nothing is left behind.
+    expect(await tablesBecome(link.a, 0)).toEqual([]);
 
     const second = await startCollector();
     const fresh = scrape(second.url);
@@ -172,6 +181,51 @@ describeKernel('TCP flag counters from the nftables table in a network namespace
     tcpConnections(link.a, link.bAddr4, OPEN_PORT, 4, 'close');
     expect(scrape(second.url).egress.SYN).toBe(4);
     await stopWith(second.child, 'SIGTERM');
+    expect(kappieTables(link.a)).toEqual([]);
+  });
+
+  it('replaces a stale table nobody owns (an older collector left it)', async () => {
+    link.a.exec('nft', 'add', 'table', 'inet', NFT_TABLE_NAME);
+    link.a.exec('nft', 'add', 'counter', 'inet', NFT_TABLE_NAME, 'stale');
+    const { child, url } = await startCollector();
+    expect(scrape(url).egress.SYN).toBe(0);
+    const table = link.a.exec('nft', 'list', 'table', 'inet', NFT_TABLE_NAME);
+    expect(table).toMatch(/^\s*flags owner$/m);
+    expect(table).not.toContain('counter stale');
+    await stopWith(child, 'SIGTERM');
+    expect(kappieTables(link.a)).toEqual([]);
+  });
+
+  it('a second collector with the same --nft-table never replaces a live one’s table, and says why', async () => {
+    const first = await startCollector();
+    tcpConnections(link.a, link.bAddr4, OPEN_PORT, 3, 'close');
+    const counted = scrape(first.url);
+    expect(counted.egress.SYN).toBe(3);
+
+    port += 1;
+    const second = link.a.spawn(process.execPath, [
+      COLLECTOR_CLI,
+      'serve',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--sources',
+      'tcp_flags,sockstat',
+    ]);
+    await waitForOutput(second, /source tcp_flags is down: [^"]*owned by another live process[^"]*--nft-table/);
+    const metrics = link.a.fetchText(`http://127.0.0.1:${port}/metrics`);
+    const up = metricName(METRICS.sourceUp);
+    expect(metrics).toMatch(new RegExp(`^${up}\\{source="tcp_flags"[^}]*\\} 0$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^${up}\\{source="sockstat"[^}]*\\} 1$`, 'm'));
+    // The first collector's counters went on: same table, not reset.
+    expect(scrape(first.url)).toEqual(counted);
+    tcpConnections(link.a, link.bAddr4, OPEN_PORT, 2, 'close');
+    expect(scrape(first.url).egress.SYN).toBe(5);
+
+    // The second one stopping leaves the first one's table alone.
+    await stopWith(second, 'SIGTERM');
+    expect(kappieTables(link.a)).toHaveLength(1);
+    expect(scrape(first.url).egress.SYN).toBe(5);
+    await stopWith(first.child, 'SIGTERM');
     expect(kappieTables(link.a)).toEqual([]);
   });
 

@@ -10,6 +10,7 @@ function context(live: boolean, sysfs: Record<string, string>) {
   const ctx: IncarnationContext = {
     fs: {
       sysPath: '/sys',
+      procPath: '/proc',
       procIsLive: () => live,
       readSys: (file) => {
         sysReads.push(file);

@@ -1,4 +1,10 @@
 import * as zlib from 'node:zlib';
+import { currentBuildInfo } from '../../src/build-info';
+import { resolveConfig } from '../../src/config';
+import { Gatherer } from '../../src/gatherer';
+import { createHostFs } from '../../src/kernel/host-fs';
+import { silentLogger } from '../../src/log';
+import { startServer } from '../../src/server';
 import type { Source } from '../../src/source';
 import { createSockstatSource } from '../../src/sources/linux/sockstat';
 import { startCollector, type RunningCollector } from '../helpers/collector-in-process';
@@ -209,6 +215,23 @@ describe('readiness', () => {
       expect(await response.text()).toContain('kappie_source_up{source="sockstat",node_name="test-node"} 0');
     } finally {
       await collector.close();
+    }
+  });
+});
+
+describe('startServer (one wiring for kappie serve and the tests)', () => {
+  it('serves the configured prefix, node name and listen address, and reports its URL', async () => {
+    const config = resolveConfig({ listen: '127.0.0.1:0', nodeName: 'wired-node', metricPrefix: 'wired_' }, {});
+    const log = silentLogger();
+    const gatherer = new Gatherer([countingSource()], { config, fs: createHostFs(config), log });
+    const server = await startServer({ config, gatherer, buildInfo: currentBuildInfo(), log, installed: [] });
+    try {
+      expect(server.url).toBe(`http://127.0.0.1:${server.address.port}`);
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      expect(text).toContain('wired_tcp_connection_stats{statistic_name="RetransSegs",node_name="wired-node"');
+    } finally {
+      await server.close();
+      await gatherer.stop();
     }
   });
 });

@@ -67,6 +67,12 @@ describe('the kappie nftables script', () => {
     expect(script).toContain('oifname { "veth*", "cali*", "eth0" } return');
   });
 
+  it('marks the table owned (flags owner) only when asked, right after it opens', () => {
+    expect(script).not.toContain('flags owner');
+    const owned = createTableScript([], 'kappie', { owned: true }).split('\n');
+    expect(owned.slice(2, 4)).toEqual(['table inet kappie {', '  flags owner;']);
+  });
+
   it('leaves out the pod-interface rule when there are no pod interfaces', () => {
     expect(createTableScript([])).not.toMatch(/ifname/);
   });

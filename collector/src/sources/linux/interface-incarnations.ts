@@ -7,8 +7,9 @@
  *
  * Two readers give the same numbers:
  * - the rtnetlink link dump (kernel/rtnetlink-link.ts: IFLA_IFNAME with ifi_index of every link, one request), used
- *   when the proc root is the live procfs of the collector's own namespace (`HostFs.procIsLive()`), the namespace
- *   netlink shows: one request instead of a file per interface (see README "Totals over changing members" and
+ *   when the proc root is a live procfs (`HostFs.procIsLive()`), on a socket opened in the namespace that proc root
+ *   shows (kernel/net-namespace.ts; `--proc-path /proc/<pid>` is that process's): one request instead of a file per
+ *   interface (see README "Totals over changing members" and
  *   `node bench/linux-sources-cost.mjs`);
  * - sysfs `class/net/<name>/ifindex`, one small file per interface, for a recorded tree (tests, a --proc-path holding
  *   copies), and when netlink fails (the failure is remembered and logged once, then sysfs serves).
@@ -16,7 +17,7 @@
 import * as os from 'node:os';
 import { describeError, SourceUnavailableError } from '../../errors';
 import type { HostFs } from '../../kernel/host-fs';
-import { createNetlink } from '../../kernel/netlink-socket';
+import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
 import { dumpLinks, type LinkDump } from '../../kernel/rtnetlink-link';
 import { parseSysfsCounter } from '../../kernel/sys-class-net';
 import type { Logger } from '../../log';
@@ -67,7 +68,7 @@ export function interfaceIncarnationsFromLinks(dump: LinkDump, names: Iterable<s
 
 /** What a source needs of its context to find incarnations. */
 export interface IncarnationContext {
-  readonly fs: Pick<HostFs, 'readSys' | 'listSys' | 'sysPath' | 'procIsLive'>;
+  readonly fs: Pick<HostFs, 'readSys' | 'listSys' | 'sysPath' | 'procIsLive' | 'procPath'>;
   readonly log: Pick<Logger, 'warn'>;
 }
 
@@ -89,14 +90,15 @@ export type InterfaceIncarnations = (
  * closure. `dump` is the link dump to use (tests give a recorded one); by default the live rtnetlink dump.
  */
 export function createInterfaceIncarnations(dump?: () => LinkDump): InterfaceIncarnations {
-  const netlink = dump === undefined ? createNetlink() : undefined;
-  const dumpLinksNow = dump ?? (() => dumpLinks(netlink!, LITTLE_ENDIAN));
+  /** Made at the first live dump: its sockets open in the namespace of the configured proc root. */
+  let netlink: Netlink | undefined;
   let netlinkUnavailable: string | undefined;
   return (ctx, names, interfaceCount) => {
     if (names.length === 0) return new Map();
     if (netlinkUnavailable === undefined && names.length * 2 >= interfaceCount && ctx.fs.procIsLive()) {
       try {
-        return interfaceIncarnationsFromLinks(dumpLinksNow(), names);
+        const links = dump?.() ?? dumpLinks((netlink ??= createNetlink({ procPath: ctx.fs.procPath })), LITTLE_ENDIAN);
+        return interfaceIncarnationsFromLinks(links, names);
       } catch (error) {
         netlinkUnavailable = describeError(error);
         ctx.log.warn({ err: netlinkUnavailable }, 'rtnetlink link dump failed: reading ifindexes from sysfs');

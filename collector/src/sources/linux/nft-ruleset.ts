@@ -78,11 +78,17 @@ function chainText(direction: NftDirection, podInterfaceGlobs: readonly string[]
 /**
  * The script for `nft -f -` that (re)creates the table in ONE transaction: declaring the table first makes the
  * `delete` succeed whether or not a crashed run left a stale table (nft 1.0.6 has no `destroy`), and the new table
- * replaces it atomically: no moment without counters, never two tables.
+ * replaces it atomically: no moment without counters, never two tables. `owned` adds `flags owner`: the table
+ * belongs to the netlink socket that runs the script (nft-table-owner.ts).
  */
-export function createTableScript(podInterfaceGlobs: readonly string[], tableName: string = NFT_TABLE_NAME): string {
+export function createTableScript(
+  podInterfaceGlobs: readonly string[],
+  tableName: string = NFT_TABLE_NAME,
+  options: { owned: boolean } = { owned: false },
+): string {
   const table = `${NFT_TABLE_FAMILY} ${tableName}`;
   const lines = [`table ${table} {}`, `delete table ${table}`, `table ${table} {`];
+  if (options.owned) lines.push('  flags owner;');
   for (const direction of NFT_DIRECTIONS) {
     for (const value of FLAG_BYTE_VALUES) lines.push(`  counter ${flagCounterName(direction, value)} {}`);
   }

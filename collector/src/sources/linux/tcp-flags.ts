@@ -1,24 +1,18 @@
 /**
  * kappie_tcp_flag_counters from the nftables table `kappie` (nft-ruleset.ts says what is counted where): start
- * installs the table (`nft -f`), collect reads its 512 counters over nftables netlink (kernel/nft-counters.ts: one
- * dump, no process) and sums them per flag, stop removes it (`nft -f`).
+ * installs the table, owned by this collector (nft-table-owner.ts), collect reads its 512 counters over nftables
+ * netlink (kernel/nft-counters.ts: one dump, no process) and sums them per flag, stop removes it.
  */
 import * as os from 'node:os';
 import { TCP_FLAGS, type TcpFlag } from '../../catalog';
 import { ParseError, SourceUnavailableError } from '../../errors';
 import type { Sample, Source, SourceContext } from '../../source';
-import { NftMissingObjectError, runNft } from '../../kernel/nft-command';
+import { NftMissingObjectError } from '../../kernel/nft-command';
 import { dumpNftCounters, type NftCounterObject } from '../../kernel/nft-counters';
 import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
 import type { NftCounter } from './nft-json';
-import {
-  createTableScript,
-  deleteTableScript,
-  flagCounterName,
-  NFT_DIRECTIONS,
-  NFT_TABLE_FAMILY,
-  type NftDirection,
-} from './nft-ruleset';
+import { createNftTableOwner } from './nft-table-owner';
+import { flagCounterName, NFT_DIRECTIONS, NFT_TABLE_FAMILY, type NftDirection } from './nft-ruleset';
 import { FLAG_BYTE_VALUES, FLAGS_BY_BYTE } from './tcp-flag-bits';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
@@ -86,10 +80,6 @@ function readCounters(netlink: Netlink, table: string): Map<string, NftCounter> 
   return countersByName(dumpNftCounters(netlink, NFT_TABLE_FAMILY, table, LITTLE_ENDIAN), table);
 }
 
-async function installTable(ctx: SourceContext): Promise<void> {
-  await runNft(['-f', '-'], createTableScript(ctx.config.podInterfaces, ctx.config.nftTable));
-}
-
 /** The TCP flag source: installs its nftables table at start (unless one-shot) and reads its counters. */
 export function createTcpFlagsSource(): Source {
   /**
@@ -99,6 +89,12 @@ export function createTcpFlagsSource(): Source {
    */
   let ownsTable = false;
   const netlink = createNetlink();
+  /** Creates the table owned by this collector (nft-table-owner.ts); its note when ownership cannot be marked. */
+  const owner = createNftTableOwner();
+  let ownershipNote: string | undefined;
+  const installTable = async (ctx: SourceContext) => {
+    ownershipNote = await owner.install(ctx.config.podInterfaces, ctx.config.nftTable);
+  };
   return {
     name: 'tcp_flags',
     description: `an nftables table of family ${NFT_TABLE_FAMILY} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
@@ -135,10 +131,11 @@ export function createTcpFlagsSource(): Source {
       const totals = sumFlagCounters(counters);
       return { tcpFlagCounters: flagSamples(totals) };
     },
+    note: () => ownershipNote,
     async stop(ctx) {
       if (!ownsTable) return;
-      await runNft(['-f', '-'], deleteTableScript(ctx.config.nftTable));
       ownsTable = false;
+      await owner.remove(ctx.config.nftTable);
     },
   };
 }

@@ -16,7 +16,7 @@ import { LABEL, TCP_STATES } from '../../catalog';
 import { describeError } from '../../errors';
 import { readSockstat, type SockstatFiles } from '../../kernel/net-sockstat';
 import { createNetlink } from '../../kernel/netlink-socket';
-import { createSockDiagReader } from '../../kernel/sock-diag';
+import { createSockDiagReader, type SockDiagReader } from '../../kernel/sock-diag';
 import { newTcpSocketTally, tallyTcpTables, type TcpSocketTally } from '../../kernel/tcp-table';
 import type { Samples, Source } from '../../source';
 import { tcpConnectionRemoteSamples } from '../tcp-connection-remote';
@@ -44,7 +44,8 @@ export function tcpSocketSamples(tally: TcpSocketTally, topK: number, littleEndi
 
 /** The TCP socket source; its netlink client, note and fallback decision live in this closure. */
 export function createTcpSocketsSource(): Source {
-  const sockDiag = createSockDiagReader(createNetlink());
+  /** Made at the first netlink read: its sockets open in the namespace of the configured proc root. */
+  let sockDiag: SockDiagReader | undefined;
   let lastNote: string | undefined;
   /** Why auto fell back to the files, once netlink failed (it is not tried again). */
   let netlinkUnavailable: string | undefined;
@@ -65,6 +66,7 @@ export function createTcpSocketsSource(): Source {
       const auto = tcpSocketReader === 'auto';
       if (tcpSocketReader === 'netlink' || (auto && netlinkUnavailable === undefined && ctx.fs.procIsLive())) {
         try {
+          sockDiag ??= createSockDiagReader(createNetlink({ procPath: ctx.fs.procPath }));
           sockDiag.tally(tally, LITTLE_ENDIAN);
         } catch (error) {
           if (!auto) throw error;

@@ -20,6 +20,7 @@ import type { Samples, SourceContext } from '../../../source';
 import type { EventsMode, EventsModeSetup } from './events-mode';
 import { KPROBE_EVENT_DIR, removeKprobeBytes, startHistMode } from './hist-mode';
 import { kfreeSkbFilter, KFREE_SKB_EVENT } from './kfree-skb';
+import { createInstanceStateGuard, streamModeControls, type InstanceStateGuard } from './instance-state';
 import { startStreamMode } from './stream-mode';
 
 /** Per-CPU ring buffer: ~45k kfree_skb events per CPU, half a second of a 100k/s storm on one CPU between polls. */
@@ -123,6 +124,7 @@ export function startTracefsEvents(
   const instance = instanceDir(ctx.config.tracefsInstance);
   let mode: EventsMode;
   let hasReason: boolean;
+  let guard: InstanceStateGuard | undefined;
   try {
     const format = readKfreeSkbFormat(tracefs);
     hasReason = format.fields.some((field) => field.name === 'reason');
@@ -141,6 +143,10 @@ export function startTracefsEvents(
       log: ctx.log,
     };
     mode = tracefs.exists(`${instance}/events/${KFREE_SKB_EVENT}/hist`) ? startHistMode(setup) : startStreamMode(setup);
+    // Stream mode's switches can be turned off from outside; hist mode fails on its own when its trigger is gone.
+    if (mode.mode === 'stream') {
+      guard = createInstanceStateGuard(tracefs, streamModeControls(instance, setup.filter), ctx.fs, ctx.log);
+    }
   } catch (error) {
     try {
       // A busy instance is another process's: removeInstance leaves it alone.
@@ -154,8 +160,11 @@ export function startTracefsEvents(
 
   return {
     mode: mode.mode,
-    collect: () => mode.collect(),
-    lostEvents: () => mode.lostEvents(),
+    collect() {
+      guard?.beforeCollect();
+      return mode.collect();
+    },
+    lostEvents: () => mode.lostEvents() + (guard?.lostEvents() ?? 0),
     note() {
       const parts: string[] = [];
       if (!hasReason) parts.push('kernel without drop reasons: reasons derived from the drop location');

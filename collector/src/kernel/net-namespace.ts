@@ -1,0 +1,81 @@
+/**
+ * Which network namespace a proc root shows, and entering it to open a socket there.
+ *
+ * Files under `<proc root>/net/` show one network namespace: with `--proc-path /proc/<pid>` the namespace of that
+ * process, with `/proc` (or a host's procfs mounted at `/host/proc`) the reader's own (`net` is a link to
+ * `self/net`). A netlink socket, by contrast, answers for the namespace it was created in: the collector's, unless
+ * it is created inside another. So a netlink reader asks `netNamespaceFile(procPath)` for the namespace the files
+ * show and opens its socket there (`inNetNamespace`), and every family of one gathering comes from one namespace.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** setns(2) nstype for a network namespace (include/uapi/linux/sched.h). */
+export const CLONE_NEWNET = 0x40000000;
+
+/** The calling thread's own network namespace (setns acts on one thread, so the thread's, not the process's). */
+const OWN_NET_NAMESPACE = '/proc/thread-self/ns/net';
+
+/**
+ * The `ns/net` file of the namespace `<procPath>/net` shows: the directory `net` resolves into (following `self` and
+ * `thread-self` links), then its `ns/net` (e.g. `/proc/1234/ns/net`). Throws the file system error when `net` cannot
+ * be resolved (a --proc-path that does not exist).
+ */
+export function netNamespaceFile(procPath: string): string {
+  return path.join(path.dirname(fs.realpathSync.native(path.join(procPath, 'net'))), 'ns', 'net');
+}
+
+/** What `inNetNamespace` needs of libc. */
+export interface SetnsCall {
+  /** setns(2): 0 on success, -1 with errno set. */
+  setns(fd: number, nstype: number): number;
+  errno(): number;
+}
+
+function sameFile(a: fs.Stats, b: fs.Stats): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
+/**
+ * Runs `open` (which creates a socket and returns its descriptor) with the calling thread inside the network namespace
+ * of `namespaceFile`, then returns the thread to its own namespace. A socket keeps the namespace it was created in,
+ * so the descriptor answers for the target from then on. `open` runs synchronously on this thread: no other
+ * JavaScript, and no other socket of this thread, is created meanwhile (libuv's pool threads keep their namespace).
+ * When the target is the thread's own namespace, `open` just runs. Throws when the namespace cannot be entered
+ * (EPERM without CAP_SYS_ADMIN, the process gone), naming the file and the errno.
+ */
+export function inNetNamespace(libc: SetnsCall, namespaceFile: string, open: () => number): number {
+  const target = fs.openSync(namespaceFile, 'r');
+  try {
+    const own = fs.openSync(OWN_NET_NAMESPACE, 'r');
+    try {
+      if (sameFile(fs.fstatSync(target), fs.fstatSync(own))) return open();
+      if (libc.setns(target, CLONE_NEWNET) !== 0) {
+        throw new Error(
+          `cannot enter the network namespace ${namespaceFile} (setns errno ${libc.errno()}): ` +
+            'netlink reads another namespace only with CAP_SYS_ADMIN',
+        );
+      }
+      // Never expected to fail (the thread was there a moment ago, with the same privileges). Staying in the target
+      // would put every later socket of this thread there: an error rather than counting the wrong namespace.
+      const returnHome = () => {
+        if (libc.setns(own, CLONE_NEWNET) !== 0) {
+          throw new Error(`cannot return to the collector's network namespace (setns errno ${libc.errno()})`);
+        }
+      };
+      let socket: number;
+      try {
+        socket = open();
+      } catch (error) {
+        returnHome();
+        throw error;
+      }
+      returnHome();
+      return socket;
+    } finally {
+      fs.closeSync(own);
+    }
+  } finally {
+    fs.closeSync(target);
+  }
+}
