@@ -115,7 +115,7 @@ class VethPair {
       mode === 'none'
         ? deleteTableScript()
         : mode === 'kappie'
-          ? createTableScript(DEFAULT_POD_INTERFACES)
+          ? createTableScript({ inet: ['eth0'], bridge: [] })
           : nineRulesScript();
     sh('ip', ['netns', 'exec', this.client, 'nft', '-f', '-'], script);
   }

@@ -1,21 +1,30 @@
 /**
- * kappie_tcp_flag_counters from the nftables table `kappie` (nft-ruleset.ts says what is counted where): start
- * installs the table, collect reads its 512 counters with `nft -j` and sums them per flag, stop removes it.
+ * kappie_tcp_flag_counters from the nftables table `kappie` (nft-ruleset.ts says what is counted where: TCP segments
+ * received and sent by the node's uplinks): start installs the table, collect follows the uplinks, reads the 512
+ * counters with `nft -j` and sums them per flag, stop removes what start installed.
  */
 import { TCP_FLAGS, type TcpFlag } from '../../catalog';
 import { ParseError, SourceUnavailableError } from '../../errors';
 import type { Sample, Source, SourceContext } from '../../source';
 import { NftMissingObjectError, runNft } from '../../kernel/nft-command';
 import { parseNftCounters, type NftCounter } from './nft-json';
+import { readNetDev } from '../../kernel/net-dev';
+import { createLinkReader, type LinkReader } from './interface-incarnations';
+import { bridgePorts } from './link-roles';
 import {
   createTableScript,
   deleteTableScript,
   flagCounterName,
   listCountersArgs,
   NFT_DIRECTIONS,
+  NFT_FAMILIES,
   NFT_TABLE_FAMILY,
+  updateUplinksScript,
   type NftDirection,
+  type NftFamily,
+  type UplinkPlan,
 } from './nft-ruleset';
+import { findUplinks } from './uplinks';
 import { FLAG_BYTE_VALUES, flagsOfByte } from './tcp-flag-bits';
 
 export type FlagTotals = Record<NftDirection, Record<TcpFlag, NftCounter>>;
@@ -49,21 +58,68 @@ export function flagSamples(totals: FlagTotals): Sample<'tcpFlagCounters'>[] {
   );
 }
 
-async function installTable(ctx: SourceContext): Promise<void> {
-  await runNft(['-f', '-'], createTableScript(ctx.config.podInterfaces, ctx.config.nftTable));
+/** The uplink plan of this gathering: routed uplinks for the inet table, bridge ports for the bridge table. */
+function uplinkPlan(ctx: SourceContext, readLinks: LinkReader): UplinkPlan {
+  const dump = readLinks(ctx);
+  const present = dump?.links.map(({ name }) => name) ?? readNetDev(ctx.fs).map(({ name }) => name);
+  const { uplinks } = findUplinks(ctx, present, dump?.links);
+  const bridged = dump === undefined ? [] : bridgePorts(uplinks, dump.links);
+  return { inet: uplinks.filter((name) => !bridged.includes(name)), bridge: bridged };
 }
 
-/** The TCP flag source: installs its nftables table at start (unless one-shot) and reads its counters. */
+function samePlan(a: UplinkPlan, b: UplinkPlan): boolean {
+  return NFT_FAMILIES.every((family) => a[family].join('\0') === b[family].join('\0'));
+}
+
+/** The counters of every installed table, summed by counter name (a segment passes one table only). */
+async function readCounters(ctx: SourceContext, families: readonly NftFamily[]): Promise<Map<string, NftCounter>> {
+  const sum = new Map<string, NftCounter>();
+  for (const family of families) {
+    const text = await runNft(listCountersArgs(ctx.config.nftTable, family));
+    for (const [name, counter] of parseNftCounters(text, family, ctx.config.nftTable)) {
+      const before = sum.get(name) ?? { packets: 0, bytes: 0 };
+      sum.set(name, { packets: before.packets + counter.packets, bytes: before.bytes + counter.bytes });
+    }
+  }
+  return sum;
+}
+
+/**
+ * The TCP flag source: installs its nftables table(s) at start (unless one-shot), follows the uplinks at each
+ * gathering (the `uplinks` sets; the bridge table appears with the first bridge-port uplink), reads the counters.
+ */
 export function createTcpFlagsSource(): Source {
+  const readLinks = createLinkReader();
   /**
-   * Whether this source installed the table (and so removes it at stop). A one-shot `kappie snapshot` reads the
-   * table of the serving collector in the same network namespace and leaves it alone: replacing it would reset that
-   * collector's counters, removing it would stop them.
+   * What this source installed (and so updates and removes at stop): the families of its tables and the uplinks
+   * their sets hold. A one-shot `kappie snapshot` reads the tables of the serving collector in the same network
+   * namespace and leaves them alone: replacing one would reset that collector's counters, removing it stop them.
    */
-  let ownsTable = false;
+  let installed: { families: NftFamily[]; plan: UplinkPlan } | undefined;
+
+  async function install(ctx: SourceContext, plan: UplinkPlan): Promise<void> {
+    const families = NFT_FAMILIES.filter((family) => family === 'inet' || plan[family].length > 0);
+    await runNft(['-f', '-'], createTableScript(plan, ctx.config.nftTable, families));
+    installed = { families, plan };
+  }
+
+  /** Brings the installed tables to `plan`: new bridge table when needed, sets updated in place. */
+  async function follow(ctx: SourceContext, plan: UplinkPlan): Promise<void> {
+    if (installed === undefined || samePlan(installed.plan, plan)) return;
+    const { families } = installed;
+    if (plan.bridge.length > 0 && !families.includes('bridge')) {
+      await runNft(['-f', '-'], createTableScript(plan, ctx.config.nftTable, ['bridge']));
+      families.push('bridge');
+    }
+    const script = families.map((family) => updateUplinksScript(family, plan[family], ctx.config.nftTable)).join('');
+    await runNft(['-f', '-'], script);
+    installed = { families, plan };
+    ctx.log.info({ source: 'tcp_flags', uplinks: plan }, 'tcp_flags: counting on new uplinks');
+  }
+
   return {
     name: 'tcp_flags',
-    description: `an nftables table of family ${NFT_TABLE_FAMILY} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
+    description: `nftables tables ${NFT_FAMILIES.join('/')} (--nft-table): TCP segments per flag byte received and sent by the uplinks`,
     platforms: ['linux'],
     metrics: ['tcpFlagCounters'],
     async start(ctx) {
@@ -79,28 +135,39 @@ export function createTcpFlagsSource(): Source {
         }
         return;
       }
-      await installTable(ctx);
-      ownsTable = true;
+      await install(ctx, uplinkPlan(ctx, readLinks));
     },
     async collect(ctx) {
-      let text: string;
+      const plan = uplinkPlan(ctx, readLinks);
+      let counters: Map<string, NftCounter>;
       try {
-        text = await runNft(listCountersArgs(ctx.config.nftTable));
+        await follow(ctx, plan);
+        counters = await readCounters(ctx, installed?.families ?? (await servingFamilies(ctx)));
       } catch (error) {
-        if (!(error instanceof NftMissingObjectError) || !ownsTable) throw error;
-        // Someone flushed the ruleset or deleted our table: put it back; the counters restart (a counter reset).
-        await installTable(ctx);
+        if (!(error instanceof NftMissingObjectError) || installed === undefined) throw error;
+        // Someone flushed the ruleset or deleted a table: put them back; the counters restart (a counter reset).
+        await install(ctx, plan);
         throw new SourceUnavailableError(
           `the nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable} had been removed; recreated it, counters restart`,
         );
       }
-      const totals = sumFlagCounters(parseNftCounters(text, NFT_TABLE_FAMILY, ctx.config.nftTable));
-      return { tcpFlagCounters: flagSamples(totals) };
+      return { tcpFlagCounters: flagSamples(sumFlagCounters(counters)) };
     },
     async stop(ctx) {
-      if (!ownsTable) return;
-      await runNft(['-f', '-'], deleteTableScript(ctx.config.nftTable));
-      ownsTable = false;
+      if (installed === undefined) return;
+      await runNft(['-f', '-'], deleteTableScript(ctx.config.nftTable, installed.families));
+      installed = undefined;
     },
   };
+}
+
+/** The tables a serving collector in this namespace installed (one-shot reads): inet, and bridge when it exists. */
+async function servingFamilies(ctx: SourceContext): Promise<NftFamily[]> {
+  try {
+    await runNft(listCountersArgs(ctx.config.nftTable, 'bridge'));
+    return ['inet', 'bridge'];
+  } catch (error) {
+    if (error instanceof NftMissingObjectError) return ['inet'];
+    throw error;
+  }
 }
