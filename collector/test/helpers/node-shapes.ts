@@ -22,7 +22,7 @@
  * namespaces only. Everything lives in namespaces created through netns.ts: `remove()` (and netns.ts `cleanup()`, also
  * at process exit) deletes them, and with them every veth, bridge, route and nftables table inside.
  */
-import { Namespace, uniqueName } from './netns';
+import { Namespace, run, uniqueName } from './netns';
 
 export const NODE_SHAPES = [
   'kubenet',
@@ -63,49 +63,73 @@ const POD_SUBNET = '198.18.10';
 const OUTSIDE = `${UPLINK_SUBNET}.1`;
 const NODE = `${UPLINK_SUBNET}.2`;
 
-function quiet(ns: Namespace): void {
-  for (const scope of ['all', 'default']) ns.exec('sysctl', '-qw', `net.ipv6.conf.${scope}.disable_ipv6=1`);
+/**
+ * The commands that build a shape, gathered per namespace and run as one `ip -batch` and one `sysctl` per namespace
+ * (a process start is the slow part on a loaded machine): the node's batch first (it creates every veth, putting the
+ * far ends into the pod and outside namespaces), then the others'.
+ */
+class Wiring {
+  private readonly ipLines = new Map<Namespace, string[]>();
+  private readonly sysctls = new Map<Namespace, string[]>();
+
+  ip(ns: Namespace, line: string): void {
+    this.ipLines.set(ns, [...(this.ipLines.get(ns) ?? []), line]);
+  }
+
+  sysctl(ns: Namespace, setting: string): void {
+    this.sysctls.set(ns, [...(this.sysctls.get(ns) ?? []), setting]);
+  }
+
+  apply(node: Namespace): void {
+    const order = [node, ...[...this.ipLines.keys()].filter((ns) => ns !== node)];
+    for (const ns of order) {
+      const lines = this.ipLines.get(ns);
+      if (lines) run('ip', ['-n', ns.name, '-batch', '-'], `${lines.join('\n')}\n`);
+    }
+    for (const [ns, settings] of this.sysctls) ns.exec('sysctl', '-qw', ...settings);
+  }
 }
 
-function sysctl(ns: Namespace, key: string, value: string): void {
-  ns.exec('sysctl', '-qw', `${key}=${value}`);
+/** A new namespace with IPv6 off (before any interface exists, so every new one inherits it). */
+function quietNamespace(prefix: string): Namespace {
+  const ns = Namespace.create(prefix);
+  ns.exec('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+  return ns;
 }
 
-/** A veth with `hostName` in the node and `eth0` in a new pod namespace (both created in place, none in the root). */
-function podVeth(node: Namespace, hostName: string): Namespace {
-  const pod = Namespace.create('ktpod');
-  quiet(pod);
-  node.ip('link', 'add', hostName, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod.name);
-  node.ip('link', 'set', hostName, 'up');
-  pod.ip('link', 'set', 'eth0', 'up');
-  return pod;
+/** A veth with `hostName` in the node and `eth0` in the pod namespace `pod`. */
+function podVeth(wiring: Wiring, node: Namespace, pod: Namespace, hostName: string): void {
+  wiring.ip(node, `link add ${hostName} type veth peer name eth0 netns ${pod.name}`);
+  wiring.ip(node, `link set ${hostName} up`);
+  wiring.ip(pod, 'link set eth0 up');
 }
 
-/** The outside namespace's end of the node's "physical" port, with the gateway address. */
-function wire(node: Namespace, outside: Namespace, portName: string): void {
-  node.ip('link', 'add', portName, 'type', 'veth', 'peer', 'name', 'wan0', 'netns', outside.name);
-  node.ip('link', 'set', portName, 'up');
-  outside.ip('addr', 'add', `${OUTSIDE}/24`, 'dev', 'wan0');
-  outside.ip('link', 'set', 'wan0', 'up');
+/** The node's "physical" port `portName`, its far end `wan0` in the outside namespace with the gateway address. */
+function wire(wiring: Wiring, node: Namespace, outside: Namespace, portName: string): void {
+  wiring.ip(node, `link add ${portName} type veth peer name wan0 netns ${outside.name}`);
+  wiring.ip(node, `link set ${portName} up`);
+  wiring.ip(outside, `addr add ${OUTSIDE}/24 dev wan0`);
+  wiring.ip(outside, 'link set wan0 up');
 }
 
 /** A pod routed by a /32 on its host veth (proxy ARP answers for the gateway), as Azure CNI transparent and Cilium. */
-function routedPod(node: Namespace, hostName: string, address: string, gateway: string): Pod {
-  const ns = podVeth(node, hostName);
-  sysctl(node, `net.ipv4.conf.${hostName}.proxy_arp`, '1');
-  node.ip('route', 'add', `${address}/32`, 'dev', hostName);
-  ns.ip('addr', 'add', `${address}/32`, 'dev', 'eth0');
-  ns.ip('route', 'add', `${gateway}/32`, 'dev', 'eth0');
-  ns.ip('route', 'add', 'default', 'via', gateway, 'dev', 'eth0');
+function routedPod(wiring: Wiring, node: Namespace, hostName: string, address: string, gateway: string): Pod {
+  const ns = quietNamespace('ktpod');
+  podVeth(wiring, node, ns, hostName);
+  wiring.sysctl(node, `net.ipv4.conf.${hostName}.proxy_arp=1`);
+  wiring.ip(node, `route add ${address}/32 dev ${hostName}`);
+  wiring.ip(ns, `addr add ${address}/32 dev eth0`);
+  wiring.ip(ns, `route add ${gateway}/32 dev eth0`);
+  wiring.ip(ns, `route add default via ${gateway} dev eth0`);
   return { ns, address, hostInterface: hostName };
 }
 
-/** Node side of a routed node: `eth0` (or `uplinkDevice`) with the node address and the default route. */
-function routedUplink(node: Namespace, outside: Namespace, device: string): void {
-  node.ip('addr', 'add', `${NODE}/24`, 'dev', device);
-  node.ip('link', 'set', device, 'up');
-  node.ip('route', 'add', 'default', 'via', OUTSIDE);
-  outside.ip('route', 'add', `${POD_SUBNET}.0/24`, 'via', NODE);
+/** Node side of a routed node: `device` with the node address and the default route; the outside routes pods here. */
+function routedUplink(wiring: Wiring, node: Namespace, outside: Namespace, device: string): void {
+  wiring.ip(node, `addr add ${NODE}/24 dev ${device}`);
+  wiring.ip(node, `link set ${device} up`);
+  wiring.ip(node, `route add default via ${OUTSIDE}`);
+  wiring.ip(outside, `route add ${POD_SUBNET}.0/24 via ${NODE}`);
 }
 
 function hostName(prefix: string): string {
@@ -121,13 +145,12 @@ export function buildNodeShape(shape: NodeShapeName, podCount = 2): NodeShape {
     for (const ns of namespaces.splice(0)) ns.delete();
   };
   try {
-    const node = Namespace.create('ktnode');
+    const node = quietNamespace('ktnode');
     namespaces.push(node);
-    const outside = Namespace.create('ktout');
+    const outside = quietNamespace('ktout');
     namespaces.push(outside);
-    quiet(node);
-    quiet(outside);
-    sysctl(node, 'net.ipv4.ip_forward', '1');
+    const wiring = new Wiring();
+    wiring.sysctl(node, 'net.ipv4.ip_forward=1');
     const pods: Pod[] = [];
     const addPod = (pod: Pod) => {
       namespaces.push(pod.ns);
@@ -137,85 +160,90 @@ export function buildNodeShape(shape: NodeShapeName, podCount = 2): NodeShape {
     let nodeInterfaces: string[];
     switch (shape) {
       case 'kubenet': {
-        node.ip('link', 'add', 'cbr0', 'type', 'bridge');
-        node.ip('addr', 'add', `${POD_SUBNET}.1/24`, 'dev', 'cbr0');
-        node.ip('link', 'set', 'cbr0', 'up');
+        wiring.ip(node, 'link add cbr0 type bridge');
+        wiring.ip(node, `addr add ${POD_SUBNET}.1/24 dev cbr0`);
+        wiring.ip(node, 'link set cbr0 up');
         for (let i = 0; i < podCount; i++) {
           const hostInterface = hostName('veth');
-          const ns = podVeth(node, hostInterface);
-          node.ip('link', 'set', hostInterface, 'master', 'cbr0');
+          const ns = quietNamespace('ktpod');
+          podVeth(wiring, node, ns, hostInterface);
+          wiring.ip(node, `link set ${hostInterface} master cbr0`);
           const address = `${POD_SUBNET}.${11 + i}`;
-          ns.ip('addr', 'add', `${address}/24`, 'dev', 'eth0');
-          ns.ip('route', 'add', 'default', 'via', `${POD_SUBNET}.1`);
+          wiring.ip(ns, `addr add ${address}/24 dev eth0`);
+          wiring.ip(ns, `route add default via ${POD_SUBNET}.1`);
           addPod({ ns, address, hostInterface });
         }
-        wire(node, outside, 'eth0');
-        routedUplink(node, outside, 'eth0');
-        // kubenet masquerades pod egress leaving the node (the ip-masq-agent's rule, in nftables form).
-        node.exec(
-          'nft',
-          'add table ip kubenet_nat { chain postrouting { type nat hook postrouting priority 100; ' +
-            `ip saddr ${POD_SUBNET}.0/24 ip daddr != ${POD_SUBNET}.0/24 oifname "eth0" masquerade; }; }`,
-        );
+        wire(wiring, node, outside, 'eth0');
+        routedUplink(wiring, node, outside, 'eth0');
         nodeInterfaces = ['cbr0', 'eth0'];
         break;
       }
       case 'azure-cni-transparent':
       case 'enslaved-uplink': {
         for (let i = 0; i < podCount; i++) {
-          addPod(routedPod(node, hostName('azv'), `${POD_SUBNET}.${11 + i}`, '169.254.1.1'));
+          addPod(routedPod(wiring, node, hostName('azv'), `${POD_SUBNET}.${11 + i}`, '169.254.1.1'));
         }
         if (shape === 'enslaved-uplink') {
-          node.ip('link', 'add', 'eth0', 'type', 'bridge');
-          wire(node, outside, 'enP30832s1');
-          node.ip('link', 'set', 'enP30832s1', 'master', 'eth0');
-          routedUplink(node, outside, 'eth0');
+          wiring.ip(node, 'link add eth0 type bridge');
+          wire(wiring, node, outside, 'enP30832s1');
+          wiring.ip(node, 'link set enP30832s1 master eth0');
+          routedUplink(wiring, node, outside, 'eth0');
           uplink = 'enP30832s1';
           nodeInterfaces = ['eth0', 'enP30832s1'];
         } else {
-          wire(node, outside, 'eth0');
-          routedUplink(node, outside, 'eth0');
+          wire(wiring, node, outside, 'eth0');
+          routedUplink(wiring, node, outside, 'eth0');
           // A host veth pair (both ends on the node, e.g. a management namespace's plumbing): not a pod.
-          node.ip('link', 'add', 'veth-mgmt', 'type', 'veth', 'peer', 'name', 'mgmt-peer');
-          node.ip('link', 'set', 'veth-mgmt', 'up');
-          node.ip('link', 'set', 'mgmt-peer', 'up');
+          wiring.ip(node, 'link add veth-mgmt type veth peer name mgmt-peer');
+          wiring.ip(node, 'link set veth-mgmt up');
+          wiring.ip(node, 'link set mgmt-peer up');
           nodeInterfaces = ['eth0', 'veth-mgmt', 'mgmt-peer'];
         }
         break;
       }
       case 'azure-cni-bridge': {
-        node.ip('link', 'add', 'azure0', 'type', 'bridge');
-        wire(node, outside, 'eth0');
-        node.ip('link', 'set', 'eth0', 'master', 'azure0');
-        node.ip('addr', 'add', `${NODE}/24`, 'dev', 'azure0');
-        node.ip('link', 'set', 'azure0', 'up');
-        node.ip('route', 'add', 'default', 'via', OUTSIDE);
+        wiring.ip(node, 'link add azure0 type bridge');
+        wire(wiring, node, outside, 'eth0');
+        wiring.ip(node, 'link set eth0 master azure0');
+        wiring.ip(node, `addr add ${NODE}/24 dev azure0`);
+        wiring.ip(node, 'link set azure0 up');
+        wiring.ip(node, `route add default via ${OUTSIDE}`);
         for (let i = 0; i < podCount; i++) {
           const hostInterface = hostName('azv');
-          const ns = podVeth(node, hostInterface);
-          node.ip('link', 'set', hostInterface, 'master', 'azure0');
+          const ns = quietNamespace('ktpod');
+          podVeth(wiring, node, ns, hostInterface);
+          wiring.ip(node, `link set ${hostInterface} master azure0`);
           // Pods take addresses in the node's subnet (the VNet) and the VNet gateway as their default route.
           const address = `${UPLINK_SUBNET}.${11 + i}`;
-          ns.ip('addr', 'add', `${address}/24`, 'dev', 'eth0');
-          ns.ip('route', 'add', 'default', 'via', OUTSIDE);
+          wiring.ip(ns, `addr add ${address}/24 dev eth0`);
+          wiring.ip(ns, `route add default via ${OUTSIDE}`);
           addPod({ ns, address, hostInterface });
         }
         nodeInterfaces = ['azure0', 'eth0'];
         break;
       }
       case 'cilium': {
-        node.ip('link', 'add', 'cilium_host', 'type', 'veth', 'peer', 'name', 'cilium_net');
-        node.ip('addr', 'add', `${POD_SUBNET}.1/32`, 'dev', 'cilium_host');
-        node.ip('link', 'set', 'cilium_host', 'up');
-        node.ip('link', 'set', 'cilium_net', 'up');
+        wiring.ip(node, 'link add cilium_host type veth peer name cilium_net');
+        wiring.ip(node, `addr add ${POD_SUBNET}.1/32 dev cilium_host`);
+        wiring.ip(node, 'link set cilium_host up');
+        wiring.ip(node, 'link set cilium_net up');
         for (let i = 0; i < podCount; i++) {
-          addPod(routedPod(node, hostName('lxc'), `${POD_SUBNET}.${11 + i}`, `${POD_SUBNET}.1`));
+          addPod(routedPod(wiring, node, hostName('lxc'), `${POD_SUBNET}.${11 + i}`, `${POD_SUBNET}.1`));
         }
-        wire(node, outside, 'eth0');
-        routedUplink(node, outside, 'eth0');
+        wire(wiring, node, outside, 'eth0');
+        routedUplink(wiring, node, outside, 'eth0');
         nodeInterfaces = ['cilium_host', 'cilium_net', 'eth0'];
         break;
       }
+    }
+    wiring.apply(node);
+    if (shape === 'kubenet') {
+      // kubenet masquerades pod egress leaving the node (the ip-masq-agent's rule, in nftables form).
+      node.exec(
+        'nft',
+        'add table ip kubenet_nat { chain postrouting { type nat hook postrouting priority 100; ' +
+          `ip saddr ${POD_SUBNET}.0/24 ip daddr != ${POD_SUBNET}.0/24 oifname "eth0" masquerade; }; }`,
+      );
     }
     return {
       shape,
