@@ -415,6 +415,23 @@ describeKernel('AKS node shapes: every family against an independent reading', (
         }
         expect(reference.tcpStates.TIME_WAIT).toBe(TRAFFIC.hostToPod);
         expect(value(gathering, 'udpActiveSockets', {})).toBe(reference.udpSockets);
+
+        // The collector made its tables (a bridge table only for a bridge-port uplink) and removes them on SIGTERM.
+        const tables = () =>
+          shape.node
+            .exec('nft', 'list', 'tables')
+            .split('\n')
+            .filter((line) => line.endsWith(` ${nftTable}`))
+            .sort();
+        expect(tables()).toEqual(
+          shape.shape === 'azure-cni-bridge'
+            ? [`table bridge ${nftTable}`, `table inet ${nftTable}`]
+            : [`table inet ${nftTable}`],
+        );
+        const exited = new Promise((resolve) => collector.once('exit', resolve));
+        collector.kill('SIGTERM');
+        await exited;
+        expect(tables()).toEqual([]);
       } finally {
         shape.remove();
         fs.rmSync(capture, { force: true });
