@@ -52,6 +52,8 @@ export interface NodeShape {
   readonly outsideAddress: string;
   /** The interface every packet crossing the node passes once: what kappie_forward_* and the flag counters count. */
   readonly uplink: string;
+  /** Whether the uplink is a bridge port (its frames are switched: the flag counters use a bridge-family table). */
+  readonly uplinkIsBridgePort: boolean;
   /** The node's interfaces that are not pod interfaces (besides lo): bridges, the uplink, its master, host veths. */
   readonly nodeInterfaces: readonly string[];
   /** Deletes every namespace of the shape (and so everything in them). Safe to call twice. */
@@ -253,6 +255,7 @@ export function buildNodeShape(shape: NodeShapeName, podCount = 2): NodeShape {
       nodeAddress: NODE,
       outsideAddress: OUTSIDE,
       uplink,
+      uplinkIsBridgePort: shape === 'azure-cni-bridge' || shape === 'enslaved-uplink',
       nodeInterfaces,
       remove,
     };

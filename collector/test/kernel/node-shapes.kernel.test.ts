@@ -424,7 +424,7 @@ describeKernel('AKS node shapes: every family against an independent reading', (
             .filter((line) => line.endsWith(` ${nftTable}`))
             .sort();
         expect(tables()).toEqual(
-          shape.shape === 'azure-cni-bridge'
+          shape.uplinkIsBridgePort
             ? [`table bridge ${nftTable}`, `table inet ${nftTable}`]
             : [`table inet ${nftTable}`],
         );
