@@ -24,7 +24,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { createTableScript, DEFAULT_POD_INTERFACES, deleteTableScript } from '@kappie/collector';
+import { createTableScript, DEFAULT_POD_INTERFACES, deleteTableScript, type UplinkPlan } from '@kappie/collector';
+
+/** The uplink the collector's table counts on in this benchmark: the client's veth (named eth0 there). */
+export const BENCH_UPLINK_PLAN: UplinkPlan = { inet: ['eth0'], bridge: [] };
 import { mean, median, renderTable, stdev } from './stats';
 
 /** gso_max_segs of both veth ends per workload (65535 is the kernel default). */
@@ -81,19 +84,15 @@ function nineRulesScript(): string {
  * counter name tcp flags map @...`): the same expressions per counted segment, one rule instead of four, and a
  * non-TCP packet still leaves after the first compare.
  */
-export function oneRuleScript(): string {
-  const pods = DEFAULT_POD_INTERFACES.map((glob) => `"${glob}"`).join(', ');
-  return createTableScript(DEFAULT_POD_INTERFACES)
+export function oneRuleScript(plan: UplinkPlan = BENCH_UPLINK_PLAN): string {
+  return createTableScript(plan)
     .split('\n')
-    .filter((line) => !/^\s+(meta l4proto != tcp|meta [io]iftype loopback|[io]ifname \{.*\}) return$/.test(line))
+    .filter((line) => !/^\s+(meta l4proto != tcp|[io]ifname != @uplinks) return$/.test(line))
     .map((line) => {
       const counter = /^(\s+)counter name tcp flags map @(ingress|egress)_by_flags$/.exec(line);
       if (!counter) return line;
-      const [interfaceKey, typeKey] = counter[2] === 'ingress' ? ['iifname', 'iiftype'] : ['oifname', 'oiftype'];
-      return (
-        `${counter[1]}meta l4proto tcp meta ${typeKey} != loopback ${interfaceKey} != { ${pods} } ` +
-        `counter name tcp flags map @${counter[2]}_by_flags`
-      );
+      const interfaceKey = counter[2] === 'ingress' ? 'iifname' : 'oifname';
+      return `${counter[1]}meta l4proto tcp ${interfaceKey} @uplinks counter name tcp flags map @${counter[2]}_by_flags`;
     })
     .join('\n');
 }
@@ -140,7 +139,7 @@ class VethPair {
       mode === 'none'
         ? deleteTableScript()
         : mode === 'kappie'
-          ? createTableScript(DEFAULT_POD_INTERFACES)
+          ? createTableScript(BENCH_UPLINK_PLAN)
           : mode === 'onerule'
             ? oneRuleScript()
             : nineRulesScript();

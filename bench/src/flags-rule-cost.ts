@@ -19,8 +19,11 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createTableScript, DEFAULT_POD_INTERFACES, deleteTableScript } from '@kappie/collector';
+import { createTableScript, deleteTableScript, type UplinkPlan } from '@kappie/collector';
 import { oneRuleScript } from './flags-datapath';
+
+/** The table counts on the ifb device the segments are sent to (the counted path). */
+const RULE_COST_PLAN: UplinkPlan = { inet: ['d0'], bridge: [] };
 import { median, renderTable } from './stats';
 
 const MODES = ['none', 'kappie', 'onerule'] as const;
@@ -49,8 +52,8 @@ function sh(command: string, args: readonly string[], input?: string): string {
 
 function script(mode: Mode): string {
   if (mode === 'none') return deleteTableScript();
-  if (mode === 'kappie') return createTableScript(DEFAULT_POD_INTERFACES);
-  return oneRuleScript();
+  if (mode === 'kappie') return createTableScript(RULE_COST_PLAN);
+  return oneRuleScript(RULE_COST_PLAN);
 }
 
 /** Segments the egress chain counted (sum of the named counters of `egress_*`). */

@@ -86,7 +86,8 @@ export const METRICS = {
     labels: [LABEL.direction],
     platforms: ['linux', 'windows'],
     origin: {
-      linux: '/proc/net/dev rx/tx packets of the interfaces holding the default routes (or --uplink-interfaces)',
+      linux:
+        '/proc/net/dev rx/tx packets of the uplinks: default-route interfaces resolved through bridges and masters (rtnetlink), or --uplink-interfaces',
       windows: 'GetIfTable2 unicast+non-unicast packets of the uplink adapters',
     },
     unit: 'packets',
@@ -98,7 +99,8 @@ export const METRICS = {
     labels: [LABEL.direction],
     platforms: ['linux', 'windows'],
     origin: {
-      linux: '/proc/net/dev rx/tx bytes of the interfaces holding the default routes (or --uplink-interfaces)',
+      linux:
+        '/proc/net/dev rx/tx bytes of the uplinks: default-route interfaces resolved through bridges and masters (rtnetlink), or --uplink-interfaces',
       windows: 'GetIfTable2 octets of the uplink adapters',
     },
     unit: 'bytes',
@@ -171,7 +173,11 @@ export const METRICS = {
     help: 'TCP segments seen by the node per flag and direction.',
     labels: [LABEL.flag, LABEL.direction],
     platforms: ['linux', 'windows'],
-    origin: { linux: 'nftables table "kappie" counters on ingress and egress hooks', windows: 'VFP port counters' },
+    origin: {
+      linux:
+        'nftables table "kappie" (inet; bridge for a bridge-port uplink): segments received and sent by the uplinks',
+      windows: 'VFP port counters',
+    },
     unit: 'packets',
   }),
   ipConnectionStats: define({

@@ -54,7 +54,10 @@ export interface CollectorConfig {
   readonly interfaceInclude: readonly string[];
   /** Interfaces never reported (globs). */
   readonly interfaceExclude: readonly string[];
-  /** Pod-side interfaces (globs), summed into one interface_name unless perPodInterfaceStats. */
+  /**
+   * Pod-side interfaces (globs), summed into one interface_name unless perPodInterfaceStats. Empty (the default):
+   * Linux tells them by the kernel (sources/linux/link-roles.ts), Windows by DEFAULT_WINDOWS_POD_INTERFACES.
+   */
   readonly podInterfaces: readonly string[];
   readonly perPodInterfaceStats: boolean;
   /** Interfaces whose traffic is kappie_forward_*; empty: those holding the default routes. */
@@ -195,7 +198,10 @@ function nonEmptyPath(raw: Raw, optionName: string): string {
   return value;
 }
 
-/** Pod-side interface names of the CNIs AKS and common clusters use (Azure CNI, kubenet, Cilium, Calico, Flannel...). */
+/**
+ * Pod-side interface names of the CNIs AKS and common clusters use (Azure CNI, kubenet, Cilium, Calico, Flannel...):
+ * what Linux goes by when the rtnetlink link dump cannot be taken (sources/linux/link-roles.ts).
+ */
 export const DEFAULT_POD_INTERFACES = ['veth*', 'azv*', 'lxc*', 'cali*'];
 /**
  * Pod vNICs on Windows nodes as GetIfTable2 names them: "vEthernet (<endpoint GUID>)". The host's own vEthernet
@@ -382,11 +388,10 @@ export const OPTIONS = [
     flag: 'pod-interfaces',
     valueName: 'GLOBS',
     env: 'KAPPIE_POD_INTERFACES',
-    description: `pod-side interface patterns, summed into interface_name="pod_interfaces" so series do not grow with pods`,
-    // Linux and Windows names never collide, so one default serves both.
-    defaultText: [...DEFAULT_POD_INTERFACES, ...DEFAULT_WINDOWS_POD_INTERFACES].join(','),
-    parse: (raw, name) =>
-      raw === undefined ? [...DEFAULT_POD_INTERFACES, ...DEFAULT_WINDOWS_POD_INTERFACES] : parseGlobs(raw, name),
+    description:
+      'pod-side interface patterns, summed into interface_name="pod_interfaces" so series do not grow with pods; set, they replace the kernel rule',
+    defaultText: `Linux: the kernel rule (veths whose peer is in another namespace), ${DEFAULT_POD_INTERFACES.join(',')} without netlink; Windows: ${DEFAULT_WINDOWS_POD_INTERFACES.join(',')}`,
+    parse: (raw, name) => (raw === undefined ? [] : parseGlobs(raw, name)),
   }),
   option({
     key: 'perPodInterfaceStats',

@@ -188,7 +188,8 @@ describeKernel('netdev and forward sources in network namespaces', () => {
 
   it('names an interface as ip prints it (UTF-8), reads its sysfs counters, and selects it by a non-ASCII pattern', () => {
     const name = 'nét0';
-    a.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', uniqueName('kp'), 'netns', b.name);
+    // Both ends in a: a node interface (a veth whose peer is in another namespace would be summed as a pod).
+    a.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', uniqueName('kp'));
     try {
       a.ip('link', 'set', name, 'up');
       expect(a.ip('-br', 'link', 'show', 'dev', name).split(/[\s@]/)[0]).toBe(name);
@@ -234,8 +235,9 @@ describeKernel('netdev and forward sources in network namespaces', () => {
   it('drops the series of a deleted interface from /metrics of a running collector, the pod sum never falling', async () => {
     const dummy = uniqueName('kd');
     const pods = [0, 1].map(() => uniqueName('veth'));
-    // A node-side (non-pod) interface; this kernel has no dummy driver, so a veth with its peer in b.
-    a.ip('link', 'add', dummy, 'type', 'veth', 'peer', 'name', uniqueName('kp'), 'netns', b.name);
+    // A node-side (non-pod) interface; this kernel has no dummy driver, so a veth pair with both ends in a (a veth
+    // whose peer is in another namespace is a pod interface by the kernel rule).
+    a.ip('link', 'add', dummy, 'type', 'veth', 'peer', 'name', uniqueName('kp'));
     const podPeer = uniqueName('kp');
     a.ip('link', 'add', pods[0]!, 'type', 'veth', 'peer', 'name', podPeer, 'netns', b.name);
     a.ip('link', 'add', pods[1]!, 'type', 'veth', 'peer', 'name', uniqueName('kp'), 'netns', b.name);

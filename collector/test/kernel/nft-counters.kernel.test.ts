@@ -21,7 +21,7 @@ describeKernel('nftables counters over netlink against nft -j list counters', ()
   const table = uniqueName('ktnft');
   beforeAll(async () => {
     link = connect(Namespace.create(), Namespace.create());
-    runNftScript(link.a, createTableScript(['veth*'], table));
+    runNftScript(link.a, createTableScript({ inet: [link.aIf], bridge: [] }, table));
     runNftScript(
       link.a,
       `table inet ${table}x {\n  counter big { packets 9007199254740993 bytes 18446744073709551615 }\n` +

@@ -256,6 +256,37 @@ describeKernel('TCP flag counters from the nftables table in a network namespace
     expect(kappieTables(node)).toEqual([]);
   });
 
+  it('follows the uplinks: after the default route moves, segments count on the new uplink only', async () => {
+    const node = Namespace.create();
+    const remote = Namespace.create();
+    const remote2 = Namespace.create();
+    const first = connect(node, remote); // node's default routes go via first.aIf
+    const second = connect(remote2, node); // node's end is second.bIf, no route through it yet
+    await startTcpServer(remote, first.bAddr4, OPEN_PORT);
+    await startTcpServer(remote2, second.aAddr4, OPEN_PORT);
+    port += 1;
+    const child = node.spawn(process.execPath, [COLLECTOR_CLI, 'serve', '--listen', `127.0.0.1:${port}`]);
+    await waitForOutput(child, /serving \/metrics/);
+    const url = `http://127.0.0.1:${port}/metrics`;
+    const before = flagCounts(node.fetchText(url));
+    tcpConnections(node, first.bAddr4, OPEN_PORT, 3, 'close');
+    tcpConnections(node, second.aAddr4, OPEN_PORT, 2, 'close');
+    const onFirst = flagCounts(node.fetchText(url));
+    expect(delta(onFirst, before, 'egress', 'SYN')).toBe(3); // the uplink is first.aIf; second.bIf is not
+
+    node.ip('-6', 'route', 'del', 'default');
+    node.ip('route', 'replace', 'default', 'via', second.aAddr4);
+    const moved = flagCounts(node.fetchText(url)); // this gathering moves the `uplinks` set
+    tcpConnections(node, first.bAddr4, OPEN_PORT, 3, 'close');
+    tcpConnections(node, second.aAddr4, OPEN_PORT, 4, 'close');
+    const onSecond = flagCounts(node.fetchText(url));
+    expect(delta(onSecond, moved, 'egress', 'SYN')).toBe(4);
+    expect(delta(onSecond, moved, 'ingress', 'SYNACK')).toBe(4);
+    expect(onSecond.egress.SYN).toBeGreaterThanOrEqual(onFirst.egress.SYN); // counters kept, not reset
+    await stopWith(child, 'SIGTERM');
+    expect(kappieTables(node)).toEqual([]);
+  });
+
   it('without CAP_NET_ADMIN the source is down with the reason and the other sources work', async () => {
     port += 1;
     const child = link.a.spawn('setpriv', [

@@ -10,7 +10,8 @@ import {
   NFT_DIRECTIONS,
   NFT_TABLE_FAMILY,
   NFT_TABLE_NAME,
-  nftInterfacePattern,
+  nftInterfaceName,
+  updateUplinksScript,
 } from '../../src/sources/linux/nft-ruleset';
 import { FLAG_BYTE_VALUES, flagsOfByte } from '../../src/sources/linux/tcp-flag-bits';
 import { countersByName, flagSamples, sumFlagCounters } from '../../src/sources/linux/tcp-flags';
@@ -50,9 +51,9 @@ describe('flagsOfByte', () => {
 });
 
 describe('the kappie nftables script', () => {
-  const script = createTableScript(['veth*', 'cali*', 'eth0']);
+  const script = createTableScript({ inet: ['eth0', 'bond0'], bridge: [] });
 
-  it('replaces a stale table in the same transaction and declares 2 x 256 counters and both maps', () => {
+  it('replaces a stale table in the same transaction and declares 2 x 256 counters, both maps and the uplink set', () => {
     const lines = script.split('\n');
     expect(lines.slice(0, 3)).toEqual(['table inet kappie {}', 'delete table inet kappie', 'table inet kappie {']);
     expect(lines.filter((line) => /^ {2}counter (ingress|egress)_0x[0-9a-f]{2} \{\}$/.test(line))).toHaveLength(512);
@@ -61,37 +62,46 @@ describe('the kappie nftables script', () => {
       expect(elements?.split(', ')).toHaveLength(256);
       expect(elements).toContain(`0x12 : "${flagCounterName(direction, 0x12)}"`);
     }
+    expect(script).toContain('set uplinks { type ifname; elements = { "eth0", "bond0" }; }');
     expect(script).toContain('type filter hook prerouting priority -300; policy accept;');
     expect(script).toContain('type filter hook postrouting priority 300; policy accept;');
-    expect(script).toContain('iifname { "veth*", "cali*", "eth0" } return');
-    expect(script).toContain('oifname { "veth*", "cali*", "eth0" } return');
+    expect(script).toContain('iifname != @uplinks return');
+    expect(script).toContain('oifname != @uplinks return');
+    expect(script).not.toContain('bridge');
   });
 
   it('marks the table owned (flags owner) only when asked, right after it opens', () => {
     expect(script).not.toContain('flags owner');
-    const owned = createTableScript([], 'kappie', { owned: true }).split('\n');
+    const owned = createTableScript({ inet: [], bridge: [] }, 'kappie', ['inet'], { owned: true }).split('\n');
     expect(owned.slice(2, 4)).toEqual(['table inet kappie {', '  flags owner;']);
   });
 
-  it('leaves out the pod-interface rule when there are no pod interfaces', () => {
-    expect(createTableScript([])).not.toMatch(/ifname/);
+  it('counts on no interface while there is no uplink (an empty set)', () => {
+    expect(createTableScript({ inet: [], bridge: [] })).toContain('set uplinks { type ifname; }');
   });
 
-  it('leaves out patterns no Linux interface name can match (the Windows vNIC defaults)', () => {
-    const script = createTableScript(['veth*', 'vEthernet (????????-????-????-????-????????????)', 'Container NIC *']);
-    expect(script).toContain('iifname { "veth*" } return');
-    expect(script).not.toContain('Container');
+  it('puts bridge-port uplinks in a bridge table of the same name, and updates sets in place', () => {
+    const both = createTableScript({ inet: [], bridge: ['eth0'] }, 'kt', ['inet', 'bridge']);
+    expect(both).toContain('table bridge kt {}\ndelete table bridge kt\ntable bridge kt {');
+    expect(both).toContain('set uplinks { type ifname; elements = { "eth0" }; }');
+    expect(updateUplinksScript('bridge', ['eth0'], 'kt')).toBe(
+      'flush set bridge kt uplinks\nadd element bridge kt uplinks { "eth0" }\n',
+    );
+    expect(updateUplinksScript('inet', [], 'kt')).toBe('flush set inet kt uplinks\n');
   });
 
-  it('refuses interface patterns nft cannot express', () => {
-    for (const glob of ['ve?h', 'a*b*', '*', 'averyveryverylongname']) {
-      expect(() => nftInterfacePattern(glob)).toThrow(SourceUnavailableError);
+  it('refuses an uplink name nft cannot hold', () => {
+    for (const name of ['a"b', 'a\\b', '', 'averyveryverylongname']) {
+      expect(() => nftInterfaceName(name)).toThrow(SourceUnavailableError);
     }
-    expect(nftInterfacePattern('lxc*')).toBe('"lxc*"');
+    expect(nftInterfaceName('eth0')).toBe('"eth0"');
   });
 
-  it('deletes the table whether or not it exists', () => {
+  it('deletes the tables whether or not they exist', () => {
     expect(deleteTableScript()).toBe('table inet kappie {}\ndelete table inet kappie\n');
+    expect(deleteTableScript('kt', ['inet', 'bridge'])).toBe(
+      'table inet kt {}\ndelete table inet kt\ntable bridge kt {}\ndelete table bridge kt\n',
+    );
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * kappie_forward_count / kappie_forward_bytes{direction}: packets and bytes received (ingress) and sent (egress) on
  * the node's uplinks, from /proc/net/dev. The uplinks are the interfaces holding the IPv4 and IPv6 default routes
- * (/proc/net/route, /proc/net/ipv6_route), or --uplink-interfaces.
+ * (/proc/net/route, /proc/net/ipv6_route) resolved through the rtnetlink link dump to the devices every crossing
+ * packet passes once (uplinks.ts, link-roles.ts: the uplink port under a bridge, a slave's master), or
+ * --uplink-interfaces.
  *
  * Unlike Retina's socket filter on every interface (which counts routed pod traffic once on the veth and again on
  * eth0), this counts only what crosses the uplinks: a packet entering or leaving the node counts once, and traffic
@@ -15,7 +17,7 @@
 import { counterOf, readNetDev, type NetDevInterface, type NetDevStatistic } from '../../kernel/net-dev';
 import type { Source } from '../../source';
 import { forwardSamples, newForwardSums, type UplinkCounters } from '../forward-totals';
-import { createInterfaceIncarnations } from './interface-incarnations';
+import { createLinkReader, interfaceIncarnationsOf } from './interface-incarnations';
 import { findUplinks } from './uplinks';
 
 // The uplink choice lives in uplinks.ts (shared with the ethtool source); re-exported for existing callers.
@@ -47,7 +49,7 @@ export function uplinkCounters(
 }
 
 export function createForwardSource(): Source {
-  const interfaceIncarnations = createInterfaceIncarnations();
+  const readLinks = createLinkReader();
   let sums = newForwardSums();
   let note: string | undefined;
   return {
@@ -58,16 +60,18 @@ export function createForwardSource(): Source {
     metrics: ['forwardCount', 'forwardBytes'],
     collect(ctx) {
       const interfaces = readNetDev(ctx.fs);
+      const links = readLinks(ctx);
       const choice = findUplinks(
         ctx,
         interfaces.map(({ name }) => name),
+        links?.links,
       );
       if (choice.missing !== note) {
         if (choice.missing) ctx.log.warn({ source: 'forward' }, `forward: ${choice.missing}`);
         else ctx.log.info({ source: 'forward', uplinks: choice.uplinks }, 'forward: uplinks found');
       }
       note = choice.missing;
-      const incarnations = interfaceIncarnations(ctx, choice.uplinks, interfaces.length);
+      const incarnations = interfaceIncarnationsOf(ctx.fs, links, choice.uplinks);
       const samples = forwardSamples(uplinkCounters(interfaces, choice.uplinks, incarnations), sums);
       return samples.forwardCount.length > 0 ? { ...samples } : {};
     },

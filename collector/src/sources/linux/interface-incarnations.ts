@@ -86,6 +86,43 @@ export type InterfaceIncarnations = (
 ) => Map<string, number>;
 
 /**
+ * Reads the link dump for one source: undefined when the proc root is not the live procfs of the collector's own
+ * namespace (a recorded tree: netlink would describe another namespace) or when netlink failed once (the failure is
+ * logged once and remembered; the caller then reads sysfs and names). `dump` replaces the live dump (tests).
+ */
+export type LinkReader = (ctx: IncarnationContext) => LinkDump | undefined;
+
+/** A link reader whose netlink socket and remembered failure live in this closure. */
+export function createLinkReader(dump?: () => LinkDump): LinkReader {
+  /** Made at the first live dump: its socket opens in the namespace of the configured proc root. */
+  let netlink: Netlink | undefined;
+  let netlinkUnavailable: string | undefined;
+  return (ctx) => {
+    if (netlinkUnavailable !== undefined || !ctx.fs.procIsLive()) return undefined;
+    try {
+      return dump?.() ?? dumpLinks((netlink ??= createNetlink({ procPath: ctx.fs.procPath })), LITTLE_ENDIAN);
+    } catch (error) {
+      netlinkUnavailable = describeError(error);
+      ctx.log.warn(
+        { err: netlinkUnavailable },
+        'rtnetlink link dump failed: ifindexes from sysfs, pod interfaces by name, uplinks as the routes name them',
+      );
+      return undefined;
+    }
+  };
+}
+
+/** The ifindex of each of `names`: from `dump` when there is one, else from sysfs. */
+export function interfaceIncarnationsOf(
+  fs: IncarnationContext['fs'],
+  dump: LinkDump | undefined,
+  names: readonly string[],
+): Map<string, number> {
+  if (names.length === 0) return new Map();
+  return dump === undefined ? interfaceIncarnationsFromSysfs(fs, names) : interfaceIncarnationsFromLinks(dump, names);
+}
+
+/**
  * An incarnation reader for one source: its netlink socket handle and the remembered netlink failure live in this
  * closure. `dump` is the link dump to use (tests give a recorded one); by default the live rtnetlink dump.
  */

@@ -7,14 +7,17 @@
  * default, so the series count stays flat however many pods the node runs.
  */
 import { POD_INTERFACES_AGGREGATE, LABEL } from '../../catalog';
-import { globMatcher, type CollectorConfig } from '../../config';
+import { DEFAULT_POD_INTERFACES, globMatcher, type CollectorConfig } from '../../config';
 import { describeError } from '../../errors';
 import type { HostFs } from '../../kernel/host-fs';
 import { NETDEV_STATISTICS, readNetDev, type NetDevInterface } from '../../kernel/net-dev';
 import { interfaceStatisticFile, readInterfaceStatistic } from '../../kernel/sys-class-net';
 import { MonotonicSum } from '../../monotonic-sum';
-import { addSamples, type Sample, type Samples, type Source } from '../../source';
-import { createInterfaceIncarnations } from './interface-incarnations';
+import type { LinkDump } from '../../kernel/rtnetlink-link';
+import { addSamples, type Sample, type Samples, type Source, type SourceContext } from '../../source';
+import { createLinkReader, interfaceIncarnationsOf, type LinkReader } from './interface-incarnations';
+import { podInterfaceTest } from './link-roles';
+import { findUplinks } from './uplinks';
 
 /**
  * sysfs counters read for the node's own (non-pod) interfaces only, each one open/read/close per interface per
@@ -26,7 +29,7 @@ import { createInterfaceIncarnations } from './interface-incarnations';
  */
 export const SYSFS_EXTRA_STATISTICS = ['rx_missed_errors', 'rx_crc_errors', 'rx_nohandler'] as const;
 
-/** Which interfaces are reported, and which are pod-side, from the configuration. */
+/** Which interfaces are reported, and which are pod-side. */
 export interface InterfaceSelection {
   readonly reported: (name: string) => boolean;
   readonly isPod: (name: string) => boolean;
@@ -34,15 +37,22 @@ export interface InterfaceSelection {
   readonly perPod: boolean;
 }
 
+/**
+ * The selection from the configuration; `isPod` is the pod-interface test of this gathering (link-roles.ts
+ * `podInterfaceTest`), by default the names --pod-interfaces gives, else the CNIs' default names.
+ */
 export function interfaceSelection(
   config: Pick<CollectorConfig, 'interfaceInclude' | 'interfaceExclude' | 'podInterfaces' | 'perPodInterfaceStats'>,
+  isPod: (name: string) => boolean = globMatcher(
+    config.podInterfaces.length > 0 ? config.podInterfaces : DEFAULT_POD_INTERFACES,
+  ),
 ): InterfaceSelection {
   const included = globMatcher(config.interfaceInclude);
   const excluded = globMatcher(config.interfaceExclude);
   const includeAll = config.interfaceInclude.length === 0;
   return {
     reported: (name) => (includeAll || included(name)) && !excluded(name),
-    isPod: globMatcher(config.podInterfaces),
+    isPod,
     perPod: config.perPodInterfaceStats,
   };
 }
@@ -137,19 +147,40 @@ function readSysfsExtras(
   return { values, skipped };
 }
 
+/**
+ * The pod-interface test of one gathering (link-roles.ts): --pod-interfaces when set, else the kernel rule over the
+ * link dump (which needs the uplinks, so the routes are read), else the CNIs' default names. Also the dump, for the
+ * ifindexes.
+ */
+function podSelection(
+  ctx: SourceContext,
+  readLinks: LinkReader,
+  names: readonly string[],
+): { isPod: (name: string) => boolean; dump: LinkDump | undefined } {
+  const dump = readLinks(ctx);
+  if (ctx.config.podInterfaces.length > 0 || dump === undefined) {
+    return { isPod: podInterfaceTest(ctx.config.podInterfaces, undefined, [], []).isPod, dump };
+  }
+  const { uplinks, holders } = findUplinks(ctx, names, dump.links);
+  return { isPod: podInterfaceTest([], dump.links, uplinks, holders).isPod, dump };
+}
+
 /** The netdev source; the pod sums and the note on skipped sysfs values live in this closure. */
 export function createNetdevSource(): Source {
-  const interfaceIncarnations = createInterfaceIncarnations();
+  const readLinks = createLinkReader();
   let podSums = newPodSums();
   let note: string | undefined;
   return {
     name: 'netdev',
-    description: '/proc/net/dev (+ sysfs rx_missed/crc/nohandler of non-pod interfaces): interface counters',
+    description:
+      '/proc/net/dev (+ sysfs rx_missed/crc/nohandler of non-pod interfaces): interface counters; pod interfaces from the rtnetlink link dump',
     platforms: ['linux'],
     metrics: ['interfaceStats'],
     collect(ctx) {
-      const selection = interfaceSelection(ctx.config);
       const interfaces = readNetDev(ctx.fs);
+      const names = interfaces.map(({ name }) => name);
+      const { isPod, dump } = podSelection(ctx, readLinks, names);
+      const selection = interfaceSelection(ctx.config, isPod);
       const extras = readSysfsExtras(ctx.fs, interfaces, selection);
       const skipped =
         extras.skipped.length === 0
@@ -158,13 +189,7 @@ export function createNetdevSource(): Source {
       if (skipped !== note && skipped !== undefined) ctx.log.warn(`netdev: ${skipped}`);
       note = skipped;
       // Only the pod sum needs identities: none are read when pod interfaces are reported one by one.
-      const incarnations = selection.perPod
-        ? new Map<string, number>()
-        : interfaceIncarnations(
-            ctx,
-            interfaces.map(({ name }) => name),
-            interfaces.length,
-          );
+      const incarnations = selection.perPod ? new Map<string, number>() : interfaceIncarnationsOf(ctx.fs, dump, names);
       const samples: Samples = {};
       addSamples(
         samples,

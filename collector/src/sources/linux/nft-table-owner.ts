@@ -11,7 +11,7 @@
 import { SourceUnavailableError } from '../../errors';
 import { runNft } from '../../kernel/nft-command';
 import { openNftSession, type NftSession } from '../../kernel/nft-session';
-import { createTableScript, deleteTableScript, NFT_TABLE_FAMILY } from './nft-ruleset';
+import { createTableScript, deleteTableScript, NFT_TABLE_FAMILY, type NftFamily, type UplinkPlan } from './nft-ruleset';
 
 /** nft's words when the kernel does not know a table flag (NFT_TABLE_F_OWNER is Linux 5.12+). */
 const UNSUPPORTED = /Operation not supported/i;
@@ -23,9 +23,11 @@ export interface NftTableOwner {
    * ownership (the table is then unprotected). Throws a SourceUnavailableError naming the reason when another live
    * process owns a table of that name, and nft's error otherwise.
    */
-  install(podInterfaceGlobs: readonly string[], tableName: string): Promise<string | undefined>;
+  install(plan: UplinkPlan, tableName: string, families: readonly NftFamily[]): Promise<string | undefined>;
+  /** Runs a script that changes the owned tables (only their owner may: an owned table refuses other sockets). */
+  run(script: string): Promise<void>;
   /** Removes the table and ends the session (the kernel would remove an owned table anyway). Safe to call twice. */
-  remove(tableName: string): Promise<void>;
+  remove(tableName: string, families: readonly NftFamily[]): Promise<void>;
 }
 
 /** True when `nft list table` shows the table marked as owned (by a socket other than the caller's, when refused). */
@@ -45,12 +47,12 @@ export function createNftTableOwner(): NftTableOwner {
     return session;
   };
   return {
-    async install(podInterfaceGlobs, tableName) {
+    async install(plan, tableName, families) {
       // A plain nft run first: without CAP_NET_ADMIN it fails with the reason (nft -i would only print it, unframed).
       await runNft(['list', 'tables', NFT_TABLE_FAMILY]);
       const nft = liveSession();
       try {
-        await nft.run(createTableScript(podInterfaceGlobs, tableName, { owned: true }));
+        await nft.run(createTableScript(plan, tableName, families, { owned: true }));
         return undefined;
       } catch (error) {
         if (await ownedByAnother(tableName)) {
@@ -61,18 +63,21 @@ export function createNftTableOwner(): NftTableOwner {
         }
         if (!(error instanceof Error) || !UNSUPPORTED.test(error.message)) throw error;
       }
-      await nft.run(createTableScript(podInterfaceGlobs, tableName, { owned: false }));
+      await nft.run(createTableScript(plan, tableName, families, { owned: false }));
       return (
         'this kernel cannot mark the nftables table as owned (Linux < 5.12): another collector with the same ' +
         '--nft-table would replace it'
       );
     },
-    async remove(tableName) {
+    async run(script) {
+      await liveSession().run(script);
+    },
+    async remove(tableName, families) {
       const nft = session;
       session = undefined;
       if (nft === undefined) return;
       try {
-        if (nft.ended === undefined) await nft.run(deleteTableScript(tableName));
+        if (nft.ended === undefined) await nft.run(deleteTableScript(tableName, families));
       } finally {
         await nft.close();
       }

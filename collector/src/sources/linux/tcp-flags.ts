@@ -1,9 +1,9 @@
 /**
- * kappie_tcp_flag_counters from the nftables table `kappie` (nft-ruleset.ts says what is counted where): start
- * installs the table, owned by this collector (nft-table-owner.ts), collect reads its 512 counters over nftables
- * netlink (kernel/nft-counters.ts: one dump, no process) and sums them per flag, stop removes it.
- */
-import * as os from 'node:os';
+ * kappie_tcp_flag_counters from the nftables table `kappie` (nft-ruleset.ts says what is counted where: TCP segments
+ * received and sent by the node's uplinks): start installs the table(s), owned by this collector
+ * (nft-table-owner.ts), collect follows the uplinks and reads the 512 counters over nftables netlink
+ * (kernel/nft-counters.ts: one dump per table, no process) and sums them per flag, stop removes what start installed.
+ */ import * as os from 'node:os';
 import { TCP_FLAGS, type TcpFlag } from '../../catalog';
 import { ParseError, SourceUnavailableError } from '../../errors';
 import type { Sample, Source, SourceContext } from '../../source';
@@ -11,9 +11,23 @@ import { NftMissingObjectError } from '../../kernel/nft-command';
 import { dumpNftCounters, type NftCounterObject } from '../../kernel/nft-counters';
 import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
 import type { NftCounter } from './nft-json';
+import { readNetDev } from '../../kernel/net-dev';
+import { createLinkReader, type LinkReader } from './interface-incarnations';
+import { bridgePorts } from './link-roles';
 import { createNftTableOwner } from './nft-table-owner';
-import { flagCounterName, NFT_DIRECTIONS, NFT_TABLE_FAMILY, type NftDirection } from './nft-ruleset';
+import {
+  createTableScript,
+  flagCounterName,
+  NFT_DIRECTIONS,
+  NFT_FAMILIES,
+  NFT_TABLE_FAMILY,
+  updateUplinksScript,
+  type NftDirection,
+  type NftFamily,
+  type UplinkPlan,
+} from './nft-ruleset';
 import { FLAG_BYTE_VALUES, FLAGS_BY_BYTE } from './tcp-flag-bits';
+import { findUplinks } from './uplinks';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
@@ -30,7 +44,7 @@ export function sumFlagCounters(counters: ReadonlyMap<string, NftCounter>): Flag
     for (const value of FLAG_BYTE_VALUES) {
       const name = flagCounterName(direction, value);
       const counter = counters.get(name);
-      if (!counter) throw new ParseError('nftables counter dump', `counter ${name} is missing from the kappie table`);
+      if (!counter) throw new ParseError('nft -j list counters', `counter ${name} is missing from the kappie table`);
       for (const flag of FLAGS_BY_BYTE[value]!) {
         perFlag[flag].packets += counter.packets;
         perFlag[flag].bytes += counter.bytes;
@@ -48,16 +62,31 @@ export function flagSamples(totals: FlagTotals): Sample<'tcpFlagCounters'>[] {
   );
 }
 
+/** The uplink plan of this gathering: routed uplinks for the inet table, bridge ports for the bridge table. */
+function uplinkPlan(ctx: SourceContext, readLinks: LinkReader): UplinkPlan {
+  const dump = readLinks(ctx);
+  const present = dump?.links.map(({ name }) => name) ?? readNetDev(ctx.fs).map(({ name }) => name);
+  const { uplinks } = findUplinks(ctx, present, dump?.links);
+  const bridged = dump === undefined ? [] : bridgePorts(uplinks, dump.links);
+  return { inet: uplinks.filter((name) => !bridged.includes(name)), bridge: bridged };
+}
+
+function samePlan(a: UplinkPlan, b: UplinkPlan): boolean {
+  return NFT_FAMILIES.every((family) => a[family].join('\0') === b[family].join('\0'));
+}
+
 /**
- * The counters of table `inet <table>` by name, as numbers. No counter at all means there is no such table (the
+ * The counters of table `<family> <table>` by name, as numbers. No counter at all means there is no such table (the
  * kernel's dump of a missing table is empty): an NftMissingObjectError, as `nft` says "No such file or directory".
  * A value beyond 2^53 (never reached: 2^53 segments is 28 years at 10^7 segments/s) is a ParseError, not a rounding.
  */
-export function countersByName(objects: readonly NftCounterObject[], table: string): Map<string, NftCounter> {
+export function countersByName(
+  objects: readonly NftCounterObject[],
+  table: string,
+  family: NftFamily = NFT_TABLE_FAMILY,
+): Map<string, NftCounter> {
   if (objects.length === 0) {
-    throw new NftMissingObjectError(
-      `no counters in nftables table ${NFT_TABLE_FAMILY} ${table}: the table does not exist`,
-    );
+    throw new NftMissingObjectError(`no counters in nftables table ${family} ${table}: the table does not exist`);
   }
   const counters = new Map<string, NftCounter>();
   const exact = (value: bigint, what: string): number => {
@@ -76,34 +105,73 @@ export function countersByName(objects: readonly NftCounterObject[], table: stri
   return counters;
 }
 
-function readCounters(netlink: Netlink, table: string): Map<string, NftCounter> {
-  return countersByName(dumpNftCounters(netlink, NFT_TABLE_FAMILY, table, LITTLE_ENDIAN), table);
+function readTable(netlink: Netlink, family: NftFamily, table: string): Map<string, NftCounter> {
+  return countersByName(dumpNftCounters(netlink, family, table, LITTLE_ENDIAN), table, family);
 }
 
-/** The TCP flag source: installs its nftables table at start (unless one-shot) and reads its counters. */
+/** The counters of every installed table, summed by counter name (a segment passes one table only). */
+function readCounters(netlink: Netlink, table: string, families: readonly NftFamily[]): Map<string, NftCounter> {
+  const sum = new Map<string, NftCounter>();
+  for (const family of families) {
+    for (const [name, counter] of readTable(netlink, family, table)) {
+      const before = sum.get(name) ?? { packets: 0, bytes: 0 };
+      sum.set(name, { packets: before.packets + counter.packets, bytes: before.bytes + counter.bytes });
+    }
+  }
+  return sum;
+}
+
+/** The families of a serving collector's tables (a one-shot snapshot reads them): inet, and bridge if it exists. */
+function servingFamilies(netlink: Netlink, table: string): NftFamily[] {
+  return dumpNftCounters(netlink, 'bridge', table, LITTLE_ENDIAN).length > 0 ? ['inet', 'bridge'] : ['inet'];
+}
+
+/**
+ * The TCP flag source: installs its nftables table(s) at start (unless one-shot), follows the uplinks at each
+ * gathering (the `uplinks` sets; the bridge table appears with the first bridge-port uplink), reads the counters.
+ */
 export function createTcpFlagsSource(): Source {
+  const readLinks = createLinkReader();
   /**
-   * Whether this source installed the table (and so removes it at stop). A one-shot `kappie snapshot` reads the
-   * table of the serving collector in the same network namespace and leaves it alone: replacing it would reset that
-   * collector's counters, removing it would stop them.
+   * What this source installed (and so updates and removes at stop): the families of its tables and the uplinks
+   * their sets hold. A one-shot `kappie snapshot` reads the tables of the serving collector in the same network
+   * namespace and leaves them alone: replacing one would reset that collector's counters, removing it stop them.
    */
-  let ownsTable = false;
+  let installed: { families: NftFamily[]; plan: UplinkPlan } | undefined;
   const netlink = createNetlink();
-  /** Creates the table owned by this collector (nft-table-owner.ts); its note when ownership cannot be marked. */
+  /** Creates and changes the tables owned by this collector (nft-table-owner.ts); its note when ownership cannot be marked. */
   const owner = createNftTableOwner();
   let ownershipNote: string | undefined;
-  const installTable = async (ctx: SourceContext) => {
-    ownershipNote = await owner.install(ctx.config.podInterfaces, ctx.config.nftTable);
-  };
+
+  async function install(ctx: SourceContext, plan: UplinkPlan): Promise<void> {
+    const families = NFT_FAMILIES.filter((family) => family === 'inet' || plan[family].length > 0);
+    ownershipNote = await owner.install(plan, ctx.config.nftTable, families);
+    installed = { families, plan };
+  }
+
+  /** Brings the installed tables to `plan`: new bridge table when needed, sets updated in place. */
+  async function follow(ctx: SourceContext, plan: UplinkPlan): Promise<void> {
+    if (installed === undefined || samePlan(installed.plan, plan)) return;
+    const { families } = installed;
+    if (plan.bridge.length > 0 && !families.includes('bridge')) {
+      await owner.run(createTableScript(plan, ctx.config.nftTable, ['bridge'], { owned: ownershipNote === undefined }));
+      families.push('bridge');
+    }
+    const script = families.map((family) => updateUplinksScript(family, plan[family], ctx.config.nftTable)).join('');
+    await owner.run(script);
+    installed = { families, plan };
+    ctx.log.info({ source: 'tcp_flags', uplinks: plan }, 'tcp_flags: counting on new uplinks');
+  }
+
   return {
     name: 'tcp_flags',
-    description: `an nftables table of family ${NFT_TABLE_FAMILY} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
+    description: `nftables tables ${NFT_FAMILIES.join('/')} (--nft-table): TCP segments per flag byte received and sent by the uplinks`,
     platforms: ['linux'],
     metrics: ['tcpFlagCounters'],
     async start(ctx) {
       if (ctx.oneShot) {
         try {
-          readCounters(netlink, ctx.config.nftTable);
+          readTable(netlink, NFT_TABLE_FAMILY, ctx.config.nftTable);
         } catch (error) {
           if (!(error instanceof NftMissingObjectError)) throw error;
           throw new SourceUnavailableError(
@@ -113,29 +181,31 @@ export function createTcpFlagsSource(): Source {
         }
         return;
       }
-      await installTable(ctx);
-      ownsTable = true;
+      await install(ctx, uplinkPlan(ctx, readLinks));
     },
     async collect(ctx) {
+      const plan = uplinkPlan(ctx, readLinks);
       let counters: Map<string, NftCounter>;
       try {
-        counters = readCounters(netlink, ctx.config.nftTable);
+        await follow(ctx, plan);
+        const families = installed?.families ?? servingFamilies(netlink, ctx.config.nftTable);
+        counters = readCounters(netlink, ctx.config.nftTable, families);
       } catch (error) {
-        if (!(error instanceof NftMissingObjectError) || !ownsTable) throw error;
-        // Someone flushed the ruleset or deleted our table: put it back; the counters restart (a counter reset).
-        await installTable(ctx);
+        if (!(error instanceof NftMissingObjectError) || installed === undefined) throw error;
+        // Someone flushed the ruleset or deleted a table: put them back; the counters restart (a counter reset).
+        await install(ctx, plan);
         throw new SourceUnavailableError(
           `the nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable} had been removed; recreated it, counters restart`,
         );
       }
-      const totals = sumFlagCounters(counters);
-      return { tcpFlagCounters: flagSamples(totals) };
+      return { tcpFlagCounters: flagSamples(sumFlagCounters(counters)) };
     },
     note: () => ownershipNote,
     async stop(ctx) {
-      if (!ownsTable) return;
-      ownsTable = false;
-      await owner.remove(ctx.config.nftTable);
+      if (installed === undefined) return;
+      const { families } = installed;
+      installed = undefined;
+      await owner.remove(ctx.config.nftTable, families);
     },
   };
 }

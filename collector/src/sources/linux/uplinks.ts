@@ -3,11 +3,13 @@
  * the uplinks (forward counts their packets, ethtool reads their drivers' statistics), so they never disagree.
  *
  * The uplinks are the interfaces matching --uplink-interfaces, else those holding the IPv4 and IPv6 default routes
- * of the main table (/proc/net/route, /proc/net/ipv6_route).
+ * of the main table (/proc/net/route, /proc/net/ipv6_route), resolved through the link dump to the devices that
+ * carry every crossing packet once (link-roles.ts).
  */
 import { globMatcher } from '../../config';
 import type { SourceContext } from '../../source';
 import { defaultRouteInterfaces, readIpv4Routes, readIpv6Routes } from '../../kernel/net-route';
+import { resolveUplinks, type LinkFacts } from './link-roles';
 
 export interface UplinkChoice {
   readonly uplinks: readonly string[];
@@ -40,16 +42,30 @@ export function chooseUplinks(
       };
 }
 
+/** The uplinks found for one gathering, and what they were found from. */
+export interface FoundUplinks extends UplinkChoice {
+  /** The interfaces holding a default route (empty when --uplink-interfaces is set). */
+  readonly holders: readonly string[];
+}
+
 /**
  * The uplinks among `present` (interface names of the collector's namespace), reading the routing tables only when
- * --uplink-interfaces is not set.
+ * --uplink-interfaces is not set. With the link dump (`links`), the default-route holders are resolved to the
+ * interfaces that carry every crossing packet once (link-roles.ts `resolveUplinks`: a bridge's uplink port, a slave's
+ * master); without it they are taken as the routes name them. --uplink-interfaces is taken as it is.
  */
-export function findUplinks(ctx: Pick<SourceContext, 'config' | 'fs'>, present: readonly string[]): UplinkChoice {
-  const holders =
-    ctx.config.uplinkInterfaces.length === 0
-      ? defaultRouteInterfaces(readIpv4Routes(ctx.fs), readIpv6Routes(ctx.fs))
-      : [];
-  return chooseUplinks(ctx.config.uplinkInterfaces, present, holders);
+export function findUplinks(
+  ctx: Pick<SourceContext, 'config' | 'fs'>,
+  present: readonly string[],
+  links?: readonly LinkFacts[],
+): FoundUplinks {
+  const configured = ctx.config.uplinkInterfaces;
+  if (configured.length > 0) return { ...chooseUplinks(configured, present, []), holders: [] };
+  const holders = defaultRouteInterfaces(readIpv4Routes(ctx.fs), readIpv6Routes(ctx.fs)).filter((name) =>
+    present.includes(name),
+  );
+  const resolved = links === undefined ? holders : resolveUplinks(holders, links);
+  return { ...chooseUplinks([], present, resolved), holders };
 }
 
 /** How deep `withLowerDevices` follows lower devices (a VLAN on a bond on a NIC is 2). */

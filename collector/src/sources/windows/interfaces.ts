@@ -11,7 +11,7 @@
  * restart" (e.g. an adapter disabled and re-enabled) and the lowest free one is reused, and an alias can be renamed.
  */
 import { LABEL, POD_INTERFACES_AGGREGATE } from '../../catalog';
-import { globMatcher, type CollectorConfig } from '../../config';
+import { DEFAULT_WINDOWS_POD_INTERFACES, globMatcher, type CollectorConfig } from '../../config';
 import { MonotonicSum } from '../../monotonic-sum';
 import type { Sample, Source } from '../../source';
 import { forwardSamples, newForwardSums, type ForwardSamples, type UplinkCounters } from '../forward-totals';
@@ -185,7 +185,10 @@ export function interfaceSamples(
 ): InterfaceSamples {
   const included = selection.interfaceInclude.length > 0 ? globMatcher(selection.interfaceInclude) : () => true;
   const excluded = globMatcher(selection.interfaceExclude);
-  const isPod = globMatcher(selection.podInterfaces);
+  // --pod-interfaces unset (empty): the vNIC names of Windows pods.
+  const isPod = globMatcher(
+    selection.podInterfaces.length > 0 ? selection.podInterfaces : DEFAULT_WINDOWS_POD_INTERFACES,
+  );
   const existing = new Set(rows.map((row) => row.luid));
   const perInterface = new Map<string, number[]>();
   const pods = new Map<string, number[]>();

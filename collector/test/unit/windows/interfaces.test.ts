@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { POD_INTERFACES_AGGREGATE } from '../../../src/catalog';
-import { resolveConfig } from '../../../src/config';
+import { DEFAULT_WINDOWS_POD_INTERFACES, resolveConfig } from '../../../src/config';
 import { ParseError } from '../../../src/errors';
 import {
   createWindowsInterfacesSource,
@@ -231,7 +231,10 @@ describe('host vNIC versus pod vNICs', () => {
   });
 
   it('never takes the host vNIC for a pod, even when --pod-interfaces matches its name', () => {
-    const selection = { ...defaults, podInterfaces: [...defaults.podInterfaces, 'vEthernet (Container NIC *)'] };
+    const selection = {
+      ...defaults,
+      podInterfaces: [...DEFAULT_WINDOWS_POD_INTERFACES, 'vEthernet (Container NIC *)'],
+    };
     expect(rxPackets(selection, POD_INTERFACES_AGGREGATE)).toBe(3);
     expect(isHostVnic('Container NIC 8453379c')).toBe(true);
     expect(isHostVnic('vEthernet (6c50381c-1d2e-4f00-9a1b-2c3d4e5f6a7b)')).toBe(false);
