@@ -3,6 +3,7 @@
  * hist (the kernel counts, we read its table) and stream (we read every event from trace_pipe).
  */
 import type { Logger } from 'pino';
+import type { Btf } from '../../../kernel/btf';
 import type { KernelSymbols } from '../../../kernel/kallsyms';
 import type { EventFormat } from '../../../kernel/tracefs/format';
 import type { Tracefs } from '../../../kernel/tracefs/tracefs';
@@ -21,6 +22,11 @@ export interface EventsModeSetup {
   readonly filter: string;
   /** Kernel symbols, for kernels that print the location as an address (5.15); undefined otherwise. */
   readonly symbols: KernelSymbols | undefined;
+  /**
+   * The running kernel's BTF (kernel/btf.ts), read only when needed: hist mode's kprobe for bytes on kernels whose
+   * kprobe events take no BTF argument names. Throws when the kernel has none.
+   */
+  readonly readBtf: () => Btf;
   readonly log: Logger;
 }
 
