@@ -7,7 +7,7 @@
  *
  * Kernels boot side by side, one emulated CPU each, as many at once as the host has CPUs (--jobs).
  *
- * Options: --kernels PKG[,PKG] (instead of the matrix), --jobs N, --timeout SECONDS per kernel (default 480),
+ * Options: --kernels PKG[,PKG] (instead of the matrix), --jobs N, --timeout SECONDS per kernel (default 600),
  * --results FILE (JSON summary), --verbose (every console line), --record DIR (write the kernel files the guest
  * records, for collector/test/fixtures, to DIR/<series>/). Cache: KAPPIE_KERNEL_CACHE.
  */
@@ -36,7 +36,7 @@ interface Options {
 
 function parseOptions(argv: readonly string[]): Options {
   let kernels: string[] | undefined;
-  let timeoutSeconds = 480;
+  let timeoutSeconds = 600;
   let results: string | undefined;
   let record: string | undefined;
   let verbose = false;

@@ -53,7 +53,7 @@ export class RunningCollector {
 
   /**
    * Starts `kappie serve` (under `wrapper`, e.g. setpriv, when given) on 127.0.0.1:PORT with its own tracefs
-   * instance and nft table, and waits until the drop source says how it counts.
+   * instance and nft table and no scrape reuse window, and waits until the drop source says how it counts.
    */
   static async start(extraFlags: readonly string[], wrapper: readonly string[] = []): Promise<RunningCollector> {
     const args = [
@@ -66,6 +66,10 @@ export class RunningCollector {
       INSTANCE,
       '--nft-table',
       NFT_TABLE,
+      // Every scrape gathers: a test's "after" scrape within the reuse window of its "before" would read the same
+      // gathering and see no growth.
+      '--scrape-reuse-window',
+      '0',
       ...extraFlags,
     ];
     const command = [...wrapper, ...args];

@@ -2,7 +2,8 @@
  * Hist mode, where the kernel has hist triggers (`events/skb/kfree_skb/hist` exists: CONFIG_HIST_TRIGGERS): the kernel
  * counts kfree_skb drops per (reason, location function) in a table of our instance, and each scrape reads the table.
  * Where kprobe events exist too, a kprobe on the drop function sums `skb->len` per (reason, caller) in a second
- * table: kappie_drop_bytes (kprobe-bytes.ts; by BTF argument name or at the kernel's BTF offsets, kprobe-args.ts). Netfilter drops have direction `unknown` here (no stacks).
+ * table: kappie_drop_bytes (kprobe-bytes.ts; by BTF argument name or at the kernel's BTF offsets, kprobe-args.ts).
+ * Netfilter drops have direction `unknown` here (no stacks).
  *
  * Not on our CI kernel (no hist, no kprobe events): unit-tested on a directory of recorded tracefs files, and run on
  * Debian's 6.1 and 6.12 kernels under qemu (kernels/, `npm run test:kernels`).
