@@ -1,12 +1,11 @@
 /**
  * A traffic agent run inside a network namespace of the guest (`ip netns exec NS node agent.js`): one node process
  * per namespace for the whole suite, because starting node costs seconds under emulation. It reads one JSON command
- * per line on stdin and answers one JSON line on stdout. In the guest's root namespace (where the collector runs)
- * the suite runs the same commands in its own process (namespaces.ts, RootAgent).
+ * per line on stdin and answers one JSON line on stdout.
  *
  * Commands: udp (send datagrams), tcp-refused (connection attempts to a closed port), listen / connect-many (an
- * accept queue that is never drained), close-connections (the connecting sockets), close-all (listeners too), read (a file of this namespace, e.g. /proc/net/snmp), write (a
- * sysctl). A socket error never ends the agent: an agent that died would leave the suite waiting.
+ * accept queue that is never drained), close-connections (the connecting sockets), close-all (listeners too), read
+ * (a file of this namespace, e.g. /proc/net/snmp), write (a sysctl). A socket error never ends the agent: an agent that died would leave the suite waiting.
  */
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
@@ -30,7 +29,7 @@ export type AgentCommand =
   | { readonly op: 'write'; readonly file: string; readonly text: string };
 
 /** Sockets this agent holds open between commands (listeners that never accept, pending connections). */
-export interface Held {
+interface Held {
   /** Closers of raw listening sockets. */
   readonly listeners: (() => void)[];
   readonly sockets: net.Socket[];
@@ -139,13 +138,8 @@ function connectMany(to: string, port: number, count: number, waitMs: number, he
   return new Promise((resolve) => setTimeout(() => resolve(outcomes), waitMs));
 }
 
-/** Nothing held yet. */
-export function nothingHeld(): Held {
-  return { listeners: [], sockets: [] };
-}
-
-/** Runs one command in the calling process's network namespace; sockets it keeps open go into `held`. */
-export async function execute(command: AgentCommand, held: Held): Promise<unknown> {
+/** Runs one command in this agent's network namespace; sockets it keeps open go into `held`. */
+async function execute(command: AgentCommand, held: Held): Promise<unknown> {
   switch (command.op) {
     case 'udp':
       return sendDatagrams(command.to, command.port, command.count, command.size);
@@ -172,7 +166,7 @@ export async function execute(command: AgentCommand, held: Held): Promise<unknow
 
 function main(): void {
   process.on('uncaughtException', (error) => process.stderr.write(`agent: ${error.stack ?? error.message}\n`));
-  const held = nothingHeld();
+  const held: Held = { listeners: [], sockets: [] };
   const reply = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
   readline.createInterface({ input: process.stdin }).on('line', (line) => {
     let command: AgentCommand;

@@ -8,7 +8,7 @@ import type { VmConfig } from '../initramfs';
 import type { KernelFacts } from '../report';
 import type { RunningCollector } from './collector';
 import { parseCounterPairs } from './kernel-counters';
-import { inNamespace, type TestNetwork, type TrafficAgent } from './namespaces';
+import { inNamespace, type Agent, type TestNetwork } from './namespaces';
 
 export const TRACEFS = '/sys/kernel/tracing';
 /** Table of the test's own rules, in namespace b. */
@@ -57,7 +57,7 @@ export function ruleCounter(comment: string): { packets: number; bytes: number }
 }
 
 /** /proc/net/snmp and /proc/net/netstat of the agent's namespace, as `Proto.Name` counters. */
-export async function kernelCounters(agent: TrafficAgent): Promise<Map<string, number>> {
+export async function kernelCounters(agent: Agent): Promise<Map<string, number>> {
   const [snmp, netstat] = await Promise.all([agent.read('/proc/net/snmp'), agent.read('/proc/net/netstat')]);
   return new Map([...parseCounterPairs(snmp), ...parseCounterPairs(netstat)]);
 }

@@ -1,13 +1,12 @@
 /**
  * The guest's test network: namespaces `a` and `b` joined by a veth pair (198.18.0.1 and 198.18.0.2, the RFC 2544
- * benchmarking range), a default route from `a` through `b`, and a traffic agent (agent.ts) in each; the root
- * namespace (the collector's, loopback only) has the suite's own process as its agent. The whole VM
+ * benchmarking range), a default route from `a` through `b`, and a traffic agent (agent.ts) in each. The whole VM
  * belongs to the suite, but traffic still stays in namespaces of its own, as on the host.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { execute, nothingHeld, type AgentCommand } from './agent';
+import type { AgentCommand } from './agent';
 
 export const ADDRESS_A = '198.18.0.1';
 export const ADDRESS_B = '198.18.0.2';
@@ -29,36 +28,8 @@ export function inNamespace(namespace: string, command: string, ...args: string[
   return run('ip', 'netns', 'exec', namespace, command, ...args);
 }
 
-/** What the tests ask of a traffic agent, wherever it runs. */
-export interface TrafficAgent {
-  /** Runs a command (agent.ts) in the agent's namespace and returns its answer; throws with the agent's error. */
-  send<T = Record<string, unknown>>(command: AgentCommand): Promise<T>;
-  /** A file of the agent's namespace (/proc/net/* are per namespace). */
-  read(file: string): Promise<string>;
-}
-
-/**
- * The agent of the guest's root namespace, the collector's own (whose counters it reads): the suite's process
- * itself, so no node process has to start.
- */
-export class RootAgent implements TrafficAgent {
-  private readonly held = nothingHeld();
-
-  async send<T = Record<string, unknown>>(command: AgentCommand): Promise<T> {
-    return (await execute(command, this.held)) as T;
-  }
-
-  async read(file: string): Promise<string> {
-    return (await this.send<{ text: string }>({ op: 'read', file })).text;
-  }
-
-  stop(): void {
-    void this.send({ op: 'close-all' });
-  }
-}
-
 /** A traffic agent in one namespace: send it a command, get its answer. */
-export class Agent implements TrafficAgent {
+export class Agent {
   private readonly pending: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
   private exited: Error | undefined;
   private constructor(
@@ -105,8 +76,6 @@ export class Agent implements TrafficAgent {
 export interface TestNetwork {
   readonly a: Agent;
   readonly b: Agent;
-  /** The root namespace, the collector's. */
-  readonly root: RootAgent;
 }
 
 export async function createTestNetwork(): Promise<TestNetwork> {
@@ -128,13 +97,12 @@ export async function createTestNetwork(): Promise<TestNetwork> {
   }
   run('ip', '-n', 'a', 'route', 'add', 'default', 'via', ADDRESS_B);
   const [a, b] = await Promise.all([Agent.start('a'), Agent.start('b')]);
-  return { a, b, root: new RootAgent() };
+  return { a, b };
 }
 
 export function removeTestNetwork(network: TestNetwork | undefined): void {
   network?.a.stop();
   network?.b.stop();
-  network?.root.stop();
   spawnSync('ip', ['netns', 'delete', 'a']);
   spawnSync('ip', ['netns', 'delete', 'b']);
 }
