@@ -19,6 +19,7 @@ const swcTransform: [string, Record<string, unknown>] = [
 const sharedModules = {
   '^@kappie/collector$': '<rootDir>/../collector/src/index.ts',
   '^@kappie/collector/catalog$': '<rootDir>/../collector/src/catalog.ts',
+  '^@kappie/collector/btf$': '<rootDir>/../collector/src/kernel/btf.ts',
   '^@kappie/collector/drop-reason-classes$': '<rootDir>/../collector/src/drop-reason-classes.ts',
   '^@kappie/dashboards$': '<rootDir>/../dashboards/src/index.ts',
   '^@kappie/dashboards/queries$': '<rootDir>/../dashboards/src/queries.ts',
@@ -45,6 +46,7 @@ const projects: Config[] = [
   project('deploy'),
   project('dashboards'),
   project('provisioning'),
+  project('kernels'),
   // The Grafana app plugin renders its pages and config page with React in jsdom.
   project('grafana-plugin', {
     testEnvironment: 'jsdom',

@@ -15,8 +15,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type StatisticsSet = 'default' | 'all';
 /** Where the TCP socket table is read from: netlink SOCK_DIAG, the /proc/net/tcp{,6} files, or the best available. */
 export type TcpSocketReader = 'auto' | 'netlink' | 'procfs';
-/** What the drop source counts with: skb:kfree_skb events in tracefs, the kernel's drop counters, or the best available. */
-export type DropReader = 'auto' | 'tracefs' | 'counters';
+/**
+ * What the drop source counts with: skb:kfree_skb events in tracefs (`tracefs`: the kernel's hist triggers where it
+ * has them, else the stream; `hist` or `stream`: that way only), the kernel's drop counters, or the best available.
+ */
+export type DropReader = 'auto' | 'tracefs' | 'hist' | 'stream' | 'counters';
+/** The readers that count tracefs events only: the source is down (never the counters) while they cannot count. */
+export const EVENTS_ONLY_READERS: readonly DropReader[] = ['tracefs', 'hist', 'stream'];
 /** How stream mode reads kfree_skb events: the per-CPU binary trace_pipe_raw, the text trace_pipe, or raw when it can. */
 export type DropStreamFormat = 'auto' | 'raw' | 'text';
 /** Whose names the exposition writes: ours, or the metric prefix and label values Retina's dashboards query. */
@@ -301,9 +306,9 @@ export const OPTIONS = [
     valueName: 'READER',
     env: 'KAPPIE_DROP_READER',
     description:
-      'what the drops source counts with: "tracefs" (skb:kfree_skb events in the tracefs instance: kernel drop reasons; the source is down without tracefs), "counters" (the kernel drop counters: coarser reasons, no privilege), or "auto" (tracefs, else the counters)',
+      'what the drops source counts with: "tracefs" (skb:kfree_skb events in the tracefs instance, by kernel drop reason: counted in the kernel by a hist trigger where it has them, with kappie_drop_bytes where it also has kprobe events, else streamed from trace_pipe; the source is down without tracefs), "hist" (tracefs, hist trigger only: down on a kernel without hist triggers), "stream" (tracefs, always streamed: stack-derived netfilter directions, no kappie_drop_bytes), "counters" (the kernel drop counters: coarser reasons, no privilege), or "auto" (tracefs, else the counters)',
     defaultText: 'auto',
-    parse: (raw, name) => oneOf(['auto', 'tracefs', 'counters'] as const)(raw ?? 'auto', name),
+    parse: (raw, name) => oneOf(['auto', 'tracefs', 'hist', 'stream', 'counters'] as const)(raw ?? 'auto', name),
   }),
   option({
     key: 'dropStreamFormat',

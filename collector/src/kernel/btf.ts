@@ -18,7 +18,9 @@
  * the blob: bad input gives a ParseError naming the byte offset, never a crash or a number from elsewhere. Split BTF
  * (modules, ids continuing vmlinux's) is not supported: only vmlinux's own types are needed.
  */
+import * as path from 'node:path';
 import { ParseError } from '../errors';
+import type { HostFs } from './host-fs';
 
 export const BTF_MAGIC = 0xeb9f;
 
@@ -479,4 +481,15 @@ export function functionParameters(btf: Btf, name: string): FunctionParameter[] 
     throw new ParseError(btf.file, `${ids.length} functions named ${name} have different parameters`);
   }
   return lists[0]!;
+}
+
+/** The running kernel's own BTF, relative to the sys root (CONFIG_DEBUG_INFO_BTF). */
+export const VMLINUX_BTF = 'kernel/btf/vmlinux';
+
+/**
+ * Reads and parses the running kernel's BTF (`<sys>/kernel/btf/vmlinux`, about 5 MB). Throws the file system error
+ * when the kernel publishes none (ENOENT: no CONFIG_DEBUG_INFO_BTF), ParseError when it does not parse.
+ */
+export function readKernelBtf(fs: HostFs): Btf {
+  return parseBtf(fs.readSysBytes(VMLINUX_BTF), path.join(fs.sysPath, VMLINUX_BTF));
 }

@@ -40,6 +40,8 @@ export interface HostFs extends HostRoots {
   readProcBytesIfExists(relativePath: string): Buffer | undefined;
   /** Text of a file under the sys root, e.g. `class/net/eth0/statistics/rx_missed_errors` (UTF-8, as readProc). */
   readSys(relativePath: string): string;
+  /** Bytes of a file under the sys root (a copy the caller may keep), e.g. `kernel/btf/vmlinux` for the BTF parser. */
+  readSysBytes(relativePath: string): Buffer;
   /** Names in a directory under the sys root, e.g. `class/net`. Throws the file system error (ENOENT). */
   listSys(relativePath: string): string[];
 }
@@ -116,6 +118,7 @@ export function createHostFs(roots: HostRoots): HostFs {
     readProcBytes: (relativePath) => bytes(underProc(relativePath)),
     readProcBytesIfExists: (relativePath) => ifExists(() => bytes(underProc(relativePath))),
     readSys: (relativePath) => text(path.join(sysPath, relativePath)),
+    readSysBytes: (relativePath) => bytes(path.join(sysPath, relativePath)),
     listSys: (relativePath) => fs.readdirSync(path.join(sysPath, relativePath)),
   };
 }

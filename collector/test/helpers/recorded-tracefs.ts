@@ -28,8 +28,13 @@ export interface RecordedTracefsOptions {
   readonly format: string;
   /** The kfree_skb `hist` file of a new instance; given, the kernel has hist triggers (hist mode). */
   readonly hist?: string;
-  /** The kprobe event's `hist`; given, the kernel has kprobe events with BTF arguments (kprobe_events, README). */
+  /**
+   * The kprobe event's `hist`; given, the kernel has kprobe events (`kprobe_events`), documented in the README as
+   * taking BTF argument names unless `readme` gives another kernel's README.
+   */
   readonly kprobeHist?: string;
+  /** The top-level README (the kernel's own help, recorded), instead of the part KPROBE_BTF_README documents. */
+  readonly readme?: string;
   /** What a new instance's `trace_pipe` holds (stream mode). */
   readonly tracePipe?: string;
   /** `per_cpu/cpuN/stats` of a new instance, one text per CPU. */
@@ -56,8 +61,10 @@ function writeTree(dir: string, files: Readonly<Record<string, string>>): void {
 
 export function recordedTracefs(options: RecordedTracefsOptions): RecordedTracefs {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-tracefs-'));
-  const top: Record<string, string> = { 'events/skb/kfree_skb/format': options.format, README: '' };
-  if (options.kprobeHist !== undefined) Object.assign(top, { README: KPROBE_BTF_README, kprobe_events: '' });
+  const top: Record<string, string> = { 'events/skb/kfree_skb/format': options.format, README: options.readme ?? '' };
+  if (options.kprobeHist !== undefined) {
+    Object.assign(top, { README: options.readme ?? KPROBE_BTF_README, kprobe_events: '' });
+  }
   writeTree(root, top);
   fs.mkdirSync(path.join(root, 'instances'));
 

@@ -3,17 +3,22 @@
  * directory of recorded tracefs files (helpers/recorded-tracefs.ts), its counters strategy on the recorded proc root
  * of the golden test, run through the real Gatherer so that the status it reports is what /metrics would show.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { LABEL } from '../../src/catalog';
-import { resolveConfig } from '../../src/config';
+import { resolveConfig, type DropReader } from '../../src/config';
 import { Gatherer, type Gathering } from '../../src/gatherer';
 import { createHostFs } from '../../src/kernel/host-fs';
 import type { SampleView } from '../../src/source';
 import { createDropsSource, type DropsSource } from '../../src/sources/linux/drops/drops-source';
 import { kfreeSkbHistTrigger } from '../../src/sources/linux/drops/hist-mode';
+import { parseBtf } from '../../src/kernel/btf';
+import { offsetFetch } from '../../src/sources/linux/drops/kprobe-args';
 import { kprobeDefinition, kprobeHistTrigger, kprobeRemoval } from '../../src/sources/linux/drops/kprobe-bytes';
+import { kernelLikeBtf } from '../helpers/btf-builder';
 import { fixture, FIXTURES } from '../helpers/fixtures';
 import { recordedTracefs, type RecordedTracefs, type RecordedTracefsOptions } from '../helpers/recorded-tracefs';
 
@@ -39,10 +44,23 @@ interface Run {
 
 const trees: RecordedTracefs[] = [];
 const gatherers: Gatherer[] = [];
+const sysRoots: string[] = [];
 afterEach(async () => {
   for (const gatherer of gatherers.splice(0)) await gatherer.stop();
   for (const tree of trees.splice(0)) tree.remove();
+  for (const root of sysRoots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
 });
+
+/** A sys root holding `kernel/btf/vmlinux` (the bytes given), or none of it. */
+function sysRoot(vmlinux: Uint8Array | undefined): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-sys-'));
+  sysRoots.push(root);
+  if (vmlinux) {
+    fs.mkdirSync(path.join(root, 'kernel', 'btf'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'kernel', 'btf', 'vmlinux'), vmlinux);
+  }
+  return root;
+}
 
 function tree(options: Partial<RecordedTracefsOptions> = {}): RecordedTracefs {
   const made = recordedTracefs({ format: FORMAT, cpuStats: [CPU_STATS, CPU_STATS], ...options });
@@ -52,8 +70,8 @@ function tree(options: Partial<RecordedTracefsOptions> = {}): RecordedTracefs {
 
 function run(
   tracefs: RecordedTracefs | undefined,
-  dropReader: 'auto' | 'tracefs' | 'counters',
-  options: { oneShot?: boolean } = {},
+  dropReader: DropReader,
+  options: { oneShot?: boolean; sysPath?: string } = {},
 ): Run {
   const logs: string[] = [];
   const log = pino(
@@ -65,7 +83,10 @@ function run(
       },
     }),
   );
-  const config = resolveConfig({ procPath: PROC, tracefsInstance: 'unit', dropReader }, {});
+  const config = resolveConfig(
+    { procPath: PROC, tracefsInstance: 'unit', dropReader, ...(options.sysPath ? { sysPath: options.sysPath } : {}) },
+    {},
+  );
   const source = createDropsSource({
     mountTracefs: () => {
       if (!tracefs) throw new Error('tracefs path /nowhere does not exist (set --tracefs-path)');
@@ -122,6 +143,45 @@ describe('drops source, hist mode (recorded tracefs of a kernel with hist trigge
       kprobeRemoval() + kprobeRemoval() + kprobeDefinition('sk_skb_reason_drop'),
     );
     expect(recorded.text(`${INSTANCE}/events/kappie/kfree_skb_bytes/trigger`)).toBe(kprobeHistTrigger(2));
+  });
+
+  describe('kprobe events without BTF argument names (README, format and tables recorded on Debian 6.1)', () => {
+    const recorded61 = () =>
+      tree({
+        format: fixture('linux/tracefs/kfree_skb.format.6.1'),
+        hist: fixture('linux/tracefs/hist.kfree_skb.6.1'),
+        kprobeHist: fixture('linux/tracefs/hist.kprobe_bytes.6.1'),
+        readme: fixture('linux/tracefs/README.6.1'),
+      });
+
+    it("fetches skb->len at the offset of the kernel's BTF, and sums the bytes", async () => {
+      const btf = kernelLikeBtf().build();
+      const recorded = recorded61();
+      const { gatherer, logs } = run(recorded, 'tracefs', { sysPath: sysRoot(btf) });
+      const gathering = await gatherer.gather();
+      const fetch = offsetFetch(parseBtf(btf), 'sk_skb_reason_drop');
+      expect(fetch.len).toBe('+112($arg2):u32');
+      expect(recorded.text('kprobe_events')).toBe(
+        kprobeRemoval() + kprobeRemoval() + kprobeDefinition('sk_skb_reason_drop', fetch),
+      );
+      expect(recorded.text(`${INSTANCE}/events/kappie/kfree_skb_bytes/trigger`)).toBe(kprobeHistTrigger(1));
+      expect(logs.some((line) => line.includes('"access":"offsets"'))).toBe(true);
+      const bytes = series(gathering.samples.dropBytes);
+      expect(bytes['NETFILTER_DROP/unknown']).toBe(50 * 128);
+      expect(bytes['IP_INNOROUTES/ingress']).toBe(25 * 128);
+      expect(bytes['NO_SOCKET/ingress']).toBe(25 * 108 + 1000);
+      expect(status(gathering)).toMatchObject({ name: 'drop_reasons', up: true, lostEvents: 0, reason: undefined });
+    });
+
+    it('without kernel BTF: drops are counted, bytes are not, and the log says why', async () => {
+      const { gatherer, logs } = run(recorded61(), 'tracefs', { sysPath: sysRoot(undefined) });
+      const gathering = await gatherer.gather();
+      expect(gathering.samples.dropBytes).toBeUndefined();
+      expect(series(gathering.samples.dropCount)['NETFILTER_DROP/unknown']).toBe(50);
+      expect(status(gathering).reason).toBe('no kprobe+hist: drop_bytes not counted by this source');
+      const why = logs.find((line) => line.includes('no drop function could be probed'));
+      expect(why).toMatch(/kernel BTF unusable: .*kernel\/btf\/vmlinux/);
+    });
   });
 
   it("counts a full table's Dropped as lost events", async () => {
@@ -237,15 +297,55 @@ describe('drops source: which strategy counts, decided in one place', () => {
     expect(recorded.text(`${EVENT}/trigger`)).toBe('');
   });
 
-  it('tracefs: no fallback, down under drop_reasons with the reason', async () => {
-    const gathering = await run(undefined, 'tracefs').gatherer.gather();
+  it('hist: counts in the kernel where it has hist triggers', async () => {
+    const recorded = tree({ hist: HIST });
+    const gathering = await run(recorded, 'hist').gatherer.gather();
+    expect(status(gathering)).toMatchObject({ name: 'drop_reasons', up: true });
+    expect(recorded.text(`${EVENT}/trigger`)).toBe(kfreeSkbHistTrigger(true, 'protocol != 0'));
+  });
+
+  it('hist on a kernel without hist triggers: down under drop_reasons, saying what to use, nothing left behind', async () => {
+    const recorded = tree({ tracePipe: fixture('linux/tracefs/trace_pipe.6.18') });
+    const gathering = await run(recorded, 'hist').gatherer.gather();
     expect(status(gathering)).toMatchObject({
       name: 'drop_reasons',
       up: false,
-      reason: expect.stringMatching(/does not exist/),
+      reason: expect.stringMatching(
+        /--drop-reader hist: this kernel has no hist triggers .*use --drop-reader tracefs or stream/,
+      ),
     });
     expect(gathering.samples.dropCount).toBeUndefined();
+    expect(recorded.tracefs.list('instances')).toEqual([]);
   });
+
+  it('stream on a kernel with hist triggers and kprobe events: streams, installs no trigger nor kprobe', async () => {
+    const recorded = tree({ hist: HIST, kprobeHist: KPROBE_HIST, tracePipe: fixture('linux/tracefs/trace_pipe.6.18') });
+    const { source, gatherer } = run(recorded, 'stream');
+    const gathering = await gatherer.gather();
+    expect(recorded.text(`${EVENT}/enable`)).toBe('1');
+    expect(recorded.text(`${EVENT}/trigger`)).toBe('stacktrace if reason == 12');
+    expect(recorded.text('kprobe_events')).toBe(kprobeRemoval());
+    expect(source.streamedEvents()).toBe(7);
+    expect(gathering.samples.dropBytes).toBeUndefined();
+    expect(status(gathering)).toMatchObject({
+      name: 'drop_reasons',
+      up: true,
+      reason: 'stream mode (--drop-reader stream): drop_bytes not counted by this source',
+    });
+  });
+
+  it.each(['tracefs', 'hist', 'stream'] as const)(
+    '%s: no fallback, down under drop_reasons with the reason',
+    async (reader) => {
+      const gathering = await run(undefined, reader).gatherer.gather();
+      expect(status(gathering)).toMatchObject({
+        name: 'drop_reasons',
+        up: false,
+        reason: expect.stringMatching(/does not exist/),
+      });
+      expect(gathering.samples.dropCount).toBeUndefined();
+    },
+  );
 
   it('counters: never touches tracefs', async () => {
     const recorded = tree({ hist: HIST });

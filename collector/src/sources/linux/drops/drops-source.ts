@@ -4,10 +4,10 @@
  *  - tracefs events (tracefs-events.ts): the skb:kfree_skb tracepoint in a tracefs instance of our own, named by the
  *    kernel's own drop reasons (hist mode where the kernel has hist triggers, else stream mode);
  *  - kernel counters (counters.ts): the drop counters of procfs, coarser reasons, no privilege needed.
- * --drop-reader decides: `tracefs` (events only: the source is down while tracefs cannot be used), `counters` (never
- * touches tracefs), `auto` (events; the counters whenever events cannot count: their start is retried at every
- * gathering, and a failed events gathering is replaced by the counters in that same gathering). One gathering never
- * exports both, so no drop is counted twice.
+ * --drop-reader decides: `tracefs` (events only: the source is down while tracefs cannot be used), `hist` and `stream`
+ * (events only, in that mode only: tracefs-events.ts), `counters` (never touches tracefs), `auto` (events; the
+ * counters whenever events cannot count: their start is retried at every gathering, and a failed events gathering is
+ * replaced by the counters in that same gathering). One gathering never exports both, so no drop is counted twice.
  *
  * Names: the source is selected as `drops` (--sources, --disable-sources). Its status (kappie_source_up,
  * kappie_source_lost_events, the status page) is reported under the strategy that gathered, the names these two
@@ -16,6 +16,7 @@
  * Every piece of state lives in the closure of one createDropsSource call: two instances never share anything but
  * the kernel (and two collectors on one node must use different --tracefs-instance names).
  */
+import { EVENTS_ONLY_READERS } from '../../../config';
 import { describeError, SourceUnavailableError } from '../../../errors';
 import { mountTracefs, type TracefsMount } from '../../../kernel/tracefs/mount';
 import type { Samples, Source, SourceContext } from '../../../source';
@@ -105,9 +106,10 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
    * says where drops by kernel reason are.
    */
   function gatherOneShot(ctx: SourceContext, reader: SourceContext['config']['dropReader']): Samples {
-    gatheredBy = reader === 'tracefs' ? TRACEFS_EVENTS_STATUS : KERNEL_COUNTERS_STATUS;
+    const eventsOnly = EVENTS_ONLY_READERS.includes(reader);
+    gatheredBy = eventsOnly ? TRACEFS_EVENTS_STATUS : KERNEL_COUNTERS_STATUS;
     eventsUnusable = ONE_SHOT_NOTE;
-    if (reader === 'tracefs') throw new SourceUnavailableError(ONE_SHOT_NOTE);
+    if (eventsOnly) throw new SourceUnavailableError(ONE_SHOT_NOTE);
     return gatherCounters(ctx);
   }
 
@@ -126,7 +128,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
         try {
           return gatherEvents(ctx);
         } catch (error) {
-          if (reader === 'tracefs') throw error;
+          if (EVENTS_ONLY_READERS.includes(reader)) throw error;
           fallBackFrom(ctx, error);
         }
       }

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { DropStreamFormat } from '../../../config';
+import type { Btf } from '../../../kernel/btf';
 import type { KernelSymbols } from '../../../kernel/kallsyms';
 import type { EventFormat } from '../../../kernel/tracefs/format';
 import type { Tracefs } from '../../../kernel/tracefs/tracefs';
@@ -29,6 +30,11 @@ export interface EventsModeSetup {
   readonly streamFormat: DropStreamFormat;
   /** Reads the kernel text symbols with the names `keep` asks for (the raw reader names drop locations with them). */
   readonly readKernelSymbols: (keep: (name: string) => boolean) => KernelSymbols;
+  /**
+   * The running kernel's BTF (kernel/btf.ts), read only when needed: hist mode's kprobe for bytes on kernels whose
+   * kprobe events take no BTF argument names. Throws when the kernel has none.
+   */
+  readonly readBtf: () => Btf;
   readonly log: Logger;
 }
 

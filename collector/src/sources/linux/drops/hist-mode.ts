@@ -1,26 +1,27 @@
 /**
  * Hist mode, where the kernel has hist triggers (`events/skb/kfree_skb/hist` exists: CONFIG_HIST_TRIGGERS): the kernel
  * counts kfree_skb drops per (reason, location function) in a table of our instance, and each scrape reads the table.
- * Where kprobe events with BTF arguments exist too, a kprobe on the drop function sums `skb->len` per (reason,
- * caller) in a second table: kappie_drop_bytes. Netfilter drops have direction `unknown` here (no stacks).
+ * Where kprobe events exist too, a kprobe on the drop function sums `skb->len` per (reason, caller) in a second
+ * table: kappie_drop_bytes (kprobe-bytes.ts; by BTF argument name or at the kernel's BTF offsets, kprobe-args.ts).
+ * Netfilter drops have direction `unknown` here (no stacks).
  *
- * Not on our CI kernel (no hist, no kprobe events): unit-tested on a directory of recorded tracefs files.
+ * Not on our CI kernel (no hist, no kprobe events): unit-tested on a directory of recorded tracefs files, and run on
+ * Debian's 6.1 and 6.12 kernels under qemu (kernels/, `npm run test:kernels`).
  */
-import type { Logger } from 'pino';
 import { DIRECTION } from '../../../catalog';
 import { SourceUnavailableError } from '../../../errors';
-import type { EventFormat } from '../../../kernel/tracefs/format';
 import { readHist, type HistTable } from '../../../kernel/tracefs/hist';
 import { tryWrite, type Tracefs } from '../../../kernel/tracefs/tracefs';
 import type { Samples } from '../../../source';
 import type { EventsMode, EventsModeSetup } from './events-mode';
 import { firstDropReason, KFREE_SKB_EVENT, NOT_DROPS, reasonName, reasonNames } from './kfree-skb';
+import { kprobeArgAccess, kprobeFetchResolver } from './kprobe-args';
 import {
   addKprobeBytes,
   KPROBE_EVENT,
   KPROBE_GROUP,
   KPROBE_TARGETS,
-  kprobeBtfSupported,
+  KPROBE_TARGETS_WITHOUT_REASON,
   kprobeDefinition,
   kprobeHistTrigger,
   kprobeRemoval,
@@ -66,24 +67,41 @@ export function removeKprobeBytes(tracefs: Tracefs): void {
   if (tracefs.exists(KPROBE_EVENTS)) tryWrite(tracefs, KPROBE_EVENTS, kprobeRemoval(), 'append');
 }
 
-/** Installs the kprobe and its hist trigger for bytes; false (and why, logged) when the kernel does not offer it. */
-function installKprobeBytes(tracefs: Tracefs, instance: string, format: EventFormat, log: Logger): boolean {
-  const readme = tracefs.exists('README') ? tracefs.read('README') : '';
-  if (!kprobeBtfSupported(readme, tracefs.exists(KPROBE_EVENTS))) return false;
-  const firstDrop = firstDropReason(format);
-  if (firstDrop === undefined) return false;
+/**
+ * Installs the kprobe and its hist trigger for bytes; false (and why, logged) when the kernel does not offer it.
+ * How the probe reaches its arguments comes from the kernel's README (kprobe-args.ts): by BTF name, or at the
+ * offsets of the kernel's own BTF (read only then).
+ */
+function installKprobeBytes(setup: EventsModeSetup): boolean {
+  const { tracefs, instance, format, hasReason, readBtf, log } = setup;
+  if (!tracefs.exists(KPROBE_EVENTS)) return false;
+  const access = kprobeArgAccess(tracefs.exists('README') ? tracefs.read('README') : '');
+  if (!access) {
+    log.info('kprobe_events takes neither BTF argument names nor $arg offsets here: kappie_drop_bytes not counted');
+    return false;
+  }
+  const firstDrop = hasReason ? firstDropReason(format) : undefined;
+  if (hasReason && firstDrop === undefined) return false;
   removeKprobeBytes(tracefs);
-  const target = KPROBE_TARGETS.find((fn) => tryWrite(tracefs, KPROBE_EVENTS, kprobeDefinition(fn), 'append'));
+  const fetchFor = kprobeFetchResolver(access, readBtf, hasReason);
+  const problems: string[] = [];
+  const targets = hasReason ? KPROBE_TARGETS : KPROBE_TARGETS_WITHOUT_REASON;
+  const target = targets.find((fn) => {
+    const choice = fetchFor(fn);
+    if ('problem' in choice) problems.push(choice.problem);
+    return 'fetch' in choice && tryWrite(tracefs, KPROBE_EVENTS, kprobeDefinition(fn, choice.fetch), 'append');
+  });
   if (!target) {
-    log.info('kprobe events exist but no drop function could be probed: kappie_drop_bytes stays limited');
+    log.info({ problems }, 'kprobe events exist but no drop function could be probed: kappie_drop_bytes not counted');
     return false;
   }
   const trigger = `${instance}/events/${KPROBE_EVENT_DIR}/trigger`;
   if (!tryWrite(tracefs, trigger, kprobeHistTrigger(firstDrop), 'append')) {
+    log.info({ target }, 'the kernel refused the hist trigger on our kprobe: kappie_drop_bytes not counted');
     removeKprobeBytes(tracefs);
     return false;
   }
-  log.info({ target }, `counting dropped bytes with a kprobe on ${target}`);
+  log.info({ target, access }, `counting dropped bytes with a kprobe on ${target}`);
   return true;
 }
 
@@ -92,7 +110,7 @@ export function startHistMode(setup: EventsModeSetup): EventsMode {
   const { tracefs, instance, format, hasReason, filter, log } = setup;
   const eventDir = `${instance}/events/${KFREE_SKB_EVENT}`;
   tracefs.write(`${eventDir}/trigger`, kfreeSkbHistTrigger(hasReason, filter));
-  const countsBytes = installKprobeBytes(tracefs, instance, format, log);
+  const countsBytes = installKprobeBytes(setup);
   log.info(
     { instance: tracefs.pathOf(instance), mode: 'hist', reason: hasReason },
     'counting kfree_skb drops in the kernel (hist trigger)',
@@ -109,7 +127,7 @@ export function startHistMode(setup: EventsModeSetup): EventsMode {
         throw new SourceUnavailableError(`${tracefs.pathOf(histFile)} shows no table: the hist trigger is gone`);
       const tally = histDropTally(table, names);
       let dropped = table.dropped;
-      if (countsBytes && names) {
+      if (countsBytes) {
         const [bytesTable] = readHist(tracefs, `${instance}/events/${KPROBE_EVENT_DIR}/hist`);
         if (bytesTable) {
           addKprobeBytes(bytesTable, names, tally);

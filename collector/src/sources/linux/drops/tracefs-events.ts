@@ -3,14 +3,17 @@
  * count bytes) from the skb:kfree_skb tracepoint, in a tracefs instance of our own (`<tracefs>/instances/kappie`,
  * --tracefs-instance).
  *
- * Modes, chosen from what the running kernel offers (never from its version):
+ * Modes, chosen from what the running kernel offers (never from its version), unless --drop-reader names one:
  *  - hist (hist-mode.ts): `events/skb/kfree_skb/hist` exists (CONFIG_HIST_TRIGGERS): the kernel counts per (reason,
- *    location) and we read the table at scrape time; with kprobe events + BTF args too, a kprobe sums bytes.
- *  - stream (stream-mode.ts, our CI kernel): every event is read from the instance's trace_pipe.
+ *    location) and we read the table at scrape time; with kprobe events too, a kprobe sums bytes.
+ *  - stream (stream-mode.ts, our CI kernel, or --drop-reader stream): every event is read from the instance's
+ *    trace_pipe.
  * Start replaces a stale instance left by a crashed run; stop removes it (and anything else start installed).
  */
 import type { Logger } from 'pino';
+import type { DropReader } from '../../../config';
 import { describeError, SourceUnavailableError } from '../../../errors';
+import { readKernelBtf } from '../../../kernel/btf';
 import { readKallsyms, type KernelSymbols } from '../../../kernel/kallsyms';
 import { readEventFormat, type EventFormat } from '../../../kernel/tracefs/format';
 import { clearTriggers, createInstance, instanceDir, removeInstance } from '../../../kernel/tracefs/instance';
@@ -97,6 +100,22 @@ function prepareAddressLocations(ctx: SourceContext, tracefs: Tracefs, instance:
   return symbols !== undefined && symbols.size > 0 ? symbols : undefined;
 }
 
+/**
+ * Which mode counts: `stream` when --drop-reader stream asks for it or the kernel has no hist triggers, else `hist`.
+ * Throws SourceUnavailableError when --drop-reader hist asks for hist triggers the kernel does not have.
+ */
+export function eventsModeFor(reader: DropReader, kernelHasHist: boolean, histFile: string): 'hist' | 'stream' {
+  if (reader === 'stream') return 'stream';
+  if (kernelHasHist) return 'hist';
+  if (reader === 'hist') {
+    throw new SourceUnavailableError(
+      `--drop-reader hist: this kernel has no hist triggers (${histFile} is missing: no CONFIG_HIST_TRIGGERS); ` +
+        'use --drop-reader tracefs or stream to stream the events instead',
+    );
+  }
+  return 'stream';
+}
+
 /** The removal of everything start installed, also after a failed start; `mount` is unmounted if we mounted it. */
 function removeOurState(mount: TracefsMount, instance: string, log: Logger): void {
   const { tracefs } = mount;
@@ -113,7 +132,7 @@ function removeOurState(mount: TracefsMount, instance: string, log: Logger): voi
 /**
  * Starts counting kfree_skb drops in our instance: mount, read the format, replace a stale instance, create ours,
  * then hist mode (with the kprobe for bytes) where the kernel has hist triggers, else stream mode (with its poll
- * timer). Throws SourceUnavailableError saying why when tracefs cannot be used; nothing is left installed then.
+ * timer); --drop-reader hist or stream forces one (eventsModeFor). Throws SourceUnavailableError saying why when tracefs cannot be used; nothing is left installed then.
  */
 export function startTracefsEvents(
   ctx: SourceContext,
@@ -125,6 +144,7 @@ export function startTracefsEvents(
   let mode: EventsMode;
   let hasReason: boolean;
   let guard: InstanceStateGuard | undefined;
+  let forcedStream = false;
   try {
     const format = readKfreeSkbFormat(tracefs);
     hasReason = format.fields.some((field) => field.name === 'reason');
@@ -140,9 +160,13 @@ export function startTracefsEvents(
       symbols: hasReason ? undefined : prepareAddressLocations(ctx, tracefs, instance),
       streamFormat: ctx.config.dropStreamFormat,
       readKernelSymbols: (keep) => readKallsyms(ctx.fs, { keepName: keep }),
+      readBtf: () => readKernelBtf(ctx.fs),
       log: ctx.log,
     };
-    mode = tracefs.exists(`${instance}/events/${KFREE_SKB_EVENT}/hist`) ? startHistMode(setup) : startStreamMode(setup);
+    const histFile = `${instance}/events/${KFREE_SKB_EVENT}/hist`;
+    const chosen = eventsModeFor(ctx.config.dropReader, tracefs.exists(histFile), tracefs.pathOf(histFile));
+    forcedStream = ctx.config.dropReader === 'stream' && tracefs.exists(histFile);
+    mode = chosen === 'hist' ? startHistMode(setup) : startStreamMode(setup);
     // Stream mode's switches can be turned off from outside; hist mode fails on its own when its trigger is gone.
     if (mode.mode === 'stream') {
       guard = createInstanceStateGuard(tracefs, streamModeControls(instance, setup.filter), ctx.fs, ctx.log);
@@ -168,7 +192,13 @@ export function startTracefsEvents(
     note() {
       const parts: string[] = [];
       if (!hasReason) parts.push('kernel without drop reasons: reasons derived from the drop location');
-      if (!mode.countsBytes) parts.push('no kprobe+hist: drop_bytes not counted by this source');
+      if (!mode.countsBytes) {
+        parts.push(
+          forcedStream
+            ? 'stream mode (--drop-reader stream): drop_bytes not counted by this source'
+            : 'no kprobe+hist: drop_bytes not counted by this source',
+        );
+      }
       const modeNote = mode.note();
       if (modeNote) parts.push(modeNote);
       return parts.join('; ') || undefined;
