@@ -15,6 +15,8 @@ export const SYSTEM_PACKAGES = {
   iperf3: 'iperf3',
   ping: 'iputils-ping',
   curl: 'curl',
+  // The shell of the compose stack's busybox install step (provisioning/test/install-app.test.ts).
+  busybox: 'busybox',
 };
 
 function hasCommand(command) {

@@ -59,11 +59,11 @@ describe('npm run build', () => {
   });
 
   it('writes dist/plugin.json with the placeholders filled in, valid against the schema', () => {
-    expect(built.id).toBe('kappie-app');
+    expect(built.id).toBe('kappie-network-app');
     expect(built.info.version).toBe(packageJson.version);
     expect(built.info.updated).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(JSON.stringify(built)).not.toMatch(/%(VERSION|TODAY|PLUGIN_ID)%/);
-    expect(built.includes.map((include) => include.path)).toContain('/a/kappie-app/overview');
+    expect(built.includes.map((include) => include.path)).toContain('/a/kappie-network-app/overview');
     expect(built.buildMode).toBe('production');
     // create-plugin's build adds buildMode, which the vendored schema revision predates (test/schema/SOURCE.md).
     const { buildMode: _buildMode, ...withoutBuildMode } = built;
@@ -86,16 +86,16 @@ describe('npm run build', () => {
     expect(bundledFiles).toEqual(dashboards.map((dashboard) => dashboard.file));
   });
 
-  it('packs dist/ into kappie-app-<version>.zip under a kappie-app/ folder, ready for signing', () => {
-    const zip = path.join(pluginDir, 'build', zipName('kappie-app', packageJson.version));
+  it('packs dist/ into kappie-network-app-<version>.zip under a kappie-network-app/ folder, ready for signing', () => {
+    const zip = path.join(pluginDir, 'build', zipName('kappie-network-app', packageJson.version));
     const entries = unzipSync(new Uint8Array(fs.readFileSync(zip)));
     const files = Object.keys(entries).filter((name) => !name.endsWith('/'));
-    expect(Object.keys(entries).every((name) => name.startsWith('kappie-app/'))).toBe(true);
+    expect(Object.keys(entries).every((name) => name.startsWith('kappie-network-app/'))).toBe(true);
     expect(files.sort()).toEqual(
       listFiles(dist)
-        .map((file) => `kappie-app/${file}`)
+        .map((file) => `kappie-network-app/${file}`)
         .sort(),
     );
-    expect(Buffer.from(entries['kappie-app/plugin.json'] ?? []).toString('utf8')).toBe(read('plugin.json'));
+    expect(Buffer.from(entries['kappie-network-app/plugin.json'] ?? []).toString('utf8')).toBe(read('plugin.json'));
   });
 });
