@@ -78,7 +78,7 @@ describe.each(shells)('install-app.sh under %s', (_name, shell) => {
   });
 
   it('stops when dist holds the build of another plugin id', () => {
-    writeBuild({ 'plugin.json': pluginJson('kappie-app'), 'module.js': 'define([],()=>({}))' });
+    writeBuild({ 'plugin.json': pluginJson('acme-other-app'), 'module.js': 'define([],()=>({}))' });
     const result = run();
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`another plugin id than ${APP_ID}`);
