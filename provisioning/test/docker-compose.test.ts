@@ -155,15 +155,27 @@ function dashboardSources(service: Service): Map<string, string[]> {
 }
 
 /**
- * Data source types Grafana ships in its own binary (no plugin to install) among those Kappie provisions. Grafana
- * 13.1, the stack's default, still bundles the Prometheus data source (Grafana's Prometheus data source docs:
- * "The Prometheus data source bundled with Grafana 13.1 and earlier continues to work as before").
+ * Data source types (among those Kappie provisions) that Grafana `version` ships in its own binary, with no plugin to
+ * install. Grafana's Prometheus data source docs: "The Prometheus data source bundled with Grafana 13.1 and earlier
+ * continues to work as before"; from 13.2 on it is a plugin of its own.
  */
-const CORE_DATASOURCE_TYPES = new Set(['prometheus']);
+function coreDatasourceTypes(version: string): Set<string> {
+  return new Set(semver.lt(version, '13.2.0') ? ['prometheus'] : []);
+}
 /** [plugins] preinstall_sync (GF_PLUGINS_PREINSTALL_SYNC) appeared in Grafana 12.1 (grafana/grafana#105292). */
 const PREINSTALL_SYNC_SINCE = '12.1.0';
 /** grafana/azure-prometheus-datasource src/plugin.json `dependencies.grafanaDependency`. */
 const AZURE_PROMETHEUS_GRAFANA_DEPENDENCY = '>=11.5.0';
+
+function grafanaVersion(service: Service): string {
+  return (
+    semver.coerce(
+      withDefaults(service.image ?? '')
+        .split(':')
+        .pop(),
+    )?.version ?? ''
+  );
+}
 
 function preinstalledPlugins(service: Service): string[] {
   const env = service.environment ?? {};
@@ -319,9 +331,8 @@ describe('docker-compose.yml', () => {
       const types = provisioningFiles(service, 'datasources').flatMap(
         (source) => (parse(readText(source)) as DatasourceFile).datasources?.map((d) => d.type) ?? [],
       );
-      const missing = types.filter(
-        (type) => !CORE_DATASOURCE_TYPES.has(type) && !preinstalledPlugins(service).includes(type),
-      );
+      const core = coreDatasourceTypes(grafanaVersion(service));
+      const missing = types.filter((type) => !core.has(type) && !preinstalledPlugins(service).includes(type));
       expect({ file, missing }).toEqual({ file, missing: [] });
     }
     expect(preinstalledPlugins(withAzure.services.grafana as Service)).toContain('grafana-azureprometheus-datasource');
