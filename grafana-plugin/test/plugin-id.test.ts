@@ -33,7 +33,9 @@ describe('the plugin id', () => {
   it('is the only Kappie app id any file of the repository names', () => {
     const stale: string[] = [];
     let references = 0;
-    for (const file of trackedTextFiles()) {
+    // This file's own examples of stale ids (last test) are not references.
+    const self = path.relative(REPO, __filename);
+    for (const file of trackedTextFiles().filter((tracked) => tracked !== self)) {
       let text: string;
       try {
         text = readFileSync(path.join(REPO, file), 'utf8');
