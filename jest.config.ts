@@ -19,8 +19,11 @@ const swcTransform: [string, Record<string, unknown>] = [
 const sharedModules = {
   '^@kappie/collector$': '<rootDir>/../collector/src/index.ts',
   '^@kappie/collector/catalog$': '<rootDir>/../collector/src/catalog.ts',
+  '^@kappie/collector/drop-reason-classes$': '<rootDir>/../collector/src/drop-reason-classes.ts',
   '^@kappie/dashboards$': '<rootDir>/../dashboards/src/index.ts',
   '^@kappie/dashboards/queries$': '<rootDir>/../dashboards/src/queries.ts',
+  '^@kappie/dashboards/platforms$': '<rootDir>/../dashboards/src/platforms.ts',
+  '^@kappie/dashboards/layouts$': '<rootDir>/../dashboards/src/layouts.ts',
   '^@kappie/dashboards/variables$': '<rootDir>/../dashboards/src/variables.ts',
 };
 

@@ -21,14 +21,17 @@ async function inner() {
   const { createRequire } = await import('node:module');
   const require = createRequire(import.meta.url);
   const { resolveConfig } = require(path.join(dist, 'config.js'));
-  const { createHostFs } = require(path.join(dist, 'host-fs.js'));
+  const { createHostFs } = require(path.join(dist, 'kernel/host-fs.js'));
   const { silentLogger } = require(path.join(dist, 'log.js'));
   const { createNetdevSource } = require(path.join(dist, 'sources/linux/netdev.js'));
   const { createForwardSource } = require(path.join(dist, 'sources/linux/forward.js'));
-  const { snmpSource } = require(path.join(dist, 'sources/linux/snmp.js'));
-  const { parseNetDev } = require(path.join(dist, 'sources/linux/netdev.js'));
+  const { createSnmpSource } = require(path.join(dist, 'sources/linux/snmp.js'));
+  const { interfaceIncarnationsFromSysfs, createInterfaceIncarnations } = require(
+    path.join(dist, 'sources/linux/interface-incarnations.js'),
+  );
+  const { parseNetDev } = require(path.join(dist, 'kernel/net-dev.js'));
   const config = resolveConfig({}, {});
-  const ctx = { config, fs: createHostFs('/proc', '/sys'), log: silentLogger() };
+  const ctx = { config, fs: createHostFs(config), log: silentLogger() };
   const measure = (fn) => {
     for (let i = 0; i < 20; i++) fn();
     const times = [];
@@ -45,10 +48,25 @@ async function inner() {
   const rows = [];
   const netdev = createNetdevSource();
   const forward = createForwardSource();
+  const snmpSource = createSnmpSource();
   let text = '';
   const read = measure(() => (text = ctx.fs.readProc('net/dev')));
   rows.push(['read /proc/net/dev', read, `${text.length} bytes`]);
   rows.push(['parse /proc/net/dev', measure(() => parseNetDev(text)), `${parseNetDev(text).length} interfaces`]);
+  // What the pod sum adds to netdev: the ifindex (incarnation) of every interface, one sysfs file each, or one
+  // rtnetlink link dump (what the sources use on a live procfs).
+  const names = parseNetDev(text).map(({ name }) => name);
+  rows.push([
+    'ifindex of every interface (sysfs)',
+    measure(() => interfaceIncarnationsFromSysfs(ctx.fs, names)),
+    `${names.length} files`,
+  ]);
+  const incarnations = createInterfaceIncarnations();
+  rows.push([
+    'ifindex of every interface (rtnetlink)',
+    measure(() => incarnations(ctx, names, names.length)),
+    `${names.length} links, one dump`,
+  ]);
   const perPod = { ...ctx, config: { ...config, perPodInterfaceStats: true } };
   for (const [name, fn] of [
     ['netdev', () => netdev.collect(ctx)],
@@ -114,7 +132,7 @@ function outer(counts) {
       const took = Number(process.hrtime.bigint() - start) / 1e6;
       const gathering = JSON.parse(out);
       const perSource = gathering.sources
-        .map((s) => `${s.name} ${(s.durationSeconds * 1000).toFixed(1)} ms`)
+        .map((s) => `${s.name} ${(s.collection_duration_seconds * 1000).toFixed(1)} ms`)
         .join(', ');
       console.log(`  cold \`kappie snapshot\` process: ${took.toFixed(0)} ms in all; first gathering: ${perSource}`);
     }

@@ -15,6 +15,11 @@ export const SYSTEM_PACKAGES = {
   iperf3: 'iperf3',
   ping: 'iputils-ping',
   curl: 'curl',
+  ethtool: 'ethtool',
+  // The BTF parser's kernel test compares with bpftool's reading of /sys/kernel/btf/vmlinux.
+  bpftool: 'bpftool',
+  // Certificates for the TLS tests of the web configuration file.
+  openssl: 'openssl',
   // The shell of the compose stack's busybox install step (provisioning/test/install-app.test.ts).
   busybox: 'busybox',
 };

@@ -1,13 +1,14 @@
 /**
- * Drop storm: how many kfree_skb drops per second the drop_reasons source ingests exactly, and what it costs.
+ * Drop storm: how many kfree_skb drops per second the drops source's tracefs events strategy (its stream mode, status
+ * drop_reasons) ingests exactly, and what it costs.
  *
  * In a namespace of its own, a sender (python3: a tight sendto loop, one process per --senders) sends 1-byte UDP
  * datagrams at rising target rates, either to a closed port (reason NO_SOCKET, ingress) or to a port an nft rule
  * drops on output (NETFILTER_DROP, egress; every such drop also records a kernel stack for its direction). The real
- * collector (`kappie serve`, only the drop_reasons source) runs in the same namespace. Per rate we report the rate
- * the kernel really dropped at (its own counter: Udp NoPorts or the nft rule counter), the events we counted,
- * lost events (kappie_source_lost_events), our count minus the kernel's, and the collector's CPU time per 100k drops
- * (utime+stime from /proc/PID/stat).
+ * collector (`kappie serve`, only the drops source, pinned to tracefs events) runs in the same namespace. Per rate we
+ * report the rate the kernel really dropped at (its own counter: Udp NoPorts or the nft rule counter), the events we
+ * counted, lost events (kappie_source_lost_events), our count minus the kernel's, and the collector's CPU time per
+ * 100k drops (utime+stime from /proc/PID/stat).
  *
  * tracefs sees every namespace: drops elsewhere on the machine during the run add to our count (never subtract).
  */
@@ -195,11 +196,18 @@ export async function main(args: readonly string[]): Promise<void> {
         '--listen',
         `127.0.0.1:${PORT}`,
         '--sources',
-        'drop_reasons',
+        'drops',
+        // Events only: without tracefs the source is down and the run stops at "not ready", instead of measuring the
+        // kernel counters.
+        '--drop-reader',
+        'tracefs',
         '--tracefs-instance',
         instance,
         '--log-level',
         'warn',
+        // Every scrape gathers: before/after scrapes around a storm are a moment apart.
+        '--scrape-reuse-window',
+        '0',
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );

@@ -132,7 +132,18 @@ function collectorNodeFlags(): string[] {
 function startKappie(): ChildProcess {
   return spawn(
     process.execPath,
-    [...collectorNodeFlags(), COLLECTOR_CLI, 'serve', '--listen', `127.0.0.1:${KAPPIE_PORT}`, '--log-level', 'warn'],
+    [
+      ...collectorNodeFlags(),
+      COLLECTOR_CLI,
+      'serve',
+      '--listen',
+      `127.0.0.1:${KAPPIE_PORT}`,
+      '--log-level',
+      'warn',
+      // Every scrape gathers: the benchmark measures a gathering, not the reuse window.
+      '--scrape-reuse-window',
+      '0',
+    ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
     },

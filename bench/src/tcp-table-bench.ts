@@ -13,10 +13,10 @@ import * as fs from 'node:fs';
 import {
   createHostFs,
   newTcpSocketTally,
-  readWholeFile,
   resolveConfig,
   tallyTcpTable,
   createTcpSocketsSource,
+  servicePeerCounts,
   topRemotePeers,
   type SourceContext,
 } from '@kappie/collector';
@@ -89,17 +89,19 @@ interface Row {
 async function measure(sockets: number, runs: number): Promise<Row> {
   const holders = await holdSockets(sockets);
   try {
-    const tables = () => [readWholeFile('/proc/net/tcp'), readWholeFile('/proc/net/tcp6')] as const;
+    const config = resolveConfig({}, {});
+    const hostFs = createHostFs(config);
+    const tables = () => [hostFs.readProcBytes('net/tcp'), hostFs.readProcBytes('net/tcp6')] as const;
     const [v4, v6] = tables();
     const parse = (withPeers: boolean) => () => {
       const tally = newTcpSocketTally(withPeers);
       tallyTcpTable(v4, 'tcp', { family: 'tcp', littleEndian: LITTLE_ENDIAN }, tally);
       tallyTcpTable(v6, 'tcp6', { family: 'tcp6', littleEndian: LITTLE_ENDIAN }, tally);
-      if (withPeers) topRemotePeers(tally.remotes!, 20, LITTLE_ENDIAN);
+      if (withPeers) topRemotePeers(servicePeerCounts(tally), 20, LITTLE_ENDIAN);
     };
     const context = (flags: Record<string, string>): SourceContext => ({
       config: resolveConfig(flags, {}),
-      fs: createHostFs('/proc', '/sys'),
+      fs: hostFs,
       log: pino({ level: 'silent' }),
     });
     const defaults = context({});

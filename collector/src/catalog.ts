@@ -4,7 +4,8 @@
  * Pure data on purpose (no Node imports): the collector, the dashboards, the Grafana plugin and the README's metric
  * table all read these definitions, so a renamed metric or label breaks a build or a test, never a user's dashboard.
  * Names are the AKS Network Observability names without their prefix; the prefix (`kappie_` by default,
- * `networkobservability_` for Retina's public dashboards) is applied by `metricName()`.
+ * `networkobservability_` with --compat retina, whose other differences are in compat-retina.ts) is applied by
+ * `metricName()`.
  */
 
 export type Platform = 'linux' | 'windows';
@@ -133,7 +134,10 @@ export const METRICS = {
     help: 'TCP sockets in each state (IPv4 and IPv6), every state present including zero.',
     labels: [LABEL.state],
     platforms: ['linux', 'windows'],
-    origin: { linux: '/proc/net/tcp and /proc/net/tcp6', windows: 'GetExtendedTcpTable (IPv4 and IPv6)' },
+    origin: {
+      linux: 'netlink SOCK_DIAG dump of TCP sockets, or /proc/net/tcp and /proc/net/tcp6 (--tcp-socket-reader)',
+      windows: 'GetExtendedTcpTable (IPv4 and IPv6)',
+    },
     unit: 'sockets',
   }),
   tcpConnectionRemote: define({
@@ -142,7 +146,10 @@ export const METRICS = {
     help: 'Non-listening TCP sockets per remote address and port: the top-K peers plus one "other" series.',
     labels: [LABEL.address, LABEL.port],
     platforms: ['linux'],
-    origin: { linux: '/proc/net/tcp and /proc/net/tcp6 (skipped above --tcp-scan-max-sockets)' },
+    origin: {
+      linux:
+        'netlink SOCK_DIAG dump of TCP sockets, or /proc/net/tcp and /proc/net/tcp6 (--tcp-socket-reader); skipped above --tcp-scan-max-sockets',
+    },
     unit: 'sockets',
   }),
   tcpConnectionStats: define({
@@ -199,7 +206,11 @@ export const METRICS = {
     help: 'Per-interface counters (bytes, packets, errors, drops, ...); pod-side interfaces summed into one series by default.',
     labels: [LABEL.interfaceName, LABEL.statisticName],
     platforms: ['linux', 'windows'],
-    origin: { linux: '/proc/net/dev, plus sysfs statistics it lacks', windows: 'GetIfTable2' },
+    origin: {
+      linux:
+        "/proc/net/dev, plus sysfs statistics it lacks; the NIC driver's own statistics (ethtool -S) of the uplinks",
+      windows: 'GetIfTable2',
+    },
     unit: 'short',
   }),
   buildInfo: define({

@@ -9,60 +9,107 @@
  * (measured with every Linux source: 67 -> 58 MiB RSS after 30 gatherings).
  */
 import { Command, CommanderError, Option } from 'commander';
-import type * as http from 'node:http';
 import { currentBuildInfo } from './build-info';
-import { OPTIONS, resolveConfig, type CollectorConfig } from './config';
+import { METRICS, type Platform } from './catalog';
+import {
+  OPTIONS,
+  resolveConfigWithOrigins,
+  type CollectorCommand,
+  type CollectorConfig,
+  type OptionOrigins,
+} from './config';
+import { checkPathOptions } from './config-paths';
 import { ConfigError, describeError } from './errors';
 import { DEFAULT_DASHBOARDS_DIR, DEFAULT_FOLDER, GrafanaPushError, pushDashboards } from './grafana-push';
 import { Exposition } from './exposition';
 import { Gatherer } from './gatherer';
-import { createHostFs } from './host-fs';
+import { installedObjects, type InstalledObject } from './installed-state';
+import { createHostFs } from './kernel/host-fs';
 import { createLogger, silentLogger, type Logger } from './log';
-import { createRequestHandler, listen } from './server';
+import { onTerminatingSignals } from './signals';
+import { createRequestHandler, listen, type RunningServer } from './server';
+import { snapshotJson } from './snapshot-json';
 import { renderSnapshot } from './snapshot-table';
 import { createSources, currentPlatform, selectSources } from './sources';
-import type { SourceContext } from './source';
+import type { Source, SourceContext } from './source';
+import { WebConfigError } from './web/web-config';
+import { WebConfigFile } from './web/web-config-file';
 
 export const EXIT_USAGE = 2;
 
-function addCollectorOptions(command: Command): Command {
+/** The command run when none is given (see withDefaultCommand). */
+const DEFAULT_COMMAND = 'serve';
+
+function addCollectorOptions(command: Command, name: CollectorCommand): Command {
   for (const spec of OPTIONS) {
+    if (!(spec.commands as readonly CollectorCommand[]).includes(name)) continue;
     const flags = spec.valueName ? `--${spec.flag} <${spec.valueName}>` : `--${spec.flag} [BOOL]`;
     command.addOption(new Option(flags, `${spec.description} [env ${spec.env}; default ${spec.defaultText}]`));
   }
   return command;
 }
 
-function configFrom(command: Command): CollectorConfig {
-  return resolveConfig(command.opts(), process.env);
+/** The config of `name` from the command's flags and the environment, with where each value came from. */
+function configFrom(command: Command, name: CollectorCommand): { config: CollectorConfig; origins: OptionOrigins } {
+  return resolveConfigWithOrigins(command.opts(), process.env, name);
+}
+
+/**
+ * The sources to run. An unknown source name is reported against what the user set: the flag, or the environment
+ * variable (KAPPIE_SOURCES) when the value came from there.
+ */
+function sourcesFor(config: CollectorConfig, origins: OptionOrigins, platform: Platform): Source[] {
+  try {
+    return selectSources(config, platform);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    if (error.option === '--sources') throw error.naming(origins.sources);
+    if (error.option === '--disable-sources') throw error.naming(origins.disabledSources);
+    throw error;
+  }
 }
 
 function contextFor(config: CollectorConfig, log: Logger, oneShot = false): SourceContext {
-  return { config, fs: createHostFs(config.procPath, config.sysPath), log, oneShot };
+  return { config, fs: createHostFs(config), log, oneShot };
 }
 
-async function serve(config: CollectorConfig): Promise<void> {
+function installedOn(platform: Platform, config: CollectorConfig): InstalledObject[] {
+  return platform === 'linux' ? installedObjects(config) : [];
+}
+
+function loadWebConfig(config: CollectorConfig, origins: OptionOrigins, log: Logger): WebConfigFile | undefined {
+  if (config.webConfigFile === undefined) return undefined;
+  try {
+    return new WebConfigFile(config.webConfigFile, log);
+  } catch (error) {
+    if (error instanceof WebConfigError) throw new ConfigError(origins.webConfigFile, error.message);
+    throw error;
+  }
+}
+
+async function serve(config: CollectorConfig, origins: OptionOrigins): Promise<void> {
+  const platform = currentPlatform();
+  checkPathOptions(config, origins, platform);
   const log = createLogger(config.logLevel);
-  const sources = selectSources(config, currentPlatform());
+  const sources = sourcesFor(config, origins, platform);
+  const webConfig = loadWebConfig(config, origins, log);
   const gatherer = new Gatherer(sources, contextFor(config, log));
   const buildInfo = currentBuildInfo();
   const exposition = new Exposition(gatherer, config, buildInfo);
-  const running: { server?: http.Server } = {};
+  const running: { server?: RunningServer } = {};
   let stopping: Promise<void> | undefined;
 
   const shutdown = (why: string, exitCode: number) => {
     stopping ??= (async () => {
       log.info({ why }, 'shutting down: removing what the sources installed');
-      running.server?.close();
-      running.server?.closeAllConnections();
+      await running.server?.close();
       await gatherer.stop();
       log.info('stopped');
       process.exit(exitCode);
     })();
     return stopping;
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
-  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  onTerminatingSignals(log, (signal) => shutdown(signal, 0));
   process.on('uncaughtException', (error) => {
     log.fatal({ err: describeError(error), stack: error.stack }, 'fatal error');
     void shutdown('fatal error', 1);
@@ -72,29 +119,68 @@ async function serve(config: CollectorConfig): Promise<void> {
     void shutdown('fatal error', 1);
   });
 
-  const server = await listen(
-    createRequestHandler({ exposition, gatherer, buildInfo, nodeName: config.nodeName, log }),
-    config.listen,
-  );
+  const handler = createRequestHandler({
+    exposition,
+    gatherer,
+    buildInfo,
+    nodeName: config.nodeName,
+    log,
+    installed: installedOn(platform, config),
+    scrapeReuseSeconds: config.scrapeReuseSeconds,
+    webConfig,
+  });
+  const server = await listen(handler, config.listen, {
+    log,
+    webConfig,
+    limits: { maxConnections: config.maxConnections, readHeaderTimeoutMs: config.readHeaderTimeoutSeconds * 1000 },
+  });
   running.server = server;
-  const bound = server.address();
   log.info(
-    { listen: bound, sources: sources.map((s) => s.name), nodeName: config.nodeName, prefix: config.metricPrefix },
-    `serving /metrics on port ${typeof bound === 'object' && bound ? bound.port : config.listen.port}`,
+    {
+      listen: server.address,
+      tls: webConfig?.current().tls !== undefined,
+      basicAuth: (webConfig?.current().config.basicAuthUsers.size ?? 0) > 0,
+      sources: sources.map((s) => s.name),
+      nodeName: config.nodeName,
+      prefix: config.metricPrefix,
+    },
+    `serving /metrics on port ${server.address.port}`,
   );
   // The first gathering starts the sources (tracefs instance, nft table) and makes /readyz ready.
   await gatherer.gather().catch((error: unknown) => log.error({ err: describeError(error) }, 'first gathering failed'));
 }
 
-async function snapshot(config: CollectorConfig, json: boolean): Promise<void> {
-  const sources = selectSources(config, currentPlatform());
+async function snapshot(config: CollectorConfig, origins: OptionOrigins, json: boolean): Promise<void> {
+  const platform = currentPlatform();
+  checkPathOptions(config, origins, platform);
+  const sources = sourcesFor(config, origins, platform);
   const gatherer = new Gatherer(sources, contextFor(config, silentLogger(), true));
+  // Interrupted (Ctrl-C, a kubectl exec that ends), the snapshot still removes what its sources installed.
+  onTerminatingSignals(silentLogger(), async () => {
+    await gatherer.stop();
+    process.exit(1);
+  });
   try {
     const gathering = await gatherer.gather();
-    process.stdout.write(json ? `${JSON.stringify(gathering, null, 2)}\n` : renderSnapshot(gathering));
+    process.stdout.write(json ? `${JSON.stringify(snapshotJson(gathering), null, 2)}\n` : renderSnapshot(gathering));
   } finally {
     await gatherer.stop();
   }
+}
+
+/** `kappie sources`: each source with the metrics it fills (catalog names), and the kernel objects, as configured. */
+function listSources(config: CollectorConfig): void {
+  const out: string[] = [];
+  for (const source of createSources()) {
+    const metrics = source.metrics.map((key) => METRICS[key].name).join(', ');
+    out.push(`${source.name.padEnd(22)} ${source.platforms.join(',').padEnd(14)} ${metrics}`);
+    out.push(`${' '.repeat(23)}${source.description}`);
+  }
+  out.push('', 'Installed in the kernel by `kappie serve` on Linux (removed when it stops):');
+  for (const object of installedObjects(config)) {
+    out.push(`  ${object.kind.padEnd(17)} ${object.name}  (${object.option}; ${object.purpose})`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
 }
 
 export function buildProgram(): Command {
@@ -109,30 +195,35 @@ export function buildProgram(): Command {
 
   addCollectorOptions(
     program
-      .command('serve', { isDefault: true })
-      .description('run the collector and serve /metrics, /healthz, /readyz and a status page at /'),
-  ).action(async (_options: unknown, command: Command) => serve(configFrom(command)));
+      .command('serve')
+      .description(
+        'run the collector and serve /metrics, /healthz, /readyz and a status page at / (the command when none is given)',
+      ),
+    'serve',
+  ).action(async (_options: unknown, command: Command) => {
+    const { config, origins } = configFrom(command, 'serve');
+    await serve(config, origins);
+  });
 
   addCollectorOptions(
     program
       .command('snapshot')
-      .description('gather once and print drops, TCP states, top peers and interfaces as tables (for kubectl exec)')
-      .option('--json', 'print the gathering as JSON instead of tables'),
-  ).action(async (options: { json?: boolean }, command: Command) =>
-    snapshot(configFrom(command), options.json === true),
-  );
+      .description(
+        'gather once and print drops, TCP states, top peers, TCP flags and interfaces as tables (for kubectl exec)',
+      )
+      .option('--json', 'print the gathering as JSON (metrics by catalog name) instead of tables'),
+    'snapshot',
+  ).action(async (options: { json?: boolean }, command: Command) => {
+    const { config, origins } = configFrom(command, 'snapshot');
+    await snapshot(config, origins, options.json === true);
+  });
 
-  program
-    .command('sources')
-    .description('list the sources, the metrics each fills, and the platforms they run on')
-    .action(() => {
-      for (const source of createSources()) {
-        process.stdout.write(
-          `${source.name.padEnd(22)} ${source.platforms.join(',').padEnd(14)} ${source.metrics.join(', ')}\n` +
-            `${' '.repeat(23)}${source.description}\n`,
-        );
-      }
-    });
+  addCollectorOptions(
+    program
+      .command('sources')
+      .description('list the sources, the metrics each fills, the platforms they run on, and what serve installs'),
+    'sources',
+  ).action((_options: unknown, command: Command) => listSources(configFrom(command, 'sources').config));
 
   const dashboards = program
     .command('dashboards')
@@ -169,10 +260,23 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `kappie` alone, or followed by options only, is `kappie serve ...` (the container's command). Any other first word
+ * is left to commander, which says "unknown command" and suggests the nearest one; a default command in commander
+ * itself would take a mistyped command as an argument of serve instead.
+ */
+export function withDefaultCommand(argv: readonly string[]): string[] {
+  const [node = '', script = '', first, ...rest] = argv;
+  const programOption = first === '-h' || first === '--help' || first === '-V' || first === '--version';
+  if (first === undefined) return [node, script, DEFAULT_COMMAND];
+  if (first.startsWith('-') && !programOption) return [node, script, DEFAULT_COMMAND, first, ...rest];
+  return [...argv];
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(withDefaultCommand(argv));
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -192,8 +296,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv).then(
+/** Runs the command line and exits with its code when it fails (a serving collector keeps the process alive). */
+export function run(argv: readonly string[]): void {
+  main(argv).then(
     (code) => {
       if (code !== 0) process.exit(code);
     },
@@ -203,3 +308,6 @@ if (require.main === module) {
     },
   );
 }
+
+// Run directly (`node collector/dist/cli.js`, the container's /usr/local/bin/kappie) or through bin/kappie.js.
+if (require.main === module) run(process.argv);

@@ -5,14 +5,24 @@
  * Parsing is pure: `resolveConfig` takes flag values and an environment and returns a typed config or throws a
  * ConfigError naming the option and what it accepts.
  */
+import * as net from 'node:net';
 import * as os from 'node:os';
-import { DEFAULT_METRIC_PREFIX, METRIC_PREFIX_PATTERN } from './catalog';
+import { DEFAULT_METRIC_PREFIX, METRIC_PREFIX_PATTERN, RETINA_METRIC_PREFIX } from './catalog';
 import { ConfigError } from './errors';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type StatisticsSet = 'default' | 'all';
 /** Where the TCP socket table is read from: netlink SOCK_DIAG, the /proc/net/tcp{,6} files, or the best available. */
 export type TcpSocketReader = 'auto' | 'netlink' | 'procfs';
+/** What the drop source counts with: skb:kfree_skb events in tracefs, the kernel's drop counters, or the best available. */
+export type DropReader = 'auto' | 'tracefs' | 'counters';
+/** Whose names the exposition writes: ours, or the metric prefix and label values Retina's dashboards query. */
+export type CompatMode = 'none' | 'retina';
+/**
+ * The commands that take collector options: `serve` takes every one, `snapshot` those that shape a gathering,
+ * `sources` those that name what the collector installs in the kernel.
+ */
+export type CollectorCommand = 'serve' | 'snapshot' | 'sources';
 
 export interface ListenAddress {
   /** Empty string: every address. */
@@ -29,9 +39,12 @@ export interface CollectorConfig {
   readonly tracefsPath: string;
   /** Name of our tracefs instance (a directory under <tracefs>/instances). */
   readonly tracefsInstance: string;
+  readonly dropReader: DropReader;
   /** nftables table (family inet) of the TCP flag counters. */
   readonly nftTable: string;
   readonly metricPrefix: string;
+  /** `retina`: Retina's prefix and label values at exposition (compat-retina.ts); `none`: Kappie's own. */
+  readonly compat: CompatMode;
   /** Interfaces reported at all (globs); empty: all. */
   readonly interfaceInclude: readonly string[];
   /** Interfaces never reported (globs). */
@@ -41,6 +54,10 @@ export interface CollectorConfig {
   readonly perPodInterfaceStats: boolean;
   /** Interfaces whose traffic is kappie_forward_*; empty: those holding the default routes. */
   readonly uplinkInterfaces: readonly string[];
+  /** Interfaces whose driver statistics (ethtool -S) are read; empty: the uplinks and the devices below them. */
+  readonly ethtoolInterfaces: readonly string[];
+  /** Driver statistics exported per interface at most; 0 reads none. */
+  readonly ethtoolMaxStatistics: number;
   readonly tcpRemoteTopK: number;
   /** Above this many TCP sockets the per-socket scan (tcp_connection_remote) is skipped. */
   readonly tcpScanMaxSockets: number;
@@ -50,6 +67,14 @@ export interface CollectorConfig {
   readonly sources: readonly string[];
   readonly disabledSources: readonly string[];
   readonly logLevel: LogLevel;
+  /** A scrape this soon (seconds) after the last gathering finished is answered from it; 0 gathers every scrape. */
+  readonly scrapeReuseSeconds: number;
+  /** Connections served at once (the oldest idle one is closed to make room for a new one). */
+  readonly maxConnections: number;
+  /** Seconds a connection has, from accept, to deliver a complete request head (TLS handshake included). */
+  readonly readHeaderTimeoutSeconds: number;
+  /** The web configuration file (TLS, basic auth, headers), or undefined for plain HTTP without authentication. */
+  readonly webConfigFile: string | undefined;
 }
 
 type Raw = string | boolean | undefined;
@@ -64,6 +89,8 @@ export interface OptionSpec<K extends keyof CollectorConfig = keyof CollectorCon
   readonly description: string;
   /** Default as shown in --help and the README. */
   readonly defaultText: string;
+  /** The commands that take this option; the others use its default and do not list it in --help. */
+  readonly commands: readonly CollectorCommand[];
   readonly parse: (raw: Raw, option: string) => CollectorConfig[K];
 }
 
@@ -71,8 +98,15 @@ function option<K extends keyof CollectorConfig>(spec: OptionSpec<K>): OptionSpe
   return spec;
 }
 
+/**
+ * HOST:PORT, the port always required: `:10093` (every address), `0.0.0.0:10093`, `[::1]:10093`, and an IPv6 address
+ * without brackets (`fd00::4:10093`: the port is after the last colon), which is what `$(HOST_IP):10093` gives on an
+ * IPv6 node when a manifest builds the address from the downward API's status.hostIP.
+ */
 export function parseListen(raw: string, optionName: string): ListenAddress {
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(raw.trim());
+  const text = raw.trim();
+  const bare = /^([0-9a-fA-F:.]*:[0-9a-fA-F:.]*):(\d{1,5})$/.exec(text);
+  const match = bare && net.isIPv6(bare[1]!) ? bare : /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(text);
   const port = match ? Number(match[2]) : NaN;
   if (!match || !(port >= 0 && port <= 65535)) {
     throw new ConfigError(optionName, `"${raw}" is not HOST:PORT (examples: :10093, 0.0.0.0:10093, [::1]:10093)`);
@@ -89,14 +123,19 @@ function parseList(raw: Raw): string[] {
     .filter((item) => item.length > 0);
 }
 
+/**
+ * Interface name patterns. Linux takes any bytes for a name but "/", ":" and whitespace (dev_valid_name), Windows
+ * adapter names hold spaces and parentheses ("vEthernet (Ethernet 2)"), and both may be non-ASCII: a pattern may hold
+ * any printable character but "/" (no Linux name holds one); control characters are refused (a pasted newline or tab
+ * is a mistake).
+ */
 function parseGlobs(raw: Raw, optionName: string): string[] {
   const globs = parseList(raw);
   for (const glob of globs) {
-    // Spaces, parentheses and # for Windows adapter names such as "vEthernet (Ethernet 2)".
-    if (!/^[A-Za-z0-9_.:@*?() #-]+$/.test(glob)) {
+    if (/[\p{Cc}/]/u.test(glob)) {
       throw new ConfigError(
         optionName,
-        `"${glob}" is not an interface name pattern (letters, digits, space, . _ - : @ ( ) # and * ?)`,
+        `${JSON.stringify(glob)} is not an interface name pattern (any characters and * ?, but no "/" or control character)`,
       );
     }
   }
@@ -122,6 +161,17 @@ function integerParser(min: number, max: number) {
   };
 }
 
+function secondsParser(min: number, max: number) {
+  return (raw: Raw, optionName: string): number => {
+    const text = typeof raw === 'string' ? raw.trim() : '';
+    const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+    if (!(value >= min && value <= max)) {
+      throw new ConfigError(optionName, `"${String(raw)}" is not a number of seconds from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
+
 function oneOf<T extends string>(values: readonly T[]) {
   return (raw: Raw, optionName: string): T => {
     const value = typeof raw === 'string' ? raw.trim() : '';
@@ -141,18 +191,21 @@ function nonEmptyPath(raw: Raw, optionName: string): string {
 /** Pod-side interface names of the CNIs AKS and common clusters use (Azure CNI, kubenet, Cilium, Calico, Flannel...). */
 export const DEFAULT_POD_INTERFACES = ['veth*', 'azv*', 'lxc*', 'cali*'];
 /**
- * Container vNICs on Windows nodes as GetIfTable2 names them: "vEthernet (<endpoint id>)" and "Container NIC <id>".
- * The host's own vEthernet adapters ("vEthernet (Ethernet)", "vEthernet (nat)") do not match.
+ * Pod vNICs on Windows nodes as GetIfTable2 names them: "vEthernet (<endpoint GUID>)". The host's own vEthernet
+ * adapters ("vEthernet (Ethernet)", "vEthernet (nat)") and the host vNIC on the pod network ("vEthernet (Container NIC
+ * <hex>)", "Container NIC <hex>") are not pods and do not match.
  */
-export const DEFAULT_WINDOWS_POD_INTERFACES = [
-  'vEthernet (????????-????-????-????-????????????)',
-  'vEthernet (Container NIC *)',
-  'Container NIC *',
-];
+export const DEFAULT_WINDOWS_POD_INTERFACES = ['vEthernet (????????-????-????-????-????????????)'];
+const SERVE_ONLY: readonly CollectorCommand[] = ['serve'];
+const GATHERING_COMMANDS: readonly CollectorCommand[] = ['serve', 'snapshot'];
+/** Options that name kernel objects: `kappie sources` prints those names. */
+const NAMING_COMMANDS: readonly CollectorCommand[] = ['serve', 'snapshot', 'sources'];
+
 /** Every option, in --help order. Defaults are applied by resolveConfig when neither flag nor env is set. */
 export const OPTIONS = [
   option({
     key: 'listen',
+    commands: SERVE_ONLY,
     flag: 'listen',
     valueName: 'HOST:PORT',
     env: 'KAPPIE_LISTEN',
@@ -162,6 +215,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'nodeName',
+    commands: SERVE_ONLY,
     flag: 'node-name',
     valueName: 'NAME',
     env: 'KAPPIE_NODE_NAME',
@@ -171,6 +225,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'cluster',
+    commands: SERVE_ONLY,
     flag: 'cluster',
     valueName: 'NAME',
     env: 'KAPPIE_CLUSTER',
@@ -181,6 +236,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'procPath',
+    commands: GATHERING_COMMANDS,
     flag: 'proc-path',
     valueName: 'DIR',
     env: 'KAPPIE_PROC_PATH',
@@ -190,6 +246,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'sysPath',
+    commands: GATHERING_COMMANDS,
     flag: 'sys-path',
     valueName: 'DIR',
     env: 'KAPPIE_SYS_PATH',
@@ -199,6 +256,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'tracefsPath',
+    commands: NAMING_COMMANDS,
     flag: 'tracefs-path',
     valueName: 'DIR',
     env: 'KAPPIE_TRACEFS_PATH',
@@ -208,6 +266,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'tracefsInstance',
+    commands: NAMING_COMMANDS,
     flag: 'tracefs-instance',
     valueName: 'NAME',
     env: 'KAPPIE_TRACEFS_INSTANCE',
@@ -223,7 +282,19 @@ export const OPTIONS = [
     },
   }),
   option({
+    key: 'dropReader',
+    commands: GATHERING_COMMANDS,
+    flag: 'drop-reader',
+    valueName: 'READER',
+    env: 'KAPPIE_DROP_READER',
+    description:
+      'what the drops source counts with: "tracefs" (skb:kfree_skb events in the tracefs instance: kernel drop reasons; the source is down without tracefs), "counters" (the kernel drop counters: coarser reasons, no privilege), or "auto" (tracefs, else the counters)',
+    defaultText: 'auto',
+    parse: (raw, name) => oneOf(['auto', 'tracefs', 'counters'] as const)(raw ?? 'auto', name),
+  }),
+  option({
     key: 'nftTable',
+    commands: NAMING_COMMANDS,
     flag: 'nft-table',
     valueName: 'NAME',
     env: 'KAPPIE_NFT_TABLE',
@@ -240,10 +311,11 @@ export const OPTIONS = [
   }),
   option({
     key: 'metricPrefix',
+    commands: SERVE_ONLY,
     flag: 'metric-prefix',
     valueName: 'PREFIX',
     env: 'KAPPIE_METRIC_PREFIX',
-    description: 'prefix of every metric name; networkobservability_ makes Retina/AKS public dashboards work unchanged',
+    description: `prefix of every metric name (--compat retina sets ${RETINA_METRIC_PREFIX})`,
     defaultText: DEFAULT_METRIC_PREFIX,
     parse: (raw, name) => {
       const value = typeof raw === 'string' ? raw.trim() : DEFAULT_METRIC_PREFIX;
@@ -257,7 +329,18 @@ export const OPTIONS = [
     },
   }),
   option({
+    key: 'compat',
+    commands: SERVE_ONLY,
+    flag: 'compat',
+    valueName: 'MODE',
+    env: 'KAPPIE_COMPAT',
+    description: `"retina": the prefix ${RETINA_METRIC_PREFIX} and the label values Retina's published dashboards query (README, "Retina compatibility"); "none": Kappie's own names`,
+    defaultText: 'none',
+    parse: (raw, name) => oneOf(['none', 'retina'] as const)(raw ?? 'none', name),
+  }),
+  option({
     key: 'interfaceInclude',
+    commands: GATHERING_COMMANDS,
     flag: 'interface-include',
     valueName: 'GLOBS',
     env: 'KAPPIE_INTERFACE_INCLUDE',
@@ -267,6 +350,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'interfaceExclude',
+    commands: GATHERING_COMMANDS,
     flag: 'interface-exclude',
     valueName: 'GLOBS',
     env: 'KAPPIE_INTERFACE_EXCLUDE',
@@ -276,6 +360,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'podInterfaces',
+    commands: GATHERING_COMMANDS,
     flag: 'pod-interfaces',
     valueName: 'GLOBS',
     env: 'KAPPIE_POD_INTERFACES',
@@ -287,6 +372,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'perPodInterfaceStats',
+    commands: GATHERING_COMMANDS,
     flag: 'per-pod-interface-stats',
     env: 'KAPPIE_PER_POD_INTERFACE_STATS',
     description: 'report every pod-side interface on its own (series grow with pods)',
@@ -295,6 +381,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'uplinkInterfaces',
+    commands: GATHERING_COMMANDS,
     flag: 'uplink-interfaces',
     valueName: 'NAMES',
     env: 'KAPPIE_UPLINK_INTERFACES',
@@ -304,16 +391,41 @@ export const OPTIONS = [
     parse: parseGlobs,
   }),
   option({
+    key: 'ethtoolInterfaces',
+    commands: GATHERING_COMMANDS,
+    flag: 'ethtool-interfaces',
+    valueName: 'GLOBS',
+    env: 'KAPPIE_ETHTOOL_INTERFACES',
+    description:
+      'comma-separated interfaces whose NIC driver statistics (ethtool -S) go in interface_stats; empty: the uplinks and the devices below them (bond members, the accelerated-networking VF)',
+    defaultText: 'uplinks and their lower devices',
+    parse: parseGlobs,
+  }),
+  option({
+    key: 'ethtoolMaxStatistics',
+    commands: GATHERING_COMMANDS,
+    flag: 'ethtool-max-statistics',
+    valueName: 'N',
+    env: 'KAPPIE_ETHTOOL_MAX_STATISTICS',
+    description:
+      'driver statistics exported per interface at most, the first ones in driver order (the source notes what it left out); 0 reads none',
+    defaultText: '256',
+    parse: (raw, name) => integerParser(0, 100_000)(raw ?? '256', name),
+  }),
+  option({
     key: 'tcpRemoteTopK',
+    commands: GATHERING_COMMANDS,
     flag: 'tcp-remote-top-k',
     valueName: 'N',
     env: 'KAPPIE_TCP_REMOTE_TOP_K',
-    description: 'remote address:port pairs reported by tcp_connection_remote; the rest sum into address="other"',
+    description:
+      'remote address and service port pairs reported by tcp_connection_remote; the rest sum into address="other"',
     defaultText: '20',
     parse: (raw, name) => integerParser(0, 1000)(raw ?? '20', name),
   }),
   option({
     key: 'tcpScanMaxSockets',
+    commands: GATHERING_COMMANDS,
     flag: 'tcp-scan-max-sockets',
     valueName: 'N',
     env: 'KAPPIE_TCP_SCAN_MAX_SOCKETS',
@@ -323,6 +435,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'tcpSocketReader',
+    commands: GATHERING_COMMANDS,
     flag: 'tcp-socket-reader',
     valueName: 'READER',
     env: 'KAPPIE_TCP_SOCKET_READER',
@@ -333,6 +446,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'statistics',
+    commands: GATHERING_COMMANDS,
     flag: 'statistics',
     valueName: 'SET',
     env: 'KAPPIE_STATISTICS',
@@ -342,6 +456,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'sources',
+    commands: GATHERING_COMMANDS,
     flag: 'sources',
     valueName: 'NAMES',
     env: 'KAPPIE_SOURCES',
@@ -351,6 +466,7 @@ export const OPTIONS = [
   }),
   option({
     key: 'disabledSources',
+    commands: GATHERING_COMMANDS,
     flag: 'disable-sources',
     valueName: 'NAMES',
     env: 'KAPPIE_DISABLE_SOURCES',
@@ -359,7 +475,52 @@ export const OPTIONS = [
     parse: (raw) => parseList(raw),
   }),
   option({
+    key: 'scrapeReuseSeconds',
+    commands: SERVE_ONLY,
+    flag: 'scrape-reuse-window',
+    valueName: 'SECONDS',
+    env: 'KAPPIE_SCRAPE_REUSE_WINDOW',
+    description:
+      'a scrape this soon after the last gathering finished gets that gathering again instead of a new one (bounds the cost of clients that scrape in a loop; below 1 s so a 1 s scrape interval always gets fresh data); 0 gathers at every scrape',
+    defaultText: '0.5',
+    parse: (raw, name) => secondsParser(0, 60)(raw ?? '0.5', name),
+  }),
+  option({
+    key: 'maxConnections',
+    commands: SERVE_ONLY,
+    flag: 'max-connections',
+    valueName: 'N',
+    env: 'KAPPIE_MAX_CONNECTIONS',
+    description:
+      'HTTP connections served at once; when full, the oldest connection with no request in progress is closed for the new one',
+    defaultText: '64',
+    parse: (raw, name) => integerParser(1, 10_000)(raw ?? '64', name),
+  }),
+  option({
+    key: 'readHeaderTimeoutSeconds',
+    commands: SERVE_ONLY,
+    flag: 'read-header-timeout',
+    valueName: 'SECONDS',
+    env: 'KAPPIE_READ_HEADER_TIMEOUT',
+    description:
+      'time a connection has to send a complete request head (after connecting, TLS handshake included) before it is closed',
+    defaultText: '5',
+    parse: (raw, name) => secondsParser(0.1, 300)(raw ?? '5', name),
+  }),
+  option({
+    key: 'webConfigFile',
+    commands: SERVE_ONLY,
+    flag: 'web-config-file',
+    valueName: 'FILE',
+    env: 'KAPPIE_WEB_CONFIG_FILE',
+    description:
+      'web configuration file (Prometheus exporter-toolkit format: TLS, client certificates, basic auth with bcrypt hashes, response headers); re-read when it or its files change',
+    defaultText: 'none: plain HTTP without authentication',
+    parse: (raw) => (typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined),
+  }),
+  option({
     key: 'logLevel',
+    commands: SERVE_ONLY,
     flag: 'log-level',
     valueName: 'LEVEL',
     env: 'KAPPIE_LOG_LEVEL',
@@ -374,32 +535,70 @@ export function flagProperty(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
+/** Where each option's value came from, as the user wrote it: `--flag`, the environment variable, or `--flag` (default). */
+export type OptionOrigins = Readonly<Record<keyof CollectorConfig, string>>;
+
+export interface ResolvedConfig {
+  readonly config: CollectorConfig;
+  /** For errors found after parsing (an unknown source name): they must name what the user set. */
+  readonly origins: OptionOrigins;
+}
+
 /**
- * Builds the config from parsed flags (by commander property name) and the environment. Flags win over environment
- * variables; NODE_NAME is honoured for node-name as Kubernetes' downward API examples set it.
+ * Builds the config of `command` from parsed flags (by commander property name) and the environment, with where each
+ * value came from. Flags win over environment variables; NODE_NAME is honoured for node-name as Kubernetes' downward
+ * API examples set it. Options the command does not take get their defaults, whatever the environment says (a
+ * `kubectl exec ... kappie snapshot` inherits the serving container's variables). Throws a ConfigError naming the flag
+ * or variable that holds a bad value.
  */
-export function resolveConfig(
+export function resolveConfigWithOrigins(
   flags: Readonly<Record<string, Raw>>,
   env: Readonly<Record<string, string | undefined>>,
-): CollectorConfig {
+  command: CollectorCommand = 'serve',
+): ResolvedConfig {
   const config: Record<string, unknown> = {};
+  const origins: Record<string, string> = {};
+  /** The options the user set (flag or environment), as opposed to defaults. */
+  const given = new Set<string>();
   for (const spec of OPTIONS as readonly OptionSpec[]) {
-    let raw: Raw = flags[flagProperty(spec.flag)];
+    const applies = spec.commands.includes(command);
+    let raw: Raw = applies ? flags[flagProperty(spec.flag)] : undefined;
     let origin = `--${spec.flag}`;
-    if (raw === undefined && env[spec.env] !== undefined) {
+    if (applies && raw === undefined && env[spec.env] !== undefined) {
       raw = env[spec.env];
       origin = spec.env;
     }
-    if (raw === undefined && spec.key === 'nodeName' && env.NODE_NAME !== undefined) {
+    if (applies && raw === undefined && spec.key === 'nodeName' && env.NODE_NAME !== undefined) {
       raw = env.NODE_NAME;
       origin = 'NODE_NAME';
     }
     config[spec.key] = spec.parse(raw, origin);
+    origins[spec.key] = origin;
+    if (raw !== undefined) given.add(spec.key);
   }
-  return config as unknown as CollectorConfig;
+  if (config.compat === 'retina') {
+    // Retina's dashboards query one prefix: another one would leave every panel empty.
+    if (given.has('metricPrefix') && config.metricPrefix !== RETINA_METRIC_PREFIX) {
+      throw new ConfigError(
+        origins['metricPrefix']!,
+        `"${String(config.metricPrefix)}" contradicts --compat retina, whose dashboards query ${RETINA_METRIC_PREFIX}* (leave the prefix unset)`,
+      );
+    }
+    config.metricPrefix = RETINA_METRIC_PREFIX;
+  }
+  return { config: config as unknown as CollectorConfig, origins: origins as OptionOrigins };
 }
 
-/** Matches interface names against globs (* any run, ? one character). */
+/** The config alone (see resolveConfigWithOrigins). */
+export function resolveConfig(
+  flags: Readonly<Record<string, Raw>>,
+  env: Readonly<Record<string, string | undefined>>,
+  command: CollectorCommand = 'serve',
+): CollectorConfig {
+  return resolveConfigWithOrigins(flags, env, command).config;
+}
+
+/** Matches interface names against globs (* any run, ? one character: one Unicode code point). */
 export function globMatcher(globs: readonly string[]): (name: string) => boolean {
   if (globs.length === 0) return () => false;
   const pattern = globs
@@ -410,6 +609,6 @@ export function globMatcher(globs: readonly string[]): (name: string) => boolean
         .replace(/\?/g, '.'),
     )
     .join('|');
-  const regex = new RegExp(`^(?:${pattern})$`);
+  const regex = new RegExp(`^(?:${pattern})$`, 'u');
   return (name) => regex.test(name);
 }

@@ -1,4 +1,6 @@
 /** Errors that say what went wrong and what to do, so a log line or an exit message is enough for the operator. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /** A parser met input it does not understand. Names the file and the line, never guesses a number. */
 export class ParseError extends Error {
@@ -24,20 +26,56 @@ export class SourceUnavailableError extends Error {
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(
+    /** The flag or environment variable holding the bad value, as the user wrote it. */
     readonly option: string,
-    detail: string,
+    /** What is wrong with the value and what is accepted. */
+    readonly detail: string,
   ) {
     super(`${option}: ${detail}`);
   }
+
+  /** The same error naming `option` instead (the environment variable the user set rather than the flag). */
+  naming(option: string): ConfigError {
+    return new ConfigError(option, this.detail);
+  }
+}
+
+/**
+ * Who may open `file`: its owner and mode, or those of its nearest existing parent directory (creating a file needs
+ * the directory). Undefined when nothing on the path can be read.
+ */
+function ownership(file: string): string | undefined {
+  for (let current = path.resolve(file); ; current = path.dirname(current)) {
+    try {
+      const stats = fs.statSync(current);
+      return `${current} belongs to uid ${stats.uid} with mode ${(stats.mode & 0o7777).toString(8).padStart(4, '0')}`;
+    } catch {
+      if (path.dirname(current) === current) return undefined;
+    }
+  }
+}
+
+/**
+ * What to do about a refused file access. File permissions are decided by uid, not by a capability the collector
+ * could be granted: tracefs and most of /proc and /sys belong to uid 0, so the remedy is to run as that uid (the
+ * README's deployment runs as uid 0 for this reason).
+ */
+function permissionAdvice(file: string | undefined): string {
+  const who = file === undefined ? undefined : ownership(file);
+  const uid = process.getuid?.();
+  const self = uid === undefined ? '' : `, and the collector runs as uid ${uid}`;
+  return who ? `${who}${self}: run the collector as that uid (root for tracefs)` : 'run the collector as root';
 }
 
 /** A short, human reason for an error of any kind, for logs and the status page. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return `missing: ${(error as NodeJS.ErrnoException).path ?? error.message}`;
-    if (code === 'EACCES' || code === 'EPERM')
-      return `permission denied: ${(error as NodeJS.ErrnoException).path ?? error.message} (run as root or grant the capability the README names)`;
+    const { code, path: file } = error as NodeJS.ErrnoException;
+    if (code === 'ENOENT') return `missing: ${file ?? error.message}`;
+    if (code === 'EACCES') return `permission denied: ${file ?? error.message} (${permissionAdvice(file)})`;
+    if (code === 'EPERM') {
+      return `operation not permitted: ${file ?? error.message} (needs root; the README names what each source needs)`;
+    }
     return error.message;
   }
   return String(error);

@@ -5,11 +5,15 @@
  * are exported verbatim as counters (never reset-and-incremented), and a series that disappeared from the kernel
  * (a deleted interface) disappears from the output. Names are exactly prefix + catalog name, whatever the scraper
  * asks for: the registry is fixed to the 0.0.4 text format, which adds no _total suffix.
+ *
+ * With --compat retina the families of each scrape pass through compat-retina.ts on their way out (Retina's label
+ * values, one family moved): the only place compat mode acts.
  */
 import type { MetricValue } from 'prom-client';
 import Registry from 'prom-client/lib/registry';
 import { LABEL, METRICS, METRIC_KEYS, metricName, type MetricKey } from './catalog';
 import type { BuildInfo } from './build-info';
+import { RETINA_FAMILY_TYPES, toRetinaFamilies } from './compat-retina';
 import type { CollectorConfig } from './config';
 import type { Gatherer, Gathering } from './gatherer';
 
@@ -42,27 +46,34 @@ export class Exposition {
   /** Each family's series in the scrape being serialised, computed once per scrape. */
   private current = new Map<MetricKey, MetricValue<string>[]>();
   private inFlight: Promise<ScrapeResult> | undefined;
+  /** The last result, answered again while its gathering is reused (see Gatherer.recent). */
+  private last: ScrapeResult | undefined;
   private readonly families: [MetricKey, string][] = [];
+  private readonly retina: boolean;
+  private readonly reuseSeconds: number;
 
   constructor(
     private readonly gatherer: Gatherer,
-    config: Pick<CollectorConfig, 'metricPrefix' | 'nodeName' | 'cluster'>,
+    config: Pick<CollectorConfig, 'metricPrefix' | 'nodeName' | 'cluster' | 'compat' | 'scrapeReuseSeconds'>,
     private readonly buildInfo: BuildInfo,
   ) {
+    this.retina = config.compat === 'retina';
+    this.reuseSeconds = config.scrapeReuseSeconds;
     const defaultLabels: Record<string, string> = { [LABEL.nodeName]: config.nodeName };
     if (config.cluster !== undefined) defaultLabels[LABEL.cluster] = config.cluster;
     this.registry.setDefaultLabels(defaultLabels);
     for (const key of METRIC_KEYS) {
       const definition = METRICS[key];
       const name = metricName(definition, config.metricPrefix);
+      const type = (this.retina ? RETINA_FAMILY_TYPES[key] : undefined) ?? definition.type;
       const metric = {
         name,
         help: definition.help,
-        type: definition.type,
+        type,
         get: async () => ({
           name,
           help: definition.help,
-          type: definition.type,
+          type,
           aggregator: 'sum',
           values: this.current.get(key) ?? [],
         }),
@@ -72,7 +83,10 @@ export class Exposition {
     }
   }
 
-  /** Gathers and serialises once; concurrent scrapes share the same result. */
+  /**
+   * Gathers and serialises once; concurrent scrapes share the same result, and scrapes within the reuse window
+   * (--scrape-reuse-window) after a gathering get that gathering's text again.
+   */
   scrape(): Promise<ScrapeResult> {
     if (!this.inFlight) {
       this.inFlight = this.scrapeNow().finally(() => {
@@ -83,8 +97,10 @@ export class Exposition {
   }
 
   private async scrapeNow(): Promise<ScrapeResult> {
-    const gathering = await this.gatherer.gather();
-    this.current = new Map(this.families.map(([key]) => [key, selfSamples(key, gathering, this.buildInfo)]));
+    const gathering = await this.gatherer.recent(this.reuseSeconds);
+    if (this.last?.gathering === gathering) return this.last;
+    const gathered = new Map(this.families.map(([key]) => [key, selfSamples(key, gathering, this.buildInfo)]));
+    this.current = this.retina ? toRetinaFamilies(gathered) : gathered;
     // Families with no series on this node (Windows-only ones on Linux, a source that is down) are left out rather
     // than written as bare HELP/TYPE lines.
     const families: string[] = [];
@@ -92,6 +108,7 @@ export class Exposition {
       if ((this.current.get(key) ?? []).length === 0) continue;
       families.push(await this.registry.getSingleMetricAsString(name));
     }
-    return { text: `${families.join('\n')}\n`, gathering };
+    this.last = { text: `${families.join('\n')}\n`, gathering };
+    return this.last;
   }
 }

@@ -10,7 +10,10 @@ import { checkSamples } from './sample-check';
 import { addSamples, type Sample, type Samples, type Source, type SourceContext } from './source';
 
 export interface SourceStatus {
+  /** The `source` label of this status: the source's name, or for a source with strategies the one that gathered. */
   readonly name: string;
+  /** The name of the source itself, as --sources selects it (differs from `name` only for such a source: drops). */
+  readonly source: string;
   readonly description: string;
   readonly up: boolean;
   /** Why the source is down, or a note from a source that is up but partial. */
@@ -80,6 +83,19 @@ export class Gatherer {
     return this.inFlight;
   }
 
+  /**
+   * The latest gathering when it finished less than `maxAgeSeconds` ago, else a new one (or the one running). This is
+   * the scrape reuse window: clients that scrape in a loop, or several Prometheus replicas at once, cost one gathering
+   * per window instead of one each.
+   */
+  recent(maxAgeSeconds: number): Promise<Gathering> {
+    const last = this.last;
+    if (!this.stopped && last !== undefined && Date.now() - last.at < maxAgeSeconds * 1000) {
+      return Promise.resolve(last);
+    }
+    return this.gather();
+  }
+
   /** Stops every started source (removing what they installed in the kernel). Safe to call twice. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -124,7 +140,8 @@ export class Gatherer {
     const durationSeconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     this.logTransition(state, up, reason);
     return {
-      name: source.name,
+      name: source.statusName?.() ?? source.name,
+      source: source.name,
       description: source.description,
       up,
       reason: up ? source.note?.() : reason,

@@ -8,6 +8,6 @@ export type { Source, Sample, Samples, SourceContext } from './source';
 // The TCP flag table, for the datapath benchmark (bench/src/flags-datapath.ts).
 export { createTableScript, deleteTableScript, NFT_TABLE_NAME } from './sources/linux/nft-ruleset';
 
-export { createHostFs, readWholeFile } from './host-fs';
+export { createHostFs, type HostFs, type HostRoots } from './kernel/host-fs';
 export { createTcpSocketsSource } from './sources/linux/tcp-sockets';
-export { newTcpSocketTally, tallyTcpTable, topRemotePeers } from './sources/linux/tcp-table';
+export { newTcpSocketTally, servicePeerCounts, tallyTcpTable, topRemotePeers } from './kernel/tcp-table';

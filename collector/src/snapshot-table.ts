@@ -1,8 +1,8 @@
 /**
  * `kappie snapshot`: one gathering as tables a person reads on a node (kubectl exec): drops by reason, TCP states,
- * top remote peers, interfaces, protocol counters, and the sources' health. Pure: gathering in, text out.
+ * top remote peers, TCP flags, interfaces, protocol counters, and the sources' health. Pure: gathering in, text out.
  */
-import { LABEL, METRICS, type MetricKey } from './catalog';
+import { DIRECTION, LABEL, METRICS, TCP_FLAGS, type MetricKey } from './catalog';
 import type { SampleView } from './source';
 import type { Gathering } from './gatherer';
 
@@ -44,6 +44,16 @@ function labelTable(
   return table([...labels, valueHeader], rows);
 }
 
+/** Segments per TCP flag, one row per flag in the catalog's order and a column per direction. */
+function tcpFlagTable(samples: readonly SampleView[]): string | undefined {
+  if (samples.length === 0) return undefined;
+  const directions = [DIRECTION.ingress, DIRECTION.egress] as const;
+  const value = (flag: string, direction: string) =>
+    samples.find((s) => s.labels[LABEL.flag] === flag && s.labels[LABEL.direction] === direction)?.value;
+  const rows = TCP_FLAGS.map((flag) => [flag, ...directions.map((d) => String(value(flag, d) ?? '-'))]);
+  return table([LABEL.flag, ...directions], rows);
+}
+
 export function renderSnapshot(gathering: Gathering): string {
   const parts: string[] = [];
   parts.push(
@@ -57,6 +67,12 @@ export function renderSnapshot(gathering: Gathering): string {
     section(
       'Top remote TCP peers',
       labelTable(samplesOf(gathering, 'tcpConnectionRemote'), [LABEL.address, LABEL.port], 'sockets', 20),
+    ),
+  );
+  parts.push(
+    section(
+      'TCP segments by flag (since the collector that owns the nftables table started)',
+      tcpFlagTable(samplesOf(gathering, 'tcpFlagCounters')),
     ),
   );
   const interfaces = samplesOf(gathering, 'interfaceStats');

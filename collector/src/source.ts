@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { METRICS, MetricKey, Platform } from './catalog';
 import type { CollectorConfig } from './config';
-import type { HostFs } from './host-fs';
+import type { HostFs } from './kernel/host-fs';
 
 /** The label names the catalog declares for metric K (node_name and cluster excluded: the exposition adds them). */
 export type LabelsOf<K extends MetricKey> = (typeof METRICS)[K]['labels'][number];
@@ -58,6 +58,13 @@ export interface Source {
   note?(): string | undefined;
   /** Events this source could not count since start (streaming sources), exported as kappie_source_lost_events. */
   lostEvents?(): number;
+  /**
+   * The `source` label of this gathering's status (kappie_source_up, _collection_duration_seconds, _lost_events, the
+   * status page) when it is not `name`: a source with alternative strategies names the one that gathered, so each
+   * strategy keeps its own series (the drops source: drop_reasons for tracefs events, drop_counters for the kernel
+   * counters). Asked after each gathering, also a failed one.
+   */
+  statusName?(): string;
   /** Removes whatever start installed. Must be safe to call twice and after a failed start. */
   stop?(ctx: SourceContext): Promise<void>;
 }

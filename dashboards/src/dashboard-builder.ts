@@ -1,31 +1,28 @@
 /**
- * Turns a Kappie dashboard definition into classic Grafana dashboard JSON with the foundation SDK, then finishes what
+ * Turns a Kappie view (layouts.ts) into classic Grafana dashboard JSON with the foundation SDK, then finishes what
  * the SDK leaves to the caller: panel ids, a 24-column grid layout that wraps, refIds, the annotation list.
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as sdk from '@grafana/grafana-foundation-sdk/dashboard';
-import { VARIABLE, VARIABLE_QUERIES, MATCH_ALL, DATASOURCE_REF, type VariableName } from './variables';
+import { isPanelItem, isRowItem, type DashboardDefinition } from './layouts';
+import { buildPanel, buildTextPanel } from './panels';
+import {
+  COMMON_VARIABLES,
+  DATASOURCE_PLUGIN_ID,
+  DATASOURCE_REF,
+  VARIABLE,
+  VARIABLE_DEFINITIONS,
+  type VariableDefinition,
+} from './variables';
 
-export type DashboardItem = cog.Builder<sdk.Panel> | { readonly row: string };
-
-export interface DashboardDefinition {
-  /** File name under generated/ and key in QUERIES. */
-  readonly file: string;
-  /** Stable: Grafana, the app plugin and `kappie dashboards push` update a dashboard by its uid. */
-  readonly uid: string;
-  readonly title: string;
-  readonly description: string;
-  /** Variables beyond datasource, cluster, os and node. */
-  readonly extraVariables: readonly ('interface' | 'reason')[];
-  readonly items: readonly DashboardItem[];
-}
+export type { DashboardDefinition } from './layouts';
 
 /** Every Kappie dashboard carries this tag; the links bar lists the others by it. */
 export const DASHBOARD_TAG = 'kappie';
 
 const GRID_COLUMNS = 24;
 
-function queryVariable(name: VariableName, label: string, query: string, allValue: string | undefined) {
+function queryVariable({ name, label, query, allValue }: VariableDefinition) {
   const builder = new sdk.QueryVariableBuilder(name)
     .label(label)
     .query(query)
@@ -40,20 +37,11 @@ function queryVariable(name: VariableName, label: string, query: string, allValu
 }
 
 function variables(definition: DashboardDefinition): cog.Builder<sdk.VariableModel>[] {
-  const list: cog.Builder<sdk.VariableModel>[] = [
-    new sdk.DatasourceVariableBuilder(VARIABLE.datasource).label('Prometheus').type('prometheus'),
-    queryVariable(VARIABLE.cluster, 'Cluster', VARIABLE_QUERIES.cluster, MATCH_ALL),
-    queryVariable(VARIABLE.os, 'OS', VARIABLE_QUERIES.os, MATCH_ALL),
-    // No allValue: "All" expands to the nodes of the chosen OS (see variables.ts).
-    queryVariable(VARIABLE.node, 'Node', VARIABLE_QUERIES.node, undefined),
+  return [
+    // The data source variable lists every Prometheus flavour by this one plugin id: see DATASOURCE_PLUGIN_ID.
+    new sdk.DatasourceVariableBuilder(VARIABLE.datasource).label('Prometheus').type(DATASOURCE_PLUGIN_ID),
+    ...[...COMMON_VARIABLES, ...definition.extraVariables.map((name) => VARIABLE_DEFINITIONS[name])].map(queryVariable),
   ];
-  if (definition.extraVariables.includes('interface')) {
-    list.push(queryVariable(VARIABLE.interface, 'Interface', VARIABLE_QUERIES.interface, MATCH_ALL));
-  }
-  if (definition.extraVariables.includes('reason')) {
-    list.push(queryVariable(VARIABLE.reason, 'Drop reason', VARIABLE_QUERIES.reason, MATCH_ALL));
-  }
-  return list;
 }
 
 /** The dashboard JSON as Grafana stores it, minus `revision` (assigned from the content hash, see revisions.ts). */
@@ -79,8 +67,9 @@ export function buildDashboard(definition: DashboardDefinition): DashboardJson {
         .keepTime(true),
     );
   for (const item of definition.items) {
-    if ('row' in item) builder.withRow(new sdk.RowBuilder(item.row));
-    else builder.withPanel(item);
+    if (isRowItem(item)) builder.withRow(new sdk.RowBuilder(item.row));
+    else if (isPanelItem(item)) builder.withPanel(buildPanel(item));
+    else builder.withPanel(buildTextPanel(item));
   }
   return finish(builder.build());
 }

@@ -1,16 +1,12 @@
-/** Kappie's Grafana dashboards as code: definitions, queries and the builder that turns them into JSON. */
-import { buildDashboard, type DashboardDefinition, type DashboardJson } from './dashboard-builder';
-import { drops } from './dashboards/drops';
-import { interfaces } from './dashboards/interfaces';
-import { overview } from './dashboards/overview';
-import { tcp } from './dashboards/tcp';
+/** Kappie's Grafana dashboards as code: the panel set, the views, and the builder that turns them into JSON. */
+import { buildDashboard, type DashboardJson } from './dashboard-builder';
+import { DASHBOARDS, type DashboardDefinition } from './layouts';
 
-export { QUERIES, allQueries, INTERFACE_STATISTICS, TCP_TROUBLE_STATISTICS, type PanelQuery } from './queries';
+export * from './queries';
+export * from './platforms';
 export * from './variables';
-export { DASHBOARD_TAG, buildDashboard, type DashboardDefinition, type DashboardJson } from './dashboard-builder';
-export { LINUX_ONLY_NO_VALUE, isLinuxOnly, queryPlatforms } from './panels';
-
-export const DASHBOARDS: readonly DashboardDefinition[] = [overview, drops, tcp, interfaces];
+export * from './layouts';
+export { DASHBOARD_TAG, buildDashboard, type DashboardJson } from './dashboard-builder';
 
 export function buildAll(): { definition: DashboardDefinition; json: DashboardJson }[] {
   return DASHBOARDS.map((definition) => ({ definition, json: buildDashboard(definition) }));

@@ -24,8 +24,29 @@ export type VariableName = (typeof VARIABLE)[keyof typeof VARIABLE];
 /** Grafana's built-in interval variables the queries use. */
 export const BUILTIN = { rateInterval: '$__rate_interval', range: '$__range' } as const;
 
-/** The datasource reference panels and variables use: whatever Prometheus-type datasource the user picked. */
-export const DATASOURCE_REF = { type: 'prometheus', uid: `\${${VARIABLE.datasource}}` } as const;
+/**
+ * The `query` of the `datasource` variable: the plugin id whose data sources it lists. One id covers every
+ * Prometheus flavour, on Grafana 12.0 and later:
+ * - Grafana lists a data source variable's options with `matchPluginId(query, dataSource.meta)`
+ *   (packages/grafana-data/src/utils/matchPluginId.ts; used by Scenes' DataSourceVariable through
+ *   `getDataSourceSrv().getList({ pluginId })` and by the older variables reducer,
+ *   public/app/features/variables/datasource/reducer.ts). For `prometheus` it also matches every plugin id of the
+ *   form `grafana-<x>prometheus-datasource` (isPromFlavor, grafana/grafana PR #103321, Grafana 12.0): the core
+ *   Prometheus data source and `grafana-azureprometheus-datasource` (where Grafana 13 moved Azure authentication,
+ *   migrating existing data sources "without changes" to dashboards) and `grafana-amazonprometheus-datasource`.
+ * - So `prometheus` must stay: `grafana-azureprometheus-datasource` would list only Azure data sources, and the
+ *   variable's `regex` filters data source NAMES, not types, so it cannot widen the list either.
+ * - Grafana 11 matched the exact id (or aliasIDs) only; there Azure managed Prometheus uses the core `prometheus`
+ *   type with Azure authentication, which this id lists too.
+ * The dashboards carry no `__inputs`: an app plugin's bundled dashboards are imported with no inputs
+ * (pkg/services/dashboardimport/utils/dash_template_evaluator.go fails with DashboardInputMissingError on any),
+ * and without them the UI import, file provisioning and `kappie dashboards push` all keep `${datasource}` as is.
+ * dashboards/test/datasource-types.test.ts checks every generated dashboard against matchPluginId.
+ */
+export const DATASOURCE_PLUGIN_ID = 'prometheus';
+
+/** The datasource reference panels and variables use: whatever Prometheus-flavoured data source the user picked. */
+export const DATASOURCE_REF = { type: DATASOURCE_PLUGIN_ID, uid: `\${${VARIABLE.datasource}}` } as const;
 
 const ref = (name: VariableName) => `$${name}`;
 
@@ -52,6 +73,36 @@ export const VARIABLE_QUERIES = {
 } as const;
 
 export const MATCH_ALL = '.*';
+
+export interface VariableDefinition {
+  readonly name: VariableName;
+  readonly label: string;
+  /** label_values(...) query; VARIABLE_QUERIES. */
+  readonly query: string;
+  /** The regex "All" stands for; undefined: Grafana expands "All" to the listed values. */
+  readonly allValue: string | undefined;
+}
+
+/**
+ * The query variables, in dependency order, as both the dashboards and the app's pages define them. `cluster` and
+ * `os` "All" is `.*` (also matches series without the label); `node` has no custom "All" on purpose: Grafana then
+ * expands "All" to the nodes of the chosen OS, so choosing an OS narrows every panel.
+ */
+export const VARIABLE_DEFINITIONS = {
+  cluster: { name: VARIABLE.cluster, label: 'Cluster', query: VARIABLE_QUERIES.cluster, allValue: MATCH_ALL },
+  os: { name: VARIABLE.os, label: 'OS', query: VARIABLE_QUERIES.os, allValue: MATCH_ALL },
+  node: { name: VARIABLE.node, label: 'Node', query: VARIABLE_QUERIES.node, allValue: undefined },
+  interface: { name: VARIABLE.interface, label: 'Interface', query: VARIABLE_QUERIES.interface, allValue: MATCH_ALL },
+  reason: { name: VARIABLE.reason, label: 'Drop reason', query: VARIABLE_QUERIES.reason, allValue: MATCH_ALL },
+} as const satisfies Record<keyof typeof VARIABLE_QUERIES, VariableDefinition>;
+
+/** The variables every dashboard and page has, before its own (`interface`, `reason`). */
+export const COMMON_VARIABLES = [
+  VARIABLE_DEFINITIONS.cluster,
+  VARIABLE_DEFINITIONS.os,
+  VARIABLE_DEFINITIONS.node,
+] as const;
+export type ExtraVariable = 'interface' | 'reason';
 
 /** Values for the variables when a query runs outside Grafana (tests, the `kappie` CLI): regexes, like Grafana's. */
 export interface VariableValues {

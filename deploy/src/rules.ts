@@ -5,8 +5,14 @@
  *
  * Recording rule names follow Prometheus' level:metric:operations convention: `node_name:<metric>:rate5m` keeps the
  * node, `cluster:<metric>:rate5m` sums the nodes of a cluster.
+ *
+ * Drops: `kappie_drop_count_lost` records only the reasons of the loss classes of the drop reason table
+ * (collector/src/drop-reason-classes.ts: congestion, policy, no path, damaged), and the drop alert looks at those
+ * only; socket housekeeping and traffic for closed ports drop packets all day on a healthy node.
+ * `kappie_drop_count_by_class` records every drop with its `drop_class`.
  */
 import { LABEL, METRICS, metricName, type LabelName, type MetricDefinition } from '@kappie/collector/catalog';
+import { DROP_CLASS_LABEL, LOSS_CLASSES, reasonRegex, withDropClass } from '@kappie/collector/drop-reason-classes';
 import { stringify } from 'yaml';
 
 /** The scrape job name every configuration in deploy/ uses (static, Kubernetes pod discovery, Azure ama-metrics). */
@@ -31,7 +37,7 @@ export const STATISTIC = {
 
 /** Alert thresholds, in one place so operators can read what fires when. */
 export const THRESHOLDS = {
-  /** A drop reason alerts above this many packets per second on a node ... */
+  /** A drop reason of a loss class alerts above this many packets per second on a node ... */
   dropRateMinPerSecond: 10,
   /** ... and when that is this many times its average over the previous hour. */
   dropRateSpikeFactor: 5,
@@ -86,6 +92,10 @@ export const RECORDED = {
   nodeForwardBytes: nodeRate(METRICS.forwardBytes),
   nodeDropPackets: nodeRate(METRICS.dropCount),
   nodeDropBytes: nodeRate(METRICS.dropBytes),
+  /** Lost packets (loss classes only) per node and direction. */
+  nodeLostPackets: nodeRate(METRICS.dropCount, '_lost'),
+  /** Every drop per node, by drop_class. */
+  nodeDropPacketsByClass: nodeRate(METRICS.dropCount, '_by_class'),
   nodeTcpFlags: nodeRate(METRICS.tcpFlagCounters),
   nodeTcpRetransmits: nodeRate(METRICS.tcpConnectionStats, '_retransmitted_segments'),
   nodeTcpSentSegments: nodeRate(METRICS.tcpConnectionStats, '_sent_segments'),
@@ -95,12 +105,16 @@ export const RECORDED = {
   clusterForwardBytes: clusterRate(METRICS.forwardBytes),
   clusterDropPackets: clusterRate(METRICS.dropCount),
   clusterDropBytes: clusterRate(METRICS.dropBytes),
+  clusterLostPackets: clusterRate(METRICS.dropCount, '_lost'),
   clusterTcpFlags: clusterRate(METRICS.tcpFlagCounters),
   clusterTcpRetransmits: clusterRate(METRICS.tcpConnectionStats, '_retransmitted_segments'),
   clusterTcpSentSegments: clusterRate(METRICS.tcpConnectionStats, '_sent_segments'),
 } as const;
 
 const { cluster, nodeName, direction, reason, flag, interfaceName, statisticName, source } = LABEL;
+
+/** `reason=~"..."` of every reason of a loss class. */
+const LOSS_REASONS = `${reason}=~"${reasonRegex(LOSS_CLASSES)}"`;
 
 function rateSum(definition: MetricDefinition, labels: LabelName[], matchers = {}): string {
   return `sum ${by(...labels)} (rate(${selector(definition, matchers)}[${RATE_WINDOW}]))`;
@@ -114,6 +128,14 @@ export const RECORDING_RULES: RuleGroup<RecordingRule>[] = [
       { record: RECORDED.nodeForwardBytes, expr: rateSum(METRICS.forwardBytes, [cluster, nodeName, direction]) },
       { record: RECORDED.nodeDropPackets, expr: rateSum(METRICS.dropCount, [cluster, nodeName, reason, direction]) },
       { record: RECORDED.nodeDropBytes, expr: rateSum(METRICS.dropBytes, [cluster, nodeName, reason, direction]) },
+      {
+        record: RECORDED.nodeLostPackets,
+        expr: `sum ${by(cluster, nodeName, direction)} (${RECORDED.nodeDropPackets}{${LOSS_REASONS}})`,
+      },
+      {
+        record: RECORDED.nodeDropPacketsByClass,
+        expr: `sum by (${cluster}, ${nodeName}, ${DROP_CLASS_LABEL}) (${withDropClass(RECORDED.nodeDropPackets)})`,
+      },
       { record: RECORDED.nodeTcpFlags, expr: rateSum(METRICS.tcpFlagCounters, [cluster, nodeName, flag, direction]) },
       {
         record: RECORDED.nodeTcpRetransmits,
@@ -152,6 +174,7 @@ export const RECORDING_RULES: RuleGroup<RecordingRule>[] = [
         expr: `sum ${by(cluster, reason, direction)} (${RECORDED.nodeDropPackets})`,
       },
       { record: RECORDED.clusterDropBytes, expr: `sum ${by(cluster, reason, direction)} (${RECORDED.nodeDropBytes})` },
+      { record: RECORDED.clusterLostPackets, expr: `sum ${by(cluster, direction)} (${RECORDED.nodeLostPackets})` },
       { record: RECORDED.clusterTcpFlags, expr: `sum ${by(cluster, flag, direction)} (${RECORDED.nodeTcpFlags})` },
       { record: RECORDED.clusterTcpRetransmits, expr: `sum ${by(cluster)} (${RECORDED.nodeTcpRetransmits})` },
       { record: RECORDED.clusterTcpSentSegments, expr: `sum ${by(cluster)} (${RECORDED.nodeTcpSentSegments})` },
@@ -159,7 +182,8 @@ export const RECORDING_RULES: RuleGroup<RecordingRule>[] = [
   },
 ];
 
-const dropsByReason = `sum ${by(cluster, nodeName, reason)} (${RECORDED.nodeDropPackets})`;
+/** Lost packets per node and reason: the loss classes only (housekeeping never alerts). */
+const dropsByReason = `sum ${by(cluster, nodeName, reason)} (${RECORDED.nodeDropPackets}{${LOSS_REASONS}})`;
 
 export const ALERT_RULES: RuleGroup<AlertRule>[] = [
   {
@@ -209,8 +233,8 @@ export const ALERT_RULES: RuleGroup<AlertRule>[] = [
         for: '2m',
         labels: { severity: 'warning' },
         annotations: {
-          summary: 'Packet drops ({{ $labels.reason }}) spiking on {{ $labels.node_name }}',
-          description: `{{ $value | humanize }} packets/s dropped for reason {{ $labels.reason }} on {{ $labels.node_name }}: more than ${THRESHOLDS.dropRateMinPerSecond}/s and ${THRESHOLDS.dropRateSpikeFactor}x the previous hour's average.`,
+          summary: 'Packet loss ({{ $labels.reason }}) spiking on {{ $labels.node_name }}',
+          description: `{{ $value | humanize }} packets/s lost for reason {{ $labels.reason }} on {{ $labels.node_name }}: more than ${THRESHOLDS.dropRateMinPerSecond}/s and ${THRESHOLDS.dropRateSpikeFactor}x the previous hour's average. Only reasons of the loss classes (congestion, policy, no path, damaged) alert.`,
         },
       },
       {

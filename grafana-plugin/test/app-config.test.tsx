@@ -10,7 +10,7 @@ import { MemoryRouter } from 'react-router-dom';
 import AppConfig from '../src/components/AppConfig';
 import type { KappieAppSettings } from '../src/constants';
 import { FakePrometheus, datasourceSettings, installFakeBackend, installFakeGrafana } from './fake-grafana';
-import { appMeta } from './render-app';
+import { appMeta, ROUTER_FUTURE } from './render-app';
 
 const prometheus = datasourceSettings('prom-1', 'prometheus', { name: 'BYO Prometheus' });
 const azure = datasourceSettings('amw-1', 'grafana-azureprometheus-datasource', { name: 'Managed Prometheus west' });
@@ -21,7 +21,7 @@ function renderConfig(meta: AppPluginMeta<KappieAppSettings>) {
   plugin.meta = meta;
   // Grafana renders the configuration page inside its router (links on the page need one).
   return render(
-    <MemoryRouter initialEntries={['/plugins/kappie-network-app']}>
+    <MemoryRouter initialEntries={['/plugins/kappie-network-app']} future={ROUTER_FUTURE}>
       <AppConfig plugin={plugin} query={{}} />
     </MemoryRouter>,
   );
@@ -76,11 +76,12 @@ describe('the configuration page', () => {
     });
   });
 
-  it('says when no Prometheus datasource exists', () => {
+  it('says when no Prometheus datasource exists', async () => {
     installFakeGrafana([loki], {});
     installFakeBackend();
     renderConfig(appMeta({}, false));
-    expect(screen.getByText('No Prometheus datasource')).toBeInTheDocument();
+    // findBy waits (inside act) until the page has settled: its icons load asynchronously.
+    expect(await screen.findByText('No Prometheus datasource')).toBeInTheDocument();
     expect(screen.getByTestId('kappie-save-settings')).toBeDisabled();
   });
 });

@@ -6,7 +6,9 @@
 import { LABEL, METRICS, OTHER_REMOTE, metricName, type MetricKey } from '@kappie/collector/catalog';
 import { screen, waitFor } from '@testing-library/react';
 import { ROUTES } from '../src/constants';
-import { PAGES, PAGE_KEYS } from '../src/queries/panels';
+import { LOSS_CLASSES, reasonRegex } from '@kappie/collector/drop-reason-classes';
+import { PAGES } from '../src/scenes/pages';
+import { pagePanels } from './plugin-queries';
 import { FakePrometheus, datasourceSettings, installFakeGrafana, type LabelValues } from './fake-grafana';
 import { renderApp } from './render-app';
 
@@ -33,9 +35,10 @@ async function expressionsOf(prometheus: FakePrometheus, count: number): Promise
   return prometheus.expressions();
 }
 
-describe.each(PAGE_KEYS)('the %s page', (key) => {
-  const page = PAGES[key];
-  const panels = page.rows.flat();
+const uniqueExpressions = (key: (typeof PAGES)[number]['key']) => new Set(pagePanels(key).map((p) => p.expr)).size;
+
+describe.each(PAGES.map((page) => page.key))('the %s page', (key) => {
+  const panels = pagePanels(key);
 
   it('renders every panel and sends each panel query to the configured datasource', async () => {
     const prometheus = setup();
@@ -46,7 +49,8 @@ describe.each(PAGE_KEYS)('the %s page', (key) => {
     for (const request of prometheus.dataRequests) {
       for (const target of request.targets) expect(target.datasource).toEqual({ uid: 'prom-main', type: 'prometheus' });
     }
-    for (const panel of panels) expect(await screen.findAllByText(new RegExp(`^${panel.title}`))).not.toHaveLength(0);
+    for (const panel of panels)
+      expect(await screen.findAllByText((text) => text.startsWith(panel.title))).not.toHaveLength(0);
   });
 
   it('fills Cluster, OS and Node from kappie_build_info, each narrowed by the ones before', async () => {
@@ -66,17 +70,20 @@ describe.each(PAGE_KEYS)('the %s page', (key) => {
 });
 
 describe('exact PromQL of representative panels', () => {
-  it('Drops: drops by reason, top reasons over the range', async () => {
+  it('Drops: packet loss by reason (loss classes only), top reasons with their class over the range', async () => {
     const prometheus = setup();
     renderApp(ROUTES.drops, { datasourceUid: 'prom-main' });
-    const expressions = await expressionsOf(prometheus, PAGES.drops.rows.flat().length - 1);
+    const expressions = await expressionsOf(prometheus, uniqueExpressions('drops'));
     const reason = `${LABEL.reason}=~"$reason"`;
+    const loss = `${LABEL.reason}=~"${reasonRegex(LOSS_CLASSES)}"`;
     expect(expressions).toContain(
-      `sum by (${LABEL.reason}) (rate(${m('dropCount')}{${nodes}, ${reason}}[$__rate_interval]))`,
+      `sum by (${LABEL.reason}) (rate(${m('dropCount')}{${nodes}, ${reason}, ${loss}}[$__rate_interval]))`,
     );
-    expect(expressions).toContain(
-      `topk(10, sum by (${LABEL.reason}, ${LABEL.direction}) (increase(${m('dropCount')}{${nodes}, ${reason}}[$__range])))`,
+    const top = expressions.find((expr) => expr.startsWith('topk(10, label_replace('));
+    expect(top).toContain(
+      `sum by (${LABEL.reason}, ${LABEL.direction}) (increase(${m('dropCount')}{${nodes}, ${reason}}[$__range]))`,
     );
+    expect(top).toContain('"drop_class", "unclassified", "drop_class", "")');
     expect(expressions).toContain(
       `sum by (${LABEL.reason}) (rate(${m('dropBytes')}{${nodes}, ${reason}}[$__rate_interval]))`,
     );
@@ -85,7 +92,7 @@ describe('exact PromQL of representative panels', () => {
   it('TCP: states from the catalog, top remote peers without the "other" series', async () => {
     const prometheus = setup();
     renderApp(ROUTES.tcp, { datasourceUid: 'prom-main' });
-    const expressions = await expressionsOf(prometheus, PAGES.tcp.rows.flat().length);
+    const expressions = await expressionsOf(prometheus, uniqueExpressions('tcp'));
     expect(expressions).toContain(`sum by (${LABEL.state}) (${m('tcpState')}{${nodes}})`);
     expect(expressions).toContain(
       `sum by (${LABEL.nodeName}, ${LABEL.state}) (${m('tcpState')}{${nodes}, ${LABEL.state}=~"SYN_SENT|SYN_RECV|FIN_WAIT1|FIN_WAIT2|TIME_WAIT|CLOSE|CLOSE_WAIT|LAST_ACK|CLOSING"})`,
@@ -101,7 +108,7 @@ describe('exact PromQL of representative panels', () => {
   it('Interfaces: throughput in bits per second for the chosen interfaces', async () => {
     const prometheus = setup();
     renderApp(ROUTES.interfaces, { datasourceUid: 'prom-main' });
-    const expressions = await expressionsOf(prometheus, PAGES.interfaces.rows.flat().length);
+    const expressions = await expressionsOf(prometheus, uniqueExpressions('interfaces'));
     expect(expressions).toContain(
       `8 * sum by (${LABEL.nodeName}, ${LABEL.interfaceName}, ${LABEL.statisticName}) (rate(${m('interfaceStats')}{${nodes}, ${LABEL.interfaceName}=~"$interface", ${LABEL.statisticName}=~"(rx|tx)_bytes"}[$__rate_interval]))`,
     );
@@ -113,7 +120,7 @@ describe('exact PromQL of representative panels', () => {
   it('Overview: nodes reporting narrowed by the OS variable', async () => {
     const prometheus = setup();
     renderApp(ROUTES.overview, { datasourceUid: 'prom-main' });
-    const expressions = await expressionsOf(prometheus, PAGES.overview.rows.flat().length);
+    const expressions = await expressionsOf(prometheus, uniqueExpressions('overview'));
     expect(expressions).toContain(`count(${m('buildInfo')}{${nodes}, ${LABEL.os}=~"$os"})`);
     expect(expressions).toContain(`count(${m('sourceUp')}{${nodes}} == 0) or vector(0)`);
   });
@@ -123,7 +130,7 @@ describe('the app root', () => {
   it('opens the Overview page at /a/kappie-network-app', async () => {
     const prometheus = setup();
     renderApp('', { datasourceUid: 'prom-main' });
-    await expressionsOf(prometheus, PAGES.overview.rows.flat().length);
+    await expressionsOf(prometheus, uniqueExpressions('overview'));
     expect(await screen.findByText('Nodes reporting')).toBeInTheDocument();
   });
 });

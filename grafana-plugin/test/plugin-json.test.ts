@@ -4,7 +4,7 @@
  */
 import pluginJson from '../src/plugin.json';
 import { PLUGIN_ID, ROUTES } from '../src/constants';
-import { PAGES, PAGE_KEYS } from '../src/queries/panels';
+import { PAGES } from '../src/scenes/pages';
 import { pluginJsonErrors } from './plugin-json';
 
 describe('src/plugin.json', () => {
@@ -27,7 +27,7 @@ describe('src/plugin.json', () => {
   it('lists every Scenes page in the navigation, Overview first and default', () => {
     const pages = pluginJson.includes.filter((include) => include.type === 'page' && include.path.startsWith('/a/'));
     expect(pages.map((page) => [page.name, page.path])).toEqual(
-      PAGE_KEYS.map((key) => [PAGES[key].title, `/a/%PLUGIN_ID%/${ROUTES[key]}`]),
+      PAGES.map((page) => [page.title, `/a/%PLUGIN_ID%/${ROUTES[page.key]}`]),
     );
     expect(pages.filter((page) => 'defaultNav' in page && page.defaultNav).map((page) => page.name)).toEqual([
       'Overview',

@@ -1,12 +1,15 @@
-import { substituteVariables, type VariableValues } from '@kappie/dashboards/variables';
-import { PAGES, PAGE_KEYS, type PanelDefinition } from '../src/queries/panels';
-import { VARIABLE_QUERIES } from '../src/queries/promql';
+import { substituteVariables, VARIABLE_QUERIES, type VariableValues } from '@kappie/dashboards/variables';
+import type { PanelDefinition } from '@kappie/dashboards/queries';
+import { PAGES } from '../src/scenes/pages';
 
-/** Every panel of every page with a dotted id (`tcp.Top remote peers`), for the PromQL checks. */
+/** Every panel of every page with a dotted id (`tcp.Top 10 remote peers`), for the PromQL checks. */
 export function allPanels(): { id: string; panel: PanelDefinition }[] {
-  return PAGE_KEYS.flatMap((key) =>
-    PAGES[key].rows.flat().map((panel) => ({ id: `${key}.${panel.title}`, panel: panel as PanelDefinition })),
-  );
+  return PAGES.flatMap((page) => page.rows.flat().map(({ panel }) => ({ id: `${page.key}.${panel.title}`, panel })));
+}
+
+/** The panels of one page. */
+export function pagePanels(key: (typeof PAGES)[number]['key']): PanelDefinition[] {
+  return PAGES.find((page) => page.key === key)!.rows.flatMap((row) => row.map(({ panel }) => panel));
 }
 
 /**
@@ -21,7 +24,7 @@ export function variableSelectors(): { name: string; selector: string }[] {
   });
 }
 
-/** Grafana's substitution of the pages' variables (the pages use the dashboards' variable names). */
+/** Grafana's substitution of the pages' variables (the pages use the dashboards' variables). */
 export function substitute(expr: string, values: VariableValues): string {
   return substituteVariables(expr, values);
 }

@@ -5,6 +5,13 @@ import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import App from '../src/components/App';
 import { PLUGIN_BASE_URL, PLUGIN_ID, type KappieAppSettings } from '../src/constants';
 
+/**
+ * React Router 7's behaviours, opted into as React Router 6 asks (it warns at every render otherwise): state updates
+ * in transitions, and relative paths inside splat routes resolved from the full match. The tests pass the same with
+ * them, so the plugin does not depend on the old behaviour.
+ */
+export const ROUTER_FUTURE = { v7_startTransition: true, v7_relativeSplatPath: true } as const;
+
 export function appMeta(jsonData: KappieAppSettings, enabled = true): AppPluginMeta<KappieAppSettings> {
   return {
     id: PLUGIN_ID,
@@ -35,7 +42,7 @@ export function renderApp(path: string, jsonData: KappieAppSettings) {
   locationService.push(url);
   return render(
     <LocationServiceProvider service={locationService}>
-      <MemoryRouter initialEntries={[url]}>
+      <MemoryRouter initialEntries={[url]} future={ROUTER_FUTURE}>
         <Routes>
           <Route
             path={`${PLUGIN_BASE_URL}/*`}

@@ -1,10 +1,20 @@
 /**
- * The README's generated parts: the metric table (from the catalog) and the configuration reference (from the
- * OPTIONS table). `npm run docs` rewrites them between their markers; a test fails when the README is stale.
+ * The README's generated parts: the metric table (from the catalog), the configuration reference (from the OPTIONS
+ * table) and the drop reason classes (from drop-reason-classes.ts). `npm run docs` rewrites them between their
+ * markers; a test fails when the README is stale.
  */
 import { LABEL, METRICS, METRIC_KEYS, DEFAULT_METRIC_PREFIX, metricName, type MetricDefinition } from '../catalog';
 import { OPTIONS } from '../config';
+import {
+  DROP_CLASSES,
+  DROP_CLASS_NAMES,
+  DROP_REASON_CLASSES,
+  UNKNOWN_REASON_CLASS,
+  reasonsOfClasses,
+  type DropReasonOrigin,
+} from '../drop-reason-classes';
 import { DEFAULT_STATISTICS, GAUGE_FIELDS } from '../sources/linux/snmp-statistics';
+import { retinaMappingTable, retinaPanelsTable } from './retina-compat-tables';
 
 export interface GeneratedBlock {
   readonly marker: string;
@@ -38,14 +48,16 @@ export function metricsTable(): string {
 export function configurationTable(): string {
   const rows = OPTIONS.map((spec) => {
     const flag = spec.valueName ? `--${spec.flag} ${spec.valueName}` : `--${spec.flag}`;
-    return `| \`${flag}\` | \`${spec.env}\` | ${cell(spec.defaultText)} | ${cell(spec.description)} |`;
+    return `| \`${flag}\` | \`${spec.env}\` | ${cell(spec.defaultText)} | ${spec.commands.join(', ')} | ${cell(spec.description)} |`;
   });
   return [
     'Flags win over environment variables. An invalid value prints one line naming the flag (or variable) and what it',
-    'accepts, and exits with code 2.',
+    'accepts, and exits with code 2. Each command takes only the options it uses (`kappie <command> --help`); the',
+    'others keep their defaults, so `kappie snapshot` in a serving container ignores the serve-only variables it',
+    'inherits.',
     '',
-    '| flag | environment | default | meaning |',
-    '|---|---|---|---|',
+    '| flag | environment | default | commands | meaning |',
+    '|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -75,11 +87,52 @@ export function protocolStatisticsTable(): string {
   ].join('\n');
 }
 
+const ORIGIN_TEXT: Record<DropReasonOrigin, string> = {
+  kernel: 'kernel',
+  'kernel-older': 'older kernels',
+  counters: 'drop counters',
+  derived: '5.15 derived',
+  collector: 'collector',
+  hyperv: 'Hyper-V',
+  vfp: 'VFP',
+};
+
+/** The drop reason classes, then every reason (in a collapsed block: there are over 200). */
+export function dropReasonClassesTable(): string {
+  const classes = DROP_CLASS_NAMES.map((name) => {
+    const info = DROP_CLASSES[name];
+    const count = reasonsOfClasses([name]).length;
+    return `| \`${name}\` | ${info.title} | ${info.lost ? 'yes' : 'no'} | ${count} | ${cell(info.meaning)} |`;
+  });
+  const reasons = DROP_REASON_CLASSES.map(
+    (entry) => `| \`${entry.reason}\` | \`${entry.class}\` | ${ORIGIN_TEXT[entry.origin]} | ${cell(entry.meaning)} |`,
+  );
+  return [
+    '| class | title | packet loss | reasons | meaning |',
+    '|---|---|---|---|---|',
+    ...classes,
+    '',
+    `A reason not listed below is \`${UNKNOWN_REASON_CLASS}\`.`,
+    '',
+    '<details>',
+    `<summary>Every reason (${DROP_REASON_CLASSES.length}) with its class and meaning</summary>`,
+    '',
+    '| reason | class | from | meaning |',
+    '|---|---|---|---|',
+    ...reasons,
+    '',
+    '</details>',
+  ].join('\n');
+}
+
 export function generatedBlocks(): GeneratedBlock[] {
   return [
     { marker: 'metrics', content: metricsTable() },
     { marker: 'configuration', content: configurationTable() },
     { marker: 'protocol-statistics', content: protocolStatisticsTable() },
+    { marker: 'drop-reason-classes', content: dropReasonClassesTable() },
+    { marker: 'retina-compat-mapping', content: retinaMappingTable() },
+    { marker: 'retina-compat-panels', content: retinaPanelsTable() },
   ];
 }
 

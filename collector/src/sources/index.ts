@@ -7,39 +7,37 @@ import type { Platform } from '../catalog';
 import type { CollectorConfig } from '../config';
 import { ConfigError } from '../errors';
 import type { Source } from '../source';
-import { dropCountersSource } from './linux/drop-counters';
-import { dropReasonsSource } from './linux/drop-reasons';
+import { createDropsSource } from './linux/drops/drops-source';
+import { createEthtoolSource } from './linux/ethtool';
 import { createForwardSource } from './linux/forward';
 import { createNetdevSource } from './linux/netdev';
 import { createSnmpSource } from './linux/snmp';
 import { createSockstatSource } from './linux/sockstat';
 import { createTcpFlagsSource } from './linux/tcp-flags';
 import { createTcpSocketsSource } from './linux/tcp-sockets';
-import { windowsHyperVDropsSource } from './windows/hyperv-drop-reasons';
-import { windowsInterfacesSource } from './windows/interfaces';
+import { createWindowsHyperVDropsSource } from './windows/hyperv-drop-reasons';
+import { createWindowsInterfacesSource } from './windows/interfaces';
 import { createWindowsTcpStateSource } from './windows/tcp-state';
-import { windowsTcpStatisticsSource } from './windows/tcp-statistics';
-import { windowsVfpSource } from './windows/vfp-port-counters';
+import { createWindowsTcpStatisticsSource } from './windows/tcp-statistics';
+import { createWindowsVfpSource } from './windows/vfp-port-counters';
 
 /**
- * The factories, in gathering order. Interim: the drop sources and the stateful Windows sources still keep module
- * state and are returned as their single instances until they become factories too (drop_reasons must stay before
- * drop_counters until then: the counters ask it at each gathering whether tracefs is counting).
+ * The factories, in gathering order (the order matters to no source: each keeps to itself).
  */
 export const SOURCE_FACTORIES: readonly (() => Source)[] = [
   createSockstatSource,
   createNetdevSource,
   createForwardSource,
+  createEthtoolSource,
   createSnmpSource,
   createTcpSocketsSource,
-  () => dropReasonsSource,
-  () => dropCountersSource,
+  createDropsSource,
   createTcpFlagsSource,
   createWindowsTcpStateSource,
-  () => windowsTcpStatisticsSource,
-  () => windowsInterfacesSource,
-  () => windowsHyperVDropsSource,
-  () => windowsVfpSource,
+  createWindowsTcpStatisticsSource,
+  createWindowsInterfacesSource,
+  createWindowsHyperVDropsSource,
+  createWindowsVfpSource,
 ];
 
 /** A new instance of every source, in gathering order. */

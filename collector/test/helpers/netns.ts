@@ -10,6 +10,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Gathering } from '../../src/gatherer';
+import { parseSnapshotJson } from '../../src/snapshot-json';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..', '..');
 export const COLLECTOR_CLI = path.join(REPO_ROOT, 'collector', 'dist', 'cli.js');
@@ -80,9 +81,17 @@ export class Namespace {
     return run('ip', ['-n', this.name, ...args]);
   }
 
-  /** Starts a long-running process inside the namespace; cleanup() kills it. */
+  /**
+   * Starts a long-running process inside the namespace; cleanup() kills it. A collector started here gathers at every
+   * scrape (KAPPIE_SCRAPE_REUSE_WINDOW=0, unless the test sets the variable or passes --scrape-reuse-window): kernel
+   * tests compare scrapes taken a moment apart, around the traffic they make.
+   */
   spawn(command: string, args: readonly string[]): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', this.name, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, KAPPIE_SCRAPE_REUSE_WINDOW: process.env.KAPPIE_SCRAPE_REUSE_WINDOW ?? '0' };
+    const child = spawn('ip', ['netns', 'exec', this.name, command, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
     created.processes.add(child);
     child.once('exit', () => created.processes.delete(child));
     return child;
@@ -90,7 +99,7 @@ export class Namespace {
 
   /** Runs the real collector once in this namespace (`kappie snapshot --json`) and returns its gathering. */
   snapshot(...flags: string[]): Gathering {
-    return JSON.parse(this.exec(process.execPath, COLLECTOR_CLI, 'snapshot', '--json', ...flags)) as Gathering;
+    return parseSnapshotJson(this.exec(process.execPath, COLLECTOR_CLI, 'snapshot', '--json', ...flags));
   }
 
   /** Fetches a URL from inside the namespace (e.g. the collector's /metrics on its loopback). */

@@ -20,7 +20,10 @@ const SS_STATE: Record<string, TcpState> = {
 
 export interface SsSummary {
   readonly states: Partial<Record<TcpState, number>>;
-  /** Sockets per `address port` of their peer (IPv4-mapped IPv6 as IPv4); wildcard peers left out. */
+  /**
+   * Sockets per `address port` of their peer (IPv4-mapped IPv6 as IPv4); wildcard peers left out. The port is the
+   * service: the local port for a socket whose local port some LISTEN socket holds (inbound), else the peer's port.
+   */
   readonly peers: Map<string, number>;
 }
 
@@ -28,20 +31,27 @@ export interface SsSummary {
 export function summariseSs(text: string): SsSummary {
   const states: Partial<Record<TcpState, number>> = {};
   const peers = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const columns = line.trim().split(/\s+/);
-    if (columns.length < 5) continue;
+  const rows = text
+    .split('\n')
+    .map((line) => ({ line, columns: line.trim().split(/\s+/) }))
+    .filter(({ columns }) => columns.length >= 5);
+  const portOf = (endpoint: string) => endpoint.slice(endpoint.lastIndexOf(':') + 1);
+  const listeningPorts = new Set(
+    rows.filter(({ columns }) => columns[0] === 'LISTEN').map(({ columns }) => portOf(columns[3]!)),
+  );
+  for (const { line, columns } of rows) {
     const state = SS_STATE[columns[0]!];
     if (state === undefined) throw new Error(`unknown ss state in ${JSON.stringify(line)}`);
     states[state] = (states[state] ?? 0) + 1;
     const peer = columns[4]!;
-    if (peer.endsWith(':*')) continue;
+    if (state === 'LISTEN' || peer.endsWith(':*')) continue;
     const colon = peer.lastIndexOf(':');
     const address = peer
       .slice(0, colon)
       .replace(/^\[|\]$/g, '')
       .replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
-    const key = `${address} ${peer.slice(colon + 1)}`;
+    const localPort = portOf(columns[3]!);
+    const key = `${address} ${listeningPorts.has(localPort) ? localPort : peer.slice(colon + 1)}`;
     peers.set(key, (peers.get(key) ?? 0) + 1);
   }
   return { states, peers };

@@ -158,6 +158,8 @@ export function mibTcpStats2(s: TcpStats): Buffer {
 }
 
 export interface IfRowSpec {
+  /** NET_LUID; by default IfType in bits 48-63 and NetLuidIndex = index in bits 24-47. */
+  luid?: bigint;
   index: number;
   alias: string;
   description?: string;
@@ -181,7 +183,7 @@ export interface IfRowSpec {
 /** MIB_IF_ROW2 in the documented field order. */
 export function writeIfRow2(w: StructWriter, r: IfRowSpec): void {
   const start = w.length;
-  w.u64(0x0006000001000000 + r.index) // InterfaceLuid (NET_LUID, a ULONG64)
+  w.u64(r.luid ?? (BigInt(r.type ?? 6) << 48n) | (BigInt(r.index) << 24n)) // InterfaceLuid (NET_LUID, a ULONG64)
     .u32(r.index) // InterfaceIndex
     .guid() // InterfaceGuid
     .wchars(r.alias, 257) // Alias[IF_MAX_STRING_SIZE + 1]

@@ -91,7 +91,7 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
       '--listen',
       `127.0.0.1:${PORT}`,
       '--sources',
-      'drop_reasons,drop_counters',
+      'drops',
       '--tracefs-instance',
       instance,
     ]);
@@ -186,20 +186,37 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
     expect((after.get('NO_SOCKET/ingress') ?? 0) - (before.get('NO_SOCKET/ingress') ?? 0)).toBeGreaterThanOrEqual(10);
   });
 
-  it('never takes over the instance of a live collector', () => {
-    const second = ns.snapshot('--sources', 'drop_reasons', '--tracefs-instance', instance);
-    expect(second.sources[0]).toEqual(
-      expect.objectContaining({ up: false, reason: expect.stringMatching(/in use by another process/) }),
-    );
+  it('never takes over the instance of a live collector (a one-shot snapshot counts with the kernel counters)', () => {
+    const pinned = ns.snapshot('--sources', 'drops', '--drop-reader', 'tracefs', '--tracefs-instance', instance);
+    expect(pinned.sources).toEqual([
+      expect.objectContaining({
+        name: 'drop_reasons',
+        up: false,
+        reason: expect.stringMatching(/one-shot snapshot never touches tracefs/),
+      }),
+    ]);
+    const auto = ns.snapshot('--sources', 'drops', '--tracefs-instance', instance);
+    expect(auto.sources).toEqual([
+      expect.objectContaining({
+        name: 'drop_counters',
+        up: true,
+        reason: expect.stringMatching(/one-shot snapshot never touches tracefs/),
+      }),
+    ]);
     expect(instances(ns)).toContain(instance);
     const before = dropCounts(scrape()).get('NO_SOCKET/ingress') ?? 0;
     sendDatagrams(ns, CLOSED_PORT, 3);
     expect(dropCounts(scrape()).get('NO_SOCKET/ingress') ?? 0).toBeGreaterThanOrEqual(before + 3);
   });
 
-  it('keeps the counter source idle while tracefs counts (no drop counted twice)', () => {
-    const counts = dropCounts(scrape());
+  it('counts with tracefs events only while they work: no counter series, status drop_reasons (no drop twice)', () => {
+    const text = scrape();
+    const counts = dropCounts(text);
     expect([...counts.keys()].some((key) => key.startsWith('NETDEV_') || key.startsWith('IP_INDISCARDS'))).toBe(false);
+    const up = metricName(METRICS.sourceUp);
+    expect(text.split('\n').filter((line) => line.startsWith(`${up}{${LABEL.source}="drop_`))).toEqual([
+      expect.stringMatching(new RegExp(`^${up}\\{${LABEL.source}="drop_reasons".* 1$`)),
+    ]);
   });
 
   it('removes its instance on SIGTERM; after SIGKILL the next start replaces the stale one and works', async () => {
@@ -222,9 +239,9 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
 
   it('falls back to the kernel counters without tracefs: NO_SOCKET equals Udp NoPorts + Udp6NoPorts', () => {
     sendDatagrams(ns, CLOSED_PORT, 5);
-    const gathering = ns.snapshot('--sources', 'drop_reasons,drop_counters', '--tracefs-path', '/nonexistent-tracefs');
+    const gathering = ns.snapshot('--sources', 'drops', '--tracefs-path', '/nonexistent-tracefs');
     const status = Object.fromEntries(gathering.sources.map((s) => [s.name, s.up]));
-    expect(status).toEqual({ drop_reasons: false, drop_counters: true });
+    expect(status).toEqual({ drop_counters: true });
     const noSocket = (gathering.samples.dropCount ?? []).find(
       (s) => s.labels[LABEL.reason] === 'NO_SOCKET' && s.labels[LABEL.direction] === 'ingress',
     );

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { DIRECTION, LABEL, metricName, METRICS, POD_INTERFACES_AGGREGATE } from '../../src/catalog';
 import type { Gathering } from '../../src/gatherer';
 import type { SampleView } from '../../src/source';
@@ -181,6 +184,43 @@ describeKernel('netdev and forward sources in network namespaces', () => {
     expect(afterDelete.has(names[1]!)).toBe(true);
     for (const name of names.slice(1)) a.ip('link', 'delete', name);
     expect(interfaceStats(a.snapshot('--sources', 'netdev')).has(POD_INTERFACES_AGGREGATE)).toBe(false);
+  });
+
+  it('names an interface as ip prints it (UTF-8), reads its sysfs counters, and selects it by a non-ASCII pattern', () => {
+    const name = 'nét0';
+    a.ip('link', 'add', name, 'type', 'veth', 'peer', 'name', uniqueName('kp'), 'netns', b.name);
+    try {
+      a.ip('link', 'set', name, 'up');
+      expect(a.ip('-br', 'link', 'show', 'dev', name).split(/[\s@]/)[0]).toBe(name);
+      const ours = interfaceStats(a.snapshot('--sources', 'netdev', '--interface-include', 'n?t*'));
+      expect([...ours.keys()]).toEqual([name]);
+      const stats = ours.get(name)!;
+      // rx_missed_errors, rx_crc_errors, rx_nohandler come from /sys/class/net/<name>/statistics.
+      for (const statistic of ['rx_bytes', 'rx_missed_errors', 'rx_crc_errors', 'rx_nohandler']) {
+        expect([statistic, stats.has(statistic)]).toEqual([statistic, true]);
+      }
+      const excluded = interfaceStats(a.snapshot('--sources', 'netdev', '--interface-exclude', 'nét*'));
+      expect(excluded.has(name)).toBe(false);
+      expect(excluded.has('lo')).toBe(true);
+    } finally {
+      a.ip('link', 'delete', name);
+    }
+  });
+
+  it('tells pod interfaces apart by the rtnetlink ifindex on a live procfs, without sysfs', () => {
+    const pod = uniqueName('veth');
+    a.ip('link', 'add', pod, 'type', 'veth', 'peer', 'name', uniqueName('kp'), 'netns', b.name);
+    // A sysfs with an empty class/net (--sys-path must look like a sysfs: an empty directory is refused at start).
+    const noSysfs = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-nosys-'));
+    fs.mkdirSync(path.join(noSysfs, 'class', 'net'), { recursive: true });
+    try {
+      const gathering = a.snapshot('--sources', 'netdev', '--sys-path', noSysfs);
+      expect(gathering.sources[0]).toMatchObject({ name: 'netdev', up: true });
+      expect(interfaceStats(gathering).has(POD_INTERFACES_AGGREGATE)).toBe(true);
+    } finally {
+      fs.rmSync(noSysfs, { recursive: true, force: true });
+      a.ip('link', 'delete', pod);
+    }
   });
 
   it('leaves out interfaces matched by --interface-exclude', () => {

@@ -1,11 +1,43 @@
 import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { METRICS, METRIC_KEYS } from '../../src/catalog';
+import { OPTIONS } from '../../src/config';
+import { parseSnapshotJson } from '../../src/snapshot-json';
 import { COLLECTOR_CLI } from '../helpers/netns';
 
-function kappie(...args: string[]) {
+function kappieWithEnv(env: Record<string, string | undefined>, ...args: string[]) {
   return spawnSync(process.execPath, [COLLECTOR_CLI, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, KAPPIE_LISTEN: undefined },
+    env: { ...process.env, KAPPIE_LISTEN: undefined, ...env },
   });
+}
+
+function kappie(...args: string[]) {
+  return kappieWithEnv({}, ...args);
+}
+
+/** The lines a failed run wrote on stderr. */
+function errorLines(result: { stderr: string }): string[] {
+  return result.stderr.trim().split('\n');
+}
+
+/** Starts `kappie serve` on a free loopback port; resolves with the process, its port and its log so far. */
+function startServe(...args: string[]) {
+  const child = spawn(process.execPath, [COLLECTOR_CLI, '--listen', '127.0.0.1:0', '--sources', 'sockstat', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const state = { logs: '' };
+  const port = new Promise<number>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      state.logs += chunk.toString();
+      const match = /serving \/metrics on port (\d+)/.exec(state.logs);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', () => reject(new Error(`exited early: ${state.logs}`)));
+  });
+  return { child, port, state };
 }
 
 describe('kappie CLI', () => {
@@ -39,6 +71,113 @@ describe('kappie CLI', () => {
     expect(unknown.stderr).toContain('unknown source "nope"');
   });
 
+  it('names the environment variable the user set, not the flag, for a bad value found after parsing', () => {
+    for (const [variable, value] of [
+      ['KAPPIE_SOURCES', 'foo'],
+      ['KAPPIE_DISABLE_SOURCES', 'bar'],
+    ] as const) {
+      const result = kappieWithEnv({ [variable]: value }, 'snapshot');
+      expect(result.status).toBe(2);
+      expect(errorLines(result)).toEqual([
+        expect.stringMatching(new RegExp(`^kappie: invalid ${variable}: unknown source`)),
+      ]);
+    }
+  });
+
+  it('says a mistyped command is unknown and suggests the nearest one', () => {
+    const result = kappie('snaphot');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("unknown command 'snaphot'");
+    expect(result.stderr).toContain('Did you mean snapshot?');
+    expect(result.stderr).not.toContain('too many arguments');
+  });
+
+  it('refuses path options that do not point at what they name, in one line, exit code 2', () => {
+    for (const command of [['serve', '--listen', '127.0.0.1:0'], ['snapshot']]) {
+      const missing = kappie(...command, '--proc-path', '/nonexistent');
+      expect(missing.status).toBe(2);
+      expect(errorLines(missing)).toEqual([
+        'kappie: invalid --proc-path: "/nonexistent" does not exist (it should be a procfs mount such as /proc or /host/proc)',
+      ]);
+    }
+    const notSysfs = kappieWithEnv({ KAPPIE_SYS_PATH: os.tmpdir() }, 'snapshot');
+    expect(notSysfs.status).toBe(2);
+    expect(errorLines(notSysfs)).toEqual([
+      expect.stringMatching(/^kappie: invalid KAPPIE_SYS_PATH: .* has no class\/net$/),
+    ]);
+  });
+
+  it('lists under snapshot --help only the options a snapshot uses', () => {
+    const help = kappie('snapshot', '--help').stdout;
+    expect(help).toContain('--json');
+    expect(help).toContain('--proc-path');
+    expect(help).toContain('--nft-table');
+    for (const serveOnly of [
+      '--listen',
+      '--metric-prefix',
+      '--log-level',
+      '--node-name',
+      '--web-config-file',
+      '--scrape-reuse-window',
+    ]) {
+      expect(help).not.toContain(serveOnly);
+    }
+    const serveHelp = kappie('serve', '--help').stdout;
+    for (const spec of OPTIONS) expect(serveHelp).toContain(`--${spec.flag}`);
+  });
+
+  it('lists the sources with metric names and the kernel objects as configured', () => {
+    const listing = kappieWithEnv({ KAPPIE_TRACEFS_INSTANCE: 'kt-from-env' }, 'sources', '--nft-table', 'ktFromFlag');
+    expect(listing.status).toBe(0);
+    expect(listing.stdout).toMatch(/^sockstat\s+linux\s+udp_active_sockets$/m);
+    // Internal keys (udpActiveSockets) never appear; every metric a source fills appears by its catalog name.
+    for (const key of METRIC_KEYS.filter((k) => /[A-Z]/.test(k))) expect(listing.stdout).not.toContain(key);
+    expect(listing.stdout).toContain(METRICS.tcpFlagCounters.name);
+    expect(listing.stdout).toContain('/sys/kernel/tracing/instances/kt-from-env');
+    expect(listing.stdout).toContain('inet ktFromFlag');
+  });
+
+  it('prints snapshot --json with catalog metric names', () => {
+    const result = kappie('snapshot', '--json', '--sources', 'sockstat,snmp');
+    expect(result.status).toBe(0);
+    const json = JSON.parse(result.stdout) as { metrics: Record<string, unknown>; sources: { name: string }[] };
+    expect(Object.keys(json.metrics)).toEqual(expect.arrayContaining(['udp_active_sockets', 'tcp_connection_stats']));
+    expect(result.stdout).not.toMatch(/udpActiveSockets|tcpConnectionStats|durationSeconds/);
+    expect(json.sources.map((s) => s.name)).toEqual(['sockstat', 'snmp']);
+    const gathering = parseSnapshotJson(result.stdout);
+    expect(gathering.samples.udpActiveSockets?.[0]?.value).toEqual(expect.any(Number));
+  });
+
+  it('refuses a web configuration file it cannot use, naming the file and the key', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-web-'));
+    try {
+      const file = path.join(dir, 'web.yml');
+      fs.writeFileSync(
+        file,
+        'tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\n',
+      );
+      const result = kappie('serve', '--listen', '127.0.0.1:0', '--web-config-file', file);
+      expect(result.status).toBe(2);
+      expect(errorLines(result)).toEqual([
+        expect.stringMatching(
+          /^kappie: invalid --web-config-file: .*web\.yml: tls_server_config\.cipher_suites: is not supported/,
+        ),
+      ]);
+      const missing = kappieWithEnv(
+        { KAPPIE_WEB_CONFIG_FILE: path.join(dir, 'nope.yml') },
+        'serve',
+        '--listen',
+        '127.0.0.1:0',
+      );
+      expect(missing.status).toBe(2);
+      expect(errorLines(missing)).toEqual([
+        expect.stringMatching(/^kappie: invalid KAPPIE_WEB_CONFIG_FILE: .*nope\.yml: ENOENT/),
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prints a readable snapshot', () => {
     const result = kappie('snapshot', '--sources', 'sockstat');
     expect(result.status).toBe(0);
@@ -46,25 +185,20 @@ describe('kappie CLI', () => {
     expect(result.stdout).toMatch(/sockstat\s+up/);
   });
 
-  it('serves on the port it was given and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [COLLECTOR_CLI, '--listen', '127.0.0.1:0', '--sources', 'sockstat'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let logs = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        logs += chunk.toString();
-        const match = /serving \/metrics on port (\d+)/.exec(logs);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once('exit', () => reject(new Error(`exited early: ${logs}`)));
-    });
-    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(body).toContain('kappie_udp_active_sockets');
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exit).toBe(0);
-    expect(logs).toContain('"msg":"stopped"');
-    for (const line of logs.trim().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow();
-  });
+  it.each(['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'] as const)(
+    'serves on the port it was given and stops cleanly on %s',
+    async (signal) => {
+      const { child, port, state } = startServe();
+      const body = await (await fetch(`http://127.0.0.1:${await port}/metrics`)).text();
+      expect(body).toContain('kappie_udp_active_sockets');
+      const exit = new Promise<[number | null, string | null]>((resolve) =>
+        child.once('exit', (code, killedBy) => resolve([code, killedBy])),
+      );
+      child.kill(signal);
+      expect(await exit).toEqual([0, null]);
+      expect(state.logs).toContain(`"why":"${signal}"`);
+      expect(state.logs).toContain('"msg":"stopped"');
+      for (const line of state.logs.trim().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    },
+  );
 });

@@ -1,36 +1,36 @@
-import fc from 'fast-check';
-import { ParseError } from '../../src/errors';
+import { parseNetDev } from '../../src/kernel/net-dev';
+import { NET_NETSTAT_SECTIONS, NET_SNMP_SECTIONS, parseSnmpTables } from '../../src/kernel/net-snmp';
+import { parseSnmp6 } from '../../src/kernel/net-snmp6';
+import { parseSoftnetStat } from '../../src/kernel/net-softnet-stat';
+import { parseConntrackStat } from '../../src/kernel/nf-conntrack-stat';
 import {
   COUNTER_REASONS,
   counterDropSamples,
-  parseConntrackDrops,
-  parseNetDevDrops,
-  parseSnmp6,
-  parseSnmpPairs,
-  parseSoftnetDrops,
+  counterInputs,
   type CounterInputs,
-} from '../../src/sources/linux/drop-counters';
+} from '../../src/sources/linux/drops/counters';
 import { fixture } from '../helpers/fixtures';
 
 const recorded = (name: string) => fixture(`linux/drops/${name}`);
 
+/** The recorded files through the kernel layer's parsers (the ones the strategy reads with). */
 function recordedInputs(): CounterInputs {
-  return {
-    netDev: parseNetDevDrops(recorded('dev')),
-    softnetDropped: parseSoftnetDrops(recorded('softnet_stat')),
-    snmp: parseSnmpPairs(recorded('snmp')),
-    netstat: parseSnmpPairs(recorded('netstat'), 'net/netstat'),
+  return counterInputs({
+    netDev: parseNetDev(recorded('dev')),
+    softnet: parseSoftnetStat(recorded('softnet_stat')),
+    snmp: parseSnmpTables(recorded('snmp'), 'net/snmp', NET_SNMP_SECTIONS),
+    netstat: parseSnmpTables(recorded('netstat'), 'net/netstat', NET_NETSTAT_SECTIONS),
     snmp6: parseSnmp6(recorded('snmp6')),
-    conntrackDropped: parseConntrackDrops(recorded('nf_conntrack')),
-  };
+    conntrack: parseConntrackStat(recorded('nf_conntrack')),
+  });
 }
 
 describe('drop counters', () => {
   it('reads the recorded procfs files', () => {
     const inputs = recordedInputs();
-    expect(inputs.snmp['Udp']!['NoPorts']).toEqual(expect.any(Number));
-    expect(inputs.netstat['TcpExt']!['ListenDrops']).toEqual(expect.any(Number));
-    expect(inputs.snmp6!['Udp6NoPorts']).toEqual(expect.any(Number));
+    expect(inputs.snmp.get('Udp')!.get('NoPorts')).toEqual(expect.any(Number));
+    expect(inputs.netstat.get('TcpExt')!.get('ListenDrops')).toEqual(expect.any(Number));
+    expect(inputs.snmp6!.get('Udp6NoPorts')).toEqual(expect.any(Number));
     expect(inputs.conntrackDropped).toBe(0);
   });
 
@@ -42,52 +42,30 @@ describe('drop counters', () => {
     expect(noSocket).toEqual({
       reason: 'NO_SOCKET',
       direction: 'ingress',
-      value: inputs.snmp['Udp']!['NoPorts']! + inputs.snmp6!['Udp6NoPorts']!,
+      value: inputs.snmp.get('Udp')!.get('NoPorts')! + inputs.snmp6!.get('Udp6NoPorts')!,
     });
     const withoutV6 = counterDropSamples({ ...inputs, snmp6: undefined, conntrackDropped: undefined });
-    expect(withoutV6.find((r) => r.reason === 'NO_SOCKET')!.value).toBe(inputs.snmp['Udp']!['NoPorts']);
+    expect(withoutV6.find((r) => r.reason === 'NO_SOCKET')!.value).toBe(inputs.snmp.get('Udp')!.get('NoPorts'));
     expect(withoutV6.some((r) => r.reason === 'CONNTRACK_DROP' || r.reason === 'IP_INNOROUTES')).toBe(false);
   });
 
-  it('reads hex per-CPU columns of softnet_stat and nf_conntrack', () => {
-    expect(parseSoftnetDrops('00000526 0000000a 00000000\n0000d453 00000010 00000004\n')).toBe(26);
+  it('sums softnet_stat dropped and nf_conntrack drop + insert_failed over the CPUs', () => {
     const conntrack =
       'entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop\n' +
       '00000000  00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000002 00000010 00000005\n' +
       '00000000  00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000001 00000001 00000000\n';
-    expect(parseConntrackDrops(conntrack)).toBe(0x10 + 2 + 1 + 1);
-  });
-
-  it('names the file and line it cannot read', () => {
-    expect(() => parseSnmpPairs('Udp: NoPorts\nUdp: x\n', 'net/snmp')).toThrow(/Udp: NoPorts/);
-    expect(() => parseSnmpPairs('Udp: NoPorts\n', 'net/snmp')).toThrow(ParseError);
-    expect(() => parseSoftnetDrops('zz\n')).toThrow(/dropped/);
-    expect(() => parseNetDevDrops('x\n')).toThrow(/header/);
-  });
-
-  it('fuzz: every parser returns numbers or throws ParseError', () => {
-    const parsers = [parseNetDevDrops, parseSoftnetDrops, parseSnmpPairs, parseSnmp6, parseConntrackDrops];
-    fc.assert(
-      fc.property(fc.constantFrom(...parsers), fc.string({ maxLength: 200 }), (parse, text) => {
-        try {
-          parse(text);
-        } catch (error) {
-          expect(error).toBeInstanceOf(ParseError);
-        }
-      }),
-    );
-    for (const [name, parse] of [
-      ['dev', parseNetDevDrops],
-      ['snmp', parseSnmpPairs],
-      ['snmp6', parseSnmp6],
-    ] as const) {
-      const text = recorded(name);
-      fc.assert(
-        fc.property(fc.integer({ min: 1, max: text.length - 1 }), (cut) => {
-          const truncated = text.slice(0, cut);
-          if (!truncated.endsWith('\n')) expect(() => parse(truncated)).toThrow(ParseError);
-        }),
-      );
-    }
+    const softnet =
+      '00000526 0000000a 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000\n' +
+      '0000d453 00000010 00000004 00000000 00000000 00000000 00000000 00000000 00000000 00000000\n';
+    const inputs = counterInputs({
+      netDev: [],
+      softnet: parseSoftnetStat(softnet),
+      snmp: new Map(),
+      netstat: new Map(),
+      snmp6: undefined,
+      conntrack: parseConntrackStat(conntrack),
+    });
+    expect(inputs.softnetDropped).toBe(0x0a + 0x10);
+    expect(inputs.conntrackDropped).toBe(0x10 + 2 + 1 + 1);
   });
 });

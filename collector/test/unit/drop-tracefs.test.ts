@@ -1,21 +1,30 @@
 import fc from 'fast-check';
 import { ParseError } from '../../src/errors';
-import { parseLocation, parseTraceLine } from '../../src/sources/linux/drop-event-line';
-import { kfreeSkbHistTrigger, parseHist } from '../../src/sources/linux/drop-hist';
-import { parseKallsyms } from '../../src/sources/linux/drop-kallsyms';
+import { parseKallsyms } from '../../src/kernel/kallsyms';
+import { parseEventFormat, parsePrintSymbolic, readEventFormat } from '../../src/kernel/tracefs/format';
+import type { Tracefs } from '../../src/kernel/tracefs/tracefs';
+import { parseHist } from '../../src/kernel/tracefs/hist';
+import { triggerRemoval } from '../../src/kernel/tracefs/instance';
+import { parseLocation, parseTraceLine } from '../../src/kernel/tracefs/kfree-skb-event';
+import { mountTypeAt } from '../../src/kernel/tracefs/mount';
+import { lostEvents, parseRingBufferStats } from '../../src/kernel/tracefs/ring-buffer-stats';
+import { kfreeSkbHistTrigger } from '../../src/sources/linux/drops/hist-mode';
+import { kfreeSkbFilter } from '../../src/sources/linux/drops/kfree-skb';
 import {
   addKprobeBytes,
   kprobeBtfSupported,
   kprobeDefinition,
   kprobeHistTrigger,
-} from '../../src/sources/linux/drop-kprobe';
-import { derivedReason, dropDirection, stackDirection } from '../../src/sources/linux/drop-locations';
-import { kfreeSkbFilter } from '../../src/sources/linux/drop-reasons';
-import { DropStream } from '../../src/sources/linux/drop-stream';
-import { DropTally, OVERFLOW_REASON } from '../../src/sources/linux/drop-tally';
-import { mountTypeAt } from '../../src/sources/linux/tracefs';
-import { parseEventFormat, parsePrintSymbolic } from '../../src/sources/linux/tracefs-format';
-import { lostEvents, parseRingBufferStats } from '../../src/sources/linux/tracefs-stats';
+} from '../../src/sources/linux/drops/kprobe-bytes';
+import { derivedReason, dropDirection, stackDirection } from '../../src/sources/linux/drops/locations';
+import {
+  createStackGovernor,
+  STACK_BUDGET_PER_SECOND,
+  STACK_CALM_MS,
+} from '../../src/sources/linux/drops/netfilter-stacks';
+import { DropStream } from '../../src/sources/linux/drops/stream-decoder';
+import { silentLogger } from '../../src/log';
+import { DropTally, OVERFLOW_REASON } from '../../src/sources/linux/drops/tally';
 import { fixture } from '../helpers/fixtures';
 
 const lines = (name: string) => fixture(`linux/tracefs/${name}`).split('\n').slice(0, -1);
@@ -102,6 +111,22 @@ describe('kfree_skb format files', () => {
         }
       }),
     );
+  });
+});
+
+describe('readEventFormat', () => {
+  /** A tracefs whose every read fails with `code`, as node:fs reports it. */
+  const failingTracefs = (code: string): Tracefs =>
+    ({
+      pathOf: (relativePath: string) => `/sys/kernel/tracing/${relativePath}`,
+      read(relativePath: string): string {
+        throw Object.assign(new Error(`${code}: open '/sys/kernel/tracing/${relativePath}'`), { code });
+      },
+    }) as unknown as Tracefs;
+
+  it('says "no such event" only for ENOENT, and a permission problem as what it is', () => {
+    expect(readEventFormat(failingTracefs('ENOENT'), 'skb/kfree_skb')).toBeUndefined();
+    expect(() => readEventFormat(failingTracefs('EACCES'), 'skb/kfree_skb')).toThrow(/EACCES/);
   });
 });
 
@@ -319,6 +344,39 @@ describe('DropStream', () => {
   });
 });
 
+describe('netfilter stack governor', () => {
+  it('switches stacks off in a storm and on again only after a calm of STACK_CALM_MS', () => {
+    const switched: boolean[] = [];
+    const governor = createStackGovernor((on) => (switched.push(on), true), 100, 0, silentLogger());
+    let events = 0;
+    let now = 0;
+    const poll = (perSecond: number) => {
+      now += 100;
+      events += perSecond / 10;
+      return governor.adapt(events, now);
+    };
+    expect(poll(STACK_BUDGET_PER_SECOND)).toBe(true);
+    expect(poll(STACK_BUDGET_PER_SECOND * 3)).toBe(false);
+    // A quiet poll in the middle of a storm (a starved event loop) does not bring them back.
+    for (let t = 0; t < STACK_CALM_MS - 100; t += 100) poll(t === 1000 ? 0 : STACK_BUDGET_PER_SECOND * 3);
+    expect(governor.on).toBe(false);
+    for (let t = 0; t < STACK_CALM_MS; t += 100) poll(STACK_BUDGET_PER_SECOND / 4);
+    expect(governor.on).toBe(false);
+    expect(poll(STACK_BUDGET_PER_SECOND / 4)).toBe(true);
+    expect(switched).toEqual([false, true]);
+  });
+
+  it('keeps stacks off when the kernel refuses to add the trigger back, and tries again', () => {
+    let accept = false;
+    const governor = createStackGovernor((on) => !on || accept, 100, 0, silentLogger());
+    expect(governor.adapt(1000, 100)).toBe(false);
+    expect(governor.adapt(1000, 200)).toBe(false);
+    expect(governor.adapt(1000, 200 + STACK_CALM_MS)).toBe(false);
+    accept = true;
+    expect(governor.adapt(1000, 300 + STACK_CALM_MS)).toBe(true);
+  });
+});
+
 describe('DropTally', () => {
   it('stays bounded: pairs beyond the cap sum into the overflow series, nothing is lost', () => {
     const tally = new DropTally(10);
@@ -417,6 +475,16 @@ describe('ring buffer stats and mounts', () => {
     expect(stats).toEqual({ entries: 0, overrun: 0, commitOverrun: 0, droppedEvents: 0, readEvents: 0 });
     expect(lostEvents({ ...stats, overrun: 5, commitOverrun: 1, droppedEvents: 2 })).toBe(8);
     onlyParseErrors((text) => parseRingBufferStats(text));
+  });
+
+  it('removes each trigger as the kernel shows it: without its count and state, comments skipped', () => {
+    expect(triggerRemoval('stacktrace:count=5 if reason == 12')).toBe('!stacktrace if reason == 12');
+    expect(triggerRemoval('stacktrace:unlimited if reason == 12')).toBe('!stacktrace if reason == 12');
+    expect(triggerRemoval('hist:keys=reason,location.sym:vals=hitcount:size=4096 if protocol != 0 [active]')).toBe(
+      '!hist:keys=reason,location.sym:vals=hitcount:size=4096 if protocol != 0',
+    );
+    expect(triggerRemoval('# Available triggers:')).toBeUndefined();
+    expect(triggerRemoval('  ')).toBeUndefined();
   });
 
   it('finds the tracefs mount in mountinfo', () => {

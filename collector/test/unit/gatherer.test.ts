@@ -2,7 +2,7 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import { resolveConfig } from '../../src/config';
 import { Gatherer } from '../../src/gatherer';
-import { createHostFs } from '../../src/host-fs';
+import { createHostFs } from '../../src/kernel/host-fs';
 import type { Samples, Source } from '../../src/source';
 
 /** A logger whose JSON lines land in `lines`. */
@@ -19,7 +19,7 @@ function capturingLogger(lines: Record<string, unknown>[]): pino.Logger {
 
 function gathererOf(source: Source, lines: Record<string, unknown>[]): Gatherer {
   const config = resolveConfig({}, {});
-  return new Gatherer([source], { config, fs: createHostFs('/proc', '/sys'), log: capturingLogger(lines) });
+  return new Gatherer([source], { config, fs: createHostFs(config), log: capturingLogger(lines) });
 }
 
 describe('Gatherer', () => {

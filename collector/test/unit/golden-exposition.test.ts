@@ -5,22 +5,23 @@
  * here; an intended change regenerates the file with `UPDATE_GOLDEN=1 npx jest golden-exposition` and the diff is
  * reviewed in the commit.
  *
- * Left out, with the reason: source_collection_duration_seconds (wall time of this run); the tracefs and nftables
- * sources (they install kernel state: their recorded formats are tested in their own unit tests).
+ * Left out, with the reason: source_collection_duration_seconds (wall time of this run); the tracefs events strategy
+ * of the drops source and the nftables source (they install kernel state: their recorded formats are tested in their
+ * own unit tests, drops-source.test.ts runs the drops source on recorded tracefs files).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveConfig } from '../../src/config';
 import { Exposition } from '../../src/exposition';
 import { Gatherer } from '../../src/gatherer';
-import { createHostFs } from '../../src/host-fs';
+import { createHostFs } from '../../src/kernel/host-fs';
 import { silentLogger } from '../../src/log';
 import { selectSources } from '../../src/sources';
 import { FIXTURES } from '../helpers/fixtures';
 
 const ROOT = path.join(FIXTURES, 'linux', 'golden');
 const GOLDEN = path.join(__dirname, '..', 'golden', 'linux-procfs.metrics');
-const SOURCES = ['sockstat', 'netdev', 'forward', 'snmp', 'tcp_sockets', 'drop_counters'];
+const SOURCES = ['sockstat', 'netdev', 'forward', 'snmp', 'tcp_sockets', 'drops'];
 const BUILD_INFO = { version: '0.0.0-golden', os: 'linux', arch: 'x64', kernel: 'recorded' };
 
 /** One scrape of the recorded root; `statistics` picks the default or full protocol statistic sets. */
@@ -32,6 +33,8 @@ async function scrapeRecordedRoot(statistics: 'default' | 'all'): Promise<string
       nodeName: 'golden-node',
       cluster: 'golden-cluster',
       tcpSocketReader: 'procfs',
+      // The recorded root has procfs only: the drops source counts with the kernel counters (status drop_counters).
+      dropReader: 'counters',
       statistics,
       sources: SOURCES.join(','),
     },
@@ -40,7 +43,7 @@ async function scrapeRecordedRoot(statistics: 'default' | 'all'): Promise<string
   const sources = selectSources(config, 'linux');
   const gatherer = new Gatherer(sources, {
     config,
-    fs: createHostFs(config.procPath, config.sysPath),
+    fs: createHostFs(config),
     log: silentLogger(),
   });
   try {

@@ -7,12 +7,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { LABEL, POD_INTERFACES_AGGREGATE } from '../../src/catalog';
+import { DIRECTION, LABEL, POD_INTERFACES_AGGREGATE } from '../../src/catalog';
 import { resolveConfig } from '../../src/config';
-import { createHostFs } from '../../src/host-fs';
+import { createHostFs } from '../../src/kernel/host-fs';
 import { silentLogger } from '../../src/log';
-import type { Source, SourceContext } from '../../src/source';
+import type { SampleView, Source, SourceContext } from '../../src/source';
 import { createForwardSource } from '../../src/sources/linux/forward';
+import { parseNetDev } from '../../src/kernel/net-dev';
 import { createNetdevSource } from '../../src/sources/linux/netdev';
 import { createSnmpSource } from '../../src/sources/linux/snmp';
 import { FIXTURES } from '../helpers/fixtures';
@@ -22,7 +23,18 @@ afterAll(() => {
   for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
 });
 
-/** A proc tree holding the recorded net/ files of `host`, and a sys tree with the given statistics files. */
+/** Writes class/net/NAME/ifindex under `sys` for each interface of a /proc/net/dev text, numbered from 1. */
+function writeIfindexes(sys: string, netDevText: string, first = 1): void {
+  parseNetDev(netDevText).forEach(({ name }, i) => {
+    fs.mkdirSync(path.join(sys, 'class', 'net', name), { recursive: true });
+    fs.writeFileSync(path.join(sys, 'class', 'net', name, 'ifindex'), `${first + i}\n`);
+  });
+}
+
+/**
+ * A proc tree holding the recorded net/ files of `host`, and a sys tree with each interface's ifindex (as every real
+ * sysfs has) and the given statistics files.
+ */
 function hostTree(host: string, sysStatistics: Record<string, Record<string, string>> = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-net-'));
   roots.push(root);
@@ -30,6 +42,7 @@ function hostTree(host: string, sysStatistics: Record<string, Record<string, str
   for (const file of fs.readdirSync(path.join(FIXTURES, 'linux', 'net', host))) {
     fs.copyFileSync(path.join(FIXTURES, 'linux', 'net', host, file), path.join(root, 'proc', 'net', file));
   }
+  writeIfindexes(path.join(root, 'sys'), fs.readFileSync(path.join(root, 'proc', 'net', 'dev'), 'latin1'));
   for (const [name, files] of Object.entries(sysStatistics)) {
     const dir = path.join(root, 'sys', 'class', 'net', name, 'statistics');
     fs.mkdirSync(dir, { recursive: true });
@@ -44,7 +57,7 @@ function context(
   log = silentLogger(),
 ) {
   const config = resolveConfig({ procPath: tree.proc, sysPath: tree.sys, ...flags }, {});
-  return { config, fs: createHostFs(config.procPath, config.sysPath), log } satisfies SourceContext;
+  return { config, fs: createHostFs(config), log } satisfies SourceContext;
 }
 
 async function collect(source: Source, ctx: SourceContext) {
@@ -59,13 +72,6 @@ describe('linux net sources on recorded trees', () => {
     expect(of('eth0')).toHaveLength(18);
     expect(of('eth0').find((s) => s.labels[LABEL.statisticName] === 'rx_missed_errors')?.value).toBe(5);
     expect(of('lo')).toHaveLength(16);
-  });
-
-  it('netdev reports a malformed sysfs counter instead of guessing', async () => {
-    const tree = hostTree('veth', { eth0: { rx_nohandler: '12' } });
-    await expect(collect(createNetdevSource(), context(tree))).rejects.toThrow(
-      /rx_nohandler: does not end with a newline/,
-    );
   });
 
   it('netdev sums the recorded 200 pod interfaces without reading their sysfs', async () => {
@@ -95,6 +101,18 @@ describe('linux net sources on recorded trees', () => {
     expect(withUplink.forwardBytes).toHaveLength(2);
   });
 
+  it('netdev and forward say where sysfs is missing: interfaces are told apart by their ifindex there', async () => {
+    const tree = hostTree('nov6');
+    fs.rmSync(tree.sys, { recursive: true });
+    const message = /cannot list .*class\/net \(ENOENT\).*--sys-path/;
+    await expect(collect(createForwardSource(), context(tree))).rejects.toThrow(message);
+    await expect(collect(createNetdevSource(), context(tree))).rejects.toThrow(message);
+    // Pod interfaces reported one by one need no identity.
+    expect(
+      (await collect(createNetdevSource(), context(tree, { perPodInterfaceStats: true }))).interfaceStats,
+    ).toHaveLength(32);
+  });
+
   it('snmp reads the three files, and works when snmp6 is absent (no IPv6)', async () => {
     const tree = hostTree('veth');
     const samples = await collect(createSnmpSource(), context(tree));
@@ -103,5 +121,107 @@ describe('linux net sources on recorded trees', () => {
     const v4only = await collect(createSnmpSource(), context(tree, { statistics: 'all' }));
     expect(v4only.udpConnectionStats!.map((s) => s.labels[LABEL.statisticName])).not.toContain('Udp6NoPorts');
     expect(v4only.tcpConnectionStats!.length).toBeGreaterThan(100);
+  });
+});
+
+/**
+ * A node whose /proc/net/dev, default route and ifindexes a test rewrites between gatherings, as the kernel changes
+ * them: one interface per line of `dev` with rx bytes, rx packets, tx bytes, tx packets.
+ */
+function changingNode() {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-net-'));
+  roots.push(root);
+  const proc = path.join(root, 'proc');
+  const sys = path.join(root, 'sys');
+  fs.mkdirSync(path.join(proc, 'net'), { recursive: true });
+  const header = fs
+    .readFileSync(path.join(FIXTURES, 'linux', 'net', 'nov6', 'dev'), 'latin1')
+    .split('\n')
+    .slice(0, 2);
+  const routeHeader = fs.readFileSync(path.join(FIXTURES, 'linux', 'net', 'nov6', 'route'), 'latin1').split('\n')[0];
+  return {
+    ctx: context({ proc, sys }),
+    /** Interfaces as name -> [ifindex, rx bytes, rx packets, tx bytes, tx packets]; `defaultVia` holds the default route. */
+    set(interfaces: Record<string, [number, number, number, number, number]>, defaultVia?: string) {
+      const lines = Object.entries(interfaces).map(
+        ([name, [, rxBytes, rxPackets, txBytes, txPackets]]) =>
+          `${name}: ${rxBytes} ${rxPackets} 0 0 0 0 0 0 ${txBytes} ${txPackets} 0 0 0 0 0 0`,
+      );
+      fs.writeFileSync(path.join(proc, 'net', 'dev'), [...header, ...lines, ''].join('\n'));
+      const route = defaultVia ? [`${defaultVia}\t00000000\t020812C6\t0003\t0\t0\t0\t00000000\t0\t0\t0`] : [];
+      fs.writeFileSync(path.join(proc, 'net', 'route'), [routeHeader, ...route, ''].join('\n'));
+      fs.rmSync(sys, { recursive: true, force: true });
+      for (const [name, [ifindex]] of Object.entries(interfaces)) {
+        fs.mkdirSync(path.join(sys, 'class', 'net', name), { recursive: true });
+        fs.writeFileSync(path.join(sys, 'class', 'net', name, 'ifindex'), `${ifindex}\n`);
+      }
+    },
+  };
+}
+
+describe('forward and pod totals while members change (a member is its ifindex)', () => {
+  const ingress = async (source: Source, ctx: SourceContext) => {
+    const samples = await collect(source, ctx);
+    const of = (list: readonly SampleView[] | undefined) =>
+      list?.find((s) => s.labels[LABEL.direction] === DIRECTION.ingress)?.value;
+    return { bytes: of(samples.forwardBytes), packets: of(samples.forwardCount) };
+  };
+
+  it('the default route leaving for one gathering and coming back changes nothing', async () => {
+    const node = changingNode();
+    const forward = createForwardSource();
+    node.set({ lo: [1, 0, 0, 0, 0], eth0: [2, 1000, 10, 0, 0] }, 'eth0');
+    expect((await ingress(forward, node.ctx)).bytes).toBe(1000);
+    node.set({ lo: [1, 0, 0, 0, 0], eth0: [2, 1000, 10, 0, 0] });
+    expect((await ingress(forward, node.ctx)).bytes).toBeUndefined();
+    node.set({ lo: [1, 0, 0, 0, 0], eth0: [2, 1000, 10, 0, 0] }, 'eth0');
+    // Keyed by name and forgotten while absent, eth0's lifetime was added again: 2000.
+    expect((await ingress(forward, node.ctx)).bytes).toBe(1000);
+  });
+
+  it('the default route moving to a second uplink and back counts each uplink once', async () => {
+    const node = changingNode();
+    const forward = createForwardSource();
+    node.set({ eth0: [2, 1000, 10, 0, 0], eth1: [3, 300, 3, 0, 0] }, 'eth0');
+    expect((await ingress(forward, node.ctx)).bytes).toBe(1000);
+    node.set({ eth0: [2, 1000, 10, 0, 0], eth1: [3, 300, 3, 0, 0] }, 'eth1');
+    expect((await ingress(forward, node.ctx)).bytes).toBe(1300);
+    node.set({ eth0: [2, 1050, 11, 0, 0], eth1: [3, 300, 3, 0, 0] }, 'eth0');
+    expect((await ingress(forward, node.ctx)).bytes).toBe(1350);
+  });
+
+  it('renaming the uplink adds only its growth', async () => {
+    const node = changingNode();
+    const forward = createForwardSource();
+    node.set({ eth0: [2, 90_000, 702, 0, 0] }, 'eth0');
+    expect((await ingress(forward, node.ctx)).packets).toBe(702);
+    node.set({ wan0: [2, 90_100, 703, 0, 0] }, 'wan0');
+    // Keyed by name, each rename added the uplink's 702 packets again.
+    expect((await ingress(forward, node.ctx)).packets).toBe(703);
+    node.set({ eth0: [2, 90_100, 703, 0, 0] }, 'eth0');
+    expect((await ingress(forward, node.ctx)).packets).toBe(703);
+  });
+
+  it('a new uplink under an old name (a new ifindex) counts whole, once', async () => {
+    const node = changingNode();
+    const forward = createForwardSource();
+    node.set({ eth0: [2, 1000, 10, 0, 0] }, 'eth0');
+    await ingress(forward, node.ctx);
+    node.set({ eth0: [9, 1200, 12, 0, 0] }, 'eth0');
+    expect((await ingress(forward, node.ctx)).bytes).toBe(2200);
+  });
+
+  it('renaming a pod veth adds only its growth to pod_interfaces', async () => {
+    const node = changingNode();
+    const netdev = createNetdevSource();
+    const podTx = async () =>
+      (await collect(netdev, node.ctx)).interfaceStats?.find(
+        (s) =>
+          s.labels[LABEL.interfaceName] === POD_INTERFACES_AGGREGATE && s.labels[LABEL.statisticName] === 'tx_packets',
+      )?.value;
+    node.set({ eth0: [2, 0, 0, 0, 0], veth1a: [5, 0, 0, 0, 43] });
+    expect(await podTx()).toBe(43);
+    node.set({ eth0: [2, 0, 0, 0, 0], veth2b: [5, 0, 0, 0, 44] });
+    expect(await podTx()).toBe(44);
   });
 });

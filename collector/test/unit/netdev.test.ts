@@ -1,21 +1,10 @@
-import fc from 'fast-check';
 import { LABEL, POD_INTERFACES_AGGREGATE } from '../../src/catalog';
 import { DEFAULT_POD_INTERFACES } from '../../src/config';
-import { ParseError } from '../../src/errors';
 import type { SampleView } from '../../src/source';
-import {
-  counterOf,
-  interfaceSelection,
-  newPodSums,
-  interfaceStatsSamples,
-  NETDEV_STATISTICS,
-  parseNetDev,
-  parseSysfsCounter,
-  type NetDevInterface,
-} from '../../src/sources/linux/netdev';
+import { counterOf, NETDEV_STATISTICS, parseNetDev, type NetDevInterface } from '../../src/kernel/net-dev';
+import { interfaceSelection, newPodSums, interfaceStatsSamples } from '../../src/sources/linux/netdev';
 import { fixture } from '../helpers/fixtures';
-
-const FIXTURES = ['host', 'veth', 'nov6', 'manyveth'].map((name) => `linux/net/${name}/dev`);
+import { netdevText } from '../helpers/net-dev-text';
 
 function selection(overrides: Partial<Parameters<typeof interfaceSelection>[0]> = {}) {
   return interfaceSelection({
@@ -34,124 +23,15 @@ function valueOf(samples: readonly SampleView[], interfaceName: string, statisti
   )?.value;
 }
 
-function netdevLine(name: string, values: readonly number[]): string {
-  return `${name.padStart(6)}: ${values.join(' ')}\n`;
+/** name -> ifindex for `interfaces`, numbered in file order from 1 as the kernel numbers a fresh namespace's. */
+function ifindexes(interfaces: readonly NetDevInterface[]): Map<string, number> {
+  return new Map(interfaces.map(({ name }, i) => [name, i + 1]));
 }
-const HEADER = fixture('linux/net/veth/dev').split('\n').slice(0, 2).join('\n') + '\n';
-function netdevText(interfaces: Record<string, number>): string {
-  // Every counter of an interface set to the same value, for easy sums.
-  return (
-    HEADER +
-    Object.entries(interfaces)
-      .map(([name, value]) =>
-        netdevLine(
-          name,
-          NETDEV_STATISTICS.map(() => value),
-        ),
-      )
-      .join('')
-  );
-}
-
-describe('parseNetDev', () => {
-  it('reads every interface and all 16 counters of recorded files', () => {
-    const veth = parseNetDev(fixture('linux/net/veth/dev'));
-    expect(veth.map((i) => i.name)).toEqual(['lo', 'eth0']);
-    // Recorded after 3 IPv4 and 3 IPv6 pings (and their neighbour discovery) from this namespace.
-    expect(counterOf(veth[1]!, 'tx_packets')).toBeGreaterThanOrEqual(6);
-    expect(counterOf(veth[1]!, 'rx_packets')).toBeGreaterThanOrEqual(6);
-    expect(veth[1]!.values).toHaveLength(NETDEV_STATISTICS.length);
-    const many = parseNetDev(fixture('linux/net/manyveth/dev'));
-    expect(many).toHaveLength(402);
-    expect(many.filter((i) => /^(veth|azv|lxc|cali)/.test(i.name))).toHaveLength(200);
-    expect(parseNetDev(fixture('linux/net/host/dev')).map((i) => i.name)).toContain('lo');
-  });
-
-  it('maps columns to names in file order', () => {
-    const [eth] = parseNetDev(
-      HEADER +
-        netdevLine(
-          'eth0',
-          NETDEV_STATISTICS.map((_, i) => i + 100),
-        ),
-    );
-    NETDEV_STATISTICS.forEach((statistic, i) => expect(counterOf(eth!, statistic)).toBe(i + 100));
-  });
-
-  it('reads names the kernel prints without a space after the colon', () => {
-    const text = HEADER + `vethabcdefghijk:1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n`;
-    expect(parseNetDev(text)[0]).toEqual(expect.objectContaining({ name: 'vethabcdefghijk' }));
-  });
-
-  it('rejects a wrong header, a wrong column count, a repeated interface', () => {
-    expect(() => parseNetDev(HEADER.replace('colls', 'collisions') + netdevLine('lo', Array(16).fill(0)))).toThrow(
-      ParseError,
-    );
-    expect(() => parseNetDev(HEADER + netdevLine('lo', Array(15).fill(0)), 'net/dev')).toThrow(
-      new ParseError('net/dev', 'lo: expected 16 counters, got 15', 3),
-    );
-    expect(() => parseNetDev(HEADER + netdevLine('lo', Array(17).fill(0)))).toThrow(ParseError);
-    expect(() => parseNetDev(netdevText({ lo: 1 }) + netdevLine('lo', Array(16).fill(0)))).toThrow(/twice/);
-    expect(() => parseNetDev('')).toThrow(ParseError);
-    const huge = [...Array(15).fill(0), '9007199254740993'];
-    expect(() => parseNetDev(HEADER + netdevLine('lo', huge as number[]))).toThrow(/beyond 2\^53/);
-    expect(() => parseNetDev(HEADER + netdevLine('lo', [...Array(15).fill(0), -1]))).toThrow(/unexpected character/);
-    expect(() => parseNetDev(HEADER + ': ' + Array(16).fill(0).join(' ') + '\n')).toThrow(/expected "NAME: counters"/);
-  });
-
-  it('never crashes or invents numbers on arbitrary input (fuzz)', () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          fc.string({ maxLength: 300 }),
-          fc.string().map((s) => HEADER + s),
-        ),
-        (text) => {
-          try {
-            for (const { values } of parseNetDev(text)) {
-              for (const value of values) expect(Number.isSafeInteger(value)).toBe(true);
-            }
-          } catch (error) {
-            expect(error).toBeInstanceOf(ParseError);
-          }
-        },
-      ),
-    );
-  });
-
-  it.each(FIXTURES)('rejects truncations of %s, or returns the whole interfaces before the cut', (file) => {
-    const text = fixture(file);
-    const whole = parseNetDev(text);
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: text.length - 1 }), (cut) => {
-        const truncated = text.slice(0, cut);
-        let parsed: NetDevInterface[];
-        try {
-          parsed = parseNetDev(truncated);
-        } catch (error) {
-          expect(error).toBeInstanceOf(ParseError);
-          return;
-        }
-        expect(truncated.endsWith('\n')).toBe(true);
-        expect(parsed).toEqual(whole.slice(0, parsed.length));
-        expect(parsed.length).toBeLessThan(whole.length);
-      }),
-    );
-  });
-});
-
-describe('parseSysfsCounter', () => {
-  it('reads one number and rejects anything else', () => {
-    expect(parseSysfsCounter('42\n', 'f')).toBe(42);
-    for (const bad of ['42', '', '\n', '-1\n', '1\n2\n', 'x\n'])
-      expect(() => parseSysfsCounter(bad, 'f')).toThrow(ParseError);
-  });
-});
 
 describe('interfaceStatsSamples', () => {
   it('sums the pod interfaces of a recorded node into one interface_name', () => {
     const interfaces = parseNetDev(fixture('linux/net/manyveth/dev'));
-    const samples = interfaceStatsSamples(interfaces, new Map(), selection(), newPodSums());
+    const samples = interfaceStatsSamples(interfaces, new Map(), selection(), newPodSums(), ifindexes(interfaces));
     const names = new Set(samples.map((s) => s.labels[LABEL.interfaceName]));
     // lo, peer0, the 200 kq* peers (not pod-named), and the aggregate.
     expect(names.has(POD_INTERFACES_AGGREGATE)).toBe(true);
@@ -172,6 +52,7 @@ describe('interfaceStatsSamples', () => {
       new Map(),
       selection({ perPodInterfaceStats: true }),
       newPodSums(),
+      new Map(),
     );
     expect(new Set(samples.map((s) => s.labels[LABEL.interfaceName])).size).toBe(402);
     expect(samples).toHaveLength(402 * NETDEV_STATISTICS.length);
@@ -184,6 +65,7 @@ describe('interfaceStatsSamples', () => {
       new Map(),
       selection({ interfaceInclude: ['eth*', 'veth*'], interfaceExclude: ['eth1', 'veth2'] }),
       newPodSums(),
+      ifindexes(interfaces),
     );
     expect(new Set(only.map((s) => s.labels[LABEL.interfaceName]))).toEqual(
       new Set(['eth0', POD_INTERFACES_AGGREGATE]),
@@ -198,6 +80,7 @@ describe('interfaceStatsSamples', () => {
       new Map([['eth0', { rx_missed_errors: 7 }]]),
       selection(),
       newPodSums(),
+      ifindexes(interfaces),
     );
     expect(valueOf(samples, 'eth0', 'rx_missed_errors')).toBe(7);
     expect(samples).toHaveLength(NETDEV_STATISTICS.length + 1);
@@ -205,17 +88,91 @@ describe('interfaceStatsSamples', () => {
 
   it('keeps the pod aggregate a counter when pods come and go, and drops it when none is left', () => {
     const sums = newPodSums();
+    // The system's interfaces by name (each gathering's ifindex map holds exactly the listed ones).
+    const system = new Map([
+      ['eth0', 2],
+      ['veth1', 5],
+      ['veth2', 6],
+      ['veth3', 7],
+    ]);
     const gather = (interfaces: Record<string, number>) =>
       valueOf(
-        interfaceStatsSamples(parseNetDev(netdevText(interfaces)), new Map(), selection(), sums),
+        interfaceStatsSamples(
+          parseNetDev(netdevText(interfaces)),
+          new Map(),
+          selection(),
+          sums,
+          new Map(Object.keys(interfaces).map((name) => [name, system.get(name)!])),
+        ),
         POD_INTERFACES_AGGREGATE,
         'tx_bytes',
       );
     expect(gather({ eth0: 1, veth1: 100, veth2: 50 })).toBe(150);
     expect(gather({ eth0: 1, veth1: 110 })).toBe(160); // veth2 deleted: its 50 stay counted, never subtracted
     expect(gather({ eth0: 1, veth1: 110, veth3: 5 })).toBe(165); // a new pod counts from its creation
-    expect(gather({ eth0: 1, veth1: 3 })).toBe(168); // veth1 recreated under the same name
+    system.set('veth1', 8);
+    expect(gather({ eth0: 1, veth1: 3 })).toBe(168); // veth1 recreated under the same name: a new ifindex
     expect(gather({ eth0: 1 })).toBeUndefined(); // no pod interface: no series
+    system.set('veth1', 9);
     expect(gather({ eth0: 1, veth1: 4 })).toBe(172);
+  });
+
+  it('keys pod interfaces by ifindex: a renamed pod veth adds its growth, not its lifetime again', () => {
+    const sums = newPodSums();
+    const gather = (name: string, txPackets: number) =>
+      valueOf(
+        interfaceStatsSamples(
+          parseNetDev(netdevText({ eth0: 1, [name]: txPackets })),
+          new Map(),
+          selection(),
+          sums,
+          new Map([
+            ['eth0', 2],
+            [name, 5],
+          ]),
+        ),
+        POD_INTERFACES_AGGREGATE,
+        'tx_packets',
+      );
+    expect(gather('veth1a2b', 43)).toBe(43);
+    // Renamed (ip link set veth1a2b name veth9f8e), one packet since: 44, where keying by name gave 43 + 44.
+    expect(gather('veth9f8e', 44)).toBe(44);
+  });
+
+  it('leaves out of the sum a pod interface without an ifindex (deleted since /proc/net/dev was read)', () => {
+    const interfaces = parseNetDev(netdevText({ veth1: 10, veth2: 20 }));
+    const samples = interfaceStatsSamples(interfaces, new Map(), selection(), newPodSums(), new Map([['veth1', 4]]));
+    expect(valueOf(samples, POD_INTERFACES_AGGREGATE, 'rx_bytes')).toBe(10);
+  });
+
+  it('forgets nothing in a gathering where an ifindex was missing: the veth may have been renamed in between', () => {
+    const sums = newPodSums();
+    const gather = (interfaces: Record<string, number>, ifindexes: [string, number][]) =>
+      valueOf(
+        interfaceStatsSamples(parseNetDev(netdevText(interfaces)), new Map(), selection(), sums, new Map(ifindexes)),
+        POD_INTERFACES_AGGREGATE,
+        'rx_bytes',
+      );
+    expect(
+      gather({ eth0: 1, veth1: 10, veth2: 20 }, [
+        ['eth0', 2],
+        ['veth1', 4],
+        ['veth2', 5],
+      ]),
+    ).toBe(30);
+    // veth2 renamed to veth9 after /proc/net/dev was read and before its ifindex was: no ifindex for it this time.
+    expect(
+      gather({ eth0: 1, veth1: 11, veth2: 20 }, [
+        ['eth0', 2],
+        ['veth1', 4],
+      ]),
+    ).toBe(31);
+    expect(
+      gather({ eth0: 1, veth1: 11, veth9: 21 }, [
+        ['eth0', 2],
+        ['veth1', 4],
+        ['veth9', 5],
+      ]),
+    ).toBe(32);
   });
 });

@@ -39,7 +39,13 @@ describe('HTTP server', () => {
 
   beforeAll(async () => {
     counting = countingSource();
-    collector = await startCollector([counting, failingSource, createSockstatSource()], { cluster: 'c1' });
+    collector = await startCollector([counting, failingSource, createSockstatSource()], {
+      cluster: 'c1',
+      // Every scrape gathers here; the reuse window has its own tests below.
+      scrapeReuseWindow: '0',
+      tracefsInstance: 'kt-configured-instance',
+      nftTable: 'ktConfiguredTable',
+    });
   });
   afterAll(() => collector.close());
 
@@ -100,10 +106,86 @@ describe('HTTP server', () => {
     expect((await fetch(`${collector.url}/readyz`)).status).toBe(200);
     const missing = await fetch(`${collector.url}/nope`);
     expect(missing.status).toBe(404);
-    expect(await missing.text()).toContain('not found: /nope');
+    expect(await missing.text()).toContain('this collector serves /metrics');
     const post = await fetch(`${collector.url}/metrics`, { method: 'POST' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+  it('never echoes what the client sent, and marks every response nosniff and uncacheable', async () => {
+    const probe = '/%3Cscript%3Ealert(1)%3C/script%3E';
+    const missing = await fetch(`${collector.url}${probe}`);
+    expect(missing.status).toBe(404);
+    const body = await missing.text();
+    expect(body).not.toContain('script');
+    expect(body).not.toContain('alert');
+    for (const [path, method, status] of [
+      ['/metrics', 'GET', 200],
+      ['/', 'GET', 200],
+      ['/healthz', 'GET', 200],
+      ['/readyz', 'GET', 200],
+      [probe, 'GET', 404],
+      ['/metrics', 'POST', 405],
+    ] as const) {
+      const response = await fetch(`${collector.url}${path}`, { method });
+      await response.arrayBuffer();
+      expect([path, method, response.status]).toEqual([path, method, status]);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
+  it('serves the status page with a Content-Security-Policy that allows no script, and reloads it', async () => {
+    const response = await fetch(`${collector.url}/`);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('script-src');
+    expect(csp).toMatch(/style-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    const page = await response.text();
+    expect(page).toMatch(/<meta http-equiv="refresh" content="\d+">/);
+    expect(page).not.toContain('<script');
+    // The inline style block is exactly what the policy's hash allows.
+    const style = /<style>([^<]*)<\/style>/.exec(page)![1]!;
+    const { createHash } = await import('node:crypto');
+    expect(csp).toContain(`'sha256-${createHash('sha256').update(style).digest('base64')}'`);
+  });
+
+  it('names the tracefs instance and nftables table as configured on the status page', async () => {
+    const page = await (await fetch(`${collector.url}/`)).text();
+    expect(page).toContain('/sys/kernel/tracing/instances/kt-configured-instance');
+    expect(page).toContain('inet ktConfiguredTable');
+    expect(page).not.toMatch(/instances\/kappie|inet kappie/);
+  });
+});
+
+describe('scrape reuse window', () => {
+  it('answers scrapes within the window from the last gathering, and gathers again after it', async () => {
+    const counting = countingSource();
+    const collector = await startCollector([counting], { scrapeReuseWindow: '1.5' });
+    try {
+      const first = await (await fetch(`${collector.url}/metrics`)).text();
+      for (let i = 0; i < 5; i += 1) {
+        expect(await (await fetch(`${collector.url}/metrics`)).text()).toBe(first);
+        await fetch(`${collector.url}/`).then((r) => r.text());
+      }
+      expect(counting.gatherings).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      await fetch(`${collector.url}/metrics`).then((r) => r.text());
+      expect(counting.gatherings).toBe(2);
+    } finally {
+      await collector.close();
+    }
+  });
+
+  it('gathers at every scrape with a window of 0', async () => {
+    const counting = countingSource();
+    const collector = await startCollector([counting], { scrapeReuseWindow: '0' });
+    try {
+      for (let i = 0; i < 3; i += 1) await fetch(`${collector.url}/metrics`).then((r) => r.text());
+      expect(counting.gatherings).toBe(3);
+    } finally {
+      await collector.close();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { TCP_FLAGS, type TcpFlag } from '../../src/catalog';
 import { ParseError, SourceUnavailableError } from '../../src/errors';
-import { NftMissingObjectError, nftFailure } from '../../src/sources/linux/nft-command';
+import { NftMissingObjectError, nftFailure } from '../../src/kernel/nft-command';
 import { parseNftCounters, type NftCounter } from '../../src/sources/linux/nft-json';
 import {
   createTableScript,

@@ -4,17 +4,20 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { LABEL, OTHER_REMOTE, TCP_STATES } from '../../src/catalog';
 import { resolveConfig } from '../../src/config';
-import { createHostFs } from '../../src/host-fs';
+import { createHostFs } from '../../src/kernel/host-fs';
 import type { Samples, SourceContext } from '../../src/source';
+import { parseSockstat, SOCKSTAT6_PROTOCOLS, SOCKSTAT_PROTOCOLS } from '../../src/kernel/net-sockstat';
 import { createTcpSocketsSource, tcpSocketEstimate } from '../../src/sources/linux/tcp-sockets';
-import { parseSockstat } from '../../src/sources/linux/sockstat';
 import { fixture } from '../helpers/fixtures';
 
 /** A proc root holding the recorded tables of the client namespace and a sockstat saying how many sockets exist. */
 function procRoot(options: { withTcp6: boolean }): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-tcp-'));
   fs.mkdirSync(path.join(root, 'net'));
-  fs.writeFileSync(path.join(root, 'net', 'sockstat'), 'sockets: used 20\nTCP: inuse 9 orphan 0 tw 2 alloc 9 mem 1\n');
+  fs.writeFileSync(
+    path.join(root, 'net', 'sockstat'),
+    'sockets: used 20\nTCP: inuse 9 orphan 0 tw 2 alloc 9 mem 1\nUDP: inuse 0 mem 0\n',
+  );
   fs.writeFileSync(path.join(root, 'net', 'tcp'), fixture('linux/tcp-netns-a.tcp'), 'latin1');
   if (options.withTcp6) {
     fs.writeFileSync(path.join(root, 'net', 'sockstat6'), 'TCP6: inuse 4\nUDP6: inuse 0\n');
@@ -27,9 +30,10 @@ function procRoot(options: { withTcp6: boolean }): string {
 const tcpSocketsSource = createTcpSocketsSource();
 
 function collect(root: string, flags: Record<string, string> = {}): Samples {
+  const config = resolveConfig({ procPath: root, ...flags }, {});
   const context: SourceContext = {
-    config: resolveConfig(flags, {}),
-    fs: createHostFs(root, '/sys'),
+    config,
+    fs: createHostFs(config),
     log: pino({ level: 'silent' }),
   };
   const samples = tcpSocketsSource.collect(context);
@@ -47,8 +51,10 @@ describe('tcp_sockets source', () => {
   };
 
   it('estimates the table size from sockstat: in use (IPv4 and IPv6) plus TIME_WAIT', () => {
-    expect(tcpSocketEstimate(parseSockstat('TCP: inuse 9 orphan 0 tw 2\n'), parseSockstat('TCP6: inuse 4\n'))).toBe(15);
-    expect(tcpSocketEstimate(parseSockstat('TCP: inuse 9 orphan 0 tw 2\n'), undefined)).toBe(11);
+    const v4 = parseSockstat('TCP: inuse 9 orphan 0 tw 2\nUDP: inuse 1\n', 'net/sockstat', SOCKSTAT_PROTOCOLS);
+    const v6 = parseSockstat('TCP6: inuse 4\nUDP6: inuse 0\n', 'net/sockstat6', SOCKSTAT6_PROTOCOLS);
+    expect(tcpSocketEstimate({ v4, v6 })).toBe(15);
+    expect(tcpSocketEstimate({ v4, v6: undefined })).toBe(11);
   });
 
   it('exports every state and the top-K peers plus "other" below the cap', () => {

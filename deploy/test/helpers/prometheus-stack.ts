@@ -53,6 +53,11 @@ export interface PrometheusStack {
   collectorMetrics(): Promise<string>;
   /** Resolves once Prometheus has stored at least `n` successful scrapes of the collector. */
   waitForScrapes(n: number): Promise<void>;
+  /**
+   * Stops the collector alone (SIGTERM), as on a node whose collector vanished: Prometheus keeps running and its
+   * scrapes of the collector's address fail from then on.
+   */
+  stopCollector(): Promise<void>;
   /** Stops both processes and removes the temporary directories. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -381,6 +386,7 @@ export async function startPrometheusStack(options: PrometheusStackOptions = {})
       waitForScrapes: (n) =>
         // A range wide enough for any test; sum_over_time(up) counts the successful scrapes.
         waitFor(`${n} successful scrapes`, async () => (await scalarOf(`sum_over_time(${upSelector}[1h])`)) >= n),
+      stopCollector: () => stopProcess(collector.child),
       close,
     };
     await waitFor(`${upSelector} == 1`, async () => (await scalarOf(upSelector)) === 1);

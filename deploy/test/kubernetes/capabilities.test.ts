@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseKallsyms } from '../../../collector/src/sources/linux/drop-kallsyms';
+import { parseKallsyms } from '../../../collector/src/kernel/kallsyms';
 import { renderKustomization } from '../helpers/kustomize';
 import { DEPLOY_ROOT } from '../helpers/paths';
 import { COLLECTOR_CLI, collectorNodeFlags, ensureCollectorBuilt, isolationArgs } from '../helpers/prometheus-stack';

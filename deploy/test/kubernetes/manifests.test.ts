@@ -98,6 +98,27 @@ describe('no unknown fields (type-checked against the Kubernetes API types)', ()
   }, 120_000);
 });
 
+/** A value with $(VAR) references as the kubelet expands it, HOST_IP being `hostIp`. */
+function kubeletExpand(value: string, hostIp: string): string {
+  return value.replace(/\$\(HOST_IP\)/g, hostIp);
+}
+
+/** KAPPIE_LISTEN is the node's own address (HOST_IP from status.hostIP, defined before it) on the collector port. */
+function expectListenOnHostIp(env: Any[]): void {
+  const names = env.map((e) => e.name as string);
+  expect(names.indexOf('HOST_IP')).toBeLessThan(names.indexOf('KAPPIE_LISTEN'));
+  expect(env.find((e) => e.name === 'HOST_IP').valueFrom).toEqual({ fieldRef: { fieldPath: 'status.hostIP' } });
+  const listen = env.find((e) => e.name === 'KAPPIE_LISTEN').value as string;
+  expect(resolveConfig({}, { KAPPIE_LISTEN: kubeletExpand(listen, '10.224.0.4') }).listen).toEqual({
+    host: '10.224.0.4',
+    port: COLLECTOR_PORT,
+  });
+  expect(resolveConfig({}, { KAPPIE_LISTEN: kubeletExpand(listen, 'fd00:10:224::4') }).listen).toEqual({
+    host: 'fd00:10:224::4',
+    port: COLLECTOR_PORT,
+  });
+}
+
 describe('Linux DaemonSet', () => {
   const daemonSet = linuxDaemonSet(render('byo'));
   const pod = daemonSet.spec.template.spec;
@@ -123,7 +144,9 @@ describe('Linux DaemonSet', () => {
   });
 
   it('mounts host /proc and /sys read-only and tracefs where the collector options point', () => {
-    const env = Object.fromEntries((container.env as Any[]).filter((e) => e.value).map((e) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      (container.env as Any[]).filter((e) => e.value).map((e) => [e.name, kubeletExpand(e.value, '10.224.0.4')]),
+    );
     const config = resolveConfig({}, env);
     const mounts = new Map((container.volumeMounts as Any[]).map((m) => [m.mountPath, m]));
     const volumes = new Map((pod.volumes as Any[]).map((v) => [v.name, v]));
@@ -137,8 +160,13 @@ describe('Linux DaemonSet', () => {
     expect(config.tracefsPath.startsWith('/sys/')).toBe(false);
   });
 
+  it('listens only on the node address (status.hostIP), IPv4 or IPv6', () => {
+    expectListenOnHostIp(container.env as Any[]);
+  });
+
   it('sets only environment variables the collector reads, NODE_NAME from the downward API', () => {
-    const known = new Set<string>([...OPTIONS.map((o) => o.env), 'NODE_NAME']);
+    // HOST_IP is read by the kubelet for KAPPIE_LISTEN's $(HOST_IP), not by the collector.
+    const known = new Set<string>([...OPTIONS.map((o) => o.env), 'NODE_NAME', 'HOST_IP']);
     for (const variable of container.env as Any[])
       expect(known.has(variable.name) ? variable.name : `unknown ${variable.name}`).toBe(variable.name);
     expect((container.env as Any[]).find((e) => e.name === 'NODE_NAME').valueFrom).toEqual({
@@ -195,6 +223,10 @@ describe('Windows DaemonSet', () => {
     expect(container.image).toMatch(
       new RegExp(`^[a-z0-9.-]+\\.[a-z]+(:\\d+)?/\\S+/kappie-collector-windows:${COLLECTOR_VERSION}$`),
     );
+  });
+
+  it('listens only on the node address (status.hostIP), IPv4 or IPv6', () => {
+    expectListenOnHostIp(container.env as Any[]);
   });
 });
 

@@ -4,6 +4,7 @@
  * so a counter growing by 60 per sample grows by 1 per second.
  */
 import { LABEL, METRICS, metricName, type MetricDefinition } from '@kappie/collector/catalog';
+import { DROP_CLASS_LABEL } from '@kappie/collector/drop-reason-classes';
 import { ALERT_RULES, RECORDED, SCRAPE_JOB, STATISTIC, THRESHOLDS } from '../../src/rules';
 
 const { cluster, nodeName, direction, reason, statisticName, interfaceName, source } = LABEL;
@@ -113,16 +114,90 @@ export function promtoolTests(): PromtoolTest[] {
       ],
     },
     {
-      name: 'a new drop reason above the minimum rate alerts (no history to compare with)',
+      name: 'a new loss reason above the minimum rate alerts (no history to compare with)',
       interval: '1m',
       input_series: [
         {
-          series: metric(METRICS.dropCount, { ...node1, [reason]: 'TCP_INVALID_SEQUENCE', [direction]: 'egress' }),
+          series: metric(METRICS.dropCount, { ...node1, [reason]: 'QDISC_DROP', [direction]: 'egress' }),
           values: `_x30 0+${perMinute(THRESHOLDS.dropRateMinPerSecond * 3)}x20`,
         },
       ],
       promql_expr_test: [
-        firing('KappieDropRateSpike', '35m', [{ [cluster]: CLUSTER, ...node1, [reason]: 'TCP_INVALID_SEQUENCE' }]),
+        firing('KappieDropRateSpike', '35m', [{ [cluster]: CLUSTER, ...node1, [reason]: 'QDISC_DROP' }]),
+      ],
+    },
+    {
+      name: 'drops that are not loss never alert, however sudden (socket churn, closed ports, TCP state, unknown)',
+      interval: '1m',
+      input_series: [
+        ...['QUEUE_PURGE', 'NO_SOCKET', 'TCP_INVALID_SEQUENCE', 'NOT_SPECIFIED', 'SOME_FUTURE_REASON'].map((name) => ({
+          series: metric(METRICS.dropCount, { ...node1, [reason]: name, [direction]: 'ingress' }),
+          values: `0+${perMinute(1)}x60 ${perMinute(1) * 60 + perMinute(500)}+${perMinute(500)}x20`,
+        })),
+      ],
+      promql_expr_test: [firing('KappieDropRateSpike', '75m', [])],
+    },
+    {
+      name: 'lost packets and drops by class: loss classes only in _lost, unknown reasons unclassified',
+      interval: '1m',
+      input_series: [
+        {
+          series: metric(METRICS.dropCount, { ...node1, [reason]: 'NETFILTER_DROP', [direction]: 'ingress' }),
+          values: `0+${perMinute(3)}x15`,
+        },
+        {
+          series: metric(METRICS.dropCount, { ...node1, [reason]: 'TCP_LISTEN_OVERFLOW', [direction]: 'ingress' }),
+          values: `0+${perMinute(2)}x15`,
+        },
+        {
+          series: metric(METRICS.dropCount, { ...node1, [reason]: 'QUEUE_PURGE', [direction]: 'unknown' }),
+          values: `0+${perMinute(40)}x15`,
+        },
+        {
+          series: metric(METRICS.dropCount, { ...node1, [reason]: 'NO_SOCKET', [direction]: 'ingress' }),
+          values: `0+${perMinute(20)}x15`,
+        },
+        {
+          series: metric(METRICS.dropCount, { ...node1, [reason]: '0x10003', [direction]: 'ingress' }),
+          values: `0+${perMinute(5)}x15`,
+        },
+      ],
+      promql_expr_test: [
+        {
+          expr: RECORDED.nodeLostPackets,
+          eval_time: '10m',
+          exp_samples: [
+            {
+              labels: series(RECORDED.nodeLostPackets, { [cluster]: CLUSTER, ...node1, [direction]: 'ingress' }),
+              value: 5,
+            },
+          ],
+        },
+        {
+          expr: RECORDED.clusterLostPackets,
+          eval_time: '10m',
+          exp_samples: [
+            { labels: series(RECORDED.clusterLostPackets, { [cluster]: CLUSTER, [direction]: 'ingress' }), value: 5 },
+          ],
+        },
+        {
+          expr: RECORDED.nodeDropPacketsByClass,
+          eval_time: '10m',
+          exp_samples: [
+            ['policy', 3],
+            ['congestion', 2],
+            ['housekeeping', 40],
+            ['not_for_node', 20],
+            ['unclassified', 5],
+          ].map(([dropClass, value]) => ({
+            labels: series(RECORDED.nodeDropPacketsByClass, {
+              [cluster]: CLUSTER,
+              ...node1,
+              [DROP_CLASS_LABEL]: dropClass as string,
+            }),
+            value: value as number,
+          })),
+        },
       ],
     },
     {

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LABEL, METRICS, METRIC_KEYS, metricName } from '@kappie/collector/catalog';
+import { DROP_CLASS_LABEL } from '@kappie/collector/drop-reason-classes';
 import { stringify } from 'yaml';
 import { generatedFiles } from '../../src/generated-files';
 import { ALERT_RULES, ANNOTATION_LABELS, RECORDED, RECORDING_RULES } from '../../src/rules';
@@ -30,7 +31,15 @@ describe('generated files (rule files, PrometheusRule, Azure rule groups templat
 describe('names in rule expressions', () => {
   const catalogNames = new Set(METRIC_KEYS.map((key) => metricName(METRICS[key])));
   const recordedNames = new Set(Object.values(RECORDED));
-  const labelNames = new Set<string>([...Object.values(LABEL), 'job', 'instance', '__name__', 'alertname']);
+  // drop_class is the label the rules compute from `reason` (collector/src/drop-reason-classes.ts).
+  const labelNames = new Set<string>([
+    ...Object.values(LABEL),
+    DROP_CLASS_LABEL,
+    'job',
+    'instance',
+    '__name__',
+    'alertname',
+  ]);
   const rules = [
     ...RECORDING_RULES.flatMap((g) => g.rules.map((r) => ({ name: r.record, expr: r.expr }))),
     ...ALERT_RULES.flatMap((g) => g.rules.map((r) => ({ name: r.alert, expr: r.expr }))),

@@ -69,7 +69,10 @@ function declaringLinuxSources(key: MetricKey): string[] {
     .map((s) => s.name);
 }
 
-/** Each source's state and reason (down, or up with a note), from the real collector's `snapshot --json`. */
+/**
+ * Each source's state and reason (down, or up with a note), by source name (`drops`, not the name of the strategy its
+ * status is reported under), from the real collector's `snapshot --json`.
+ */
 function sourceReasons(): Record<string, string> {
   ensureCollectorBuilt();
   const result = spawnSync(process.execPath, [COLLECTOR_CLI, 'snapshot', '--json', ...isolationArgs([])], {
@@ -77,9 +80,9 @@ function sourceReasons(): Record<string, string> {
     timeout: 60_000,
   });
   if (result.status !== 0) throw new Error(`kappie snapshot failed: ${result.stderr}`);
-  const gathering = JSON.parse(result.stdout) as { sources: { name: string; up: boolean; reason?: string }[] };
+  const gathering = JSON.parse(result.stdout) as { sources: { source: string; up: boolean; reason?: string }[] };
   return Object.fromEntries(
-    gathering.sources.map((s) => [s.name, `${s.up ? 'up' : 'down'}${s.reason ? `: ${s.reason}` : ''}`]),
+    gathering.sources.map((s) => [s.source, `${s.up ? 'up' : 'down'}${s.reason ? `: ${s.reason}` : ''}`]),
   );
 }
 

@@ -11,18 +11,19 @@ import {
   type SceneObject,
   type SceneVariable,
 } from '@grafana/scenes';
-import { VARIABLE } from '../queries/promql';
+import { VARIABLE } from '@kappie/dashboards/variables';
 
-const ALL_VALUE = '$__all';
-
-/** The OS label values the variable selects: "All" stands for every listed option. */
+/**
+ * The OS label values the variable selects: "All" stands for every listed option. Asked through hasAllValue(), not
+ * the value: with a custom "All" value (the OS variable's `.*`) getValue() returns that regex, not the options.
+ */
 export function selectedOperatingSystems(variable: SceneVariable | null): string[] {
   if (!(variable instanceof MultiValueVariable)) return [];
-  const value = variable.getValue();
-  const values = (Array.isArray(value) ? value : [value]).map(String);
-  if (values.includes(ALL_VALUE))
+  if (variable.hasAllValue()) {
     return variable.state.options.map((option: { value: unknown }) => String(option.value));
-  return values;
+  }
+  const value = variable.getValue();
+  return (Array.isArray(value) ? value : [value]).map(String);
 }
 
 /**

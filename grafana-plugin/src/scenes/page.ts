@@ -1,12 +1,15 @@
 /**
- * One Scenes page per entry of PAGES: the shared variables, a time picker, and rows of panels, each panel with its
- * own query runner against the chosen Prometheus datasource.
+ * One Scenes page per view (pages.ts): the shared variables, a time picker, and rows of panels, each panel with its
+ * own query runner against the chosen Prometheus datasource. Every panel's query, legend, unit, description and
+ * no-data text come from the shared panel set (dashboards/src/queries.ts), as on the dashboards.
  */
 import type { DataSourceRef } from '@grafana/schema';
+import { MappingType, StackingMode, ThresholdsMode } from '@grafana/schema';
 import {
   EmbeddedScene,
   PanelBuilders,
   SceneControlsSpacer,
+  SceneDataTransformer,
   SceneFlexItem,
   SceneFlexLayout,
   SceneQueryRunner,
@@ -15,12 +18,21 @@ import {
   SceneTimePicker,
   SceneTimeRange,
   VariableValueSelectors,
+  type SceneDataProvider,
   type VizPanel,
 } from '@grafana/scenes';
+import {
+  describePanel,
+  isLinuxOnly,
+  linuxOrigin,
+  noDataText,
+  queryPlatforms,
+  type PanelDefinition,
+} from '@kappie/dashboards/queries';
 import { createElement } from 'react';
 import { LinuxOnlyNote } from '../components/LinuxOnlyNote';
-import { isLinuxOnly, linuxOrigin, panelPlatforms, type PageDefinition, type PanelDefinition } from '../queries/panels';
 import { showOnlyForPlatforms } from './osAware';
+import type { PageDefinition, PagePanel } from './pages';
 import { pageVariables } from './variables';
 
 const PANEL_HEIGHT = 300;
@@ -33,8 +45,8 @@ export function queryRunner(definition: PanelDefinition, datasource: DataSourceR
         refId: 'A',
         expr: definition.expr,
         legendFormat: definition.legend,
-        range: !definition.instant,
-        instant: definition.instant,
+        range: definition.kind === 'range',
+        instant: definition.kind === 'instant',
         format: definition.visualization === 'table' ? 'table' : 'time_series',
       },
     ],
@@ -42,25 +54,81 @@ export function queryRunner(definition: PanelDefinition, datasource: DataSourceR
   });
 }
 
-function vizPanel(definition: PanelDefinition, datasource: DataSourceRef): VizPanel {
-  const title = isLinuxOnly(definition) ? `${definition.title} (Linux nodes)` : definition.title;
-  const builder =
-    definition.visualization === 'stat'
-      ? PanelBuilders.stat()
-      : definition.visualization === 'table'
-        ? PanelBuilders.table()
-        : definition.visualization === 'bargauge'
-          ? PanelBuilders.bargauge()
-          : PanelBuilders.timeseries();
-  return builder
-    .setTitle(title)
-    .setDescription(definition.description)
-    .setUnit(definition.unit)
-    .setData(queryRunner(definition, datasource))
-    .build();
+/** The data of a panel: tables rename the value column and hide Time (and what the view hides), as the dashboards do. */
+function panelData(definition: PanelDefinition, datasource: DataSourceRef): SceneDataProvider {
+  const runner = queryRunner(definition, datasource);
+  if (!definition.table) return runner;
+  const excludeByName: Record<string, boolean> = { Time: true };
+  for (const column of definition.table.hiddenColumns ?? []) excludeByName[column] = true;
+  return new SceneDataTransformer({
+    $data: runner,
+    transformations: [
+      { id: 'organize', options: { excludeByName, renameByName: { Value: definition.table.valueColumn } } },
+    ],
+  });
 }
 
-function panelItem(definition: PanelDefinition, datasource: DataSourceRef): SceneFlexItem {
+function vizPanel(definition: PanelDefinition, datasource: DataSourceRef): VizPanel {
+  const title = isLinuxOnly(definition) ? `${definition.title} (Linux nodes)` : definition.title;
+  const data = panelData(definition, datasource);
+  switch (definition.visualization) {
+    case 'stat': {
+      const builder = PanelBuilders.stat()
+        .setTitle(title)
+        .setDescription(describePanel(definition))
+        .setUnit(definition.unit)
+        .setNoValue(noDataText(definition))
+        .setData(data);
+      if (definition.thresholds) {
+        builder.setThresholds({
+          mode: ThresholdsMode.Absolute,
+          steps: definition.thresholds.map((step) => ({ value: step.value ?? -Infinity, color: step.color })),
+        });
+      }
+      return builder.build();
+    }
+    case 'table': {
+      const builder = PanelBuilders.table()
+        .setTitle(title)
+        .setDescription(describePanel(definition))
+        .setUnit(definition.unit)
+        .setNoValue(noDataText(definition))
+        .setData(data);
+      const valueText = definition.table?.valueText;
+      if (valueText) {
+        builder.setMappings([
+          {
+            type: MappingType.ValueToText,
+            options: Object.fromEntries(
+              Object.entries(valueText).map(([value, shown], index) => [value, { ...shown, index }]),
+            ),
+          },
+        ]);
+      }
+      return builder.build();
+    }
+    case 'bargauge':
+      return PanelBuilders.bargauge()
+        .setTitle(title)
+        .setDescription(describePanel(definition))
+        .setUnit(definition.unit)
+        .setNoValue(noDataText(definition))
+        .setData(data)
+        .build();
+    case 'timeseries': {
+      const builder = PanelBuilders.timeseries()
+        .setTitle(title)
+        .setDescription(describePanel(definition))
+        .setUnit(definition.unit)
+        .setNoValue(noDataText(definition))
+        .setData(data);
+      if (definition.stacked) builder.setCustomFieldConfig('stacking', { mode: StackingMode.Normal });
+      return builder.build();
+    }
+  }
+}
+
+function panelItem({ panel: definition }: PagePanel, datasource: DataSourceRef): SceneFlexItem {
   const item = new SceneFlexItem({ minHeight: PANEL_HEIGHT, body: vizPanel(definition, datasource) });
   if (!isLinuxOnly(definition)) return item;
   const note = new SceneFlexItem({
@@ -75,7 +143,7 @@ function panelItem(definition: PanelDefinition, datasource: DataSourceRef): Scen
     body: new SceneFlexLayout({
       direction: 'column',
       children: [item, note],
-      $behaviors: [showOnlyForPlatforms(panelPlatforms(definition), item, note)],
+      $behaviors: [showOnlyForPlatforms(queryPlatforms(definition), item, note)],
     }),
   });
 }
@@ -98,7 +166,7 @@ export function pageScene(page: PageDefinition, datasource: DataSourceRef): Embe
             minHeight: PANEL_HEIGHT,
             body: new SceneFlexLayout({
               direction: 'row',
-              children: row.map((definition) => panelItem(definition, datasource)),
+              children: row.map((panel) => panelItem(panel, datasource)),
             }),
           }),
       ),

@@ -1,25 +1,19 @@
 import type { DataSourceRef } from '@grafana/schema';
-import { QueryVariable, SceneVariableSet, type SceneVariable } from '@grafana/scenes';
+import { QueryVariable, SceneVariableSet } from '@grafana/scenes';
 import { VariableRefresh, VariableSort } from '@grafana/schema';
-import { VARIABLE, VARIABLE_QUERIES } from '../queries/promql';
+import {
+  COMMON_VARIABLES,
+  VARIABLE_DEFINITIONS,
+  type ExtraVariable,
+  type VariableDefinition,
+} from '@kappie/dashboards/variables';
 
-/** Regex for "All": also matches series without the label (a single-cluster setup has no `cluster` label). */
-export const MATCH_ALL = '.*';
-
-const LABELS: Record<keyof typeof VARIABLE_QUERIES, string> = {
-  cluster: 'Cluster',
-  os: 'OS',
-  node: 'Node',
-  interface: 'Interface',
-  reason: 'Drop reason',
-};
-
-function variable(key: keyof typeof VARIABLE_QUERIES, datasource: DataSourceRef, allValue?: string): QueryVariable {
+function variable({ name, label, query, allValue }: VariableDefinition, datasource: DataSourceRef): QueryVariable {
   return new QueryVariable({
-    name: VARIABLE[key],
-    label: LABELS[key],
+    name,
+    label,
     datasource,
-    query: { query: VARIABLE_QUERIES[key], refId: `variable-${key}` },
+    query: { query, refId: `variable-${name}` },
     refresh: VariableRefresh.onTimeRangeChanged,
     sort: VariableSort.alphabeticalAsc,
     isMulti: true,
@@ -30,16 +24,10 @@ function variable(key: keyof typeof VARIABLE_QUERIES, datasource: DataSourceRef,
 }
 
 /**
- * Cluster, OS and node on every page, plus the page's own (interface, reason). `node` has no custom "All" value on
- * purpose: Grafana then expands "All" to the listed nodes, the ones of the chosen OS, so the OS choice narrows every
- * query.
+ * Cluster, OS and node on every page, plus the page's own (interface, reason): the dashboards' variables, defined
+ * once in dashboards/src/variables.ts (names, labels, queries and "All" values).
  */
-export function pageVariables(datasource: DataSourceRef, extra: readonly ('interface' | 'reason')[]): SceneVariableSet {
-  const variables: SceneVariable[] = [
-    variable('cluster', datasource, MATCH_ALL),
-    variable('os', datasource),
-    variable('node', datasource),
-    ...extra.map((key) => variable(key, datasource, MATCH_ALL)),
-  ];
-  return new SceneVariableSet({ variables });
+export function pageVariables(datasource: DataSourceRef, extra: readonly ExtraVariable[]): SceneVariableSet {
+  const definitions = [...COMMON_VARIABLES, ...extra.map((name) => VARIABLE_DEFINITIONS[name])];
+  return new SceneVariableSet({ variables: definitions.map((definition) => variable(definition, datasource)) });
 }

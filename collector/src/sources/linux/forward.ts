@@ -7,86 +7,47 @@
  * eth0), this counts only what crosses the uplinks: a packet entering or leaving the node counts once, and traffic
  * between pods of the same node not at all.
  *
- * /proc/net/dev is read here and again by the netdev source: two reads of one file rather than a cache shared
+ * /proc/net/dev (kernel/net-dev.ts) is read here and again by the netdev source: two reads of one file rather than a cache shared
  * between sources, which would couple them (and their up/down state). The second read is cheap: read + parse took
  * 0.1 ms with 12 interfaces, 0.9 ms with 252 and 3.9 ms with 1002 (minimum of 200 rounds on a loaded 2-vCPU VM,
  * `node bench/linux-sources-cost.mjs`).
  */
-import { DIRECTION, LABEL } from '../../catalog';
-import { globMatcher } from '../../config';
-import type { Sample, Source } from '../../source';
-import { MonotonicSum } from './monotonic-sum';
-import { counterOf, parseNetDev, type NetDevInterface, type NetDevStatistic } from './netdev';
-import { defaultRouteInterfaces, parseIpv4Routes, parseIpv6Routes } from './route';
+import { counterOf, readNetDev, type NetDevInterface, type NetDevStatistic } from '../../kernel/net-dev';
+import type { Source } from '../../source';
+import { forwardSamples, newForwardSums, type UplinkCounters } from '../forward-totals';
+import { createInterfaceIncarnations } from './interface-incarnations';
+import { findUplinks } from './uplinks';
 
-export interface UplinkChoice {
-  readonly uplinks: readonly string[];
-  /** Why there is no uplink, when there is none. */
-  readonly missing?: string;
-}
+// The uplink choice lives in uplinks.ts (shared with the ethtool source); re-exported for existing callers.
+export { chooseUplinks, type UplinkChoice } from './uplinks';
 
 /**
- * The uplinks among the present interfaces: those matching the configured globs, else those holding a default route.
+ * The uplinks' counters by ifindex (`incarnations`: name -> ifindex), the members of the forward sum: an uplink that
+ * leaves and comes back (a route change) or is renamed is the same member and adds only its growth. An uplink without
+ * an ifindex (deleted since it was listed) is left out this time.
  */
-export function chooseUplinks(
-  configured: readonly string[],
-  present: readonly string[],
-  defaultRouteHolders: readonly string[],
-): UplinkChoice {
-  if (configured.length > 0) {
-    const matches = globMatcher(configured);
-    const uplinks = present.filter(matches);
-    return uplinks.length > 0
-      ? { uplinks }
-      : { uplinks, missing: `no interface matches --uplink-interfaces ${configured.join(',')}` };
-  }
-  const uplinks = present.filter((name) => defaultRouteHolders.includes(name));
-  return uplinks.length > 0
-    ? { uplinks }
-    : {
-        uplinks,
-        missing:
-          'no IPv4 or IPv6 default route in the main table: no uplink to count (set --uplink-interfaces to choose)',
-      };
-}
-
-/** The never-decreasing sums over the uplinks of rx packets, rx bytes, tx packets, tx bytes (see MonotonicSum). */
-export function newForwardSums(): MonotonicSum {
-  return new MonotonicSum(4);
-}
-
-/**
- * Forward samples over the uplinks, summed so that an uplink appearing or leaving (a route change) never makes the
- * counters fall. No uplink: no samples.
- */
-export function forwardSamples(
+export function uplinkCounters(
   interfaces: readonly NetDevInterface[],
   uplinks: readonly string[],
-  sums: MonotonicSum,
-): { count: Sample<'forwardCount'>[]; bytes: Sample<'forwardBytes'>[] } {
-  const members = new Map<string, number[]>();
+  incarnations: ReadonlyMap<string, number>,
+): Map<number, UplinkCounters> {
+  const members = new Map<number, UplinkCounters>();
   for (const netdev of interfaces) {
-    if (!uplinks.includes(netdev.name)) continue;
+    const ifindex = incarnations.get(netdev.name);
+    if (!uplinks.includes(netdev.name) || ifindex === undefined) continue;
     const counter = (statistic: NetDevStatistic) => counterOf(netdev, statistic);
-    members.set(netdev.name, [counter('rx_packets'), counter('rx_bytes'), counter('tx_packets'), counter('tx_bytes')]);
+    members.set(ifindex, {
+      rxPackets: counter('rx_packets'),
+      rxBytes: counter('rx_bytes'),
+      txPackets: counter('tx_packets'),
+      txBytes: counter('tx_bytes'),
+    });
   }
-  const [rxPackets, rxBytes, txPackets, txBytes] = sums.update(members);
-  if (uplinks.length === 0) return { count: [], bytes: [] };
-  const ingress = { [LABEL.direction]: DIRECTION.ingress };
-  const egress = { [LABEL.direction]: DIRECTION.egress };
-  return {
-    count: [
-      { labels: ingress, value: rxPackets! },
-      { labels: egress, value: txPackets! },
-    ],
-    bytes: [
-      { labels: ingress, value: rxBytes! },
-      { labels: egress, value: txBytes! },
-    ],
-  };
+  return members;
 }
 
 export function createForwardSource(): Source {
+  const interfaceIncarnations = createInterfaceIncarnations();
   let sums = newForwardSums();
   let note: string | undefined;
   return {
@@ -96,27 +57,19 @@ export function createForwardSource(): Source {
     platforms: ['linux'],
     metrics: ['forwardCount', 'forwardBytes'],
     collect(ctx) {
-      const interfaces = parseNetDev(ctx.fs.readProc('net/dev'), 'net/dev');
-      let holders: string[] = [];
-      if (ctx.config.uplinkInterfaces.length === 0) {
-        const v4 = parseIpv4Routes(ctx.fs.readProc('net/route'), 'net/route');
-        // Absent when the kernel runs without IPv6.
-        const v6Text = ctx.fs.readProcIfExists('net/ipv6_route');
-        const v6 = v6Text === undefined ? [] : parseIpv6Routes(v6Text, 'net/ipv6_route');
-        holders = defaultRouteInterfaces(v4, v6);
-      }
-      const choice = chooseUplinks(
-        ctx.config.uplinkInterfaces,
+      const interfaces = readNetDev(ctx.fs);
+      const choice = findUplinks(
+        ctx,
         interfaces.map(({ name }) => name),
-        holders,
       );
       if (choice.missing !== note) {
         if (choice.missing) ctx.log.warn({ source: 'forward' }, `forward: ${choice.missing}`);
         else ctx.log.info({ source: 'forward', uplinks: choice.uplinks }, 'forward: uplinks found');
       }
       note = choice.missing;
-      const { count, bytes } = forwardSamples(interfaces, choice.uplinks, sums);
-      return count.length > 0 ? { forwardCount: count, forwardBytes: bytes } : {};
+      const incarnations = interfaceIncarnations(ctx, choice.uplinks, interfaces.length);
+      const samples = forwardSamples(uplinkCounters(interfaces, choice.uplinks, incarnations), sums);
+      return samples.forwardCount.length > 0 ? { ...samples } : {};
     },
     note: () => note,
     stop() {

@@ -74,6 +74,8 @@ export const TCP_DEFAULT_STATISTICS = [
   'TCPRetransFail',
   'TCPTimeouts',
   'TCPLossProbes',
+  // Reordering seen through timestamps (Retina's node dashboard graphs it).
+  'TCPTSReorder',
   // Resets sent because the connection was aborted.
   'TCPAbortOnData',
   'TCPAbortOnClose',

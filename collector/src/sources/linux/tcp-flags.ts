@@ -5,7 +5,7 @@
 import { TCP_FLAGS, type TcpFlag } from '../../catalog';
 import { ParseError, SourceUnavailableError } from '../../errors';
 import type { Sample, Source, SourceContext } from '../../source';
-import { NftMissingObjectError, runNft } from './nft-command';
+import { NftMissingObjectError, runNft } from '../../kernel/nft-command';
 import { parseNftCounters, type NftCounter } from './nft-json';
 import {
   createTableScript,
@@ -14,7 +14,6 @@ import {
   listCountersArgs,
   NFT_DIRECTIONS,
   NFT_TABLE_FAMILY,
-  NFT_TABLE_NAME,
   type NftDirection,
 } from './nft-ruleset';
 import { FLAG_BYTE_VALUES, flagsOfByte } from './tcp-flag-bits';
@@ -64,7 +63,7 @@ export function createTcpFlagsSource(): Source {
   let ownsTable = false;
   return {
     name: 'tcp_flags',
-    description: `nftables table ${NFT_TABLE_FAMILY} ${NFT_TABLE_NAME} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
+    description: `an nftables table of family ${NFT_TABLE_FAMILY} (--nft-table): TCP segments per flag byte at prerouting/postrouting`,
     platforms: ['linux'],
     metrics: ['tcpFlagCounters'],
     async start(ctx) {

@@ -1,8 +1,8 @@
 /**
  * The TCP socket table: kappie_tcp_state and kappie_tcp_connection_remote.
  *
- * Thin I/O only. The table comes from a netlink SOCK_DIAG dump (sock-diag.ts, parsed by inet-diag.ts) or from
- * /proc/net/tcp and /proc/net/tcp6 read as bytes (parsed by tcp-table.ts); both fill the same tally. --tcp-socket-reader
+ * The table comes from a netlink SOCK_DIAG dump (kernel/sock-diag.ts, parsed by kernel/inet-diag.ts) or from
+ * /proc/net/tcp and /proc/net/tcp6 read as bytes (kernel/tcp-table.ts); both fill the same tally. --tcp-socket-reader
  * auto takes netlink when --proc-path is the live procfs (then both show the collector's own network namespace) and
  * netlink works, else the files: a --proc-path holding copies of the files is read as files.
  *
@@ -11,31 +11,38 @@
  * exported then: they need every socket too, there is no cheaper exact source for all eleven states, and counting
  * states alone costs little beyond the kernel's own walk (see README).
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { LABEL, OTHER_REMOTE, TCP_STATES } from '../../catalog';
 import { describeError } from '../../errors';
-import { readWholeFile } from '../../host-fs';
+import { readSockstat, type SockstatFiles } from '../../kernel/net-sockstat';
+import { createNetlink } from '../../kernel/netlink-socket';
+import { tallySockDiag } from '../../kernel/sock-diag';
+import {
+  newTcpSocketTally,
+  servicePeerCounts,
+  tallyTcpTables,
+  topRemotePeers,
+  type TcpSocketTally,
+} from '../../kernel/tcp-table';
 import type { Sample, Samples, Source } from '../../source';
-import { parseSockstat, type Sockstat } from './sockstat';
-import { tallySockDiag } from './sock-diag';
-import { newTcpSocketTally, tallyTcpTable, topRemotePeers, type TcpSocketTally } from './tcp-table';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 /** Sockets in the TCP tables by sockstat's counters: in use (every hashed socket, listeners too) plus TIME_WAIT. */
-export function tcpSocketEstimate(v4: Sockstat, v6: Sockstat | undefined): number {
-  return (v4['TCP']?.['inuse'] ?? 0) + (v4['TCP']?.['tw'] ?? 0) + (v6?.['TCP6']?.['inuse'] ?? 0);
+export function tcpSocketEstimate({ v4, v6 }: SockstatFiles): number {
+  return v4['TCP']!['inuse']! + (v4['TCP']!['tw'] ?? 0) + (v6 === undefined ? 0 : v6['TCP6']!['inuse']!);
 }
 
-/** The samples of a tally: every state (zeros included) and, when peers were tallied, the top-K plus "other". */
+/**
+ * The samples of a tally: every state (zeros included) and, when peers were tallied, the top-K peers plus "other",
+ * keyed by remote address and service port (see `servicePeerCounts`: inbound sockets by the local listening port).
+ */
 export function tcpSocketSamples(tally: TcpSocketTally, topK: number, littleEndian: boolean): Samples {
   const samples: Samples = {
     tcpState: TCP_STATES.map((state, index) => ({ labels: { [LABEL.state]: state }, value: tally.states[index]! })),
   };
-  if (tally.remotes !== undefined) {
-    const peers = topRemotePeers(tally.remotes, topK, littleEndian);
+  if (tally.peers !== undefined) {
+    const peers = topRemotePeers(servicePeerCounts(tally), topK, littleEndian);
     const remote: Sample<'tcpConnectionRemote'>[] = peers.top.map((peer) => ({
       labels: { [LABEL.address]: peer.address, [LABEL.port]: String(peer.port) },
       value: peer.sockets,
@@ -46,35 +53,9 @@ export function tcpSocketSamples(tally: TcpSocketTally, topK: number, littleEndi
   return samples;
 }
 
-/** Reads a table as bytes, or undefined when the file does not exist (tcp6 without IPv6). */
-function readTable(procPath: string, name: string): Buffer | undefined {
-  try {
-    return readWholeFile(path.join(procPath, 'net', name));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && name === 'tcp6') return undefined;
-    throw error;
-  }
-}
-
-const PROC_SUPER_MAGIC = 0x9fa0;
-
-function isLiveProcfs(procPath: string): boolean {
-  try {
-    return fs.statfsSync(procPath).type === PROC_SUPER_MAGIC;
-  } catch {
-    return false;
-  }
-}
-
-function tallyProcFiles(procPath: string, tally: TcpSocketTally): void {
-  for (const family of ['tcp', 'tcp6'] as const) {
-    const bytes = readTable(procPath, family);
-    if (bytes !== undefined) tallyTcpTable(bytes, `net/${family}`, { family, littleEndian: LITTLE_ENDIAN }, tally);
-  }
-}
-
-/** The TCP socket source; its note and the netlink fallback decision live in this closure. */
+/** The TCP socket source; its netlink client, note and fallback decision live in this closure. */
 export function createTcpSocketsSource(): Source {
+  const netlink = createNetlink();
   let lastNote: string | undefined;
   /** Why auto fell back to the files, once netlink failed (it is not tried again). */
   let netlinkUnavailable: string | undefined;
@@ -85,10 +66,7 @@ export function createTcpSocketsSource(): Source {
     metrics: ['tcpState', 'tcpConnectionRemote'],
     collect(ctx) {
       const { tcpScanMaxSockets, tcpRemoteTopK, tcpSocketReader } = ctx.config;
-      const v4Stat = parseSockstat(ctx.fs.readProc('net/sockstat'), 'net/sockstat');
-      const v6Text = ctx.fs.readProcIfExists('net/sockstat6');
-      const v6Stat = v6Text === undefined ? undefined : parseSockstat(v6Text, 'net/sockstat6');
-      const estimate = tcpSocketEstimate(v4Stat, v6Stat);
+      const estimate = tcpSocketEstimate(readSockstat(ctx.fs));
       const tallyRemotes = estimate <= tcpScanMaxSockets;
       const skipped = tallyRemotes
         ? undefined
@@ -96,24 +74,18 @@ export function createTcpSocketsSource(): Source {
 
       let tally = newTcpSocketTally(tallyRemotes);
       const auto = tcpSocketReader === 'auto';
-      if (
-        tcpSocketReader === 'netlink' ||
-        (auto && netlinkUnavailable === undefined && isLiveProcfs(ctx.fs.procPath))
-      ) {
+      if (tcpSocketReader === 'netlink' || (auto && netlinkUnavailable === undefined && ctx.fs.procIsLive())) {
         try {
-          tallySockDiag(tally, LITTLE_ENDIAN);
+          tallySockDiag(netlink, tally, LITTLE_ENDIAN);
         } catch (error) {
           if (!auto) throw error;
           netlinkUnavailable = describeError(error);
-          ctx.log.warn(
-            { source: 'tcp_sockets', err: netlinkUnavailable },
-            'netlink SOCK_DIAG failed: reading /proc/net/tcp',
-          );
+          ctx.log.warn({ err: netlinkUnavailable }, 'netlink SOCK_DIAG failed: reading /proc/net/tcp');
           tally = newTcpSocketTally(tallyRemotes);
-          tallyProcFiles(ctx.fs.procPath, tally);
+          tallyTcpTables(ctx.fs, tally, LITTLE_ENDIAN);
         }
       } else {
-        tallyProcFiles(ctx.fs.procPath, tally);
+        tallyTcpTables(ctx.fs, tally, LITTLE_ENDIAN);
       }
       const fallback =
         auto && netlinkUnavailable !== undefined

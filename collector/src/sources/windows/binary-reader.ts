@@ -38,6 +38,11 @@ export class BinaryReader {
     return Number(this.view.getBigUint64(offset, true));
   }
 
+  /** A 64-bit identifier (not a count, so never rounded) as 16 lowercase hex digits, without a bounds check. */
+  u64HexInRange(offset: number): string {
+    return this.view.getBigUint64(offset, true).toString(16).padStart(16, '0');
+  }
+
   u8(offset: number, field: string): number {
     this.require(offset, 1, field);
     return this.bytes[offset]!;

@@ -8,9 +8,9 @@
  * and one query needs no second sample a second later.
  */
 import { LABEL, DIRECTION, type Direction } from '../../catalog';
+import { addReading, MonotonicSumBySeries } from '../../monotonic-sum';
 import type { Sample, Source } from '../../source';
-import { runTool } from './command';
-import { addReading, MonotonicSums } from './counter-sums';
+import { runTool, type ToolRunner } from './command';
 import { asObjectList, counterValue, parseToolJson } from './json-output';
 
 export const HYPERV_DROP_REASONS_CLASS =
@@ -62,26 +62,37 @@ export function parseHyperVDropReasons(text: string, file = FILE): AdapterDrop[]
 
 const SEPARATOR = '\u0000';
 
-/** Node totals per (reason, direction), kept monotonic while adapters come and go with pods. */
-export function dropSamples(drops: readonly AdapterDrop[], sums: MonotonicSums): Sample<'dropCount'>[] {
+/**
+ * Node totals per (reason, direction), kept monotonic while adapters come and go with pods: one MonotonicSumBySeries
+ * whose members are the adapters, keyed by instance name. `drops` is one whole query: an adapter absent from it no
+ * longer exists and is forgotten.
+ */
+export function dropSamples(drops: readonly AdapterDrop[], sums: MonotonicSumBySeries): Sample<'dropCount'>[] {
   const readings = new Map<string, Map<string, number>>();
-  for (const drop of drops)
-    addReading(readings, `${drop.reason}${SEPARATOR}${drop.direction}`, drop.adapter, drop.packets);
-  return [...sums.update(readings)].map(([key, value]) => {
+  for (const drop of drops) {
+    addReading(readings, drop.adapter, `${drop.reason}${SEPARATOR}${drop.direction}`, drop.packets);
+  }
+  return [...sums.update(readings, readings)].map(([key, value]) => {
     const [reason, direction] = key.split(SEPARATOR);
     return { labels: { [LABEL.reason]: reason!, [LABEL.direction]: direction! }, value };
   });
 }
 
-const sums = new MonotonicSums('restart');
-
-export const windowsHyperVDropsSource: Source = {
-  name: 'windows_hyperv_drops',
-  description: 'Hyper-V Virtual Network Adapter Drop Reasons (raw WMI class): drops by reason, summed over adapters',
-  platforms: ['windows'],
-  metrics: ['dropCount'],
-  async collect() {
-    const [file, args] = HYPERV_DROP_REASONS_COMMAND;
-    return { dropCount: dropSamples(parseHyperVDropReasons(await runTool(file, args)), sums) };
-  },
-};
+/** The windows_hyperv_drops source; `run` runs PowerShell (runTool by default). */
+export function createWindowsHyperVDropsSource(run: ToolRunner = runTool): Source {
+  let sums = new MonotonicSumBySeries();
+  return {
+    name: 'windows_hyperv_drops',
+    description: 'Hyper-V Virtual Network Adapter Drop Reasons (raw WMI class): drops by reason, summed over adapters',
+    platforms: ['windows'],
+    metrics: ['dropCount'],
+    async collect() {
+      const [file, args] = HYPERV_DROP_REASONS_COMMAND;
+      return { dropCount: dropSamples(parseHyperVDropReasons(await run(file, args)), sums) };
+    },
+    stop() {
+      sums = new MonotonicSumBySeries();
+      return Promise.resolve();
+    },
+  };
+}

@@ -5,16 +5,22 @@
  *
  * Statistic names are the /proc/net/dev names Linux nodes report (rx_bytes, tx_dropped, ...) so dashboards need one
  * query for both OSes; the GetIfTable2 field behind each is in INTERFACE_STATISTICS.
+ *
+ * The pod_interfaces and forward totals are MonotonicSums whose members are adapters keyed by their NET_LUID: the
+ * persistent identifier NDIS gives an interface, where the interface index "can change even if the computer does not
+ * restart" (e.g. an adapter disabled and re-enabled) and the lowest free one is reused, and an alias can be renamed.
  */
-import { DIRECTION, LABEL, POD_INTERFACES_AGGREGATE } from '../../catalog';
+import { LABEL, POD_INTERFACES_AGGREGATE } from '../../catalog';
 import { globMatcher, type CollectorConfig } from '../../config';
+import { MonotonicSum } from '../../monotonic-sum';
 import type { Sample, Source } from '../../source';
+import { forwardSamples, newForwardSums, type ForwardSamples, type UplinkCounters } from '../forward-totals';
 import { BinaryReader } from './binary-reader';
-import { addReading, MonotonicSums } from './counter-sums';
-import { MIB_IF_ROW2_SIZE, MIB_IF_TABLE2_ROWS_OFFSET, readIfTable2 } from './iphlpapi';
+import { createIpHelper, MIB_IF_ROW2_SIZE, MIB_IF_TABLE2_ROWS_OFFSET, type IpHelper } from './iphlpapi';
 
 /** MIB_IF_ROW2 offsets on x64 (netioapi.h field order, natural alignment; sizeof = 1352). */
 const ROW = {
+  interfaceLuid: 0,
   interfaceIndex: 8,
   alias: 28,
   description: 542,
@@ -52,6 +58,8 @@ export const IF_OPER_STATUS_NOT_PRESENT = 6;
 export const IF_TYPE_SOFTWARE_LOOPBACK = 24;
 
 export interface IfRow {
+  /** NET_LUID as 16 hex digits: the interface's persistent identity (IfType in the top 16 bits, NetLuidIndex below). */
+  readonly luid: string;
   readonly index: number;
   readonly alias: string;
   readonly description: string;
@@ -76,6 +84,7 @@ export function decodeIfTable2(bytes: Uint8Array): IfRow[] {
     const counters = {} as Record<IfCounter, number>;
     for (const [name, offset] of COUNTER_FIELDS) counters[name] = reader.u64InRange(base + offset);
     rows.push({
+      luid: reader.u64HexInRange(base + ROW.interfaceLuid),
       index: reader.u32InRange(base + ROW.interfaceIndex),
       alias: reader.utf16z(base + ROW.alias, ROW.stringChars, 'Alias'),
       description: reader.utf16z(base + ROW.description, ROW.stringChars, 'Description'),
@@ -112,6 +121,15 @@ export type InterfaceSelection = Pick<
   'interfaceInclude' | 'interfaceExclude' | 'podInterfaces' | 'perPodInterfaceStats' | 'uplinkInterfaces'
 >;
 
+/**
+ * The host's vNIC on the pod network: "Container NIC <hex>" (the friendly name vfpctrl gives its switch port), shown
+ * by Windows as "vEthernet (Container NIC <hex>)". It carries the host's own traffic to and from pods, so it is never
+ * summed into pod_interfaces, whatever --pod-interfaces says: a host-to-pod packet would count on it and on the pod.
+ */
+export function isHostVnic(alias: string): boolean {
+  return /^(vEthernet \()?Container NIC [0-9a-f]+\)?$/i.test(alias);
+}
+
 /** Rows that are interfaces of their own: not filter-module views, not adapters Windows says are not present. */
 function isReportable(row: IfRow): boolean {
   return !row.filter && row.operStatus !== IF_OPER_STATUS_NOT_PRESENT;
@@ -133,83 +151,91 @@ export function uplinkRows(rows: readonly IfRow[], uplinkGlobs: readonly string[
   );
 }
 
-export interface InterfaceSamples {
+export interface InterfaceSamples extends ForwardSamples {
   readonly interfaceStats: Sample<'interfaceStats'>[];
-  readonly forwardCount: Sample<'forwardCount'>[];
-  readonly forwardBytes: Sample<'forwardBytes'>[];
 }
 
+/** The running totals of one windows_interfaces source: pod_interfaces over container vNICs, forward over uplinks. */
+export interface InterfaceTotals {
+  /** Columns in INTERFACE_STATISTICS order; members are NET_LUIDs. */
+  readonly pods: MonotonicSum;
+  readonly uplinks: MonotonicSum;
+}
+
+export function newInterfaceTotals(): InterfaceTotals {
+  return { pods: new MonotonicSum(), uplinks: newForwardSums() };
+}
+
+const uplinkCounters = (row: IfRow): UplinkCounters => ({
+  rxPackets: receivedPackets(row.counters),
+  rxBytes: row.counters.InOctets,
+  txPackets: sentPackets(row.counters),
+  txBytes: row.counters.OutOctets,
+});
+
 /**
- * Samples of one gathering. `podSums` keeps the pod_interfaces totals monotonic when container vNICs come and go
- * (a deleted pod's counts stay in the total instead of making it fall).
+ * Samples of one gathering. Every adapter in `rows` (the whole GetIfTable2 table) exists, so an adapter that leaves
+ * the pods or the uplinks but stays in the table (an uplink gone down) is remembered and adds only its growth when it
+ * comes back, and one that left the table is forgotten. pod_interfaces is reported once a pod vNIC has been seen.
  */
 export function interfaceSamples(
   rows: readonly IfRow[],
   selection: InterfaceSelection,
-  podSums: MonotonicSums,
+  totals: InterfaceTotals,
 ): InterfaceSamples {
   const included = selection.interfaceInclude.length > 0 ? globMatcher(selection.interfaceInclude) : () => true;
   const excluded = globMatcher(selection.interfaceExclude);
   const isPod = globMatcher(selection.podInterfaces);
-  const perInterface = new Map<string, Map<string, number>>();
-  const podReadings = new Map<string, Map<string, number>>();
+  const existing = new Set(rows.map((row) => row.luid));
+  const perInterface = new Map<string, number[]>();
+  const pods = new Map<string, number[]>();
   for (const row of rows) {
     if (!isReportable(row) || !included(row.alias) || excluded(row.alias)) continue;
-    const aggregate = isPod(row.alias) && !selection.perPodInterfaceStats;
-    const member = `${row.index}:${row.alias}`;
-    for (const [statistic, value] of STATISTIC_ENTRIES) {
-      if (aggregate) {
-        addReading(podReadings, statistic, member, value(row.counters));
-      } else {
-        // Aliases are unique on Windows; should two rows share one, their counts are summed, not overwritten.
-        addReading(perInterface, row.alias, statistic, value(row.counters));
-      }
+    const values = STATISTIC_ENTRIES.map(([, value]) => value(row.counters));
+    if (isPod(row.alias) && !isHostVnic(row.alias) && !selection.perPodInterfaceStats) {
+      pods.set(row.luid, values);
+    } else {
+      // Aliases are unique on Windows; should two rows share one, their counts are summed, not overwritten.
+      const sum = perInterface.get(row.alias);
+      perInterface.set(row.alias, sum ? sum.map((total, column) => total + values[column]!) : values);
     }
   }
   const interfaceStats: Sample<'interfaceStats'>[] = [];
-  for (const [name, statistics] of perInterface) {
-    for (const [statistic, value] of statistics) {
-      interfaceStats.push({ labels: { [LABEL.interfaceName]: name, [LABEL.statisticName]: statistic }, value });
-    }
-  }
-  for (const [statistic, value] of podSums.update(podReadings)) {
-    interfaceStats.push({
-      labels: { [LABEL.interfaceName]: POD_INTERFACES_AGGREGATE, [LABEL.statisticName]: statistic },
-      value,
-    });
-  }
-  const uplinks = uplinkRows(rows, selection.uplinkInterfaces);
-  // No uplink found: no forward series at all, rather than a zero that reads as "no traffic".
-  if (uplinks.length === 0) return { interfaceStats, forwardCount: [], forwardBytes: [] };
-  const sum = (pick: (row: IfRow) => number) => uplinks.reduce((total, row) => total + pick(row), 0);
-  return {
-    interfaceStats,
-    forwardCount: [
-      { labels: { [LABEL.direction]: DIRECTION.ingress }, value: sum((row) => receivedPackets(row.counters)) },
-      { labels: { [LABEL.direction]: DIRECTION.egress }, value: sum((row) => sentPackets(row.counters)) },
-    ],
-    forwardBytes: [
-      { labels: { [LABEL.direction]: DIRECTION.ingress }, value: sum((row) => row.counters.InOctets) },
-      { labels: { [LABEL.direction]: DIRECTION.egress }, value: sum((row) => row.counters.OutOctets) },
-    ],
-  };
+  const push = (name: string, values: readonly number[]) =>
+    STATISTIC_ENTRIES.forEach(([statistic], column) =>
+      interfaceStats.push({
+        labels: { [LABEL.interfaceName]: name, [LABEL.statisticName]: statistic },
+        value: values[column]!,
+      }),
+    );
+  for (const [name, values] of perInterface) push(name, values);
+  const podTotals = totals.pods.update(pods, existing);
+  if (podTotals.length > 0) push(POD_INTERFACES_AGGREGATE, podTotals);
+  const uplinks = new Map(uplinkRows(rows, selection.uplinkInterfaces).map((row) => [row.luid, uplinkCounters(row)]));
+  return { interfaceStats, ...forwardSamples(uplinks, totals.uplinks, existing) };
 }
 
-const podSums = new MonotonicSums('restart');
-let uplinkNote: string | undefined;
+const NO_UPLINK_NOTE = 'no uplink adapter found (set --uplink-interfaces): kappie_forward_* not reported';
 
-export const windowsInterfacesSource: Source = {
-  name: 'windows_interfaces',
-  description: 'GetIfTable2: interface counters, and forward counts of the uplink adapters',
-  platforms: ['windows'],
-  metrics: ['interfaceStats', 'forwardCount', 'forwardBytes'],
-  async collect(ctx) {
-    const samples = interfaceSamples(decodeIfTable2(await readIfTable2()), ctx.config, podSums);
-    uplinkNote =
-      samples.forwardCount.length === 0
-        ? 'no uplink adapter found (set --uplink-interfaces): kappie_forward_* not reported'
-        : undefined;
-    return { ...samples };
-  },
-  note: () => uplinkNote,
-};
+/** The windows_interfaces source; `ipHelper` reads GetIfTable2 (its own IP Helper by default). */
+export function createWindowsInterfacesSource(ipHelper: Pick<IpHelper, 'readIfTable2'> = createIpHelper()): Source {
+  let totals = newInterfaceTotals();
+  let uplinkNote: string | undefined;
+  return {
+    name: 'windows_interfaces',
+    description: 'GetIfTable2: interface counters, and forward counts of the uplink adapters',
+    platforms: ['windows'],
+    metrics: ['interfaceStats', 'forwardCount', 'forwardBytes'],
+    async collect(ctx) {
+      const samples = interfaceSamples(decodeIfTable2(await ipHelper.readIfTable2()), ctx.config, totals);
+      uplinkNote = samples.forwardCount.length === 0 ? NO_UPLINK_NOTE : undefined;
+      return { ...samples };
+    },
+    note: () => uplinkNote,
+    stop() {
+      totals = newInterfaceTotals();
+      uplinkNote = undefined;
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,9 +1,10 @@
 /**
- * The IP Helper API (iphlpapi.dll) through koffi: thin I/O only. Each function fills or copies a buffer exactly as
+ * The IP Helper API (iphlpapi.dll) through koffi: thin I/O only. Each read fills or copies a buffer exactly as
  * Windows wrote it and returns the bytes; the decoders next to the sources read them (and are tested on Linux).
  *
- * koffi is imported lazily, on the first call and only on win32, so Linux never loads a native FFI module it does
- * not need. The FFI stays on the main thread (koffi crashes were reported from worker threads).
+ * koffi is imported lazily, on an IpHelper's first read and only on win32, so Linux never loads a native FFI module it
+ * does not need. Each IpHelper (createIpHelper) keeps its loaded library in its own closure: nothing lives at module
+ * level. The FFI stays on the main thread (koffi crashes were reported from worker threads).
  */
 import type * as KoffiModule from 'koffi' with { 'resolution-mode': 'require' };
 import { SourceUnavailableError } from '../../errors';
@@ -26,7 +27,8 @@ const TABLE_READ_ATTEMPTS = 5;
 export const MIB_TCPSTATS_LH_SIZE = 60;
 export const MIB_TCPSTATS2_SIZE = 72;
 
-interface IpHelper {
+/** The iphlpapi.dll functions, bound through koffi. */
+interface IpHelperLibrary {
   readonly koffi: Koffi;
   readonly getExtendedTcpTable: ForeignFunction;
   readonly getTcpStatisticsEx: ForeignFunction;
@@ -36,20 +38,40 @@ interface IpHelper {
   readonly freeMibTable: ForeignFunction;
 }
 
-let loading: Promise<IpHelper> | undefined;
-
-function ipHelper(): Promise<IpHelper> {
-  if (process.platform !== 'win32') {
-    return Promise.reject(new SourceUnavailableError('iphlpapi.dll exists only on Windows'));
-  }
-  loading ??= loadIpHelper().catch((error: unknown) => {
-    loading = undefined;
-    throw new SourceUnavailableError(`cannot load iphlpapi.dll through koffi: ${(error as Error).message}`);
-  });
-  return loading;
+/** The IP Helper reads the Windows sources make; each returns the bytes Windows wrote. */
+export interface IpHelper {
+  /** GetExtendedTcpTable(family, TCP_TABLE_OWNER_PID_ALL): MIB_TCPTABLE_OWNER_PID or MIB_TCP6TABLE_OWNER_PID bytes. */
+  readTcpTable(family: AddressFamily): Promise<Buffer>;
+  /** GetTcpStatisticsEx2 where Windows has it, else GetTcpStatisticsEx. */
+  readTcpStatistics(family: AddressFamily): Promise<TcpStatisticsBytes>;
+  /** GetIfTable2: a copy of the MIB_IF_TABLE2 Windows allocated (which is then freed with FreeMibTable). */
+  readIfTable2(): Promise<Buffer>;
 }
 
-async function loadIpHelper(): Promise<IpHelper> {
+/**
+ * An IP Helper whose library is loaded on its first read and kept for its own reads (a failed load is tried again at
+ * the next read). Off Windows every read fails with a SourceUnavailableError, and koffi is never imported.
+ */
+export function createIpHelper(): IpHelper {
+  let loading: Promise<IpHelperLibrary> | undefined;
+  const library = (): Promise<IpHelperLibrary> => {
+    if (process.platform !== 'win32') {
+      return Promise.reject(new SourceUnavailableError('iphlpapi.dll exists only on Windows'));
+    }
+    loading ??= loadLibrary().catch((error: unknown) => {
+      loading = undefined;
+      throw new SourceUnavailableError(`cannot load iphlpapi.dll through koffi: ${(error as Error).message}`);
+    });
+    return loading;
+  };
+  return {
+    readTcpTable: async (family) => readTcpTable(await library(), family),
+    readTcpStatistics: async (family) => readTcpStatistics(await library(), family),
+    readIfTable2: async () => readIfTable2(await library()),
+  };
+}
+
+async function loadLibrary(): Promise<IpHelperLibrary> {
   const imported = (await import('koffi')) as Koffi & { default?: Koffi };
   const koffi = imported.default ?? imported;
   const lib = koffi.load('iphlpapi.dll');
@@ -72,9 +94,7 @@ async function loadIpHelper(): Promise<IpHelper> {
   };
 }
 
-/** GetExtendedTcpTable(family, TCP_TABLE_OWNER_PID_ALL): MIB_TCPTABLE_OWNER_PID or MIB_TCP6TABLE_OWNER_PID bytes. */
-export async function readTcpTable(family: AddressFamily): Promise<Buffer> {
-  const api = await ipHelper();
+function readTcpTable(api: IpHelperLibrary, family: AddressFamily): Buffer {
   const size = [0];
   let status = api.getExtendedTcpTable(null, size, 0, family, TCP_TABLE_OWNER_PID_ALL, 0) as number;
   for (let attempt = 0; attempt < TABLE_READ_ATTEMPTS; attempt++) {
@@ -94,9 +114,7 @@ export interface TcpStatisticsBytes {
   readonly bytes: Uint8Array;
 }
 
-/** GetTcpStatisticsEx2 where Windows has it, else GetTcpStatisticsEx. */
-export async function readTcpStatistics(family: AddressFamily): Promise<TcpStatisticsBytes> {
-  const api = await ipHelper();
+function readTcpStatistics(api: IpHelperLibrary, family: AddressFamily): TcpStatisticsBytes {
   if (api.getTcpStatisticsEx2) {
     const bytes = Buffer.alloc(MIB_TCPSTATS2_SIZE);
     const status = api.getTcpStatisticsEx2(bytes, family) as number;
@@ -114,9 +132,7 @@ export async function readTcpStatistics(family: AddressFamily): Promise<TcpStati
 export const MIB_IF_ROW2_SIZE = 1352;
 export const MIB_IF_TABLE2_ROWS_OFFSET = 8;
 
-/** GetIfTable2: a copy of the MIB_IF_TABLE2 Windows allocated (which is then freed with FreeMibTable). */
-export async function readIfTable2(): Promise<Buffer> {
-  const api = await ipHelper();
+function readIfTable2(api: IpHelperLibrary): Buffer {
   const table: unknown[] = [null];
   const status = api.getIfTable2(table) as number;
   if (status !== NO_ERROR) throw new SourceUnavailableError(`GetIfTable2 returned error ${status}`);

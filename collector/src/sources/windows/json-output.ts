@@ -1,5 +1,5 @@
 /**
- * JSON printed by Windows tools (PowerShell's ConvertTo-Json, `vfpctrl ... /format 1`), read the way those tools
+ * JSON printed by Windows tools (PowerShell's ConvertTo-Json, decoded by command.ts), read the way those tools
  * really print it: possibly with a UTF-8 byte order mark, with CRLF line ends, nothing at all for an empty result,
  * and a single object where a list has one element.
  */

@@ -3,10 +3,9 @@
  * (TCP_TABLE_OWNER_PID_ALL, listeners included), counted per state. Fills kappie_tcp_state.
  */
 import { LABEL, TCP_STATES, type TcpState } from '../../catalog';
-import { ParseError } from '../../errors';
 import type { Source } from '../../source';
 import { BinaryReader } from './binary-reader';
-import { AF_INET, AF_INET6, readTcpTable, type AddressFamily } from './iphlpapi';
+import { AF_INET, AF_INET6, createIpHelper, type AddressFamily, type IpHelper } from './iphlpapi';
 
 /**
  * MIB_TCP_STATE (tcpmib.h) onto the catalog's state names (the Linux kernel's), so one dashboard query serves both.
@@ -47,11 +46,16 @@ export function emptyTcpStateCounts(): TcpStateCounts {
   return Object.fromEntries(TCP_STATES.map((state) => [state, 0])) as TcpStateCounts;
 }
 
-/** Counts the rows of one table by state, adding to `into` (so IPv4 and IPv6 sum into one set of counts). */
+/**
+ * Counts the rows of one table by state, adding to `into` (so IPv4 and IPv6 sum into one set of counts). A row in a
+ * state outside MIB_TCP_STATE 1..12 (tcpmib.h also declares a reserved 100) is not counted as any state: it is
+ * added to `unknown` (MIB_TCP_STATE value -> rows) for the source's note, and every other row still counts.
+ */
 export function countTcpTableStates(
   bytes: Uint8Array,
   family: AddressFamily,
   into: TcpStateCounts = emptyTcpStateCounts(),
+  unknown: Map<number, number> = new Map(),
 ): TcpStateCounts {
   const layout = TCP_ROW_LAYOUT[family];
   const reader = new BinaryReader(bytes, layout.name);
@@ -61,10 +65,8 @@ export function countTcpTableStates(
   const byValue = new Array<number>(WINDOWS_TCP_STATE_COUNT + 1).fill(0);
   for (let row = 0; row < entries; row++) {
     const value = reader.u32InRange(TABLE_ROWS_OFFSET + row * layout.rowSize + layout.stateOffset);
-    if (value < 1 || value > WINDOWS_TCP_STATE_COUNT) {
-      throw new ParseError(layout.name, `row ${row}: unknown MIB_TCP_STATE ${value}`);
-    }
-    byValue[value]! += 1;
+    if (value < 1 || value > WINDOWS_TCP_STATE_COUNT) unknown.set(value, (unknown.get(value) ?? 0) + 1);
+    else byValue[value]! += 1;
   }
   byValue.forEach((count, value) => {
     const state = WINDOWS_TCP_STATES[value];
@@ -73,8 +75,16 @@ export function countTcpTableStates(
   return into;
 }
 
-/** The Windows TCP state source (stateless). */
-export function createWindowsTcpStateSource(): Source {
+/** The note for rows in unknown states: "3 rows in unknown MIB_TCP_STATE 100 not counted". */
+export function unknownStatesNote(unknown: ReadonlyMap<number, number>): string | undefined {
+  if (unknown.size === 0) return undefined;
+  const rows = [...unknown.values()].reduce((sum, count) => sum + count, 0);
+  return `${rows} TCP rows in unknown MIB_TCP_STATE ${[...unknown.keys()].sort((a, b) => a - b).join(', ')} not counted`;
+}
+
+/** The Windows TCP state source; `ipHelper` reads the tables (its own IP Helper by default). */
+export function createWindowsTcpStateSource(ipHelper: Pick<IpHelper, 'readTcpTable'> = createIpHelper()): Source {
+  let note: string | undefined;
   return {
     name: 'windows_tcp_state',
     description: 'GetExtendedTcpTable (IPv4 and IPv6): TCP sockets by state',
@@ -82,11 +92,18 @@ export function createWindowsTcpStateSource(): Source {
     metrics: ['tcpState'],
     async collect() {
       const counts = emptyTcpStateCounts();
-      countTcpTableStates(await readTcpTable(AF_INET), AF_INET, counts);
-      countTcpTableStates(await readTcpTable(AF_INET6), AF_INET6, counts);
+      const unknown = new Map<number, number>();
+      countTcpTableStates(await ipHelper.readTcpTable(AF_INET), AF_INET, counts, unknown);
+      countTcpTableStates(await ipHelper.readTcpTable(AF_INET6), AF_INET6, counts, unknown);
+      note = unknownStatesNote(unknown);
       return {
         tcpState: TCP_STATES.map((state) => ({ labels: { [LABEL.state]: state }, value: counts[state] })),
       };
+    },
+    note: () => note,
+    stop() {
+      note = undefined;
+      return Promise.resolve();
     },
   };
 }

@@ -10,15 +10,16 @@
  * RtoAlgorithm/RtoMin/RtoMax/MaxConn are settings, not counts.
  */
 import { LABEL } from '../../catalog';
+import { MonotonicSumBySeries } from '../../monotonic-sum';
 import type { Source } from '../../source';
 import { BinaryReader } from './binary-reader';
-import { addReading, MonotonicSums } from './counter-sums';
 import {
   AF_INET,
   AF_INET6,
+  createIpHelper,
   MIB_TCPSTATS2_SIZE,
   MIB_TCPSTATS_LH_SIZE,
-  readTcpStatistics,
+  type IpHelper,
   type TcpStatisticsBytes,
 } from './iphlpapi';
 
@@ -40,6 +41,14 @@ interface Field {
   readonly bits: 32 | 64;
 }
 
+/** The first four counters, DWORDs after the four RTO/MaxConn DWORDs, at the same offsets in both layouts. */
+const OPEN_AND_RESET_FIELDS = {
+  ActiveOpens: { offset: 16, bits: 32 },
+  PassiveOpens: { offset: 20, bits: 32 },
+  AttemptFails: { offset: 24, bits: 32 },
+  EstabResets: { offset: 28, bits: 32 },
+} as const satisfies Readonly<Record<string, Field>>;
+
 /**
  * Field offsets on x64. MIB_TCPSTATS_LH is 15 DWORDs. MIB_TCPSTATS2 has the same first 9 DWORDs, then 4 bytes of
  * padding so that the two DWORD64 segment counters are 8-byte aligned, then DWORDs again.
@@ -50,10 +59,7 @@ export const TCP_STATS_LAYOUTS: Readonly<
   MIB_TCPSTATS_LH: {
     size: MIB_TCPSTATS_LH_SIZE,
     fields: {
-      ActiveOpens: { offset: 16, bits: 32 },
-      PassiveOpens: { offset: 20, bits: 32 },
-      AttemptFails: { offset: 24, bits: 32 },
-      EstabResets: { offset: 28, bits: 32 },
+      ...OPEN_AND_RESET_FIELDS,
       InSegs: { offset: 36, bits: 32 },
       OutSegs: { offset: 40, bits: 32 },
       RetransSegs: { offset: 44, bits: 32 },
@@ -64,10 +70,7 @@ export const TCP_STATS_LAYOUTS: Readonly<
   MIB_TCPSTATS2: {
     size: MIB_TCPSTATS2_SIZE,
     fields: {
-      ActiveOpens: { offset: 16, bits: 32 },
-      PassiveOpens: { offset: 20, bits: 32 },
-      AttemptFails: { offset: 24, bits: 32 },
-      EstabResets: { offset: 28, bits: 32 },
+      ...OPEN_AND_RESET_FIELDS,
       InSegs: { offset: 40, bits: 64 },
       OutSegs: { offset: 48, bits: 64 },
       RetransSegs: { offset: 56, bits: 32 },
@@ -80,7 +83,7 @@ export const TCP_STATS_LAYOUTS: Readonly<
 export interface TcpStatistic {
   readonly name: TcpStatisticName;
   readonly value: number;
-  /** 32-bit counters wrap at 2^32; the collector widens them (see counter-sums.ts). */
+  /** 32-bit counters wrap at 2^32; the collector widens them (see newTcpStatisticSums). */
   readonly bits: 32 | 64;
 }
 
@@ -97,47 +100,53 @@ export function decodeTcpStatistics(input: TcpStatisticsBytes): TcpStatistic[] {
 }
 
 /**
- * Node totals per statistic over the families, as counters that never go down: 32-bit values are widened across
- * their wrap at 2^32 (at a few Gbit/s InSegs wraps in hours), 64-bit ones are taken as they are.
+ * The totals per statistic over the two families (the members, which never go away), as counters that never go down:
+ * one MonotonicSumBySeries read modulo 2^32, so a 32-bit counter is carried across its wrap (at a few Gbit/s InSegs
+ * wraps in hours). The 64-bit InSegs/OutSegs of MIB_TCPSTATS2 go through the same sum: their growth is exact while
+ * fewer than 2^32 segments pass between two gatherings (over an hour at 10 Gbit/s of full-size segments), and a
+ * family answered in the other layout one time (GetTcpStatisticsEx2 failing once) adds its real growth instead of its
+ * whole value again.
  */
-export class TcpStatisticTotals {
-  private readonly narrow = new MonotonicSums('wrap32');
-  private readonly wide = new MonotonicSums('restart');
-
-  update(perFamily: ReadonlyMap<string, readonly TcpStatistic[]>): Map<TcpStatisticName, number> {
-    const narrow = new Map<string, Map<string, number>>();
-    const wide = new Map<string, Map<string, number>>();
-    for (const [family, statistics] of perFamily) {
-      for (const { name, value, bits } of statistics) addReading(bits === 32 ? narrow : wide, name, family, value);
-    }
-    // A statistic is 32-bit in one layout and 64-bit in the other; both sums start at zero and add up.
-    const totals = new Map<TcpStatisticName, number>();
-    for (const sums of [this.narrow.update(narrow), this.wide.update(wide)]) {
-      for (const [name, total] of sums) {
-        totals.set(name as TcpStatisticName, (totals.get(name as TcpStatisticName) ?? 0) + total);
-      }
-    }
-    return totals;
-  }
+export function newTcpStatisticSums(): MonotonicSumBySeries<TcpStatisticName> {
+  return new MonotonicSumBySeries<TcpStatisticName>({ counterBits: 32 });
 }
 
-const totals = new TcpStatisticTotals();
+/** Adds one gathering (family -> its statistics) to `sums` and returns the node total of each statistic. */
+export function tcpStatisticTotals(
+  perFamily: ReadonlyMap<string, readonly TcpStatistic[]>,
+  sums: MonotonicSumBySeries<TcpStatisticName>,
+): Map<TcpStatisticName, number> {
+  const readings = new Map(
+    [...perFamily].map(([family, statistics]) => [family, new Map(statistics.map((s) => [s.name, s.value]))]),
+  );
+  return sums.update(readings);
+}
 
-export const windowsTcpStatisticsSource: Source = {
-  name: 'windows_tcp_statistics',
-  description: 'GetTcpStatisticsEx2 (else GetTcpStatisticsEx), IPv4 + IPv6: TCP protocol counters',
-  platforms: ['windows'],
-  metrics: ['tcpConnectionStats'],
-  async collect() {
-    const perFamily = new Map([
-      ['ipv4', decodeTcpStatistics(await readTcpStatistics(AF_INET))],
-      ['ipv6', decodeTcpStatistics(await readTcpStatistics(AF_INET6))],
-    ]);
-    return {
-      tcpConnectionStats: [...totals.update(perFamily)].map(([name, value]) => ({
-        labels: { [LABEL.statisticName]: name },
-        value,
-      })),
-    };
-  },
-};
+/** The windows_tcp_statistics source; `ipHelper` reads the statistics (its own IP Helper by default). */
+export function createWindowsTcpStatisticsSource(
+  ipHelper: Pick<IpHelper, 'readTcpStatistics'> = createIpHelper(),
+): Source {
+  let sums = newTcpStatisticSums();
+  return {
+    name: 'windows_tcp_statistics',
+    description: 'GetTcpStatisticsEx2 (else GetTcpStatisticsEx), IPv4 + IPv6: TCP protocol counters',
+    platforms: ['windows'],
+    metrics: ['tcpConnectionStats'],
+    async collect() {
+      const perFamily = new Map([
+        ['ipv4', decodeTcpStatistics(await ipHelper.readTcpStatistics(AF_INET))],
+        ['ipv6', decodeTcpStatistics(await ipHelper.readTcpStatistics(AF_INET6))],
+      ]);
+      return {
+        tcpConnectionStats: [...tcpStatisticTotals(perFamily, sums)].map(([name, value]) => ({
+          labels: { [LABEL.statisticName]: name },
+          value,
+        })),
+      };
+    },
+    stop() {
+      sums = newTcpStatisticSums();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
+import { resolveConfig } from '../../../src/config';
 import { ParseError } from '../../../src/errors';
-import { MonotonicSums } from '../../../src/sources/windows/counter-sums';
+import { createHostFs } from '../../../src/kernel/host-fs';
+import { silentLogger } from '../../../src/log';
+import { MonotonicSumBySeries } from '../../../src/monotonic-sum';
 import {
+  createWindowsHyperVDropsSource,
   dropSamples,
   HYPERV_DROP_REASONS_COMMAND,
   parseHyperVDropReasons,
@@ -29,7 +33,7 @@ describe('parseHyperVDropReasons', () => {
   });
 
   it('sums each reason over adapters (not the last adapter read)', () => {
-    const samples = dropSamples(parseHyperVDropReasons(text), new MonotonicSums('restart'));
+    const samples = dropSamples(parseHyperVDropReasons(text), new MonotonicSumBySeries());
     expect(value(samples, 'FailedSecurityPolicy', 'ingress')).toBe(12 + 30);
     expect(value(samples, 'NicDisabled', 'egress')).toBe(2);
     expect(value(samples, 'Wnv', 'ingress')).toBe(0);
@@ -85,5 +89,30 @@ describe('parseHyperVDropReasons', () => {
     fc.assert(fc.property(fc.string({ maxLength: 200 }), check));
     fc.assert(fc.property(fc.json(), check));
     fc.assert(fc.property(fc.nat(text.length - 1), (cut) => check(text.slice(0, cut))));
+  });
+});
+
+describe('createWindowsHyperVDropsSource', () => {
+  it('keeps a removed adapter counts in the totals, forgets it, and counts a returning name as a new adapter', async () => {
+    let output = JSON.stringify([
+      { Name: 'a', IncomingFiltered: 5 },
+      { Name: 'b', IncomingFiltered: 7 },
+    ]);
+    const source = createWindowsHyperVDropsSource(async (file, args) => {
+      expect([file, args]).toEqual(HYPERV_DROP_REASONS_COMMAND);
+      return output;
+    });
+    const config = resolveConfig({}, {});
+    const ctx = { config, fs: createHostFs(config), log: silentLogger() };
+    const filtered = async () => value((await source.collect(ctx)).dropCount!, 'Filtered', 'ingress');
+    expect(await filtered()).toBe(12);
+    output = JSON.stringify([{ Name: 'a', IncomingFiltered: 6 }]);
+    expect(await filtered()).toBe(13);
+    // The instance left the counter set: a vNIC of that name now is another adapter, counted from its creation.
+    output = JSON.stringify([
+      { Name: 'a', IncomingFiltered: 6 },
+      { Name: 'b', IncomingFiltered: 1 },
+    ]);
+    expect(await filtered()).toBe(14);
   });
 });

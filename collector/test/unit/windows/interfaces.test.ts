@@ -2,14 +2,18 @@ import fc from 'fast-check';
 import { POD_INTERFACES_AGGREGATE } from '../../../src/catalog';
 import { resolveConfig } from '../../../src/config';
 import { ParseError } from '../../../src/errors';
-import { MonotonicSums } from '../../../src/sources/windows/counter-sums';
 import {
+  createWindowsInterfacesSource,
   decodeIfTable2,
   interfaceSamples,
+  newInterfaceTotals,
   uplinkRows,
   type InterfaceSelection,
+  isHostVnic,
 } from '../../../src/sources/windows/interfaces';
 import type { SampleView } from '../../../src/source';
+import { createHostFs } from '../../../src/kernel/host-fs';
+import { silentLogger } from '../../../src/log';
 import { mibIfTable2, type IfRowSpec } from '../../helpers/windows-structs';
 
 const physical: IfRowSpec = {
@@ -60,6 +64,7 @@ describe('decodeIfTable2', () => {
     const rows = decodeIfTable2(mibIfTable2([physical, physicalFilter, { ...hostVnic, alias: 'vEthernet (Réseau)' }]));
     expect(rows).toHaveLength(3);
     expect(rows[0]).toEqual({
+      luid: '0006000007000000',
       index: 7,
       alias: 'Ethernet',
       description: 'Microsoft Hyper-V Network Adapter',
@@ -115,7 +120,7 @@ describe('interfaceSamples', () => {
   const rows = decodeIfTable2(mibIfTable2([loopback, physical, physicalFilter, hostVnic, pod1, pod2, absent]));
 
   it('reports interfaces with Linux statistic names, leaving out filter views and absent adapters', () => {
-    const { interfaceStats } = interfaceSamples(rows, defaults, new MonotonicSums('restart'));
+    const { interfaceStats } = interfaceSamples(rows, defaults, newInterfaceTotals());
     const names = new Set(interfaceStats.map((s) => s.labels['interface_name']));
     expect([...names].sort()).toEqual([
       'Ethernet',
@@ -130,7 +135,7 @@ describe('interfaceSamples', () => {
   });
 
   it('sums container vNICs into pod_interfaces, and keeps the sum when a pod goes away', () => {
-    const sums = new MonotonicSums('restart');
+    const sums = newInterfaceTotals();
     const first = interfaceSamples(rows, defaults, sums).interfaceStats;
     expect(value(first, { interface_name: POD_INTERFACES_AGGREGATE, statistic_name: 'rx_bytes' })).toBe(150);
     const withoutPod2 = decodeIfTable2(mibIfTable2([physical, { ...pod1, inOctets: 130 }]));
@@ -140,14 +145,14 @@ describe('interfaceSamples', () => {
 
   it('reports each vNIC on its own with --per-pod-interface-stats', () => {
     const perPod = { ...defaults, perPodInterfaceStats: true };
-    const { interfaceStats } = interfaceSamples(rows, perPod, new MonotonicSums('restart'));
+    const { interfaceStats } = interfaceSamples(rows, perPod, newInterfaceTotals());
     expect(value(interfaceStats, { interface_name: pod1.alias, statistic_name: 'rx_bytes' })).toBe(100);
     expect(interfaceStats.some((s) => s.labels['interface_name'] === POD_INTERFACES_AGGREGATE)).toBe(false);
   });
 
   it('takes forward counts from the physical adapter that is up by default', () => {
     expect(uplinkRows(rows, []).map((r) => r.alias)).toEqual(['Ethernet']);
-    const { forwardCount, forwardBytes } = interfaceSamples(rows, defaults, new MonotonicSums('restart'));
+    const { forwardCount, forwardBytes } = interfaceSamples(rows, defaults, newInterfaceTotals());
     expect(value(forwardCount, { direction: 'ingress' })).toBe(1020);
     expect(value(forwardCount, { direction: 'egress' })).toBe(910);
     expect(value(forwardBytes, { direction: 'ingress' })).toBe(2 ** 40);
@@ -156,22 +161,93 @@ describe('interfaceSamples', () => {
 
   it('takes forward counts from --uplink-interfaces when set (Windows names with spaces and parentheses)', () => {
     const config = resolveConfig({ uplinkInterfaces: 'vEthernet (Ethernet)' }, {});
-    const { forwardBytes } = interfaceSamples(rows, config, new MonotonicSums('restart'));
+    const { forwardBytes } = interfaceSamples(rows, config, newInterfaceTotals());
     expect(value(forwardBytes, { direction: 'egress' })).toBe(800);
   });
 
   it('reports no forward series, rather than zeros, when no uplink is found', () => {
     const config = resolveConfig({ uplinkInterfaces: 'nothing*' }, {});
-    expect(interfaceSamples(rows, config, new MonotonicSums('restart')).forwardCount).toEqual([]);
+    expect(interfaceSamples(rows, config, newInterfaceTotals()).forwardCount).toEqual([]);
   });
 
   it('honours --interface-include and --interface-exclude', () => {
     const config = resolveConfig({ interfaceExclude: 'Loopback*,vEthernet (Ethernet)' }, {});
     const names = new Set(
-      interfaceSamples(rows, config, new MonotonicSums('restart')).interfaceStats.map(
-        (s) => s.labels['interface_name'],
-      ),
+      interfaceSamples(rows, config, newInterfaceTotals()).interfaceStats.map((s) => s.labels['interface_name']),
     );
     expect([...names].sort()).toEqual(['Ethernet', POD_INTERFACES_AGGREGATE]);
+  });
+
+  it('keeps the forward totals counters while an uplink goes down and comes back', () => {
+    const totals = newInterfaceTotals();
+    const adapters = (a: number, b: number, bStatus: number) =>
+      decodeIfTable2(
+        mibIfTable2([
+          { index: 7, alias: 'Ethernet', hardware: true, inUcastPkts: a },
+          { index: 8, alias: 'Ethernet 2', hardware: true, inUcastPkts: b, operStatus: bStatus },
+        ]),
+      );
+    const ingress = (rows: ReturnType<typeof decodeIfTable2>) =>
+      value(interfaceSamples(rows, defaults, totals).forwardCount, { direction: 'ingress' });
+    const IF_OPER_STATUS_DOWN = 2;
+    // A at 1000 and B at 500; B down while A reaches 1010; B back at 501 while A reaches 1020. A plain sum over the
+    // uplinks that are up gave 1500, 1010, 1521.
+    expect(ingress(adapters(1000, 500, 1))).toBe(1500);
+    expect(ingress(adapters(1010, 500, IF_OPER_STATUS_DOWN))).toBe(1510);
+    expect(ingress(adapters(1020, 501, 1))).toBe(1521);
+  });
+
+  it('keys adapters by NET_LUID: a new interface index or a renamed alias adds growth, a new LUID counts whole', () => {
+    const totals = newInterfaceTotals();
+    const pod = (spec: Partial<IfRowSpec>) =>
+      value(interfaceSamples(decodeIfTable2(mibIfTable2([{ ...pod1, ...spec }])), defaults, totals).interfaceStats, {
+        interface_name: POD_INTERFACES_AGGREGATE,
+        statistic_name: 'rx_bytes',
+      });
+    expect(pod({ luid: 0x0006000014000000n, inOctets: 100 })).toBe(100);
+    // Disabled and re-enabled: NDIS may give it another index; a container vNIC renamed: another alias.
+    expect(pod({ luid: 0x0006000014000000n, index: 40, inOctets: 120 })).toBe(120);
+    expect(
+      pod({ luid: 0x0006000014000000n, alias: 'vEthernet (0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9)', inOctets: 125 }),
+    ).toBe(125);
+    // Another adapter (another LUID): its whole value is new.
+    expect(pod({ luid: 0x0006000015000000n, inOctets: 30 })).toBe(155);
+  });
+});
+
+describe('host vNIC versus pod vNICs', () => {
+  // The host's vNIC on the pod network received 200 packets (its traffic with the pods); the two pods 1 and 2.
+  const hostPodVnic: IfRowSpec = { index: 25, alias: 'vEthernet (Container NIC 6c50381c)', inUcastPkts: 200 };
+  const rows = decodeIfTable2(mibIfTable2([hostPodVnic, pod1, pod2]));
+  const rxPackets = (selection: InterfaceSelection, name: string) =>
+    value(interfaceSamples(rows, selection, newInterfaceTotals()).interfaceStats, {
+      interface_name: name,
+      statistic_name: 'rx_packets',
+    });
+
+  it('sums only the pod vNICs into pod_interfaces (3, not 203) and reports the host vNIC under its own name', () => {
+    expect(rxPackets(defaults, POD_INTERFACES_AGGREGATE)).toBe(3);
+    expect(rxPackets(defaults, 'vEthernet (Container NIC 6c50381c)')).toBe(200);
+  });
+
+  it('never takes the host vNIC for a pod, even when --pod-interfaces matches its name', () => {
+    const selection = { ...defaults, podInterfaces: [...defaults.podInterfaces, 'vEthernet (Container NIC *)'] };
+    expect(rxPackets(selection, POD_INTERFACES_AGGREGATE)).toBe(3);
+    expect(isHostVnic('Container NIC 8453379c')).toBe(true);
+    expect(isHostVnic('vEthernet (6c50381c-1d2e-4f00-9a1b-2c3d4e5f6a7b)')).toBe(false);
+  });
+});
+
+describe('createWindowsInterfacesSource', () => {
+  it('reads GetIfTable2 through the IP Helper it is given, and says when no uplink is found', async () => {
+    let table = mibIfTable2([physical, pod1]);
+    const source = createWindowsInterfacesSource({ readIfTable2: async () => table });
+    const config = resolveConfig({}, {});
+    const ctx = { config, fs: createHostFs(config), log: silentLogger() };
+    expect(value((await source.collect(ctx)).forwardCount!, { direction: 'egress' })).toBe(910);
+    expect(source.note?.()).toBeUndefined();
+    table = mibIfTable2([pod1]);
+    expect((await source.collect(ctx)).forwardCount).toEqual([]);
+    expect(source.note?.()).toMatch(/no uplink adapter found/);
   });
 });

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { TCP_STATES } from '../../../src/catalog';
 import { ParseError } from '../../../src/errors';
 import { AF_INET, AF_INET6 } from '../../../src/sources/windows/iphlpapi';
-import { countTcpTableStates, emptyTcpStateCounts, WINDOWS_TCP_STATES } from '../../../src/sources/windows/tcp-state';
+import {
+  countTcpTableStates,
+  createWindowsTcpStateSource,
+  emptyTcpStateCounts,
+  unknownStatesNote,
+  WINDOWS_TCP_STATES,
+} from '../../../src/sources/windows/tcp-state';
 import { tcp6TableOwnerPid, tcpTableOwnerPid } from '../../helpers/windows-structs';
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -58,9 +64,37 @@ describe('countTcpTableStates', () => {
     expect(countTcpTableStates(table, AF_INET).ESTABLISHED).toBe(1);
   });
 
-  it('rejects unknown states and truncated tables with a ParseError', () => {
-    expect(() => countTcpTableStates(tcpTableOwnerPid([{ state: 13 }]), AF_INET)).toThrow(/unknown MIB_TCP_STATE 13/);
-    expect(() => countTcpTableStates(tcpTableOwnerPid([{ state: 0 }]), AF_INET)).toThrow(ParseError);
+  it('counts the known states of a table holding a row in the reserved MIB_TCP_STATE 100, and notes that row', () => {
+    const unknown = new Map<number, number>();
+    const counts = countTcpTableStates(
+      tcpTableOwnerPid([{ state: 5 }, { state: 100 }, { state: 2 }, { state: 0 }]),
+      AF_INET,
+      emptyTcpStateCounts(),
+      unknown,
+    );
+    expect(counts.ESTABLISHED).toBe(1);
+    expect(counts.LISTEN).toBe(1);
+    expect(total(counts)).toBe(2);
+    expect([...unknown]).toEqual([
+      [100, 1],
+      [0, 1],
+    ]);
+    expect(unknownStatesNote(unknown)).toBe('2 TCP rows in unknown MIB_TCP_STATE 0, 100 not counted');
+    expect(unknownStatesNote(new Map())).toBeUndefined();
+  });
+
+  it('keeps every tcp_state series of the source when one row is in an unknown state', async () => {
+    const source = createWindowsTcpStateSource({
+      readTcpTable: async (family) =>
+        family === AF_INET ? tcpTableOwnerPid([{ state: 5 }, { state: 100 }]) : tcp6TableOwnerPid([{ state: 5 }]),
+    });
+    const samples = (await source.collect({} as never)).tcpState!;
+    expect(samples).toHaveLength(TCP_STATES.length);
+    expect(samples.find((sample) => sample.labels['state'] === 'ESTABLISHED')?.value).toBe(2);
+    expect(source.note?.()).toBe('1 TCP rows in unknown MIB_TCP_STATE 100 not counted');
+  });
+
+  it('rejects truncated tables with a ParseError', () => {
     expect(() => countTcpTableStates(Buffer.alloc(3), AF_INET)).toThrow(/truncated: dwNumEntries/);
     const full = tcp6TableOwnerPid([{ state: 5 }, { state: 5 }]);
     expect(() => countTcpTableStates(full.subarray(0, full.length - 1), AF_INET6)).toThrow(/truncated/);
@@ -86,8 +120,10 @@ describe('countTcpTableStates', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (bytes, v6) => {
         try {
-          const counts = countTcpTableStates(bytes, v6 ? AF_INET6 : AF_INET);
-          expect(total(counts)).toBe(Buffer.from(bytes).readUInt32LE(0));
+          const unknown = new Map<number, number>();
+          const counts = countTcpTableStates(bytes, v6 ? AF_INET6 : AF_INET, emptyTcpStateCounts(), unknown);
+          const unknownRows = [...unknown.values()].reduce((a, b) => a + b, 0);
+          expect(total(counts) + unknownRows).toBe(Buffer.from(bytes).readUInt32LE(0));
         } catch (error) {
           expect(error).toBeInstanceOf(ParseError);
         }

@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { ParseError } from '../../../src/errors';
 import {
   decodeTcpStatistics,
+  newTcpStatisticSums,
   TCP_STATISTIC_NAMES,
-  TcpStatisticTotals,
+  tcpStatisticTotals,
   type TcpStatistic,
 } from '../../../src/sources/windows/tcp-statistics';
 import { mibTcpStats2, mibTcpStatsLh, type TcpStats } from '../../helpers/windows-structs';
@@ -75,7 +76,7 @@ describe('decodeTcpStatistics', () => {
   });
 });
 
-describe('TcpStatisticTotals', () => {
+describe('tcpStatisticTotals', () => {
   const decode = (s: TcpStats, wide: boolean) =>
     decodeTcpStatistics(
       wide
@@ -84,21 +85,35 @@ describe('TcpStatisticTotals', () => {
     );
 
   it('sums IPv4 and IPv6', () => {
-    const totals = new TcpStatisticTotals().update(
+    const totals = tcpStatisticTotals(
       new Map([
         ['ipv4', decode(stats, true)],
         ['ipv6', decode({ ...stats, activeOpens: 1, inSegs: 2 ** 35 }, true)],
       ]),
+      newTcpStatisticSums(),
     );
     expect(totals.get('ActiveOpens')).toBe(102);
     expect(totals.get('InSegs')).toBe(106 + 2 ** 35);
   });
 
   it('carries a 32-bit counter across its wrap at 2^32 instead of falling back to a small number', () => {
-    const totals = new TcpStatisticTotals();
-    totals.update(new Map([['ipv4', decode({ ...stats, outRsts: 2 ** 32 - 3, inSegs: 2 ** 32 - 1 }, false)]]));
-    const after = totals.update(new Map([['ipv4', decode({ ...stats, outRsts: 4, inSegs: 9 }, false)]]));
+    const sums = newTcpStatisticSums();
+    tcpStatisticTotals(
+      new Map([['ipv4', decode({ ...stats, outRsts: 2 ** 32 - 3, inSegs: 2 ** 32 - 1 }, false)]]),
+      sums,
+    );
+    const after = tcpStatisticTotals(new Map([['ipv4', decode({ ...stats, outRsts: 4, inSegs: 9 }, false)]]), sums);
     expect(after.get('OutRsts')).toBe(2 ** 32 + 4);
     expect(after.get('InSegs')).toBe(2 ** 32 + 9);
+  });
+
+  it('adds the real growth when Windows answers in the other layout one time (64-bit InSegs, then 32-bit)', () => {
+    const sums = newTcpStatisticSums();
+    const inSegs = (value: number, wide: boolean) =>
+      tcpStatisticTotals(new Map([['ipv4', decode({ ...stats, inSegs: value }, wide)]]), sums).get('InSegs');
+    expect(inSegs(2 ** 33 + 100, true)).toBe(2 ** 33 + 100);
+    // GetTcpStatisticsEx2 failed once: the DWORD holds the low 32 bits of the same counter, 50 segments later.
+    expect(inSegs(150, false)).toBe(2 ** 33 + 150);
+    expect(inSegs(2 ** 33 + 170, true)).toBe(2 ** 33 + 170);
   });
 });

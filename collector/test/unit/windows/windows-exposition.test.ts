@@ -1,72 +1,86 @@
 /**
- * The Windows sources end to end on Linux, everything real except what cannot exist here: the iphlpapi calls return
- * buffers built from Microsoft's documented structs, and vfpctrl/powershell print the reconstructed outputs under
- * test/fixtures/windows. The real gatherer, exposition and HTTP server turn them into /metrics.
+ * The Windows sources end to end on Linux, everything real except what cannot exist here: the sources are given an
+ * IP Helper that returns buffers built from Microsoft's documented structs, and a tool runner through which
+ * vfpctrl/powershell print the reconstructed outputs under test/fixtures/windows. The real gatherer, exposition and
+ * HTTP server turn them into /metrics.
  */
-import { createSources } from '../../../src/sources';
-import type * as IpHelper from '../../../src/sources/windows/iphlpapi';
+import type { Source } from '../../../src/source';
+import { createWindowsHyperVDropsSource } from '../../../src/sources/windows/hyperv-drop-reasons';
+import { createWindowsInterfacesSource } from '../../../src/sources/windows/interfaces';
+import { AF_INET, type IpHelper } from '../../../src/sources/windows/iphlpapi';
+import { createWindowsTcpStateSource } from '../../../src/sources/windows/tcp-state';
+import { createWindowsTcpStatisticsSource } from '../../../src/sources/windows/tcp-statistics';
+import { createWindowsVfpSource } from '../../../src/sources/windows/vfp-port-counters';
 import { startCollector, type RunningCollector } from '../../helpers/collector-in-process';
 import { fixture } from '../../helpers/fixtures';
 import { mibIfTable2, mibTcpStats2, tcp6TableOwnerPid, tcpTableOwnerPid } from '../../helpers/windows-structs';
 
 const toolRuns: { file: string; args: readonly string[] }[] = [];
 
-jest.mock('../../../src/sources/windows/iphlpapi', () => {
-  const actual = jest.requireActual<typeof IpHelper>('../../../src/sources/windows/iphlpapi');
-  const stats = {
-    activeOpens: 10,
-    passiveOpens: 20,
-    attemptFails: 1,
-    estabResets: 2,
-    currEstab: 3,
-    inSegs: 2 ** 33,
-    outSegs: 500,
-    retransSegs: 7,
-    inErrs: 0,
-    outRsts: 4,
-    numConns: 9,
-  };
-  return {
-    ...actual,
-    readTcpTable: async (family: number) =>
-      family === actual.AF_INET
-        ? tcpTableOwnerPid([{ state: 2 }, { state: 5 }, { state: 5 }, { state: 12 }])
-        : tcp6TableOwnerPid([{ state: 5 }, { state: 11 }]),
-    readTcpStatistics: async () => ({ layout: 'MIB_TCPSTATS2', bytes: mibTcpStats2(stats) }),
-    readIfTable2: async () =>
-      mibIfTable2([
-        {
-          index: 7,
-          alias: 'Ethernet',
-          hardware: true,
-          inOctets: 9000,
-          inUcastPkts: 90,
-          outOctets: 8000,
-          outUcastPkts: 80,
-        },
-        { index: 9, alias: 'Ethernet-WFP Native MAC Layer LightWeight Filter-0000', hardware: true, filter: true },
-        { index: 20, alias: 'vEthernet (6c50381c-1d2e-4f00-9a1b-2c3d4e5f6a7b)', inOctets: 100, inDiscards: 1 },
-        { index: 21, alias: 'vEthernet (0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9)', inOctets: 50, inDiscards: 2 },
-      ]),
-  };
-});
+const tcpStats = {
+  activeOpens: 10,
+  passiveOpens: 20,
+  attemptFails: 1,
+  estabResets: 2,
+  currEstab: 3,
+  inSegs: 2 ** 33,
+  outSegs: 500,
+  retransSegs: 7,
+  inErrs: 0,
+  outRsts: 4,
+  numConns: 9,
+};
 
-jest.mock('../../../src/sources/windows/command', () => ({
-  runTool: async (file: string, args: readonly string[]) => {
-    toolRuns.push({ file, args });
-    if (file === 'powershell.exe') return fixture('windows/hyperv-drop-reasons.reconstructed.json');
-    if (args[0] === '/list-vmswitch-port') return fixture('windows/vfpctrl-list-vmswitch-port.reconstructed.json');
-    if (args[0] === '/port') return fixture('windows/vfpctrl-get-port-counter.reconstructed.json');
-    throw new Error(`unexpected command ${file} ${args.join(' ')}`);
-  },
-}));
+/** iphlpapi.dll answering with buffers built from the documented structs. */
+const ipHelper: IpHelper = {
+  readTcpTable: async (family) =>
+    family === AF_INET
+      ? tcpTableOwnerPid([{ state: 2 }, { state: 5 }, { state: 5 }, { state: 12 }])
+      : tcp6TableOwnerPid([{ state: 5 }, { state: 11 }]),
+  readTcpStatistics: async () => ({ layout: 'MIB_TCPSTATS2', bytes: mibTcpStats2(tcpStats) }),
+  readIfTable2: async () =>
+    mibIfTable2([
+      {
+        index: 7,
+        alias: 'Ethernet',
+        hardware: true,
+        inOctets: 9000,
+        inUcastPkts: 90,
+        outOctets: 8000,
+        outUcastPkts: 80,
+      },
+      { index: 9, alias: 'Ethernet-WFP Native MAC Layer LightWeight Filter-0000', hardware: true, filter: true },
+      { index: 20, alias: 'vEthernet (6c50381c-1d2e-4f00-9a1b-2c3d4e5f6a7b)', inOctets: 100, inDiscards: 1 },
+      { index: 21, alias: 'vEthernet (0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9)', inOctets: 50, inDiscards: 2 },
+    ]),
+};
+
+/** vfpctrl and powershell printing the reconstructed outputs. */
+async function runTool(file: string, args: readonly string[]): Promise<string> {
+  toolRuns.push({ file, args });
+  if (file === 'powershell.exe') return fixture('windows/hyperv-drop-reasons.reconstructed.json');
+  if (args[0] === '/list-vmswitch-port') return fixture('windows/vfpctrl-list-vmswitch-port.reconstructed.txt');
+  if (args[0] === '/port') return fixture('windows/vfpctrl-get-port-counter.reconstructed.txt');
+  throw new Error(`unexpected command ${file} ${args.join(' ')}`);
+}
+
+/** The Windows sources in gathering order, on the faked facilities. */
+function windowsSources(): Source[] {
+  return [
+    createWindowsTcpStateSource(ipHelper),
+    createWindowsTcpStatisticsSource(ipHelper),
+    createWindowsInterfacesSource(ipHelper),
+    createWindowsHyperVDropsSource(runTool),
+    createWindowsVfpSource(runTool),
+  ];
+}
 
 describe('Windows collector end to end (Windows APIs faked from documented formats)', () => {
   let collector: RunningCollector;
   let text: string;
 
   beforeAll(async () => {
-    collector = await startCollector(createSources().filter((s) => s.platforms.includes('windows')));
+    collector = await startCollector(windowsSources());
     text = await (await fetch(`${collector.url}/metrics`)).text();
   });
   afterAll(() => collector.close());
@@ -96,7 +110,7 @@ describe('Windows collector end to end (Windows APIs faked from documented forma
     expect(text).toContain('# TYPE kappie_tcp_connection_stats counter');
     expect(line('kappie_tcp_connection_stats{statistic_name="InSegs"}')).toMatch(/ 17179869184$/);
     expect(line('kappie_tcp_connection_stats{statistic_name="OutRsts"}')).toMatch(/ 8$/);
-    // Two pod ports (the external port is left out), 3 and 6 half-open timeouts each way per port.
+    // Two pod ports (the external port and the host vNIC are left out), 3 and 6 half-open timeouts each way per port.
     expect(line('kappie_tcp_connection_stats{statistic_name="TcpHalfOpenTimeoutsOut"}')).toMatch(/ 6$/);
     expect(line('kappie_tcp_connection_stats{statistic_name="TcpHalfOpenTimeoutsIn"}')).toMatch(/ 12$/);
   });

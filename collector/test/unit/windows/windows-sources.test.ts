@@ -2,7 +2,7 @@ import { METRICS } from '../../../src/catalog';
 import { resolveConfig } from '../../../src/config';
 import { SourceUnavailableError } from '../../../src/errors';
 import { Gatherer } from '../../../src/gatherer';
-import { createHostFs } from '../../../src/host-fs';
+import { createHostFs } from '../../../src/kernel/host-fs';
 import { silentLogger } from '../../../src/log';
 import { selectSources, createSources } from '../../../src/sources';
 import { runTool } from '../../../src/sources/windows/command';
@@ -59,7 +59,8 @@ describe('Windows sources', () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       ipHelper = require('../../../src/sources/windows/iphlpapi') as IpHelperModule;
     });
-    const { readTcpTable, readIfTable2, readTcpStatistics, AF_INET } = ipHelper!;
+    const { readTcpTable, readIfTable2, readTcpStatistics } = ipHelper!.createIpHelper();
+    const { AF_INET } = ipHelper!;
     // Modules loaded in isolation have their own error classes: compare by name.
     const unavailable = { name: 'SourceUnavailableError', message: 'iphlpapi.dll exists only on Windows' };
     await expect(readTcpTable(AF_INET)).rejects.toMatchObject(unavailable);
@@ -69,7 +70,7 @@ describe('Windows sources', () => {
 
   it('are reported down, not fatal, when their facility is missing', async () => {
     const iphlpapiSources = createSources().filter((s) => ['windows_tcp_state', 'windows_interfaces'].includes(s.name));
-    const gatherer = new Gatherer(iphlpapiSources, { config, fs: createHostFs('/proc', '/sys'), log: silentLogger() });
+    const gatherer = new Gatherer(iphlpapiSources, { config, fs: createHostFs(config), log: silentLogger() });
     const gathering = await gatherer.gather();
     expect(gathering.sources.map((s) => [s.name, s.up, s.reason])).toEqual([
       ['windows_tcp_state', false, 'iphlpapi.dll exists only on Windows'],

@@ -1,0 +1,86 @@
+/**
+ * /proc/net/snmp and /proc/net/netstat: the kernel's IPv4 protocol counters as pairs of lines, `Name: field field ...`
+ * then `Name: value value ...` (net/ipv4/proc.c snmp_seq_show, netstat_seq_show). One parser for both files and for
+ * every source that reads them (snmp, drop counters).
+ *
+ * Sections the kernel always prints are required, so a read cut at a line boundary (or an empty file) is an error
+ * naming what is missing instead of a source that stays up with InSegs or NoPorts silently gone:
+ * - net/snmp: Ip, Icmp, Tcp, Udp. Not required: IcmpMsg (printed only once some ICMP type was counted) and UdpLite
+ *   (printed since 2.6.20, removed with UDP-Lite in Linux 7.1).
+ * - net/netstat: TcpExt, IpExt. Not required: MPTcpExt (only with CONFIG_MPTCP).
+ */
+import { ParseError } from '../errors';
+import type { HostFs } from './host-fs';
+import { parseCount, procfsLines, requireParts } from './procfs-text';
+
+/** Per section name (`Tcp`, `TcpExt`, ...), its fields in file order with their values. */
+export type SnmpTables = Map<string, Map<string, number>>;
+
+export const NET_SNMP_FILE = 'net/snmp';
+export const NET_NETSTAT_FILE = 'net/netstat';
+/** Sections every kernel prints in /proc/net/snmp. */
+export const NET_SNMP_SECTIONS = ['Ip', 'Icmp', 'Tcp', 'Udp'] as const;
+/** Sections every kernel prints in /proc/net/netstat. */
+export const NET_NETSTAT_SECTIONS = ['TcpExt', 'IpExt'] as const;
+
+/** A value of /proc/net/snmp: counters are unsigned, but Tcp MaxConn is printed as -1. */
+function parseSignedValue(word: string | undefined, file: string, what: string, lineNumber: number): number {
+  if (word !== undefined && word.startsWith('-')) return -parseCount(word.slice(1), file, what, lineNumber);
+  return parseCount(word, file, what, lineNumber);
+}
+
+/**
+ * Parses /proc/net/snmp or /proc/net/netstat into its sections, which must include every one of `requiredSections`.
+ * A pair whose names differ, or whose counts of fields and values differ, is an error: the values could not be
+ * matched to their names. Values are whole numbers; only signed fields can be negative (Tcp MaxConn is -1).
+ */
+export function parseSnmpTables(text: string, file: string, requiredSections: readonly string[]): SnmpTables {
+  const lines = procfsLines(text, file);
+  const tables: SnmpTables = new Map();
+  const split = (line: string, lineNumber: number) => {
+    const match = /^([A-Za-z0-9]+):((?: \S+)*)$/.exec(line);
+    if (!match) {
+      throw new ParseError(file, `expected "Name: words ...", got ${JSON.stringify(line.slice(0, 80))}`, lineNumber);
+    }
+    return { name: match[1]!, words: match[2]!.split(' ').slice(1) };
+  };
+  for (let index = 0; index < lines.length; index += 2) {
+    const header = split(lines[index]!, index + 1);
+    if (index + 1 >= lines.length) {
+      throw new ParseError(file, `${header.name}: header line without its value line`, index + 1);
+    }
+    const values = split(lines[index + 1]!, index + 2);
+    if (values.name !== header.name) {
+      throw new ParseError(file, `header ${header.name} is followed by values of ${values.name}`, index + 2);
+    }
+    if (values.words.length !== header.words.length) {
+      throw new ParseError(
+        file,
+        `${header.name}: ${header.words.length} field names but ${values.words.length} values`,
+        index + 2,
+      );
+    }
+    if (tables.has(header.name)) throw new ParseError(file, `${header.name} appears twice`, index + 1);
+    const fields = new Map<string, number>();
+    header.words.forEach((field, column) => {
+      if (!/^[A-Za-z0-9_]+$/.test(field)) {
+        throw new ParseError(file, `${header.name}: ${JSON.stringify(field)} is not a field name`, index + 1);
+      }
+      if (fields.has(field)) throw new ParseError(file, `${header.name} ${field} appears twice`, index + 1);
+      fields.set(field, parseSignedValue(values.words[column], file, `${header.name} ${field}`, index + 2));
+    });
+    tables.set(header.name, fields);
+  }
+  requireParts(file, 'section', requiredSections, (name) => tables.has(name));
+  return tables;
+}
+
+/** Reads and parses /proc/net/snmp (Ip, Icmp, IcmpMsg, Tcp, Udp, UdpLite). */
+export function readNetSnmp(fs: HostFs): SnmpTables {
+  return parseSnmpTables(fs.readProc(NET_SNMP_FILE), NET_SNMP_FILE, NET_SNMP_SECTIONS);
+}
+
+/** Reads and parses /proc/net/netstat (TcpExt, IpExt, MPTcpExt). */
+export function readNetNetstat(fs: HostFs): SnmpTables {
+  return parseSnmpTables(fs.readProc(NET_NETSTAT_FILE), NET_NETSTAT_FILE, NET_NETSTAT_SECTIONS);
+}

@@ -1,0 +1,94 @@
+/**
+ * Thin I/O for netlink dumps. Node.js has no AF_NETLINK sockets, so the socket is libc's, called through koffi (a
+ * foreign function interface that needs no compiler). A dump is: open a socket of the family's protocol, send the
+ * request, hand every received datagram to a pure parser until it says the dump is done, close the socket.
+ */
+import { ParseError } from '../errors';
+
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0o2000000;
+/** recv() flag: return the datagram's real length even when it did not fit the buffer. */
+const MSG_TRUNC = 0x20;
+export const NETLINK_ROUTE = 0;
+export const NETLINK_SOCK_DIAG = 4;
+/**
+ * Receive buffer. The kernel builds dump datagrams of at most max(32 KiB, the largest single message) (netlink_dump),
+ * so 64 KiB holds one whole; a larger one (a link with hundreds of VFs, which we never ask for) is an error, not a
+ * silently cut dump.
+ */
+const RECEIVE_BYTES = 1 << 16;
+
+interface Libc {
+  socket(domain: number, type: number, protocol: number): number;
+  send(fd: number, buffer: Buffer, length: number, flags: number): number;
+  recv(fd: number, buffer: Buffer, length: number, flags: number): number;
+  close(fd: number): number;
+  errno(): number;
+}
+
+/** The part of koffi's API used here (loaded with require, so typed by hand). */
+interface Koffi {
+  load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
+  errno(): number;
+}
+
+/** libc's socket calls (koffi is a native module: it is loaded only when a dump is first made). */
+function loadLibc(): Libc {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const koffi = require('koffi') as Koffi;
+  const library = koffi.load('libc.so.6');
+  const socket = library.func('int socket(int, int, int)');
+  const send = library.func('long send(int, const void *, size_t, int)');
+  const recv = library.func('long recv(int, void *, size_t, int)');
+  const close = library.func('int close(int)');
+  return {
+    socket: (domain, type, protocol) => socket(domain, type, protocol) as number,
+    send: (fd, buffer, length, flags) => Number(send(fd, buffer, length, flags)),
+    recv: (fd, buffer, length, flags) => Number(recv(fd, buffer, length, flags)),
+    close: (fd) => close(fd) as number,
+    errno: () => koffi.errno(),
+  };
+}
+
+/** Receives one dump's datagrams: returns true once the dump is done. */
+export type NetlinkChunkHandler = (bytes: Buffer, length: number) => boolean;
+
+export interface Netlink {
+  /**
+   * Sends each request in turn on one socket of `protocol` (NETLINK_ROUTE, NETLINK_SOCK_DIAG) and feeds its
+   * answer's datagrams to `onChunk` until it returns true. `what` names the facility in errors. Throws when netlink
+   * is not available (no koffi, no libc, a kernel without the protocol) or a datagram did not fit the buffer.
+   */
+  dump(protocol: number, what: string, requests: readonly Buffer[], onChunk: NetlinkChunkHandler): void;
+}
+
+/** A netlink client; libc is loaded on its first dump and kept by this instance (sources keep one each). */
+export function createNetlink(): Netlink {
+  let libc: Libc | undefined;
+  return {
+    dump(protocol, what, requests, onChunk) {
+      const c = (libc ??= loadLibc());
+      const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+      if (fd < 0) throw new Error(`netlink ${what} socket: errno ${c.errno()}`);
+      try {
+        const chunk = Buffer.allocUnsafe(RECEIVE_BYTES);
+        for (const request of requests) {
+          if (c.send(fd, request, request.length, 0) !== request.length) {
+            throw new Error(`netlink ${what} send: errno ${c.errno()}`);
+          }
+          for (;;) {
+            const received = c.recv(fd, chunk, chunk.length, MSG_TRUNC);
+            if (received <= 0) throw new ParseError(what, `recv returned ${received} (errno ${c.errno()})`);
+            if (received > chunk.length) {
+              throw new ParseError(what, `a ${received}-byte datagram did not fit the ${chunk.length}-byte buffer`);
+            }
+            if (onChunk(chunk, received)) break;
+          }
+        }
+      } finally {
+        c.close(fd);
+      }
+    },
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * The kernel counters strategy of the drop source, for nodes where tracefs cannot be used (no privilege, no tracefs):
+ * kappie_drop_count from the kernel's drop COUNTERS: interface drops (/proc/net/dev), softnet backlog drops
+ * (/proc/net/softnet_stat), IP/UDP/TCP discards (/proc/net/snmp, snmp6, netstat) and conntrack drops
+ * (/proc/net/stat/nf_conntrack), mapped to reasons and directions by COUNTER_REASONS below (the README's table).
+ * Values are the kernel's totals, summed per (reason, direction): exported verbatim as counters.
+ */
+import { DIRECTION, LABEL, type Direction } from '../../../catalog';
+import type { HostFs } from '../../../kernel/host-fs';
+import { counterOf, readNetDev, type NetDevInterface } from '../../../kernel/net-dev';
+import { readNetNetstat, readNetSnmp, type SnmpTables } from '../../../kernel/net-snmp';
+import { readNetSnmp6 } from '../../../kernel/net-snmp6';
+import { readSoftnetStat, type SoftnetCpu } from '../../../kernel/net-softnet-stat';
+import { readConntrackStat, type ConntrackStat } from '../../../kernel/nf-conntrack-stat';
+import type { Sample } from '../../../source';
+
+/** The parsed counters the table picks from; IPv6 and conntrack are undefined where the kernel has no such file. */
+export interface CounterInputs {
+  /** rx_dropped and tx_dropped of /proc/net/dev summed over every interface, packets. */
+  readonly netDev: { rx: number; tx: number };
+  /** softnet_stat's dropped column (backlog full) summed over the CPUs, packets. */
+  readonly softnetDropped: number;
+  readonly snmp: SnmpTables;
+  readonly netstat: SnmpTables;
+  readonly snmp6: ReadonlyMap<string, number> | undefined;
+  /** nf_conntrack's drop + insert_failed summed over the CPUs. */
+  readonly conntrackDropped: number | undefined;
+}
+
+/** The kernel layer's parsed files this strategy reads (IPv6 and conntrack undefined where the kernel lacks them). */
+export interface ParsedCounterFiles {
+  readonly netDev: readonly NetDevInterface[];
+  readonly softnet: readonly SoftnetCpu[];
+  readonly snmp: SnmpTables;
+  readonly netstat: SnmpTables;
+  readonly snmp6: ReadonlyMap<string, number> | undefined;
+  readonly conntrack: ConntrackStat | undefined;
+}
+
+const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
+
+/** The sums the table picks from, out of the parsed files (pure). */
+export function counterInputs(files: ParsedCounterFiles): CounterInputs {
+  return {
+    netDev: {
+      rx: sum(files.netDev.map((netdev) => counterOf(netdev, 'rx_dropped'))),
+      tx: sum(files.netDev.map((netdev) => counterOf(netdev, 'tx_dropped'))),
+    },
+    softnetDropped: sum(files.softnet.map((cpu) => cpu.dropped)),
+    snmp: files.snmp,
+    netstat: files.netstat,
+    snmp6: files.snmp6,
+    conntrackDropped:
+      files.conntrack === undefined
+        ? undefined
+        : sum(files.conntrack.cpus.map((cpu) => (cpu['drop'] ?? 0) + (cpu['insert_failed'] ?? 0))),
+  };
+}
+
+/** One counter of the inputs, undefined when this kernel lacks it. */
+type Pick = (inputs: CounterInputs) => number | undefined;
+const snmp =
+  (proto: string, name: string): Pick =>
+  (i) =>
+    i.snmp.get(proto)?.get(name);
+const netstat =
+  (proto: string, name: string): Pick =>
+  (i) =>
+    i.netstat.get(proto)?.get(name);
+const snmp6 =
+  (name: string): Pick =>
+  (i) =>
+    i.snmp6?.get(name);
+
+/** A row of the documented table: the reason and direction the counters `picks` are summed into, and where from. */
+export interface CounterReason {
+  readonly reason: string;
+  readonly direction: Direction;
+  readonly from: string;
+  readonly picks: readonly Pick[];
+}
+
+const row = (reason: string, direction: Direction, from: string, ...picks: Pick[]): CounterReason => ({
+  reason,
+  direction,
+  from,
+  picks,
+});
+const { ingress, egress, unknown } = DIRECTION;
+
+/** The documented table (README, "Drops by reason"): reason, direction, and the counters summed into it. */
+export const COUNTER_REASONS: readonly CounterReason[] = [
+  row('NETDEV_RX_DROP', ingress, '/proc/net/dev rx drop (all interfaces)', (i) => i.netDev.rx),
+  row('NETDEV_TX_DROP', egress, '/proc/net/dev tx drop (all interfaces)', (i) => i.netDev.tx),
+  row('CPU_BACKLOG', ingress, 'softnet_stat dropped', (i) => i.softnetDropped),
+  row('IP_INHDR', ingress, 'Ip InHdrErrors, Ip6InHdrErrors', snmp('Ip', 'InHdrErrors'), snmp6('Ip6InHdrErrors')),
+  row(
+    'IP_INADDRERRORS',
+    ingress,
+    'Ip InAddrErrors, Ip6InAddrErrors',
+    snmp('Ip', 'InAddrErrors'),
+    snmp6('Ip6InAddrErrors'),
+  ),
+  row(
+    'IP_NOPROTO',
+    ingress,
+    'Ip InUnknownProtos, Ip6InUnknownProtos',
+    snmp('Ip', 'InUnknownProtos'),
+    snmp6('Ip6InUnknownProtos'),
+  ),
+  row('IP_INNOROUTES', ingress, 'Ip6InNoRoutes', snmp6('Ip6InNoRoutes')),
+  row('IP_INDISCARDS', ingress, 'Ip InDiscards, Ip6InDiscards', snmp('Ip', 'InDiscards'), snmp6('Ip6InDiscards')),
+  row('IP_CSUM', ingress, 'IpExt InCsumErrors', netstat('IpExt', 'InCsumErrors')),
+  row('IP_OUTDISCARDS', egress, 'Ip OutDiscards, Ip6OutDiscards', snmp('Ip', 'OutDiscards'), snmp6('Ip6OutDiscards')),
+  row('IP_OUTNOROUTES', egress, 'Ip OutNoRoutes, Ip6OutNoRoutes', snmp('Ip', 'OutNoRoutes'), snmp6('Ip6OutNoRoutes')),
+  row('NO_SOCKET', ingress, 'Udp NoPorts, Udp6NoPorts', snmp('Udp', 'NoPorts'), snmp6('Udp6NoPorts')),
+  row(
+    'SOCKET_RCVBUFF',
+    ingress,
+    'Udp RcvbufErrors, Udp6RcvbufErrors',
+    snmp('Udp', 'RcvbufErrors'),
+    snmp6('Udp6RcvbufErrors'),
+  ),
+  row(
+    'UDP_CSUM',
+    ingress,
+    'Udp InCsumErrors, Udp6InCsumErrors',
+    snmp('Udp', 'InCsumErrors'),
+    snmp6('Udp6InCsumErrors'),
+  ),
+  row('TCP_CSUM', ingress, 'Tcp InCsumErrors', snmp('Tcp', 'InCsumErrors')),
+  row('TCP_LISTEN_OVERFLOW', ingress, 'TcpExt ListenDrops', netstat('TcpExt', 'ListenDrops')),
+  row('SOCKET_BACKLOG', ingress, 'TcpExt TCPBacklogDrop', netstat('TcpExt', 'TCPBacklogDrop')),
+  row('PROTO_MEM', ingress, 'TcpExt TCPRcvQDrop', netstat('TcpExt', 'TCPRcvQDrop')),
+  row('TCP_ZEROWINDOW', ingress, 'TcpExt TCPZeroWindowDrop', netstat('TcpExt', 'TCPZeroWindowDrop')),
+  row('TCP_MINTTL', ingress, 'TcpExt TCPMinTTLDrop', netstat('TcpExt', 'TCPMinTTLDrop')),
+  row('PFMEMALLOC', ingress, 'TcpExt PFMemallocDrop', netstat('TcpExt', 'PFMemallocDrop')),
+  row('CONNTRACK_DROP', unknown, 'nf_conntrack stat drop + insert_failed', (i) => i.conntrackDropped),
+];
+
+/** One series per table row whose counters exist on this kernel (pure). */
+export function counterDropSamples(inputs: CounterInputs): { reason: string; direction: Direction; value: number }[] {
+  const rows: { reason: string; direction: Direction; value: number }[] = [];
+  for (const row of COUNTER_REASONS) {
+    const values = row.picks.map((pick) => pick(inputs)).filter((v): v is number => v !== undefined);
+    if (values.length === 0) continue;
+    rows.push({ reason: row.reason, direction: row.direction, value: values.reduce((a, b) => a + b, 0) });
+  }
+  return rows;
+}
+
+/** Reads the counter files under --proc-path. Throws read and parse errors (a required file missing or garbled). */
+export function readCounterInputs(fs: HostFs): CounterInputs {
+  return counterInputs({
+    netDev: readNetDev(fs),
+    softnet: readSoftnetStat(fs),
+    snmp: readNetSnmp(fs),
+    netstat: readNetNetstat(fs),
+    snmp6: readNetSnmp6(fs),
+    conntrack: readConntrackStat(fs),
+  });
+}
+
+/** kappie_drop_count from the kernel counters of the host, now. */
+export function collectCounterDrops(fs: HostFs): Sample<'dropCount'>[] {
+  return counterDropSamples(readCounterInputs(fs)).map((row) => ({
+    labels: { [LABEL.reason]: row.reason, [LABEL.direction]: row.direction },
+    value: row.value,
+  }));
+}

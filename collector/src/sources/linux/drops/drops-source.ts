@@ -1,0 +1,130 @@
+/**
+ * The Linux drops source: kappie_drop_count{reason,direction}, and kappie_drop_bytes where the kernel lets us count
+ * bytes, with one of two strategies, chosen HERE at every gathering and nowhere else:
+ *  - tracefs events (tracefs-events.ts): the skb:kfree_skb tracepoint in a tracefs instance of our own, named by the
+ *    kernel's own drop reasons (hist mode where the kernel has hist triggers, else stream mode);
+ *  - kernel counters (counters.ts): the drop counters of procfs, coarser reasons, no privilege needed.
+ * --drop-reader decides: `tracefs` (events only: the source is down while tracefs cannot be used), `counters` (never
+ * touches tracefs), `auto` (events; the counters whenever events cannot count: their start is retried at every
+ * gathering, and a failed events gathering is replaced by the counters in that same gathering). One gathering never
+ * exports both, so no drop is counted twice.
+ *
+ * Names: the source is selected as `drops` (--sources, --disable-sources). Its status (kappie_source_up,
+ * kappie_source_lost_events, the status page) is reported under the strategy that gathered, the names these two
+ * strategies had as separate sources: `drop_reasons` (tracefs events) and `drop_counters` (kernel counters).
+ *
+ * Every piece of state lives in the closure of one createDropsSource call: two instances never share anything but
+ * the kernel (and two collectors on one node must use different --tracefs-instance names).
+ */
+import { describeError, SourceUnavailableError } from '../../../errors';
+import { mountTracefs, type TracefsMount } from '../../../kernel/tracefs/mount';
+import type { Samples, Source, SourceContext } from '../../../source';
+import { collectCounterDrops } from './counters';
+import { startTracefsEvents, type TracefsEvents } from './tracefs-events';
+
+/** Why a one-shot gathering shows the kernel counters (see gatherOneShot). */
+export const ONE_SHOT_NOTE =
+  "a one-shot snapshot never touches tracefs (it would take over a serving collector's instance): drops by kernel " +
+  "reason and drop_bytes are on the serving collector's /metrics";
+
+/** The name the drops source is selected by. */
+export const DROPS_SOURCE_NAME = 'drops';
+/** The status name of each strategy: kappie_source_up{source=...} while it gathers. */
+export const TRACEFS_EVENTS_STATUS = 'drop_reasons';
+export const KERNEL_COUNTERS_STATUS = 'drop_counters';
+type StrategyStatus = typeof TRACEFS_EVENTS_STATUS | typeof KERNEL_COUNTERS_STATUS;
+
+export interface DropsSourceDeps {
+  /** Finds tracefs (mounting it where needed). Default: --tracefs-path; tests give a tree of recorded files. */
+  readonly mountTracefs?: (ctx: SourceContext) => TracefsMount;
+}
+
+export interface DropsSource extends Source {
+  /** Events parsed from trace_pipe so far by this source (stream mode; 0 otherwise), for tests and the benchmark. */
+  streamedEvents(): number;
+}
+
+export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
+  const mount = deps.mountTracefs ?? ((ctx) => mountTracefs(ctx.fs.tracefsPath, ctx.fs.procPath));
+  let events: TracefsEvents | undefined;
+  /** Why tracefs events do not count now (auto mode: the counters do); each new reason is logged once. */
+  let eventsUnusable: string | undefined;
+  let gatheredBy: StrategyStatus = TRACEFS_EVENTS_STATUS;
+
+  /** The events strategy's gathering, starting it first when it is not running. Throws when it cannot count. */
+  function gatherEvents(ctx: SourceContext): Samples {
+    events ??= startTracefsEvents(ctx, mount);
+    const samples = events.collect();
+    if (eventsUnusable !== undefined) ctx.log.info('tracefs events count drops again: kernel counters no longer used');
+    eventsUnusable = undefined;
+    return samples;
+  }
+
+  function fallBackFrom(ctx: SourceContext, error: unknown): void {
+    const why = describeError(error);
+    if (why !== eventsUnusable) {
+      ctx.log.warn({ reason: why }, `tracefs events cannot count drops (${why}): counting the kernel drop counters`);
+    }
+    eventsUnusable = why;
+  }
+
+  function gatherCounters(ctx: SourceContext): Samples {
+    try {
+      return { dropCount: collectCounterDrops(ctx.fs) };
+    } catch (error) {
+      if (eventsUnusable === undefined) throw error;
+      throw new SourceUnavailableError(`${describeError(error)} (and tracefs events: ${eventsUnusable})`);
+    }
+  }
+
+  /**
+   * A one-shot gathering (`kappie snapshot`, e.g. through kubectl exec beside the DaemonSet's collector) never installs,
+   * replaces or removes tracefs state: in hist mode a serving collector holds no tracefs file open, so "replacing a
+   * stale instance" would delete the serving collector's live instance and kprobe. It shows the kernel counters, and
+   * says where drops by kernel reason are.
+   */
+  function gatherOneShot(ctx: SourceContext, reader: SourceContext['config']['dropReader']): Samples {
+    gatheredBy = reader === 'tracefs' ? TRACEFS_EVENTS_STATUS : KERNEL_COUNTERS_STATUS;
+    eventsUnusable = ONE_SHOT_NOTE;
+    if (reader === 'tracefs') throw new SourceUnavailableError(ONE_SHOT_NOTE);
+    return gatherCounters(ctx);
+  }
+
+  return {
+    name: DROPS_SOURCE_NAME,
+    description:
+      'drops by kernel reason and direction: skb:kfree_skb in our tracefs instance (status drop_reasons), ' +
+      'else the kernel drop counters (status drop_counters)',
+    platforms: ['linux'],
+    metrics: ['dropCount', 'dropBytes'],
+    collect(ctx) {
+      const reader = ctx.config.dropReader;
+      if (ctx.oneShot) return gatherOneShot(ctx, reader);
+      if (reader !== 'counters') {
+        gatheredBy = TRACEFS_EVENTS_STATUS;
+        try {
+          return gatherEvents(ctx);
+        } catch (error) {
+          if (reader === 'tracefs') throw error;
+          fallBackFrom(ctx, error);
+        }
+      }
+      gatheredBy = KERNEL_COUNTERS_STATUS;
+      return gatherCounters(ctx);
+    },
+    statusName: () => gatheredBy,
+    note() {
+      if (gatheredBy === TRACEFS_EVENTS_STATUS) return events?.note();
+      return eventsUnusable === undefined
+        ? undefined
+        : `kernel drop counters (coarser reasons): tracefs events cannot count: ${eventsUnusable}`;
+    },
+    lostEvents: () => (gatheredBy === TRACEFS_EVENTS_STATUS ? (events?.lostEvents() ?? 0) : 0),
+    async stop(ctx) {
+      const running = events;
+      events = undefined;
+      running?.stop(ctx.log);
+    },
+    streamedEvents: () => events?.streamedEvents() ?? 0,
+  };
+}

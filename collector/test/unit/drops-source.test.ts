@@ -1,0 +1,284 @@
+/**
+ * The drops source end to end on recorded kernel files: its hist mode (which the CI kernel lacks) and stream mode on a
+ * directory of recorded tracefs files (helpers/recorded-tracefs.ts), its counters strategy on the recorded proc root
+ * of the golden test, run through the real Gatherer so that the status it reports is what /metrics would show.
+ */
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { LABEL } from '../../src/catalog';
+import { resolveConfig } from '../../src/config';
+import { Gatherer, type Gathering } from '../../src/gatherer';
+import { createHostFs } from '../../src/kernel/host-fs';
+import type { SampleView } from '../../src/source';
+import { createDropsSource, type DropsSource } from '../../src/sources/linux/drops/drops-source';
+import { kfreeSkbHistTrigger } from '../../src/sources/linux/drops/hist-mode';
+import { kprobeDefinition, kprobeHistTrigger, kprobeRemoval } from '../../src/sources/linux/drops/kprobe-bytes';
+import { fixture, FIXTURES } from '../helpers/fixtures';
+import { recordedTracefs, type RecordedTracefs, type RecordedTracefsOptions } from '../helpers/recorded-tracefs';
+
+const FORMAT = fixture('linux/tracefs/kfree_skb.format.6.18');
+const HIST = fixture('linux/tracefs/hist.kfree_skb');
+const KPROBE_HIST = fixture('linux/tracefs/hist.kprobe_bytes');
+const CPU_STATS = fixture('linux/tracefs/per_cpu_stats');
+const PROC = path.join(FIXTURES, 'linux', 'golden', 'proc');
+const INSTANCE = 'instances/unit';
+const EVENT = `${INSTANCE}/events/skb/kfree_skb`;
+
+/** A format whose reason table names the non-drop reasons too, as kernels 5.17 to 6.3 did. */
+const FORMAT_WITH_CONSUMED = FORMAT.replace(
+  '{ 2, "NOT_SPECIFIED" }',
+  '{ 0, "NOT_DROPPED_YET" }, { 1, "CONSUMED" }, { 2, "NOT_SPECIFIED" }',
+);
+
+interface Run {
+  readonly source: DropsSource;
+  readonly gatherer: Gatherer;
+  readonly logs: string[];
+}
+
+const trees: RecordedTracefs[] = [];
+const gatherers: Gatherer[] = [];
+afterEach(async () => {
+  for (const gatherer of gatherers.splice(0)) await gatherer.stop();
+  for (const tree of trees.splice(0)) tree.remove();
+});
+
+function tree(options: Partial<RecordedTracefsOptions> = {}): RecordedTracefs {
+  const made = recordedTracefs({ format: FORMAT, cpuStats: [CPU_STATS, CPU_STATS], ...options });
+  trees.push(made);
+  return made;
+}
+
+function run(
+  tracefs: RecordedTracefs | undefined,
+  dropReader: 'auto' | 'tracefs' | 'counters',
+  options: { oneShot?: boolean } = {},
+): Run {
+  const logs: string[] = [];
+  const log = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(chunk.toString());
+        done();
+      },
+    }),
+  );
+  const config = resolveConfig({ procPath: PROC, tracefsInstance: 'unit', dropReader }, {});
+  const source = createDropsSource({
+    mountTracefs: () => {
+      if (!tracefs) throw new Error('tracefs path /nowhere does not exist (set --tracefs-path)');
+      return tracefs.mount();
+    },
+  });
+  const gatherer = new Gatherer([source], { config, fs: createHostFs(config), log, oneShot: options.oneShot });
+  gatherers.push(gatherer);
+  return { source, gatherer, logs };
+}
+
+/** Series of a metric as "REASON/direction" -> value. */
+function series(samples: readonly SampleView[] | undefined): Record<string, number> {
+  return Object.fromEntries(
+    (samples ?? []).map((s) => [`${s.labels[LABEL.reason]}/${s.labels[LABEL.direction]}`, s.value]),
+  );
+}
+
+function status(gathering: Gathering) {
+  expect(gathering.sources).toHaveLength(1);
+  return gathering.sources[0]!;
+}
+
+describe('drops source, hist mode (recorded tracefs of a kernel with hist triggers)', () => {
+  it('counts the kernel table by reason and direction, with the status and lost events of drop_reasons', async () => {
+    const recorded = tree({ hist: HIST });
+    const { gatherer } = run(recorded, 'tracefs');
+    const gathering = await gatherer.gather();
+    expect(status(gathering)).toMatchObject({ name: 'drop_reasons', up: true, lostEvents: 0 });
+    expect(series(gathering.samples.dropCount)).toEqual({
+      'NO_SOCKET/ingress': 1001,
+      'NETFILTER_DROP/unknown': 2,
+      // br_nf_dev_queue_xmit is in no direction table: unknown, never a guess.
+      'NOT_SPECIFIED/unknown': 4,
+      'QDISC_DROP/egress': 17,
+    });
+    expect(gathering.samples.dropBytes).toBeUndefined();
+    expect(status(gathering).reason).toBe('no kprobe+hist: drop_bytes not counted by this source');
+    expect(recorded.text(`${EVENT}/trigger`)).toBe(kfreeSkbHistTrigger(true, 'protocol != 0'));
+    expect(recorded.text(`${EVENT}/enable`)).toBe('0\n');
+    expect(recorded.text(`${INSTANCE}/buffer_size_kb`)).toBe('2048');
+  });
+
+  it("sums dropped bytes from the kprobe table, and counts both tables' Dropped as lost events", async () => {
+    const recorded = tree({ hist: HIST, kprobeHist: KPROBE_HIST });
+    const { gatherer } = run(recorded, 'tracefs');
+    const gathering = await gatherer.gather();
+    expect(series(gathering.samples.dropBytes)).toEqual({ 'NETFILTER_DROP/unknown': 168, 'NO_SOCKET/ingress': 30000 });
+    expect(series(gathering.samples.dropCount)['NO_SOCKET/ingress']).toBe(1001);
+    expect(status(gathering)).toMatchObject({ name: 'drop_reasons', up: true, lostEvents: 3, reason: undefined });
+    expect(recorded.text('kprobe_events')).toBe(
+      kprobeRemoval() + kprobeRemoval() + kprobeDefinition('sk_skb_reason_drop'),
+    );
+    expect(recorded.text(`${INSTANCE}/events/kappie/kfree_skb_bytes/trigger`)).toBe(kprobeHistTrigger(2));
+  });
+
+  it("counts a full table's Dropped as lost events", async () => {
+    const recorded = tree({ hist: HIST.replace('Dropped: 0', 'Dropped: 7') });
+    const gathering = await run(recorded, 'tracefs').gatherer.gather();
+    expect(status(gathering).lostEvents).toBe(7);
+  });
+
+  it('leaves out reasons that are not drops, in the filter and in the table', async () => {
+    const consumed =
+      '{ reason:          1, location: [ffffffff820a7f2c] __udp4_lib_rcv                                } hitcount:         50\n';
+    const hist = HIST.replace('\nTotals:', `${consumed}\nTotals:`);
+    const recorded = tree({ format: FORMAT_WITH_CONSUMED, hist });
+    const gathering = await run(recorded, 'tracefs').gatherer.gather();
+    expect(recorded.text(`${EVENT}/trigger`)).toBe(
+      kfreeSkbHistTrigger(true, 'protocol != 0 && reason != 0 && reason != 1'),
+    );
+    const counts = series(gathering.samples.dropCount);
+    expect(Object.keys(counts).filter((key) => key.startsWith('CONSUMED'))).toEqual([]);
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1024);
+  });
+
+  it('removes its instance and its kprobe at stop, and replaces a stale instance at start', async () => {
+    const recorded = tree({ hist: HIST, kprobeHist: KPROBE_HIST });
+    recorded.tracefs.makeDir(INSTANCE);
+    const { gatherer, logs } = run(recorded, 'tracefs');
+    await gatherer.gather();
+    expect(logs.some((line) => line.includes('removed a stale tracefs instance'))).toBe(true);
+    expect(recorded.text(`${EVENT}/trigger`)).toBe(kfreeSkbHistTrigger(true, 'protocol != 0'));
+    await gatherer.stop();
+    expect(recorded.text(INSTANCE + '/buffer_size_kb')).toBeUndefined();
+    expect(recorded.text('kprobe_events')!.endsWith(kprobeRemoval())).toBe(true);
+  });
+
+  it('reports down, under drop_reasons, when the hist trigger is gone', async () => {
+    const recorded = tree({ hist: HIST });
+    const { gatherer } = run(recorded, 'tracefs');
+    await gatherer.gather();
+    recorded.tracefs.write(`${EVENT}/hist`, '# event histogram\n#\n');
+    expect(status(await gatherer.gather())).toMatchObject({
+      name: 'drop_reasons',
+      up: false,
+      reason: expect.stringMatching(/shows no table: the hist trigger is gone/),
+    });
+  });
+});
+
+describe('drops source, stream mode (recorded trace_pipe)', () => {
+  it('filters, enables, records netfilter stacks and counts the recorded stream', async () => {
+    const recorded = tree({ tracePipe: fixture('linux/tracefs/trace_pipe.6.18') });
+    const { source, gatherer } = run(recorded, 'tracefs');
+    const gathering = await gatherer.gather();
+    expect(recorded.text(`${EVENT}/filter`)).toBe('protocol != 0');
+    expect(recorded.text(`${EVENT}/enable`)).toBe('1');
+    expect(recorded.text(`${EVENT}/trigger`)).toBe('stacktrace if reason == 12');
+    expect(series(gathering.samples.dropCount)).toEqual({
+      'TCP_OLD_DATA/ingress': 2,
+      'NETFILTER_DROP/ingress': 1,
+      'NO_SOCKET/ingress': 3,
+      'NOT_SPECIFIED/ingress': 1,
+    });
+    expect(source.streamedEvents()).toBe(7);
+    expect(status(gathering)).toMatchObject({ name: 'drop_reasons', up: true, lostEvents: 0 });
+  });
+
+  it('counts ring buffer overruns of every CPU and unreadable lines as lost events', async () => {
+    const overrun = CPU_STATS.replace('overrun: 0', 'overrun: 5');
+    const recorded = tree({ tracePipe: 'garbage\n', cpuStats: [overrun, overrun, CPU_STATS] });
+    const gathering = await run(recorded, 'tracefs').gatherer.gather();
+    expect(status(gathering)).toMatchObject({
+      lostEvents: 11,
+      reason: expect.stringMatching(/unreadable trace lines/),
+    });
+  });
+});
+
+describe('drops source: which strategy counts, decided in one place', () => {
+  it('auto: tracefs events count while they can, and the counters stay out of that gathering', async () => {
+    const gathering = await run(tree({ hist: HIST }), 'auto').gatherer.gather();
+    expect(status(gathering).name).toBe('drop_reasons');
+    expect(Object.keys(series(gathering.samples.dropCount)).some((key) => key.startsWith('NETDEV_'))).toBe(false);
+  });
+
+  it('auto without tracefs: the kernel counters count, under drop_counters, saying why once', async () => {
+    const { gatherer, logs } = run(undefined, 'auto');
+    const first = await gatherer.gather();
+    await gatherer.gather();
+    expect(status(first)).toMatchObject({
+      name: 'drop_counters',
+      source: 'drops',
+      up: true,
+      lostEvents: 0,
+      reason: expect.stringMatching(/^kernel drop counters .*tracefs path \/nowhere does not exist/),
+    });
+    expect(series(first.samples.dropCount)).toHaveProperty(['NETDEV_RX_DROP/ingress']);
+    expect(logs.filter((line) => line.includes('tracefs events cannot count drops'))).toHaveLength(1);
+  });
+
+  it('auto with an instance another process holds: the counters count, the instance is left alone', async () => {
+    const recorded = tree({ hist: HIST });
+    recorded.tracefs.makeDir(INSTANCE);
+    const busy = {
+      ...recorded,
+      mount: () => ({ ...recorded.mount(), tracefs: { ...recorded.tracefs, removeDir: () => 'busy' as const } }),
+    };
+    const gathering = await run(busy, 'auto').gatherer.gather();
+    expect(status(gathering)).toMatchObject({
+      name: 'drop_counters',
+      up: true,
+      reason: expect.stringMatching(/in use by another process/),
+    });
+    expect(recorded.text(`${EVENT}/trigger`)).toBe('');
+  });
+
+  it('tracefs: no fallback, down under drop_reasons with the reason', async () => {
+    const gathering = await run(undefined, 'tracefs').gatherer.gather();
+    expect(status(gathering)).toMatchObject({
+      name: 'drop_reasons',
+      up: false,
+      reason: expect.stringMatching(/does not exist/),
+    });
+    expect(gathering.samples.dropCount).toBeUndefined();
+  });
+
+  it('counters: never touches tracefs', async () => {
+    const recorded = tree({ hist: HIST });
+    const gathering = await run(recorded, 'counters').gatherer.gather();
+    expect(status(gathering)).toMatchObject({ name: 'drop_counters', up: true, reason: undefined });
+    expect(recorded.tracefs.list('instances')).toEqual([]);
+  });
+
+  it('one-shot beside a serving collector in hist mode: leaves the serving instance and kprobe alone', async () => {
+    const recorded = tree({ hist: HIST, kprobeHist: KPROBE_HIST });
+    const serving = run(recorded, 'auto');
+    expect(status(await serving.gatherer.gather())).toMatchObject({ name: 'drop_reasons', up: true });
+    const trigger = recorded.text(`${EVENT}/trigger`);
+    const kprobes = recorded.text('kprobe_events');
+    const snapshot = run(recorded, 'auto', { oneShot: true });
+    const once = await snapshot.gatherer.gather();
+    expect(status(once)).toMatchObject({ name: 'drop_counters', up: true });
+    expect(status(once).reason).toMatch(/one-shot snapshot never touches tracefs/);
+    await snapshot.gatherer.stop();
+    expect(recorded.text(`${EVENT}/trigger`)).toBe(trigger);
+    expect(recorded.text('kprobe_events')).toBe(kprobes);
+    expect(status(await serving.gatherer.gather())).toMatchObject({ name: 'drop_reasons', up: true });
+    expect(status(await run(recorded, 'tracefs', { oneShot: true }).gatherer.gather())).toMatchObject({
+      name: 'drop_reasons',
+      up: false,
+    });
+  });
+
+  it("keeps each instance's state to itself: stopping one leaves the other counting", async () => {
+    const first = run(tree({ hist: HIST }), 'tracefs');
+    const second = run(tree({ tracePipe: fixture('linux/tracefs/trace_pipe.6.18') }), 'tracefs');
+    await first.gatherer.gather();
+    await second.gatherer.gather();
+    await first.gatherer.stop();
+    expect(second.source.streamedEvents()).toBe(7);
+    expect(status(await second.gatherer.gather())).toMatchObject({ name: 'drop_reasons', up: true });
+    expect(first.source.streamedEvents()).toBe(0);
+  });
+});

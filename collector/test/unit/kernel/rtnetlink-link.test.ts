@@ -1,0 +1,168 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { ParseError } from '../../../src/errors';
+import {
+  LINK_STATS64_FIELDS,
+  linkDumpRequest,
+  parseLinkChunk,
+  parseLinkDump,
+  type RtnetlinkLink,
+} from '../../../src/kernel/rtnetlink-link';
+import { FIXTURES } from '../../helpers/fixtures';
+import { comparableLinks, linksFromIp } from '../../helpers/ip-link';
+
+const DIR = path.join(FIXTURES, 'linux', 'rtnetlink');
+/** Recorded by record.py in that directory from this kernel (6.18, x86_64: little-endian). */
+const DUMP = fs.readFileSync(path.join(DIR, 'links.dump'));
+const IP_JSON = fs.readFileSync(path.join(DIR, 'links.ip.json'), 'utf8');
+
+/** A message of `type` with `payload`, header in little-endian host order. */
+function message(type: number, payload: Buffer, flags = 0x2): Buffer {
+  const header = Buffer.alloc(16);
+  header.writeUInt32LE(16 + payload.length, 0);
+  header.writeUInt16LE(type, 4);
+  header.writeUInt16LE(flags, 6);
+  return Buffer.concat([header, payload, Buffer.alloc(((payload.length + 3) & ~3) - payload.length)]);
+}
+
+function attribute(type: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(4);
+  header.writeUInt16LE(4 + payload.length, 0);
+  header.writeUInt16LE(type, 2);
+  return Buffer.concat([header, payload, Buffer.alloc(((payload.length + 3) & ~3) - payload.length)]);
+}
+
+/** An RTM_NEWLINK message for link `index` with the given attributes. */
+function linkMessage(index: number, ...attributes: Buffer[]): Buffer {
+  const ifinfomsg = Buffer.alloc(16);
+  ifinfomsg.writeInt32LE(index, 4);
+  return message(16, Buffer.concat([ifinfomsg, ...attributes]));
+}
+
+const DONE = message(3, Buffer.alloc(4));
+const name = (text: string | Buffer) => attribute(3, Buffer.concat([Buffer.from(text), Buffer.alloc(1)]));
+const stats64 = (counters: number) => {
+  const payload = Buffer.alloc(counters * 8);
+  for (let i = 0; i < counters; i++) payload.writeBigUInt64LE(BigInt(i) * 2n ** 40n + 1n, i * 8);
+  return attribute(23, payload);
+};
+
+describe('parseLinkDump on a dump recorded from this kernel', () => {
+  it('gives every link as `ip -s -s -d -j link` showed it at the same moment', () => {
+    const dump = parseLinkDump(DUMP, true);
+    expect(dump.interrupted).toBe(false);
+    const fromIp = linksFromIp(IP_JSON);
+    expect(comparableLinks(dump.links, fromIp)).toEqual(fromIp);
+  });
+
+  it('reads kind, master, peer namespace, UTF-8 name and all 25 counters of this kernel', () => {
+    const links = new Map(parseLinkDump(DUMP, true).links.map((link) => [link.name, link]));
+    expect([...links.keys()]).toEqual(['lo', 'br0', 'vpod0', 'brücke0', 'eth0', 'vlocal1', 'vlocal0']);
+    const vpod = links.get('vpod0')!;
+    expect([vpod.kind, vpod.masterIndex, vpod.linkNetnsId]).toEqual(['veth', links.get('br0')!.index, 0]);
+    expect(links.get('vlocal0')!.linkNetnsId).toBeUndefined();
+    expect(links.get('lo')!.kind).toBeUndefined();
+    expect(links.get('brücke0')!.nameBytes).toEqual(Buffer.from('brücke0', 'utf8'));
+    expect(Object.keys(links.get('eth0')!.stats64!)).toEqual([...LINK_STATS64_FIELDS]);
+    expect(links.get('eth0')!.stats64!.rx_packets).toBe(4n);
+  });
+
+  it('keeps the bytes of a name that is not UTF-8, and decodes it with U+FFFD', () => {
+    const dump = parseLinkDump(Buffer.concat([linkMessage(9, name(Buffer.from([0x62, 0xff, 0x30]))), DONE]), true);
+    expect(dump.links[0]).toEqual(expect.objectContaining({ index: 9, name: 'b\ufffd0' }));
+    expect(dump.links[0]!.nameBytes).toEqual(Buffer.from([0x62, 0xff, 0x30]));
+  });
+
+  it('reads 23 counters from an older kernel, and exact values beyond 2^53', () => {
+    const [link] = parseLinkDump(Buffer.concat([linkMessage(4, name('eth9'), stats64(23)), DONE]), true).links;
+    expect(link!.stats64!.tx_compressed).toBe(22n * 2n ** 40n + 1n);
+    expect(link!.stats64!.rx_nohandler).toBeUndefined();
+    expect(() => parseLinkDump(Buffer.concat([linkMessage(4, name('eth9'), stats64(22)), DONE]), true)).toThrow(
+      /IFLA_STATS64 of 176 bytes holds 22 counters/,
+    );
+  });
+
+  it('builds the request `ip link` sends: RTM_GETLINK, request|dump, an empty ifinfomsg', () => {
+    const request = linkDumpRequest(5, true);
+    expect(request.length).toBe(32);
+    expect([
+      request.readUInt32LE(0),
+      request.readUInt16LE(4),
+      request.readUInt16LE(6),
+      request.readUInt32LE(8),
+    ]).toEqual([32, 18, 0x301, 5]);
+    expect(request.subarray(16)).toEqual(Buffer.alloc(16));
+  });
+
+  it('says when the kernel flagged the dump as interrupted', () => {
+    const interrupted = Buffer.from(DUMP);
+    interrupted.writeUInt16LE(interrupted.readUInt16LE(6) | 0x10, 6);
+    expect(parseLinkDump(interrupted, true).interrupted).toBe(true);
+  });
+
+  it('reports kernel errors, a missing name, a missing NLMSG_DONE', () => {
+    const errno = (type: number) => {
+      const payload = Buffer.alloc(4);
+      payload.writeInt32LE(-95, 0);
+      return message(type, payload);
+    };
+    expect(() => parseLinkDump(errno(2), true)).toThrow(
+      new ParseError('rtnetlink link dump', 'the kernel answered the dump with error 95'),
+    );
+    expect(() => parseLinkDump(errno(3), true)).toThrow(/ended the dump with error 95/);
+    expect(() => parseLinkDump(Buffer.concat([linkMessage(3), DONE]), true)).toThrow(/link 3 has no IFLA_IFNAME/);
+    expect(() => parseLinkDump(Buffer.concat([linkMessage(3, attribute(3, Buffer.from('eth0'))), DONE]), true)).toThrow(
+      /not NUL-terminated/,
+    );
+    expect(() => parseLinkDump(DUMP.subarray(0, DUMP.length - DONE.length), true)).toThrow(/no NLMSG_DONE/);
+  });
+});
+
+describe('parseLinkChunk fuzzing', () => {
+  const links = () => ({ links: [] as RtnetlinkLink[], interrupted: false });
+
+  it('cut anywhere: a ParseError, or (at a message boundary) not done, so the reader keeps reading', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: DUMP.length - 1 }), (cut) => {
+        try {
+          expect(parseLinkChunk(DUMP, cut, true, links())).toBe(false);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ParseError);
+        }
+      }),
+    );
+  });
+
+  it('one byte changed anywhere: a ParseError or links that each have an index and a name', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: DUMP.length - 1 }), fc.integer({ min: 0, max: 255 }), (at, value) => {
+        const bytes = Buffer.from(DUMP);
+        bytes[at] = value;
+        try {
+          const dump = links();
+          parseLinkChunk(bytes, bytes.length, true, dump);
+          for (const link of dump.links) {
+            expect(link.index).toBeGreaterThan(0);
+            expect(typeof link.name).toBe('string');
+          }
+        } catch (error) {
+          expect(error).toBeInstanceOf(ParseError);
+        }
+      }),
+    );
+  });
+
+  it('arbitrary bytes: a ParseError or whole links, never a crash', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (array) => {
+        const bytes = Buffer.from(array);
+        try {
+          parseLinkChunk(bytes, bytes.length, true, links());
+        } catch (error) {
+          expect(error).toBeInstanceOf(ParseError);
+        }
+      }),
+    );
+  });
+});
