@@ -4,7 +4,8 @@
  * no-data text come from the shared panel set (dashboards/src/queries.ts), as on the dashboards.
  */
 import type { DataSourceRef } from '@grafana/schema';
-import { MappingType, StackingMode, ThresholdsMode, type ThresholdsConfig } from '@grafana/schema';
+import { ThresholdsMode, type ThresholdsConfig } from '@grafana/data';
+import { MappingType, StackingMode } from '@grafana/schema';
 import {
   EmbeddedScene,
   PanelBuilders,
