@@ -64,7 +64,16 @@ export default async (env: Env): Promise<Configuration> => {
     ...config,
     resolve: {
       ...config.resolve,
-      alias: { '@kappie/collector/catalog': path.resolve(__dirname, '../collector/src/catalog.ts') },
+      // The shared modules from their TypeScript sources (not the workspaces' dist/), so the source maps name files
+      // the repository has (the plugin validator's jsMap rule compares them with the source code).
+      alias: {
+        '@kappie/collector/catalog': path.resolve(__dirname, '../collector/src/catalog.ts'),
+        '@kappie/collector/drop-reason-classes': path.resolve(__dirname, '../collector/src/drop-reason-classes.ts'),
+        '@kappie/dashboards/queries': path.resolve(__dirname, '../dashboards/src/queries.ts'),
+        '@kappie/dashboards/platforms': path.resolve(__dirname, '../dashboards/src/platforms.ts'),
+        '@kappie/dashboards/layouts': path.resolve(__dirname, '../dashboards/src/layouts.ts'),
+        '@kappie/dashboards/variables': path.resolve(__dirname, '../dashboards/src/variables.ts'),
+      },
     },
     module: {
       ...config.module,
