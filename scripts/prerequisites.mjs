@@ -20,6 +20,8 @@ export const SYSTEM_PACKAGES = {
   bpftool: 'bpftool',
   // Certificates for the TLS tests of the web configuration file.
   openssl: 'openssl',
+  // The shell of the compose stack's busybox install step (provisioning/test/install-app.test.ts).
+  busybox: 'busybox',
 };
 
 function hasCommand(command) {

@@ -87,11 +87,13 @@ function tablePanel(panel: PanelDefinition): table.PanelBuilder {
 }
 
 /** Horizontal bars of an instant query: "top N" views. */
-function barsPanel(): bargauge.PanelBuilder {
-  return new bargauge.PanelBuilder()
+function barsPanel(panel: PanelDefinition): bargauge.PanelBuilder {
+  const builder = new bargauge.PanelBuilder()
     .orientation(common.VizOrientation.Horizontal)
     .displayMode(common.BarGaugeDisplayMode.Basic)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
+  if (panel.thresholds) builder.thresholds(thresholds(panel.thresholds));
+  return builder;
 }
 
 /** The SDK panel of a layout item: visualization-specific options, then what every panel shares. */
@@ -106,7 +108,7 @@ export function buildPanel(item: PanelItem): cog.Builder<dashboard.Panel> {
       : panel.visualization === 'table'
         ? tablePanel(panel)
         : panel.visualization === 'bargauge'
-          ? barsPanel()
+          ? barsPanel(panel)
           : timeseriesPanel(panel);
   return builder
     .title(panel.title)

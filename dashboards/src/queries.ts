@@ -78,6 +78,7 @@ export interface PanelDefinition {
   readonly unit: Unit;
   /** Shown when the query returns nothing, saying why; undefined: the Linux-only or generic text (platforms.ts). */
   readonly noData?: string;
+  /** Stats and bar gauges: always set (NEUTRAL_THRESHOLDS when the value has no good or bad level). */
   readonly thresholds?: readonly ThresholdStep[];
   /** Time series only: stack the series (parts of one whole). */
   readonly stacked?: boolean;
@@ -88,8 +89,22 @@ export interface PanelDefinition {
 
 type Content = Omit<PanelDefinition, 'kind' | 'metrics'>;
 
+/**
+ * The thresholds of a stat or bar gauge that has no good or bad level (a count, a throughput): one step in Grafana's
+ * neutral "text" colour. Both visualizations colour their values by thresholds, and without any Grafana applies its
+ * default (base green, red from 80), which would show 81 established connections or 1 kb/s of traffic in red.
+ */
+export const NEUTRAL_THRESHOLDS: readonly ThresholdStep[] = [{ value: null, color: 'text' }];
+
 function panel(content: Content, ...metrics: MetricKey[]): PanelDefinition {
-  return { ...content, kind: content.visualization === 'timeseries' ? 'range' : 'instant', metrics };
+  const coloredByThresholds = content.visualization === 'stat' || content.visualization === 'bargauge';
+  const thresholds = content.thresholds ?? (coloredByThresholds ? NEUTRAL_THRESHOLDS : undefined);
+  return {
+    ...content,
+    ...(thresholds ? { thresholds } : {}),
+    kind: content.visualization === 'timeseries' ? 'range' : 'instant',
+    metrics,
+  };
 }
 
 const name = (key: MetricKey) => metricName(METRICS[key]);

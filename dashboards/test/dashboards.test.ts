@@ -30,7 +30,9 @@ type AnyPanel = {
     legendFormat?: string;
     format?: string;
   }[];
-  fieldConfig?: { defaults?: { noValue?: string; unit?: string } };
+  fieldConfig?: {
+    defaults?: { noValue?: string; unit?: string; thresholds?: { steps?: { value: number | null; color: string }[] } };
+  };
 };
 type AnyVariable = { name: string; type: string; query?: unknown; allValue?: string; includeAll?: boolean };
 
@@ -65,6 +67,18 @@ describe.each(built.map((b) => [b.definition.title, b.json, b.definition] as con
       expect(vars.get(VARIABLE.node)?.allValue).toBeUndefined();
       for (const v of vars.values()) {
         if (v.type === 'query') expect(JSON.stringify(v)).toContain(metricName(METRICS.buildInfo).slice(0, 7));
+      }
+    });
+
+    it('gives every stat and bar gauge its own thresholds (Grafana colours by thresholds, red from 80 by default)', () => {
+      // Stat and bar gauge panels colour their values by thresholds; without thresholds in the JSON Grafana applies
+      // its default (base green, red from 80), so a count of 81 connections or 1 kb/s of traffic would show red.
+      for (const panel of dataPanels.filter((p) => p.type === 'stat' || p.type === 'bargauge')) {
+        const steps = panel.fieldConfig?.defaults?.thresholds?.steps;
+        expect({ title: panel.title, explicit: Array.isArray(steps) && steps.length > 0 }).toEqual({
+          title: panel.title,
+          explicit: true,
+        });
       }
     });
 

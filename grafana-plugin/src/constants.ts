@@ -3,7 +3,7 @@ import pluginJson from './plugin.json';
 export const PLUGIN_ID = pluginJson.id;
 export const PLUGIN_BASE_URL = `/a/${PLUGIN_ID}`;
 
-/** The app's pages, as URL segments under /a/kappie-app/ (the same paths plugin.json lists). */
+/** The app's pages, as URL segments under /a/kappie-network-app/ (the same paths plugin.json lists). */
 export const ROUTES = {
   overview: 'overview',
   drops: 'drops',

@@ -21,7 +21,7 @@ function renderConfig(meta: AppPluginMeta<KappieAppSettings>) {
   plugin.meta = meta;
   // Grafana renders the configuration page inside its router (links on the page need one).
   return render(
-    <MemoryRouter initialEntries={['/plugins/kappie-app']} future={ROUTER_FUTURE}>
+    <MemoryRouter initialEntries={['/plugins/kappie-network-app']} future={ROUTER_FUTURE}>
       <AppConfig plugin={plugin} query={{}} />
     </MemoryRouter>,
   );
@@ -53,7 +53,7 @@ describe('the configuration page', () => {
 
     await waitFor(() => expect(requests).toHaveLength(1));
     expect(requests[0]).toEqual({
-      url: '/api/plugins/kappie-app/settings',
+      url: '/api/plugins/kappie-network-app/settings',
       method: 'POST',
       data: { enabled: true, pinned: true, jsonData: { datasourceUid: 'amw-1' } },
     });

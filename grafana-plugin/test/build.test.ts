@@ -4,15 +4,19 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import packageJson from '../package.json';
 import sourcePluginJson from '../src/plugin.json';
 import { DASHBOARDS_DIR, readBundledDashboards } from '../scripts/dashboards';
 import { listFiles, zipName } from '../scripts/package-zip';
+import { catalogFindings } from './catalog-rules';
 import { pluginJsonErrors } from './plugin-json';
 
 const pluginDir = path.resolve(__dirname, '..');
+const id = sourcePluginJson.id;
+const zipPath = () => path.join(pluginDir, 'build', zipName(id, packageJson.version));
 const dist = path.join(pluginDir, 'dist');
 const read = (file: string) => fs.readFileSync(path.join(dist, file), 'utf8');
 
@@ -59,11 +63,12 @@ describe('npm run build', () => {
   });
 
   it('writes dist/plugin.json with the placeholders filled in, valid against the schema', () => {
-    expect(built.id).toBe('kappie-app');
+    expect(built.id).toBe('kappie-network-app');
+    expect(built.id).toBe(id);
     expect(built.info.version).toBe(packageJson.version);
     expect(built.info.updated).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(JSON.stringify(built)).not.toMatch(/%(VERSION|TODAY|PLUGIN_ID)%/);
-    expect(built.includes.map((include) => include.path)).toContain('/a/kappie-app/overview');
+    expect(built.includes.map((include) => include.path)).toContain('/a/kappie-network-app/overview');
     expect(built.buildMode).toBe('production');
     // create-plugin's build adds buildMode, which the vendored schema revision predates (test/schema/SOURCE.md).
     const { buildMode: _buildMode, ...withoutBuildMode } = built;
@@ -86,16 +91,33 @@ describe('npm run build', () => {
     expect(bundledFiles).toEqual(dashboards.map((dashboard) => dashboard.file));
   });
 
-  it('packs dist/ into kappie-app-<version>.zip under a kappie-app/ folder, ready for signing', () => {
-    const zip = path.join(pluginDir, 'build', zipName('kappie-app', packageJson.version));
-    const entries = unzipSync(new Uint8Array(fs.readFileSync(zip)));
+  it('packs dist/ into <id>-<version>.zip under a <id>/ folder, ready for signing', () => {
+    const entries = unzipSync(new Uint8Array(fs.readFileSync(zipPath())));
     const files = Object.keys(entries).filter((name) => !name.endsWith('/'));
-    expect(Object.keys(entries).every((name) => name.startsWith('kappie-app/'))).toBe(true);
+    expect(Object.keys(entries).every((name) => name.startsWith(`${id}/`))).toBe(true);
     expect(files.sort()).toEqual(
       listFiles(dist)
-        .map((file) => `kappie-app/${file}`)
+        .map((file) => `${id}/${file}`)
         .sort(),
     );
-    expect(Buffer.from(entries['kappie-app/plugin.json'] ?? []).toString('utf8')).toBe(read('plugin.json'));
+    expect(Buffer.from(entries[`${id}/plugin.json`] ?? []).toString('utf8')).toBe(read('plugin.json'));
+  });
+});
+
+describe('the zip, as the plugin validator sees it', () => {
+  it('breaks none of the catalog rules and warns of nothing', () => {
+    const unpacked = fs.mkdtempSync(path.join(tmpdir(), 'kappie-plugin-zip-'));
+    try {
+      for (const [name, bytes] of Object.entries(unzipSync(new Uint8Array(fs.readFileSync(zipPath()))))) {
+        if (name.endsWith('/')) continue;
+        fs.mkdirSync(path.dirname(path.join(unpacked, name)), { recursive: true });
+        fs.writeFileSync(path.join(unpacked, name), bytes);
+      }
+      const findings = catalogFindings(unpacked, pluginDir);
+      expect(findings.filter((finding) => finding.severity === 'error')).toEqual([]);
+      expect(findings.map((finding) => `${finding.analyzer}: ${finding.message}`)).toEqual([]);
+    } finally {
+      fs.rmSync(unpacked, { recursive: true, force: true });
+    }
   });
 });

@@ -35,7 +35,7 @@ describe('one query set for the app and the dashboards', () => {
   });
 
   it.each(PAGES.map((page) => [page.key, page] as const))(
-    'renders the %s page with the shared query, legend, unit and no-data text of each panel',
+    'renders the %s page with the shared query, legend, unit, no-data text and thresholds of each panel',
     (_key, page) => {
       const scene = pageScene(page, { uid: 'prom', type: 'prometheus' });
       const vizPanels = sceneGraph.findAllObjects(scene, (object) => object instanceof VizPanel) as VizPanel[];
@@ -49,6 +49,13 @@ describe('one query set for the app and the dashboards', () => {
         expect(viz.state.fieldConfig.defaults.unit).toBe(panel.unit);
         expect(viz.state.fieldConfig.defaults.noValue).toBe(noDataText(panel));
         expect(viz.state.pluginId).toBe(panel.visualization);
+        // Stats and bar gauges colour by thresholds: without them Grafana's default turns values red from 80.
+        if (panel.visualization === 'stat' || panel.visualization === 'bargauge') {
+          expect(viz.state.fieldConfig.defaults.thresholds?.steps).toEqual(
+            (panel.thresholds ?? []).map((step) => ({ value: step.value ?? -Infinity, color: step.color })),
+          );
+          expect(panel.thresholds?.length).toBeGreaterThan(0);
+        }
       });
     },
   );

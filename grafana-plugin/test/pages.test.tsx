@@ -127,7 +127,7 @@ describe('exact PromQL of representative panels', () => {
 });
 
 describe('the app root', () => {
-  it('opens the Overview page at /a/kappie-app', async () => {
+  it('opens the Overview page at /a/kappie-network-app', async () => {
     const prometheus = setup();
     renderApp('', { datasourceUid: 'prom-main' });
     await expressionsOf(prometheus, uniqueExpressions('overview'));

@@ -18,8 +18,8 @@ describe('src/plugin.json', () => {
     expect(pluginJsonErrors({ ...pluginJson, type: 'application' })).not.toEqual([]);
   });
 
-  it('is the kappie-app app', () => {
-    expect(pluginJson.id).toBe('kappie-app');
+  it('is the kappie-network-app app', () => {
+    expect(pluginJson.id).toBe('kappie-network-app');
     expect(pluginJson.type).toBe('app');
     expect(PLUGIN_ID).toBe(pluginJson.id);
   });

@@ -34,7 +34,7 @@ export function appMeta(jsonData: KappieAppSettings, enabled = true): AppPluginM
   };
 }
 
-/** Renders the app's root page the way Grafana mounts it: under /a/kappie-app/*, at `path`. */
+/** Renders the app's root page the way Grafana mounts it: under /a/kappie-network-app/*, at `path`. */
 export function renderApp(path: string, jsonData: KappieAppSettings) {
   const meta = appMeta(jsonData);
   const url = `${PLUGIN_BASE_URL}/${path}`;

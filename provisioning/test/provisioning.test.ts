@@ -7,6 +7,7 @@ import Ajv from 'ajv';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import pluginJson from '../../grafana-plugin/src/plugin.json';
 
 const ROOT = join(__dirname, '..');
 const KINDS = ['datasources', 'dashboards', 'plugins'] as const;
@@ -33,6 +34,7 @@ function errorsOf(kind: Kind, document: unknown): string {
 
 interface Datasource {
   uid: string;
+  isDefault?: boolean;
   type: string;
   url: string;
   jsonData?: Record<string, unknown> & { azureCredentials?: Record<string, string> };
@@ -101,7 +103,7 @@ describe('the schemas reject what Grafana rejects', () => {
     ],
     ['an app without its plugin id', 'plugins', { apiVersion: 1, apps: [{ disabled: false }] }],
     ['a datasource plugin id as an app', 'plugins', { apiVersion: 1, apps: [{ type: 'kappie-datasource' }] }],
-    ['a wrong apiVersion', 'plugins', { apiVersion: 2, apps: [{ type: 'kappie-app' }] }],
+    ['a wrong apiVersion', 'plugins', { apiVersion: 2, apps: [{ type: 'kappie-network-app' }] }],
   ] as const)('%s', (_what, kind, document) => {
     expect(errorsOf(kind, document)).not.toBe('');
   });
@@ -126,11 +128,15 @@ describe('the provisioning files agree', () => {
     expect(JSON.stringify(azure?.jsonData)).not.toMatch(/secret/i);
   });
 
-  it('enables the kappie-app with a data source that is provisioned', () => {
+  it('marks no data source as the default: a second default in one organization fails all data source provisioning', () => {
+    expect(datasources.filter((d) => d.isDefault === true).map((d) => d.uid)).toEqual([]);
+  });
+
+  it('enables the app (by its plugin.json id) with a data source that is provisioned', () => {
     const apps = filesOf('plugins').flatMap(
       (f) => load('plugins', f).apps as { type: string; jsonData: { datasourceUid: string } }[],
     );
-    expect(apps.map((a) => a.type)).toEqual(['kappie-app']);
+    expect(apps.map((a) => a.type)).toEqual([pluginJson.id]);
     expect(datasources.map((d) => d.uid)).toContain(apps[0]?.jsonData.datasourceUid);
   });
 });

@@ -1,11 +1,8 @@
 import type { Configuration, ExternalItemFunctionData } from 'webpack';
 
-/**
- * Modules Grafana provides to plugins at run time (through SystemJS): never bundled, so the plugin shares Grafana's
- * single React, @grafana/* and rxjs instances. `react/jsx-runtime` is shared too: a bundled React 18 JSX runtime
- * breaks on Grafana 13.2+ (React 19), and Grafana provides it to plugins from 12.3 on, hence `grafanaDependency`.
- */
-export const externals: Configuration['externals'] = [
+type ExternalsType = Configuration['externals'];
+
+export const externals: ExternalsType = [
   // Required for dynamic publicPath resolution
   { 'amd-module': 'module' },
   'lodash',
@@ -19,9 +16,9 @@ export const externals: Configuration['externals'] = [
   'slate-plain-serializer',
   '@grafana/slate-react',
   'react',
-  'react-dom',
   'react/jsx-runtime',
   'react/jsx-dev-runtime',
+  'react-dom',
   'react-redux',
   'redux',
   'rxjs',
@@ -32,10 +29,17 @@ export const externals: Configuration['externals'] = [
   /^@grafana\/ui/i,
   /^@grafana\/runtime/i,
   /^@grafana\/data/i,
-  // Legacy SDK imports with the "grafana/" prefix resolve to Grafana's own modules.
+
+  // Mark legacy SDK imports as external if their name starts with the "grafana/" prefix
   ({ request }: ExternalItemFunctionData, callback: (error?: Error, result?: string) => void) => {
     const prefix = 'grafana/';
-    if (request && request.startsWith(prefix)) return callback(undefined, request.slice(prefix.length));
+    const hasPrefix = (request: string) => request.indexOf(prefix) === 0;
+    const stripPrefix = (request: string) => request.slice(prefix.length);
+
+    if (request && hasPrefix(request)) {
+      return callback(undefined, stripPrefix(request));
+    }
+
     callback();
   },
 ];

@@ -2,19 +2,31 @@ import webpack from 'webpack';
 
 const PLUGIN_NAME = 'BuildModeWebpack';
 
-/** Writes `buildMode` (production or development) into dist/plugin.json, as Grafana's plugin loader reports it. */
 export class BuildModeWebpackPlugin {
-  apply(compiler: webpack.Compiler): void {
+  apply(compiler: webpack.Compiler) {
     compiler.hooks.compilation.tap(PLUGIN_NAME, (compilation) => {
       compilation.hooks.processAssets.tap(
-        { name: PLUGIN_NAME, stage: webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONS },
-        () => {
-          const asset = compilation.getAsset('plugin.json');
-          if (!asset) return;
-          const pluginJson = JSON.parse(asset.source.source().toString()) as Record<string, unknown>;
-          pluginJson.buildMode = compilation.options.mode;
-          compilation.updateAsset('plugin.json', new webpack.sources.RawSource(JSON.stringify(pluginJson, null, 2)));
+        {
+          name: PLUGIN_NAME,
+          stage: webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONS,
         },
+        async () => {
+          const assets = compilation.getAssets();
+          for (const asset of assets) {
+            if (asset.name.endsWith('plugin.json')) {
+              const pluginJsonString = asset.source.source().toString();
+              const pluginJsonWithBuildMode = JSON.stringify(
+                {
+                  ...JSON.parse(pluginJsonString),
+                  buildMode: compilation.options.mode,
+                },
+                null,
+                4
+              );
+              compilation.updateAsset(asset.name, new webpack.sources.RawSource(pluginJsonWithBuildMode));
+            }
+          }
+        }
       );
     });
   }

@@ -4,7 +4,8 @@
  * no-data text come from the shared panel set (dashboards/src/queries.ts), as on the dashboards.
  */
 import type { DataSourceRef } from '@grafana/schema';
-import { MappingType, StackingMode, ThresholdsMode } from '@grafana/schema';
+import { ThresholdsMode, type ThresholdsConfig } from '@grafana/data';
+import { MappingType, StackingMode } from '@grafana/schema';
 import {
   EmbeddedScene,
   PanelBuilders,
@@ -68,6 +69,14 @@ function panelData(definition: PanelDefinition, datasource: DataSourceRef): Scen
   });
 }
 
+/** The shared panel set's threshold steps as Grafana's thresholds (the base step's value is -Infinity). */
+function thresholdsConfig(steps: NonNullable<PanelDefinition['thresholds']>): ThresholdsConfig {
+  return {
+    mode: ThresholdsMode.Absolute,
+    steps: steps.map((step) => ({ value: step.value ?? -Infinity, color: step.color })),
+  };
+}
+
 function vizPanel(definition: PanelDefinition, datasource: DataSourceRef): VizPanel {
   const title = isLinuxOnly(definition) ? `${definition.title} (Linux nodes)` : definition.title;
   const data = panelData(definition, datasource);
@@ -79,12 +88,7 @@ function vizPanel(definition: PanelDefinition, datasource: DataSourceRef): VizPa
         .setUnit(definition.unit)
         .setNoValue(noDataText(definition))
         .setData(data);
-      if (definition.thresholds) {
-        builder.setThresholds({
-          mode: ThresholdsMode.Absolute,
-          steps: definition.thresholds.map((step) => ({ value: step.value ?? -Infinity, color: step.color })),
-        });
-      }
+      if (definition.thresholds) builder.setThresholds(thresholdsConfig(definition.thresholds));
       return builder.build();
     }
     case 'table': {
@@ -107,14 +111,16 @@ function vizPanel(definition: PanelDefinition, datasource: DataSourceRef): VizPa
       }
       return builder.build();
     }
-    case 'bargauge':
-      return PanelBuilders.bargauge()
+    case 'bargauge': {
+      const builder = PanelBuilders.bargauge()
         .setTitle(title)
         .setDescription(describePanel(definition))
         .setUnit(definition.unit)
         .setNoValue(noDataText(definition))
-        .setData(data)
-        .build();
+        .setData(data);
+      if (definition.thresholds) builder.setThresholds(thresholdsConfig(definition.thresholds));
+      return builder.build();
+    }
     case 'timeseries': {
       const builder = PanelBuilders.timeseries()
         .setTitle(title)
