@@ -40,10 +40,29 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
+/**
+ * nft's error output for one command without what is not an error: the line editor's complaint about the terminal
+ * (libedit/readline print "Cannot read termcap database; using dumb terminal settings." where no terminfo exists, as
+ * in a minimal container or VM) and the "In file included from" lines that only say where the real error was.
+ */
+function withoutNoise(output: string): string {
+  return output
+    .split('\n')
+    .filter(
+      (line) =>
+        !/^(Cannot read termcap database;|using dumb terminal settings\.|In file included from )/.test(line.trim()),
+    )
+    .join('\n')
+    .trim();
+}
+
 /** Starts `nft -i`. Never throws: a missing binary makes every `run` reject with the reason. */
 export function openNftSession(): NftSession {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-nft-'));
-  const child: ChildProcess = spawn(NFT_COMMAND, ['-i'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(NFT_COMMAND, ['-i'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    env: { ...process.env, TERM: 'dumb' },
+  });
   let stderr = '';
   let ended: string | undefined;
   let pending: Pending | undefined;
@@ -70,7 +89,7 @@ export function openNftSession(): NftSession {
     const caretEnd = stderr.indexOf('\n', stderr.indexOf('\n', echo) + 1);
     if (caretEnd < 0) return;
     const before = stderr.slice(0, echo);
-    const output = before.slice(0, before.lastIndexOf('Error:')).trim();
+    const output = withoutNoise(before.slice(0, before.lastIndexOf('Error:')));
     stderr = stderr.slice(caretEnd + 1);
     const { resolve, reject } = pending;
     pending = undefined;

@@ -70,6 +70,9 @@ export class RunningCollector {
       // gathering and see no growth.
       '--scrape-reuse-window',
       '0',
+      // A drop reason first seen mid-test is exported at once, not held at 0 (--new-series-hold, series-birth.ts).
+      '--new-series-hold',
+      '0',
       ...extraFlags,
     ];
     const command = [...wrapper, ...args];

@@ -11,7 +11,7 @@
 import { SourceUnavailableError } from '../../errors';
 import { runNft } from '../../kernel/nft-command';
 import { openNftSession, type NftSession } from '../../kernel/nft-session';
-import { createTableScript, deleteTableScript, NFT_TABLE_FAMILY, type NftFamily, type UplinkPlan } from './nft-ruleset';
+import { createTableScript, NFT_TABLE_FAMILY, type NftFamily, type UplinkPlan } from './nft-ruleset';
 
 /** nft's words when the kernel does not know a table flag (NFT_TABLE_F_OWNER is Linux 5.12+). */
 const UNSUPPORTED = /Operation not supported/i;
@@ -40,6 +40,11 @@ async function ownedByAnother(tableName: string): Promise<boolean> {
   }
 }
 
+/** The script that deletes the tables this collector created (they exist: it owns them). */
+function ownedTablesDeletion(tableName: string, families: readonly NftFamily[]): string {
+  return families.map((family) => `delete table ${family} ${tableName}\n`).join('');
+}
+
 export function createNftTableOwner(): NftTableOwner {
   let session: NftSession | undefined;
   const liveSession = () => {
@@ -58,7 +63,8 @@ export function createNftTableOwner(): NftTableOwner {
         if (await ownedByAnother(tableName)) {
           throw new SourceUnavailableError(
             `the nftables table ${NFT_TABLE_FAMILY} ${tableName} is owned by another live process (another ` +
-              '`kappie serve` in this network namespace?): it is never replaced; give this collector its own --nft-table',
+              '`kappie serve` in this network namespace?): it is never replaced; give this collector its own --nft-table' +
+              ` (nft: ${error instanceof Error ? error.message : String(error)})`,
           );
         }
         if (!(error instanceof Error) || !UNSUPPORTED.test(error.message)) throw error;
@@ -77,7 +83,9 @@ export function createNftTableOwner(): NftTableOwner {
       session = undefined;
       if (nft === undefined) return;
       try {
-        if (nft.ended === undefined) await nft.run(deleteTableScript(tableName, families));
+        // A plain delete: re-declaring an owned table without its owner flag (deleteTableScript's `table X {}`) is
+        // refused by the kernel (EOPNOTSUPP), so the owner deletes what it knows it created.
+        if (nft.ended === undefined) await nft.run(ownedTablesDeletion(tableName, families));
       } finally {
         await nft.close();
       }
