@@ -152,8 +152,18 @@ async function serve(config: CollectorConfig, origins: OptionOrigins): Promise<v
     },
     `serving /metrics on port ${server.address.port}`,
   );
-  // The first gathering starts the sources (tracefs instance, nft table) and makes /readyz ready.
-  await gatherer.gather().catch((error: unknown) => log.error({ err: describeError(error) }, 'first gathering failed'));
+  // The first gathering starts the sources (tracefs instance, nft table) and makes /readyz ready. Until it ends,
+  // nothing is counted by what the sources install (the nft flag table), so say when it has.
+  const first = await gatherer
+    .gather()
+    .catch((error: unknown) => log.error({ err: describeError(error) }, 'first gathering failed'));
+  if (first === undefined) return;
+  const down = first.sources.filter((status) => !status.up).map((status) => status.name);
+  if (gatherer.ready) {
+    log.info({ down }, 'ready: the sources are started (counting from now) and /readyz answers 200');
+  } else {
+    log.warn({ down }, 'not ready: no source is up; /readyz answers 503 (see the reasons logged above)');
+  }
 }
 
 async function snapshot(config: CollectorConfig, origins: OptionOrigins, json: boolean): Promise<void> {

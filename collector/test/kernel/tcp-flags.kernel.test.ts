@@ -63,7 +63,7 @@ describeKernel('TCP flag counters from the nftables table in a network namespace
       '--sources',
       'tcp_flags',
     ]);
-    await waitForOutput(child, /serving \/metrics/);
+    await waitForOutput(child, /ready: the sources are started/);
     return { child, url: `http://127.0.0.1:${port}/metrics` };
   }
 
@@ -242,7 +242,7 @@ describeKernel('TCP flag counters from the nftables table in a network namespace
 
     port += 1;
     const child = node.spawn(process.execPath, [COLLECTOR_CLI, 'serve', '--listen', `127.0.0.1:${port}`]);
-    await waitForOutput(child, /serving \/metrics/);
+    await waitForOutput(child, /ready: the sources are started/);
     const url = `http://127.0.0.1:${port}/metrics`;
     const before = flagCounts(node.fetchText(url));
     const connections = 6;
@@ -266,7 +266,7 @@ describeKernel('TCP flag counters from the nftables table in a network namespace
     await startTcpServer(remote2, second.aAddr4, OPEN_PORT);
     port += 1;
     const child = node.spawn(process.execPath, [COLLECTOR_CLI, 'serve', '--listen', `127.0.0.1:${port}`]);
-    await waitForOutput(child, /serving \/metrics/);
+    await waitForOutput(child, /ready: the sources are started/);
     const url = `http://127.0.0.1:${port}/metrics`;
     const before = flagCounts(node.fetchText(url));
     tcpConnections(node, first.bAddr4, OPEN_PORT, 3, 'close');

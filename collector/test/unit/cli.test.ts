@@ -198,6 +198,8 @@ describe('kappie CLI', () => {
       expect(await exit).toEqual([0, null]);
       expect(state.logs).toContain(`"why":"${signal}"`);
       expect(state.logs).toContain('"msg":"stopped"');
+      // The first gathering started the sources: the log says so (tests and users wait for it before sending traffic).
+      expect(state.logs).toMatch(/"down":\[\],"msg":"ready: the sources are started/);
       for (const line of state.logs.trim().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow();
     },
   );
