@@ -12,11 +12,7 @@
  */
 import { METRICS, metricName, type MetricKey } from '@kappie/collector/catalog';
 import { describeWithStack } from '../../../deploy/test/helpers/describe-stack';
-import {
-  startPrometheusStack,
-  exportedMetricNames,
-  type PrometheusStack,
-} from '../../../deploy/test/helpers/prometheus-stack';
+import type { PrometheusStack } from '../../../deploy/test/helpers/prometheus-stack';
 import {
   allQueries,
   substituteVariables,
@@ -24,8 +20,7 @@ import {
   type PanelDefinition,
   type VariableValues,
 } from '../../src';
-import { everyValueOnNode, panelSeriesCount } from './panel-series';
-import { sendDatagramsToClosedPort } from './traffic';
+import { everyValueOnNode, panelSeriesCount, startStackWithDrops } from './panel-series';
 
 const SCRAPE_INTERVAL_SECONDS = 1;
 const describeStack = describeWithStack('dashboard query stack test');
@@ -36,12 +31,7 @@ describeStack('dashboard queries against Prometheus scraping the collector', () 
   let values: VariableValues;
 
   beforeAll(async () => {
-    stack = await startPrometheusStack({ scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS });
-    // A few drops of our own (NO_SOCKET, on loopback), so the drop panels have a series whatever else the host does.
-    await sendDatagramsToClosedPort(5);
-    // rate() over $__rate_interval needs at least two samples inside the window.
-    await stack.waitForScrapes(6);
-    exported = exportedMetricNames(await stack.collectorMetrics());
+    ({ stack, exported } = await startStackWithDrops(SCRAPE_INTERVAL_SECONDS));
     // Grafana's $__rate_interval is at least four scrape intervals.
     values = everyValueOnNode(stack.nodeName, 4 * SCRAPE_INTERVAL_SECONDS);
   }, 120_000);

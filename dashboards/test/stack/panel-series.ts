@@ -1,10 +1,35 @@
 /**
- * What the stack tests of the dashboards and of the app pages ask of Prometheus: the variables with every value
- * selected on the stack's one node, and how many series a panel's query returns.
+ * What the stack tests of the dashboards and of the app pages ask of Prometheus: a stack with drops to show, the
+ * variables with every value selected on the stack's one node, and how many series a panel's query returns.
  */
-import { escapePromRegex, type PrometheusStack } from '../../../deploy/test/helpers/prometheus-stack';
+import {
+  escapePromRegex,
+  exportedMetricNames,
+  startPrometheusStack,
+  type PrometheusStack,
+} from '../../../deploy/test/helpers/prometheus-stack';
 import type { PanelDefinition } from '../../src/queries';
 import type { VariableValues } from '../../src/variables';
+import { sendDatagramsToClosedPort } from './traffic';
+
+/**
+ * The stack, scraping every `scrapeIntervalSeconds`, once it has scraped a few drops of our own (NO_SOCKET, on
+ * loopback: the drop panels have a series whatever else the host does) six times (rate() over $__rate_interval needs
+ * at least two samples inside the window), and the names of the metrics its collector exports.
+ */
+export async function startStackWithDrops(
+  scrapeIntervalSeconds: number,
+): Promise<{ stack: PrometheusStack; exported: Set<string> }> {
+  const stack = await startPrometheusStack({ scrapeIntervalSeconds });
+  try {
+    await sendDatagramsToClosedPort(5);
+    await stack.waitForScrapes(6);
+    return { stack, exported: exportedMetricNames(await stack.collectorMetrics()) };
+  } catch (error) {
+    await stack.close();
+    throw error;
+  }
+}
 
 /**
  * The variables as Grafana fills them with "All" selected and the stack's node chosen: `rateIntervalSeconds` is

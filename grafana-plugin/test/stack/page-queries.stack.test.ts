@@ -11,14 +11,9 @@
 import { METRICS, metricName, type MetricKey } from '@kappie/collector/catalog';
 import type { VariableValues } from '@kappie/dashboards/variables';
 import { describeWithStack } from '../../../deploy/test/helpers/describe-stack';
-import {
-  startPrometheusStack,
-  exportedMetricNames,
-  type PrometheusStack,
-} from '../../../deploy/test/helpers/prometheus-stack';
+import type { PrometheusStack } from '../../../deploy/test/helpers/prometheus-stack';
 import type { PanelDefinition } from '@kappie/dashboards/queries';
-import { everyValueOnNode, panelSeriesCount } from '../../../dashboards/test/stack/panel-series';
-import { sendDatagramsToClosedPort } from '../../../dashboards/test/stack/traffic';
+import { everyValueOnNode, panelSeriesCount, startStackWithDrops } from '../../../dashboards/test/stack/panel-series';
 import { allPanels, substitute, variableSelectors } from '../plugin-queries';
 
 const SCRAPE_INTERVAL_SECONDS = 1;
@@ -32,11 +27,7 @@ describeStack('app page queries against Prometheus scraping the collector', () =
   let values: VariableValues;
 
   beforeAll(async () => {
-    stack = await startPrometheusStack({ scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS });
-    // A few NO_SOCKET drops of our own (loopback), so the drop panels have a series whatever else the host does.
-    await sendDatagramsToClosedPort(5);
-    await stack.waitForScrapes(6);
-    exported = exportedMetricNames(await stack.collectorMetrics());
+    ({ stack, exported } = await startStackWithDrops(SCRAPE_INTERVAL_SECONDS));
     // Metrics with at least RATE_SAMPLES samples of one series in the last RATE_WINDOW_SECONDS: rate() has data for them.
     for (const name of [...exported]) {
       const result = await stack.query(`max(count_over_time(${name}[${RATE_WINDOW_SECONDS}s])) >= ${RATE_SAMPLES}`);
