@@ -52,6 +52,25 @@ const DROPS =
 const DROP_BYTES: PanelNeed = { kind: 'kprobe-hist' };
 const DROP_BYTES_NODES = 'Linux nodes whose kernel has kprobe events and hist triggers; empty on Windows';
 
+/** A Traffic panel: the rate of `metric` (bytes or packets) through the node uplinks in `direction`, graphed. */
+function trafficPanel(
+  title: string,
+  direction: 'egress' | 'ingress',
+  metric: 'forwardBytes' | 'forwardCount',
+): RetinaPanel {
+  return {
+    row: 'Traffic',
+    title,
+    metric,
+    matchers: [['direction', '=', direction]],
+    rate: true,
+    positiveOnly: false,
+    instant: false,
+    filters: ALL,
+    kappie: `${FORWARD}, every node`,
+  };
+}
+
 function trafficStats(): RetinaPanel[] {
   const panels: RetinaPanel[] = [];
   for (const direction of ['egress', 'ingress'] as const) {
@@ -60,86 +79,55 @@ function trafficStats(): RetinaPanel[] {
       ['forwardCount', 'packets'],
     ] as const) {
       for (const reducer of ['max', 'min']) {
-        panels.push({
-          row: 'Traffic',
-          title: `${direction[0]!.toUpperCase()}${direction.slice(1)} ${unit} (${reducer}, stat)`,
-          metric,
-          matchers: [['direction', '=', direction]],
-          rate: true,
-          positiveOnly: false,
-          instant: false,
-          filters: ALL,
-          kappie: `${FORWARD}, every node`,
-        });
+        panels.push(
+          trafficPanel(
+            `${direction[0]!.toUpperCase()}${direction.slice(1)} ${unit} (${reducer}, stat)`,
+            direction,
+            metric,
+          ),
+        );
       }
     }
   }
   return panels;
 }
 
+/**
+ * A Fleet View panel: the rate of `metric` summed by cluster, on every cluster (the row does not filter on
+ * `$cluster`); `instant` for the table of current values, a graph otherwise.
+ */
+function fleetPanel(
+  title: string,
+  metric: MetricKey,
+  instant: boolean,
+  kappie: string,
+  { nodesFilter = true, needs }: { nodesFilter?: boolean; needs?: PanelNeed } = {},
+): RetinaPanel {
+  return {
+    row: 'Fleet View',
+    title,
+    metric,
+    matchers: [],
+    rate: true,
+    by: 'cluster',
+    positiveOnly: false,
+    instant,
+    filters: { cluster: false, nodes: nodesFilter },
+    kappie,
+    ...(needs === undefined ? {} : { needs }),
+  };
+}
+
 export const RETINA_DASHBOARD_PANELS: readonly RetinaPanel[] = [
-  {
-    row: 'Fleet View',
-    title: 'Current Traffic by Cluster',
-    metric: 'forwardBytes',
-    matchers: [],
-    rate: true,
-    by: 'cluster',
-    positiveOnly: false,
-    instant: true,
-    filters: { cluster: false, nodes: true },
-    kappie: `${FORWARD}, every node`,
-  },
-  {
-    row: 'Fleet View',
-    title: 'Bytes Forwarded by Cluster',
-    metric: 'forwardBytes',
-    matchers: [],
-    rate: true,
-    by: 'cluster',
-    positiveOnly: false,
-    instant: false,
-    filters: { cluster: false, nodes: true },
-    kappie: `${FORWARD}, every node`,
-  },
-  {
-    row: 'Fleet View',
-    title: 'Current Dropped Traffic by Cluster',
-    metric: 'dropBytes',
-    matchers: [],
-    rate: true,
-    by: 'cluster',
-    positiveOnly: false,
-    instant: true,
-    filters: { cluster: false, nodes: true },
-    kappie: `dropped bytes: ${DROP_BYTES_NODES}`,
+  fleetPanel('Current Traffic by Cluster', 'forwardBytes', true, `${FORWARD}, every node`),
+  fleetPanel('Bytes Forwarded by Cluster', 'forwardBytes', false, `${FORWARD}, every node`),
+  fleetPanel('Current Dropped Traffic by Cluster', 'dropBytes', true, `dropped bytes: ${DROP_BYTES_NODES}`, {
     needs: DROP_BYTES,
-  },
-  {
-    row: 'Fleet View',
-    title: 'Bytes Dropped by Cluster',
-    metric: 'dropBytes',
-    matchers: [],
-    rate: true,
-    by: 'cluster',
-    positiveOnly: false,
-    instant: false,
-    filters: { cluster: false, nodes: true },
-    kappie: `dropped bytes: ${DROP_BYTES_NODES}`,
+  }),
+  fleetPanel('Bytes Dropped by Cluster', 'dropBytes', false, `dropped bytes: ${DROP_BYTES_NODES}`, {
     needs: DROP_BYTES,
-  },
-  {
-    row: 'Fleet View',
-    title: 'Packets Dropped By Cluster',
-    metric: 'dropCount',
-    matchers: [],
-    rate: true,
-    by: 'cluster',
-    positiveOnly: false,
-    instant: false,
-    filters: { cluster: false, nodes: false },
-    kappie: `${DROPS}, every node`,
-  },
+  }),
+  fleetPanel('Packets Dropped By Cluster', 'dropCount', false, `${DROPS}, every node`, { nodesFilter: false }),
   ...trafficStats(),
   ...(['egress', 'ingress'] as const).flatMap((direction) =>
     (
@@ -147,17 +135,9 @@ export const RETINA_DASHBOARD_PANELS: readonly RetinaPanel[] = [
         ['forwardBytes', 'Bytes'],
         ['forwardCount', 'Packets'],
       ] as const
-    ).map(([metric, unit]): RetinaPanel => ({
-      row: 'Traffic',
-      title: `${direction === 'egress' ? 'Egress' : 'Ingress'} ${unit}`,
-      metric,
-      matchers: [['direction', '=', direction]],
-      rate: true,
-      positiveOnly: false,
-      instant: false,
-      filters: ALL,
-      kappie: `${FORWARD}, every node`,
-    })),
+    ).map(([metric, unit]) =>
+      trafficPanel(`${direction === 'egress' ? 'Egress' : 'Ingress'} ${unit}`, direction, metric),
+    ),
   ),
   ...(
     [

@@ -96,6 +96,12 @@ type Content = Omit<PanelDefinition, 'kind' | 'metrics'>;
  */
 export const NEUTRAL_THRESHOLDS: readonly ThresholdStep[] = [{ value: null, color: 'text' }];
 
+/** The thresholds of a count of things that are wrong (nodes not reporting, sources down): green at 0, red from 1. */
+const RED_FROM_ONE: readonly ThresholdStep[] = [
+  { value: null, color: 'green' },
+  { value: 1, color: 'red' },
+];
+
 function panel(content: Content, ...metrics: MetricKey[]): PanelDefinition {
   const coloredByThresholds = content.visualization === 'stat' || content.visualization === 'bargauge';
   const thresholds = content.thresholds ?? (coloredByThresholds ? NEUTRAL_THRESHOLDS : undefined);
@@ -230,10 +236,7 @@ export const QUERIES = {
         )}) or vector(0)`,
         legend: 'nodes not reporting',
         unit: UNIT.count,
-        thresholds: [
-          { value: null, color: 'green' },
-          { value: 1, color: 'red' },
-        ],
+        thresholds: RED_FROM_ONE,
       },
       'buildInfo',
     ),
@@ -247,10 +250,7 @@ export const QUERIES = {
         expr: `count(${selector(name('sourceUp'))} == 0) or vector(0)`,
         legend: 'sources down',
         unit: UNIT.count,
-        thresholds: [
-          { value: null, color: 'green' },
-          { value: 1, color: 'red' },
-        ],
+        thresholds: RED_FROM_ONE,
       },
       'sourceUp',
     ),

@@ -29,12 +29,10 @@ import { ThemeContext } from '@grafana/data';
 import { GlobalStyles } from '@grafana/ui';
 import { setPluginPage } from 'grafana-runtime-plugin-page';
 import { createRoot } from 'react-dom/client';
-import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { from, map, type Observable } from 'rxjs';
-import App from '../src/components/App';
 import { PLUGIN_BASE_URL } from '../src/constants';
 import { FakeDataSourceSrv, datasourceSettings } from '../test/fake-grafana';
-import { appMeta, ROUTER_FUTURE } from '../test/render-app';
+import { AppAtUrl, appMeta } from '../test/render-app';
 import { panelPlugin, registerStandardFieldOptions } from './panel-plugins';
 import { PrometheusHttpDatasource } from './prometheus-http-datasource';
 
@@ -106,16 +104,7 @@ createRoot(document.getElementById('root') as HTMLElement).render(
   <ThemeContext.Provider value={theme}>
     <GlobalStyles />
     <LocationServiceProvider service={locationService}>
-      <MemoryRouter initialEntries={[url]} future={ROUTER_FUTURE}>
-        <Routes>
-          <Route
-            path={`${PLUGIN_BASE_URL}/*`}
-            element={
-              <App meta={meta} basename={PLUGIN_BASE_URL} path={PLUGIN_BASE_URL} query={{}} onNavChanged={() => {}} />
-            }
-          />
-        </Routes>
-      </MemoryRouter>
+      <AppAtUrl url={url} meta={meta} />
     </LocationServiceProvider>
   </ThemeContext.Provider>,
 );

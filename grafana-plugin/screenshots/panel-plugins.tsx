@@ -10,7 +10,6 @@ import {
   FieldColorModeId,
   FieldConfigProperty,
   PanelPlugin,
-  PluginType,
   getFieldDisplayValues,
   identityOverrideProcessor,
   numberOverrideProcessor,
@@ -49,6 +48,7 @@ import {
 } from '@grafana/schema';
 
 import type { ComponentType } from 'react';
+import { corePanelMeta } from '../test/fake-grafana';
 
 const NO_EDITOR = () => null;
 
@@ -263,22 +263,6 @@ export function panelPlugin(id: string): PanelPlugin {
         ? { [FieldConfigProperty.Color]: { defaultValue: { mode: FieldColorModeId.PaletteClassic } } }
         : {},
   });
-  plugin.meta = {
-    id,
-    name: panel.name,
-    type: PluginType.panel,
-    module: `core:plugin/${id}`,
-    baseUrl: `public/app/plugins/panel/${id}`,
-    sort: 0,
-    info: {
-      author: { name: 'Kappie screenshot harness' },
-      description: '',
-      links: [],
-      logos: { small: '', large: '' },
-      screenshots: [],
-      updated: '',
-      version: '',
-    },
-  };
+  plugin.meta = corePanelMeta(id, panel.name, 'Kappie screenshot harness');
   return plugin;
 }

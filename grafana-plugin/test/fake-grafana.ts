@@ -15,6 +15,8 @@ import {
   type DataSourceInstanceSettings,
   type MetricFindValue,
   type PanelData,
+  type PanelPluginMeta,
+  type PluginMetaInfo,
 } from '@grafana/data';
 import {
   setBackendSrv,
@@ -29,6 +31,32 @@ import {
 } from '@grafana/runtime';
 import type { DataSourceRef } from '@grafana/schema';
 import { Observable, from, map, of } from 'rxjs';
+
+/** The `info` Grafana's plugin meta types require: empty but for the author and the version. */
+export function pluginInfo(author: string, version = ''): PluginMetaInfo {
+  return {
+    author: { name: author },
+    description: '',
+    links: [],
+    logos: { small: '', large: '' },
+    screenshots: [],
+    updated: '',
+    version,
+  };
+}
+
+/** The meta of core panel plugin `id` as Grafana's panel loader gives it (module `core:plugin/<id>`). */
+export function corePanelMeta(id: string, name: string, author: string, version = ''): PanelPluginMeta {
+  return {
+    id,
+    name,
+    type: PluginType.panel,
+    module: `core:plugin/${id}`,
+    baseUrl: `public/app/plugins/panel/${id}`,
+    sort: 0,
+    info: pluginInfo(author, version),
+  };
+}
 
 export interface PromQuery extends DataQuery {
   expr: string;
@@ -58,15 +86,7 @@ export function datasourceSettings(
       module: `core:plugin/${type}`,
       baseUrl: `public/plugins/${type}`,
       metrics: true,
-      info: {
-        author: { name: 'Grafana Labs' },
-        description: '',
-        links: [],
-        logos: { small: '', large: '' },
-        screenshots: [],
-        updated: '',
-        version: '',
-      },
+      info: pluginInfo('Grafana Labs'),
     },
   } as DataSourceInstanceSettings;
 }
@@ -198,23 +218,7 @@ export function installFakeGrafana(settings: DataSourceInstanceSettings[], insta
     setPluginImportUtils({
       importPanelPlugin: async (id: string) => {
         const plugin = new PanelPlugin(() => null);
-        plugin.meta = {
-          id,
-          name: id,
-          type: PluginType.panel,
-          module: `core:plugin/${id}`,
-          baseUrl: `public/app/plugins/panel/${id}`,
-          sort: 0,
-          info: {
-            author: { name: 'Grafana Labs' },
-            description: '',
-            links: [],
-            logos: { small: '', large: '' },
-            screenshots: [],
-            updated: '',
-            version: 'fake',
-          },
-        };
+        plugin.meta = corePanelMeta(id, id, 'Grafana Labs', 'fake');
         return plugin;
       },
       getPanelPluginFromCache: () => undefined,

@@ -4,6 +4,7 @@ import { render } from '@testing-library/react';
 import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import App from '../src/components/App';
 import { PLUGIN_BASE_URL, PLUGIN_ID, type KappieAppSettings } from '../src/constants';
+import { pluginInfo } from './fake-grafana';
 
 /**
  * React Router 7's behaviours, opted into as React Router 6 asks (it warns at every render otherwise): state updates
@@ -22,16 +23,24 @@ export function appMeta(jsonData: KappieAppSettings, enabled = true): AppPluginM
     jsonData,
     module: `public/plugins/${PLUGIN_ID}/module.js`,
     baseUrl: `public/plugins/${PLUGIN_ID}`,
-    info: {
-      author: { name: 'Kappie' },
-      description: '',
-      links: [],
-      logos: { small: '', large: '' },
-      screenshots: [],
-      updated: '',
-      version: '',
-    },
+    info: pluginInfo('Kappie'),
   };
+}
+
+/** The app's root component mounted as Grafana mounts it, under /a/kappie-network-app/*, routed at `url`. */
+export function AppAtUrl({ url, meta }: { url: string; meta: AppPluginMeta<KappieAppSettings> }) {
+  return (
+    <MemoryRouter initialEntries={[url]} future={ROUTER_FUTURE}>
+      <Routes>
+        <Route
+          path={`${PLUGIN_BASE_URL}/*`}
+          element={
+            <App meta={meta} basename={PLUGIN_BASE_URL} path={PLUGIN_BASE_URL} query={{}} onNavChanged={() => {}} />
+          }
+        />
+      </Routes>
+    </MemoryRouter>
+  );
 }
 
 /** Renders the app's root page the way Grafana mounts it: under /a/kappie-network-app/*, at `path`. */
@@ -42,16 +51,7 @@ export function renderApp(path: string, jsonData: KappieAppSettings) {
   locationService.push(url);
   return render(
     <LocationServiceProvider service={locationService}>
-      <MemoryRouter initialEntries={[url]} future={ROUTER_FUTURE}>
-        <Routes>
-          <Route
-            path={`${PLUGIN_BASE_URL}/*`}
-            element={
-              <App meta={meta} basename={PLUGIN_BASE_URL} path={PLUGIN_BASE_URL} query={{}} onNavChanged={() => {}} />
-            }
-          />
-        </Routes>
-      </MemoryRouter>
+      <AppAtUrl url={url} meta={meta} />
     </LocationServiceProvider>,
   );
 }

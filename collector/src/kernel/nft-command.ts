@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { SourceUnavailableError } from '../errors';
 
 export const NFT_COMMAND = 'nft';
+/** What a source says when there is no `nft` to run. */
+export const NFT_NOT_FOUND = `${NFT_COMMAND} not found in PATH: install nftables (Debian package nftables)`;
 const NFT_TIMEOUT_MS = 15_000;
 
 /** The table (or another object) does not exist: nft says "No such file or directory". */
@@ -36,11 +38,7 @@ export function runNft(args: readonly string[], stdin?: string): Promise<string>
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.once('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'ENOENT'
-          ? new SourceUnavailableError(`${NFT_COMMAND} not found in PATH: install nftables (Debian package nftables)`)
-          : error,
-      );
+      reject(error.code === 'ENOENT' ? new SourceUnavailableError(NFT_NOT_FOUND) : error);
     });
     child.once('close', (code, signal) => {
       if (code === 0) resolve(Buffer.concat(stdout).toString('utf8'));

@@ -7,14 +7,16 @@
  *
  * Each script is written to a private temporary file and run with one `include` line (one line, one transaction).
  * `nft -i` prints nothing on success and its errors on stderr, so every command is followed by a marker: a listing
- * of a table that cannot exist, whose error, echoing the marker's name, ends that command's output on stderr.
+ * of a table that cannot exist, whose error, echoing the marker's name, ends that command's output on stderr. Where
+ * nft cannot read the ruleset at all (without CAP_NET_ADMIN), it runs neither and echoes no marker: it prints
+ * "cache initialization failed" instead, which fails the command and ends the session.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SourceUnavailableError } from '../errors';
-import { NFT_COMMAND, nftFailure } from './nft-command';
+import { NFT_COMMAND, NFT_NOT_FOUND, nftFailure } from './nft-command';
 
 /** How long one script may take before the session is ended as hung. */
 const COMMAND_TIMEOUT_MS = 15_000;
@@ -33,6 +35,12 @@ export interface NftSession {
   /** Ends the session: nft exits, the kernel removes the tables it owned. Safe to call twice. */
   close(): Promise<void>;
 }
+
+/**
+ * nft's line when it could not read the ruleset before a command ("Operation not permitted" without CAP_NET_ADMIN in
+ * the namespace): the command did not run, nor will any after it.
+ */
+const CACHE_FAILURE = /^netlink: Error: cache initialization failed: [^\n]*\n/m;
 
 interface Pending {
   readonly marker: string;
@@ -76,7 +84,7 @@ export function openNftSession(): NftSession {
     pending = undefined;
   };
   child.once('error', (error: NodeJS.ErrnoException) => {
-    end(error.code === 'ENOENT' ? `${NFT_COMMAND} not found in PATH: install nftables` : String(error));
+    end(error.code === 'ENOENT' ? NFT_NOT_FOUND : String(error));
   });
   child.once('close', (code, signal) => end(`nft exited (${signal ?? `code ${code}`})`));
   child.stdin?.on('error', () => undefined); // nft gone: its close event says why
@@ -85,7 +93,16 @@ export function openNftSession(): NftSession {
   const settle = () => {
     if (!pending) return;
     const echo = stderr.indexOf(`list table inet ${pending.marker}\n`);
-    if (echo < 0) return;
+    if (echo < 0) {
+      const failure = CACHE_FAILURE.exec(stderr);
+      if (failure === null) return;
+      const { reject } = pending;
+      pending = undefined;
+      reject(nftFailure(['-i'], 'an error', withoutNoise(stderr)));
+      end(`nft cannot read the ruleset (${failure[0].trim()})`);
+      child.kill('SIGKILL');
+      return;
+    }
     const caretEnd = stderr.indexOf('\n', stderr.indexOf('\n', echo) + 1);
     if (caretEnd < 0) return;
     const before = stderr.slice(0, echo);

@@ -11,13 +11,8 @@
  * The variable queries (label_values) must return the collector's own cluster/os/node values.
  */
 import { METRICS, metricName, type MetricKey } from '@kappie/collector/catalog';
-import {
-  prometheusStackUnavailable,
-  startPrometheusStack,
-  escapePromRegex,
-  exportedMetricNames,
-  type PrometheusStack,
-} from '../../../deploy/test/helpers/prometheus-stack';
+import { describeWithStack } from '../../../deploy/test/helpers/describe-stack';
+import type { PrometheusStack } from '../../../deploy/test/helpers/prometheus-stack';
 import {
   allQueries,
   substituteVariables,
@@ -25,15 +20,10 @@ import {
   type PanelDefinition,
   type VariableValues,
 } from '../../src';
-import { sendDatagramsToClosedPort } from './traffic';
+import { everyValueOnNode, panelSeriesCount, startStackWithDrops } from './panel-series';
 
 const SCRAPE_INTERVAL_SECONDS = 1;
-const unavailable = prometheusStackUnavailable();
-if (unavailable) {
-  // eslint-disable-next-line no-console
-  console.warn(`skipping the dashboard query stack test: ${unavailable}`);
-}
-const describeStack = unavailable ? describe.skip : describe;
+const describeStack = describeWithStack('dashboard query stack test');
 
 describeStack('dashboard queries against Prometheus scraping the collector', () => {
   let stack: PrometheusStack;
@@ -41,22 +31,9 @@ describeStack('dashboard queries against Prometheus scraping the collector', () 
   let values: VariableValues;
 
   beforeAll(async () => {
-    stack = await startPrometheusStack({ scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS });
-    // A few drops of our own (NO_SOCKET, on loopback), so the drop panels have a series whatever else the host does.
-    await sendDatagramsToClosedPort(5);
-    // rate() over $__rate_interval needs at least two samples inside the window.
-    await stack.waitForScrapes(6);
-    exported = exportedMetricNames(await stack.collectorMetrics());
-    values = {
-      cluster: '.*',
-      os: '.*',
-      node: escapePromRegex(stack.nodeName),
-      interface: '.*',
-      reason: '.*',
-      // Grafana's $__rate_interval is at least four scrape intervals.
-      rateInterval: `${4 * SCRAPE_INTERVAL_SECONDS}s`,
-      range: '1m',
-    };
+    ({ stack, exported } = await startStackWithDrops(SCRAPE_INTERVAL_SECONDS));
+    // Grafana's $__rate_interval is at least four scrape intervals.
+    values = everyValueOnNode(stack.nodeName, 4 * SCRAPE_INTERVAL_SECONDS);
   }, 120_000);
 
   afterAll(async () => {
@@ -65,18 +42,8 @@ describeStack('dashboard queries against Prometheus scraping the collector', () 
 
   const isExported = (key: MetricKey) => exported.has(metricName(METRICS[key]));
 
-  async function run(query: PanelDefinition): Promise<number> {
-    const expr = substituteVariables(query.expr, values);
-    if (query.kind === 'instant') {
-      const result = await stack.query(expr);
-      return Array.isArray(result.result) && result.resultType !== 'scalar' && result.resultType !== 'string'
-        ? result.result.length
-        : 1;
-    }
-    const end = Math.floor(Date.now() / 1000);
-    const matrix = await stack.queryRange(expr, end - 30, end, SCRAPE_INTERVAL_SECONDS);
-    return matrix.result.filter((series) => series.values.length > 0).length;
-  }
+  const run = (query: PanelDefinition) =>
+    panelSeriesCount(stack, query, substituteVariables(query.expr, values), SCRAPE_INTERVAL_SECONDS);
 
   it('exports kappie_build_info and kappie_source_up, which every dashboard relies on', () => {
     expect(isExported('buildInfo')).toBe(true);

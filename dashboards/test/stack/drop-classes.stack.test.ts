@@ -10,7 +10,7 @@
  * "stays at 0" is asked of one of a few churn windows (before the classes, churn alone made every window red), and
  * "rises" is checked together with the reason that made it rise.
  */
-import { escapePromRegex } from '../../../deploy/test/helpers/prometheus-stack';
+import { describeWithStack } from '../../../deploy/test/helpers/describe-stack';
 import {
   prometheusStackUnavailable,
   startPrometheusStack,
@@ -24,15 +24,14 @@ import {
   waitForOutput,
 } from '../../../collector/test/helpers/netns';
 import { DROP_CLASS_LABEL, QUERIES, substituteVariables, type PanelDefinition, type VariableValues } from '../../src';
+import { everyValueOnNode } from './panel-series';
 
 const SCRAPE_INTERVAL_SECONDS = 1;
 const RATE_WINDOW_SECONDS = 4;
-const unavailable = prometheusStackUnavailable() ?? kernelTestsUnavailable();
-if (unavailable) {
-  // eslint-disable-next-line no-console
-  console.warn(`skipping the drop classes stack test: ${unavailable}`);
-}
-const describeStack = unavailable ? describe.skip : describe;
+const describeStack = describeWithStack(
+  'drop classes stack test',
+  prometheusStackUnavailable() ?? kernelTestsUnavailable(),
+);
 
 /** Churn for `ms` milliseconds on the namespace's loopback: closes with unread data, closed TCP and UDP ports. */
 const CHURN = `
@@ -98,15 +97,7 @@ describeStack('packet loss headline against real drops', () => {
     stack = await startPrometheusStack({ scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS });
     ns = Namespace.create();
     await stack.waitForScrapes(3);
-    values = {
-      cluster: '.*',
-      os: '.*',
-      node: escapePromRegex(stack.nodeName),
-      interface: '.*',
-      reason: '.*',
-      rateInterval: `${RATE_WINDOW_SECONDS}s`,
-      range: '1m',
-    };
+    values = everyValueOnNode(stack.nodeName, RATE_WINDOW_SECONDS);
   }, 120_000);
 
   afterAll(async () => {

@@ -2,22 +2,14 @@
  * The fleet view on a real Prometheus: a node whose collector vanishes must show as "not reporting", not silently
  * drop out of the lists. The collector of the stack is stopped while Prometheus keeps scraping its address.
  */
-import {
-  escapePromRegex,
-  prometheusStackUnavailable,
-  startPrometheusStack,
-  type PrometheusStack,
-} from '../../../deploy/test/helpers/prometheus-stack';
+import { describeWithStack } from '../../../deploy/test/helpers/describe-stack';
+import { startPrometheusStack, type PrometheusStack } from '../../../deploy/test/helpers/prometheus-stack';
 import { LABEL } from '@kappie/collector/catalog';
 import { QUERIES, substituteVariables, type PanelDefinition, type VariableValues } from '../../src';
+import { everyValueOnNode } from './panel-series';
 
 const SCRAPE_INTERVAL_SECONDS = 1;
-const unavailable = prometheusStackUnavailable();
-if (unavailable) {
-  // eslint-disable-next-line no-console
-  console.warn(`skipping the fleet stack test: ${unavailable}`);
-}
-const describeStack = unavailable ? describe.skip : describe;
+const describeStack = describeWithStack('fleet stack test');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeStack('fleet view: nodes that stop reporting', () => {
@@ -28,15 +20,7 @@ describeStack('fleet view: nodes that stop reporting', () => {
     stack = await startPrometheusStack({ scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS });
     await stack.waitForScrapes(5);
     // "All" nodes as Grafana lists them over the time range: the stopped node stays in the list.
-    values = {
-      cluster: '.*',
-      os: '.*',
-      node: escapePromRegex(stack.nodeName),
-      interface: '.*',
-      reason: '.*',
-      rateInterval: `${4 * SCRAPE_INTERVAL_SECONDS}s`,
-      range: '1m',
-    };
+    values = everyValueOnNode(stack.nodeName, 4 * SCRAPE_INTERVAL_SECONDS);
   }, 120_000);
 
   afterAll(async () => {

@@ -14,6 +14,7 @@ import { createSources } from '../../../collector/src/sources';
 import { spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as path from 'node:path';
+import { describeWithStack } from '../helpers/describe-stack';
 import { renderKustomization } from '../helpers/kustomize';
 import { DEPLOY_ROOT, RULE_FILES } from '../helpers/paths';
 import {
@@ -21,7 +22,6 @@ import {
   ensureCollectorBuilt,
   freePort,
   isolationArgs,
-  prometheusStackUnavailable,
   SCRAPE_JOB,
   startPrometheusStack,
   type PrometheusStack,
@@ -93,12 +93,7 @@ function exportedFamilies(text: string): Map<string, string> {
   return families;
 }
 
-const unavailable = prometheusStackUnavailable();
-if (unavailable) {
-  // eslint-disable-next-line no-console
-  console.warn(`skipping the Prometheus stack test: ${unavailable}`);
-}
-const describeStack = unavailable ? describe.skip : describe;
+const describeStack = describeWithStack('Prometheus stack test');
 
 describeStack('collector scraped by a real Prometheus (static scrape config)', () => {
   let stack: PrometheusStack;

@@ -77,27 +77,38 @@ function thresholdsConfig(steps: NonNullable<PanelDefinition['thresholds']>): Th
   };
 }
 
+/** The setters of a panel builder that every visualization has (each returns the builder). */
+interface SharedPanelSetters<Builder> {
+  setTitle(title: string): Builder;
+  setDescription(description: string): Builder;
+  setUnit(unit: string | undefined): Builder;
+  setNoValue(noValue: string | undefined): Builder;
+  setData(data: SceneDataProvider): Builder;
+}
+
+/** `builder` with what every panel takes from its definition: title, description, unit, no-data text and data. */
+function withSharedOptions<Builder extends SharedPanelSetters<Builder>>(
+  builder: Builder,
+  definition: PanelDefinition,
+  datasource: DataSourceRef,
+): Builder {
+  return builder
+    .setTitle(isLinuxOnly(definition) ? `${definition.title} (Linux nodes)` : definition.title)
+    .setDescription(describePanel(definition))
+    .setUnit(definition.unit)
+    .setNoValue(noDataText(definition))
+    .setData(panelData(definition, datasource));
+}
+
 function vizPanel(definition: PanelDefinition, datasource: DataSourceRef): VizPanel {
-  const title = isLinuxOnly(definition) ? `${definition.title} (Linux nodes)` : definition.title;
-  const data = panelData(definition, datasource);
   switch (definition.visualization) {
     case 'stat': {
-      const builder = PanelBuilders.stat()
-        .setTitle(title)
-        .setDescription(describePanel(definition))
-        .setUnit(definition.unit)
-        .setNoValue(noDataText(definition))
-        .setData(data);
+      const builder = withSharedOptions(PanelBuilders.stat(), definition, datasource);
       if (definition.thresholds) builder.setThresholds(thresholdsConfig(definition.thresholds));
       return builder.build();
     }
     case 'table': {
-      const builder = PanelBuilders.table()
-        .setTitle(title)
-        .setDescription(describePanel(definition))
-        .setUnit(definition.unit)
-        .setNoValue(noDataText(definition))
-        .setData(data);
+      const builder = withSharedOptions(PanelBuilders.table(), definition, datasource);
       const valueText = definition.table?.valueText;
       if (valueText) {
         builder.setMappings([
@@ -112,22 +123,12 @@ function vizPanel(definition: PanelDefinition, datasource: DataSourceRef): VizPa
       return builder.build();
     }
     case 'bargauge': {
-      const builder = PanelBuilders.bargauge()
-        .setTitle(title)
-        .setDescription(describePanel(definition))
-        .setUnit(definition.unit)
-        .setNoValue(noDataText(definition))
-        .setData(data);
+      const builder = withSharedOptions(PanelBuilders.bargauge(), definition, datasource);
       if (definition.thresholds) builder.setThresholds(thresholdsConfig(definition.thresholds));
       return builder.build();
     }
     case 'timeseries': {
-      const builder = PanelBuilders.timeseries()
-        .setTitle(title)
-        .setDescription(describePanel(definition))
-        .setUnit(definition.unit)
-        .setNoValue(noDataText(definition))
-        .setData(data);
+      const builder = withSharedOptions(PanelBuilders.timeseries(), definition, datasource);
       if (definition.stacked) builder.setCustomFieldConfig('stacking', { mode: StackingMode.Normal });
       return builder.build();
     }

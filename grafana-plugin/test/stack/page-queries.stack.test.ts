@@ -10,26 +10,16 @@
  */
 import { METRICS, metricName, type MetricKey } from '@kappie/collector/catalog';
 import type { VariableValues } from '@kappie/dashboards/variables';
-import {
-  prometheusStackUnavailable,
-  startPrometheusStack,
-  escapePromRegex,
-  exportedMetricNames,
-  type PrometheusStack,
-} from '../../../deploy/test/helpers/prometheus-stack';
+import { describeWithStack } from '../../../deploy/test/helpers/describe-stack';
+import type { PrometheusStack } from '../../../deploy/test/helpers/prometheus-stack';
 import type { PanelDefinition } from '@kappie/dashboards/queries';
-import { sendDatagramsToClosedPort } from '../../../dashboards/test/stack/traffic';
+import { everyValueOnNode, panelSeriesCount, startStackWithDrops } from '../../../dashboards/test/stack/panel-series';
 import { allPanels, substitute, variableSelectors } from '../plugin-queries';
 
 const SCRAPE_INTERVAL_SECONDS = 1;
-const RATE_WINDOW = `${4 * SCRAPE_INTERVAL_SECONDS}s`;
+const RATE_WINDOW_SECONDS = 4 * SCRAPE_INTERVAL_SECONDS;
 const RATE_SAMPLES = 3;
-const unavailable = prometheusStackUnavailable();
-if (unavailable) {
-  // eslint-disable-next-line no-console
-  console.warn(`skipping the plugin page query stack test: ${unavailable}`);
-}
-const describeStack = unavailable ? describe.skip : describe;
+const describeStack = describeWithStack('plugin page query stack test');
 
 describeStack('app page queries against Prometheus scraping the collector', () => {
   let stack: PrometheusStack;
@@ -37,25 +27,13 @@ describeStack('app page queries against Prometheus scraping the collector', () =
   let values: VariableValues;
 
   beforeAll(async () => {
-    stack = await startPrometheusStack({ scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS });
-    // A few NO_SOCKET drops of our own (loopback), so the drop panels have a series whatever else the host does.
-    await sendDatagramsToClosedPort(5);
-    await stack.waitForScrapes(6);
-    exported = exportedMetricNames(await stack.collectorMetrics());
-    // Metrics with at least RATE_SAMPLES samples of one series in the last RATE_WINDOW: rate() has data for them.
+    ({ stack, exported } = await startStackWithDrops(SCRAPE_INTERVAL_SECONDS));
+    // Metrics with at least RATE_SAMPLES samples of one series in the last RATE_WINDOW_SECONDS: rate() has data for them.
     for (const name of [...exported]) {
-      const result = await stack.query(`max(count_over_time(${name}[${RATE_WINDOW}])) >= ${RATE_SAMPLES}`);
+      const result = await stack.query(`max(count_over_time(${name}[${RATE_WINDOW_SECONDS}s])) >= ${RATE_SAMPLES}`);
       if (!(Array.isArray(result.result) && result.result.length > 0)) exported.delete(name);
     }
-    values = {
-      cluster: '.*',
-      os: 'linux',
-      node: escapePromRegex(stack.nodeName),
-      interface: '.*',
-      reason: '.*',
-      rateInterval: RATE_WINDOW,
-      range: '1m',
-    };
+    values = everyValueOnNode(stack.nodeName, RATE_WINDOW_SECONDS, 'linux');
   }, 120_000);
 
   afterAll(async () => {
@@ -64,18 +42,8 @@ describeStack('app page queries against Prometheus scraping the collector', () =
 
   const isExported = (key: MetricKey) => exported.has(metricName(METRICS[key]));
 
-  async function seriesCount(panel: PanelDefinition): Promise<number> {
-    const expr = substitute(panel.expr, values);
-    if (panel.kind === 'instant') {
-      const result = await stack.query(expr);
-      return Array.isArray(result.result) && result.resultType !== 'scalar' && result.resultType !== 'string'
-        ? result.result.length
-        : 1;
-    }
-    const end = Math.floor(Date.now() / 1000);
-    const matrix = await stack.queryRange(expr, end - 30, end, SCRAPE_INTERVAL_SECONDS);
-    return matrix.result.filter((series) => series.values.length > 0).length;
-  }
+  const seriesCount = (panel: PanelDefinition) =>
+    panelSeriesCount(stack, panel, substitute(panel.expr, values), SCRAPE_INTERVAL_SECONDS);
 
   it('returns data for every panel whose metrics the collector exports, and Prometheus accepts all the others', async () => {
     const withData: string[] = [];

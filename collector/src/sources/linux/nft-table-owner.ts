@@ -53,13 +53,14 @@ export function createNftTableOwner(): NftTableOwner {
   };
   return {
     async install(plan, tableName, families) {
-      // A plain nft run first: without CAP_NET_ADMIN it fails with the reason (nft -i would only print it, unframed).
-      await runNft(['list', 'tables', NFT_TABLE_FAMILY]);
       const nft = liveSession();
       try {
         await nft.run(createTableScript(plan, tableName, families, { owned: true }));
         return undefined;
       } catch (error) {
+        // A session that ended ran nothing, so no table refused it: without CAP_NET_ADMIN its error says so
+        // (nftFailure's "Operation not permitted ... CAP_NET_ADMIN"), a missing nft likewise.
+        if (nft.ended !== undefined) throw error;
         if (await ownedByAnother(tableName)) {
           throw new SourceUnavailableError(
             `the nftables table ${NFT_TABLE_FAMILY} ${tableName} is owned by another live process (another ` +

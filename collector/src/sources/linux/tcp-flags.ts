@@ -109,11 +109,11 @@ function readTable(netlink: Netlink, family: NftFamily, table: string): Map<stri
   return countersByName(dumpNftCounters(netlink, family, table, LITTLE_ENDIAN), table, family);
 }
 
-/** The counters of every installed table, summed by counter name (a segment passes one table only). */
-function readCounters(netlink: Netlink, table: string, families: readonly NftFamily[]): Map<string, NftCounter> {
+/** Counters summed by name over tables (a segment passes one table only). */
+function sumByName(tables: readonly ReadonlyMap<string, NftCounter>[]): Map<string, NftCounter> {
   const sum = new Map<string, NftCounter>();
-  for (const family of families) {
-    for (const [name, counter] of readTable(netlink, family, table)) {
+  for (const counters of tables) {
+    for (const [name, counter] of counters) {
       const before = sum.get(name) ?? { packets: 0, bytes: 0 };
       sum.set(name, { packets: before.packets + counter.packets, bytes: before.bytes + counter.bytes });
     }
@@ -121,9 +121,20 @@ function readCounters(netlink: Netlink, table: string, families: readonly NftFam
   return sum;
 }
 
-/** The families of a serving collector's tables (a one-shot snapshot reads them): inet, and bridge if it exists. */
-function servingFamilies(netlink: Netlink, table: string): NftFamily[] {
-  return dumpNftCounters(netlink, 'bridge', table, LITTLE_ENDIAN).length > 0 ? ['inet', 'bridge'] : ['inet'];
+/** The counters of every installed table, summed by counter name. */
+function readCounters(netlink: Netlink, table: string, families: readonly NftFamily[]): Map<string, NftCounter> {
+  return sumByName(families.map((family) => readTable(netlink, family, table)));
+}
+
+/**
+ * What a one-shot snapshot reads: the counters of the serving collector's tables `table`, summed by name, one dump
+ * each: inet, and bridge where it exists (its dump is empty where it does not). Throws NftMissingObjectError when
+ * there is no inet table.
+ */
+export function readServingCounters(netlink: Netlink, table: string): Map<string, NftCounter> {
+  const bridge = dumpNftCounters(netlink, 'bridge', table, LITTLE_ENDIAN);
+  const inet = readTable(netlink, NFT_TABLE_FAMILY, table);
+  return sumByName(bridge.length === 0 ? [inet] : [inet, countersByName(bridge, table, 'bridge')]);
 }
 
 /**
@@ -188,8 +199,10 @@ export function createTcpFlagsSource(): Source {
       let counters: Map<string, NftCounter>;
       try {
         await follow(ctx, plan);
-        const families = installed?.families ?? servingFamilies(netlink, ctx.config.nftTable);
-        counters = readCounters(netlink, ctx.config.nftTable, families);
+        counters =
+          installed === undefined
+            ? readServingCounters(netlink, ctx.config.nftTable)
+            : readCounters(netlink, ctx.config.nftTable, installed.families);
       } catch (error) {
         if (!(error instanceof NftMissingObjectError) || installed === undefined) throw error;
         // Someone flushed the ruleset or deleted a table: put them back; the counters restart (a counter reset).

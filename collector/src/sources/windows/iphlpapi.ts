@@ -105,6 +105,15 @@ export function createIpHelper(): IpHelper {
   };
 }
 
+/**
+ * The prototype every statistics call shares: it fills the caller's struct for one address family and returns a
+ * Win32 error code (NO_ERROR on success).
+ */
+const statisticsCall = (name: string) => `uint32_t __stdcall ${name}(void *Statistics, uint32_t Family)`;
+/** GetExtendedTcpTable and GetExtendedUdpTable: the same parameters (a size probe first, see readExtendedTable). */
+const extendedTableCall = (name: string) =>
+  `uint32_t __stdcall ${name}(void *pTable, _Inout_ uint32_t *pdwSize, int bOrder, uint32_t ulAf, int TableClass, uint32_t Reserved)`;
+
 async function loadLibrary(): Promise<IpHelperLibrary> {
   const imported = (await import('koffi')) as Koffi & { default?: Koffi };
   const koffi = imported.default ?? imported;
@@ -118,20 +127,16 @@ async function loadLibrary(): Promise<IpHelperLibrary> {
   };
   return {
     koffi,
-    getExtendedTcpTable: lib.func(
-      'uint32_t __stdcall GetExtendedTcpTable(void *pTcpTable, _Inout_ uint32_t *pdwSize, int bOrder, uint32_t ulAf, int TableClass, uint32_t Reserved)',
-    ),
-    getTcpStatisticsEx: lib.func('uint32_t __stdcall GetTcpStatisticsEx(void *Statistics, uint32_t Family)'),
-    getTcpStatisticsEx2: optional('uint32_t __stdcall GetTcpStatisticsEx2(void *Statistics, uint32_t Family)'),
+    getExtendedTcpTable: lib.func(extendedTableCall('GetExtendedTcpTable')),
+    getTcpStatisticsEx: lib.func(statisticsCall('GetTcpStatisticsEx')),
+    getTcpStatisticsEx2: optional(statisticsCall('GetTcpStatisticsEx2')),
     getIfTable2: lib.func('uint32_t __stdcall GetIfTable2(_Out_ void **Table)'),
     freeMibTable: lib.func('void __stdcall FreeMibTable(void *Memory)'),
-    getExtendedUdpTable: lib.func(
-      'uint32_t __stdcall GetExtendedUdpTable(void *pUdpTable, _Inout_ uint32_t *pdwSize, int bOrder, uint32_t ulAf, int TableClass, uint32_t Reserved)',
-    ),
-    getIpStatisticsEx: lib.func('uint32_t __stdcall GetIpStatisticsEx(void *Statistics, uint32_t Family)'),
-    getIcmpStatisticsEx: lib.func('uint32_t __stdcall GetIcmpStatisticsEx(void *Statistics, uint32_t Family)'),
-    getUdpStatisticsEx: lib.func('uint32_t __stdcall GetUdpStatisticsEx(void *Statistics, uint32_t Family)'),
-    getUdpStatisticsEx2: optional('uint32_t __stdcall GetUdpStatisticsEx2(void *Statistics, uint32_t Family)'),
+    getExtendedUdpTable: lib.func(extendedTableCall('GetExtendedUdpTable')),
+    getIpStatisticsEx: lib.func(statisticsCall('GetIpStatisticsEx')),
+    getIcmpStatisticsEx: lib.func(statisticsCall('GetIcmpStatisticsEx')),
+    getUdpStatisticsEx: lib.func(statisticsCall('GetUdpStatisticsEx')),
+    getUdpStatisticsEx2: optional(statisticsCall('GetUdpStatisticsEx2')),
   };
 }
 
@@ -175,14 +180,38 @@ export interface TcpStatisticsBytes {
   readonly bytes: Uint8Array;
 }
 
-function readTcpStatistics(api: IpHelperLibrary, family: AddressFamily): TcpStatisticsBytes {
-  if (api.getTcpStatisticsEx2) {
-    const bytes = Buffer.alloc(MIB_TCPSTATS2_SIZE);
-    const status = api.getTcpStatisticsEx2(bytes, family) as number;
-    if (status === NO_ERROR) return { layout: 'MIB_TCPSTATS2', bytes };
+/** A statistics call and the struct it fills. */
+interface StatisticsCall<Layout extends string> {
+  readonly call: ForeignFunction;
+  readonly name: string;
+  readonly layout: Layout;
+  readonly size: number;
+}
+
+/**
+ * The struct of the 64-bit `wide` call (an *Ex2) where Windows has it and it succeeds, else the 32-bit struct of
+ * `narrow` (its *Ex), whose failure throws a SourceUnavailableError.
+ */
+function readWidestStatistics<Wide extends string, Narrow extends string>(
+  wide: Omit<StatisticsCall<Wide>, 'name'> | undefined,
+  narrow: StatisticsCall<Narrow>,
+  family: AddressFamily,
+): { layout: Wide | Narrow; bytes: Uint8Array } {
+  if (wide) {
+    const bytes = Buffer.alloc(wide.size);
+    const status = wide.call(bytes, family) as number;
+    if (status === NO_ERROR) return { layout: wide.layout, bytes };
   }
-  const bytes = readFixedStruct(api.getTcpStatisticsEx, 'GetTcpStatisticsEx', MIB_TCPSTATS_LH_SIZE, family);
-  return { layout: 'MIB_TCPSTATS_LH', bytes };
+  return { layout: narrow.layout, bytes: readFixedStruct(narrow.call, narrow.name, narrow.size, family) };
+}
+
+function readTcpStatistics(api: IpHelperLibrary, family: AddressFamily): TcpStatisticsBytes {
+  const wide = api.getTcpStatisticsEx2;
+  return readWidestStatistics(
+    wide && { call: wide, layout: 'MIB_TCPSTATS2', size: MIB_TCPSTATS2_SIZE },
+    { call: api.getTcpStatisticsEx, name: 'GetTcpStatisticsEx', layout: 'MIB_TCPSTATS_LH', size: MIB_TCPSTATS_LH_SIZE },
+    family,
+  );
 }
 
 export interface UdpStatisticsBytes {
@@ -192,13 +221,12 @@ export interface UdpStatisticsBytes {
 }
 
 function readUdpStatistics(api: IpHelperLibrary, family: AddressFamily): UdpStatisticsBytes {
-  if (api.getUdpStatisticsEx2) {
-    const bytes = Buffer.alloc(MIB_UDPSTATS2_SIZE);
-    const status = api.getUdpStatisticsEx2(bytes, family) as number;
-    if (status === NO_ERROR) return { layout: 'MIB_UDPSTATS2', bytes };
-  }
-  const bytes = readFixedStruct(api.getUdpStatisticsEx, 'GetUdpStatisticsEx', MIB_UDPSTATS_SIZE, family);
-  return { layout: 'MIB_UDPSTATS', bytes };
+  const wide = api.getUdpStatisticsEx2;
+  return readWidestStatistics(
+    wide && { call: wide, layout: 'MIB_UDPSTATS2', size: MIB_UDPSTATS2_SIZE },
+    { call: api.getUdpStatisticsEx, name: 'GetUdpStatisticsEx', layout: 'MIB_UDPSTATS', size: MIB_UDPSTATS_SIZE },
+    family,
+  );
 }
 
 /** Bytes of a MIB_IF_ROW2 row on x64, and where the rows start in MIB_IF_TABLE2 (after NumEntries and padding). */

@@ -12,6 +12,7 @@ import type { RawPipe } from '../../../kernel/tracefs/trace-pipe-raw';
 import type { EventsModeSetup } from './events-mode';
 import { NOT_DROPS, reasonNames } from './kfree-skb';
 import { keepPathFunction, RawDropStream } from './raw-stream-decoder';
+import { streamReaderOver, type StreamReader } from './stream-reader';
 import type { DropTally } from './tally';
 
 /**
@@ -22,23 +23,6 @@ import type { DropTally } from './tally';
 const MAX_PAGES_PER_CPU_DRAIN = 1024;
 /** A read returns one page whatever the count; 64 KiB covers every page size (4 KiB, arm64's 64 KiB). */
 const MIN_READ_BUFFER = 64 << 10;
-
-export interface StreamReader {
-  /** What is read: the binary per-CPU pages or the text pipe (the status page and the log say it). */
-  readonly format: 'trace_pipe_raw' | 'trace_pipe';
-  /** Reads what the kernel holds now (bounded), decodes it into the tally, then settles held netfilter drops. */
-  drain(): void;
-  /** Drops read so far. */
-  readonly events: number;
-  /** Netfilter drops read so far (the stack governor's input). */
-  readonly netfilterEvents: number;
-  /** Records, pages or lines that could not be decoded (counted as lost events). */
-  readonly parseErrors: number;
-  readonly lastParseError: string | undefined;
-  setNetfilterStacks(on: boolean): void;
-  /** Closes the pipes (before the instance is removed: an open pipe keeps it busy). */
-  close(): void;
-}
 
 function unavailable(why: string): never {
   throw new SourceUnavailableError(`trace_pipe_raw cannot be read: ${why}`);
@@ -104,8 +88,7 @@ export function openRawStreamReader(setup: EventsModeSetup, tally: DropTally, ne
     for (const { pipe } of pipes) pipe.close();
     unavailable(`opening it failed (${describeError(error)})`);
   }
-  return {
-    format: 'trace_pipe_raw',
+  return streamReaderOver('trace_pipe_raw', stream, {
     drain() {
       for (const { cpu, pipe } of pipes) {
         for (let pages = 0; pages < MAX_PAGES_PER_CPU_DRAIN; pages += 1) {
@@ -116,22 +99,9 @@ export function openRawStreamReader(setup: EventsModeSetup, tally: DropTally, ne
       }
       stream.settle();
     },
-    get events() {
-      return stream.events;
-    },
-    get netfilterEvents() {
-      return stream.netfilterEvents;
-    },
-    get parseErrors() {
-      return stream.parseErrors;
-    },
-    get lastParseError() {
-      return stream.lastParseError;
-    },
-    setNetfilterStacks: (on) => stream.setNetfilterStacks(on),
     close() {
       stream.flushAll();
       for (const { pipe } of pipes) pipe.close();
     },
-  };
+  });
 }

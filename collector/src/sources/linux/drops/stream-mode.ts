@@ -17,8 +17,9 @@ import type { EventsMode, EventsModeSetup } from './events-mode';
 import { KFREE_SKB_EVENT, NOT_DROPS } from './kfree-skb';
 import { createStackGovernor, netfilterCondition, stackTrigger, type StackGovernor } from './netfilter-stacks';
 import { SourceUnavailableError } from '../../../errors';
-import { openRawStreamReader, type StreamReader } from './raw-stream-reader';
+import { openRawStreamReader } from './raw-stream-reader';
 import { DropStream } from './stream-decoder';
+import { streamReaderOver, type StreamReader } from './stream-reader';
 import { DropTally } from './tally';
 
 /** How often the stream is drained between scrapes. */
@@ -121,25 +122,11 @@ function openReader(
 function openTextStreamReader(setup: EventsModeSetup, tally: DropTally, netfilterStacks: boolean): StreamReader {
   const stream = new DropStream(tally, { ignoredReasons: NOT_DROPS, netfilterStacks, symbols: setup.symbols });
   const pipe = setup.tracefs.openPipe(`${setup.instance}/trace_pipe`);
-  return {
-    format: 'trace_pipe',
+  return streamReaderOver('trace_pipe', stream, {
     drain() {
       stream.push(pipe.readLines(MAX_BYTES_PER_DRAIN));
       stream.settle();
     },
-    get events() {
-      return stream.events;
-    },
-    get netfilterEvents() {
-      return stream.netfilterEvents;
-    },
-    get parseErrors() {
-      return stream.parseErrors;
-    },
-    get lastParseError() {
-      return stream.lastParseError;
-    },
-    setNetfilterStacks: (on) => stream.setNetfilterStacks(on),
     close: () => pipe.close(),
-  };
+  });
 }
