@@ -329,7 +329,7 @@ export const OPTIONS = [
     valueName: 'NAME',
     env: 'KAPPIE_NFT_TABLE',
     description:
-      'nftables table (family inet) of the TCP flag counters, owned by the serving collector (never replaced while it lives, removed by the kernel when it exits)',
+      'name of the nftables tables of the TCP flag counters: one in family inet, and one in family bridge while an uplink is a bridge port; owned by the serving collector (never replaced while it lives, removed by the kernel when it exits)',
     defaultText: 'kappie',
     parse: (raw, name) => {
       const value = typeof raw === 'string' ? raw.trim() : 'kappie';

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { METRICS, METRIC_KEYS } from '../../src/catalog';
 import { OPTIONS } from '../../src/config';
 import { parseSnapshotJson } from '../../src/snapshot-json';
+import { NFT_FAMILIES } from '../../src/sources/linux/nft-ruleset';
 import { COLLECTOR_CLI } from '../helpers/netns';
 
 function kappieWithEnv(env: Record<string, string | undefined>, ...args: string[]) {
@@ -141,6 +142,14 @@ describe('kappie CLI', () => {
     expect(listing.stdout).toContain(METRICS.tcpFlagCounters.name);
     expect(listing.stdout).toContain('/sys/kernel/tracing/instances/kt-from-env');
     expect(listing.stdout).toContain('inet ktFromFlag');
+    // The bridge table of the same name, made while an uplink is a bridge port, is named too.
+    expect(listing.stdout).toContain('bridge ktFromFlag');
+  });
+
+  it('says in --help which nftables families --nft-table names a table in', () => {
+    const help = kappie('serve', '--help').stdout.replace(/\s+/g, ' ');
+    const nftTable = /--nft-table <NAME> (.*?)\[env KAPPIE_NFT_TABLE/.exec(help)?.[1] ?? '';
+    for (const family of NFT_FAMILIES) expect(nftTable).toContain(`family ${family}`);
   });
 
   it('shows each source state from one gathering: up, down with the reason, not selected', () => {
