@@ -259,10 +259,13 @@ export const METRICS = {
   sourceLostEvents: define({
     name: 'source_lost_events',
     type: 'counter',
-    help: 'Events a streaming source could not count (kernel ring buffer overruns, parse failures): never silently missing.',
+    help: 'Events a streaming source could not count (kernel ring buffer overruns, parse failures): never silently missing. Only for sources that can lose events.',
     labels: [LABEL.source],
-    platforms: ['linux', 'windows'],
-    origin: { linux: 'tracefs per-CPU overrun and dropped counters', windows: 'the collector itself' },
+    platforms: ['linux'],
+    origin: {
+      linux:
+        'the drops source counting tracefs events (source drop_reasons): per-CPU ring buffer overruns and hist table Dropped; no series for sources that read counters',
+    },
     unit: 'short',
   }),
 } as const;

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --no-opt
 /**
  * The `kappie` command: `serve` (the default) runs the collector, `snapshot` prints one gathering as tables,
- * `sources` lists what can be gathered. Every option also comes from an environment variable; flags win.
+ * `sources` lists each source's state and what it fills. Every option also comes from an environment variable; flags win.
  * Bad values print one line naming the option and what it accepts, and exit with code 2.
  *
  * The shebang caps V8's young generation at 1 MiB per semi-space (also in `npm start` and the container command):
@@ -14,7 +14,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { currentBuildInfo } from './build-info';
-import { METRICS, type Platform } from './catalog';
+import type { Platform } from './catalog';
 import {
   OPTIONS,
   resolveConfigWithOrigins,
@@ -33,6 +33,7 @@ import { onTerminatingSignals } from './signals';
 import { startServer, type RunningServer } from './server';
 import { snapshotJson } from './snapshot-json';
 import { renderSnapshot } from './snapshot-table';
+import { renderSources } from './sources-table';
 import { createSources, currentPlatform, selectSources } from './sources';
 import type { Source, SourceContext } from './source';
 import type * as webConfigModule from './web/web-config';
@@ -184,19 +185,21 @@ async function snapshot(config: CollectorConfig, origins: OptionOrigins, json: b
   }
 }
 
-/** `kappie sources`: each source with the metrics it fills (catalog names), and the kernel objects, as configured. */
-function listSources(config: CollectorConfig): void {
-  const out: string[] = [];
-  for (const source of createSources()) {
-    const metrics = source.metrics.map((key) => METRICS[key].name).join(', ');
-    out.push(`${source.name.padEnd(22)} ${source.platforms.join(',').padEnd(14)} ${metrics}`);
-    out.push(`${' '.repeat(23)}${source.description}`);
+/**
+ * `kappie sources`: gathers once as `snapshot` does (installing nothing) and prints each source's state with the
+ * reason or note, the metrics it fills, what it reads, and the kernel objects `serve` installs, as configured.
+ */
+async function listSources(config: CollectorConfig, origins: OptionOrigins): Promise<void> {
+  const platform = currentPlatform();
+  checkPathOptions(config, origins, platform);
+  const gatherer = new Gatherer(sourcesFor(config, origins, platform), contextFor(config, silentLogger(), true));
+  try {
+    const gathering = await gatherer.gather();
+    const report = { sources: createSources(), platform, gathering, installed: installedOn(platform, config) };
+    process.stdout.write(renderSources(report));
+  } finally {
+    await gatherer.stop();
   }
-  out.push('', 'Installed in the kernel by `kappie serve` on Linux (removed when it stops):');
-  for (const object of installedObjects(config)) {
-    out.push(`  ${object.kind.padEnd(17)} ${object.name}  (${object.option}; ${object.purpose})`);
-  }
-  process.stdout.write(`${out.join('\n')}\n`);
 }
 
 export function buildProgram(): Command {
@@ -237,9 +240,15 @@ export function buildProgram(): Command {
   addCollectorOptions(
     program
       .command('sources')
-      .description('list the sources, the metrics each fills, the platforms they run on, and what serve installs'),
+      .description(
+        "gather once and list each source's state (up or down, with the reason or note), the metrics it fills, " +
+          'what it reads, and what serve installs in the kernel',
+      ),
     'sources',
-  ).action((_options: unknown, command: Command) => listSources(configFrom(command, 'sources').config));
+  ).action(async (_options: unknown, command: Command) => {
+    const { config, origins } = configFrom(command, 'sources');
+    await listSources(config, origins);
+  });
 
   const dashboards = program
     .command('dashboards')

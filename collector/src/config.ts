@@ -215,8 +215,9 @@ export const DEFAULT_POD_INTERFACES = ['veth*', 'azv*', 'lxc*', 'cali*'];
  */
 export const DEFAULT_WINDOWS_POD_INTERFACES = ['vEthernet (????????-????-????-????-????????????)'];
 const SERVE_ONLY: readonly CollectorCommand[] = ['serve'];
-const GATHERING_COMMANDS: readonly CollectorCommand[] = ['serve', 'snapshot'];
-/** Options that name kernel objects: `kappie sources` prints those names. */
+/** Options of every command that gathers (`kappie sources` gathers once to show each source's state). */
+const GATHERING_COMMANDS: readonly CollectorCommand[] = ['serve', 'snapshot', 'sources'];
+/** Options that name kernel objects: `kappie sources` also prints those names. */
 const NAMING_COMMANDS: readonly CollectorCommand[] = ['serve', 'snapshot', 'sources'];
 
 /** Every option, in --help order. Defaults are applied by resolveConfig when neither flag nor env is set. */
@@ -328,7 +329,7 @@ export const OPTIONS = [
     valueName: 'NAME',
     env: 'KAPPIE_NFT_TABLE',
     description:
-      'nftables table (family inet) of the TCP flag counters, owned by the serving collector (never replaced while it lives, removed by the kernel when it exits)',
+      'name of the nftables tables of the TCP flag counters: one in family inet, and one in family bridge while an uplink is a bridge port; owned by the serving collector (never replaced while it lives, removed by the kernel when it exits)',
     defaultText: 'kappie',
     parse: (raw, name) => {
       const value = typeof raw === 'string' ? raw.trim() : 'kappie';

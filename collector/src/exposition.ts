@@ -34,7 +34,10 @@ function selfSamples(key: MetricKey, gathering: Gathering, buildInfo: BuildInfo)
     case 'sourceCollectionDuration':
       return gathering.sources.map((s) => ({ labels: { [LABEL.source]: s.name }, value: s.durationSeconds }));
     case 'sourceLostEvents':
-      return gathering.sources.map((s) => ({ labels: { [LABEL.source]: s.name }, value: s.lostEvents }));
+      // Only sources that can lose events have the series (Source.lostEvents).
+      return gathering.sources.flatMap((s) =>
+        s.lostEvents === undefined ? [] : [{ labels: { [LABEL.source]: s.name }, value: s.lostEvents }],
+      );
     default:
       return (gathering.samples[key] ?? []) as MetricValue<string>[];
   }

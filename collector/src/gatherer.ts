@@ -20,7 +20,8 @@ export interface SourceStatus {
   /** Why the source is down, or a note from a source that is up but partial. */
   readonly reason: string | undefined;
   readonly durationSeconds: number;
-  readonly lostEvents: number;
+  /** kappie_source_lost_events; absent for a source (or strategy) that cannot lose events (Source.lostEvents). */
+  readonly lostEvents?: number;
 }
 
 export interface Gathering {
@@ -145,6 +146,7 @@ export class Gatherer {
     }
     const durationSeconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     this.logTransition(state, up, reason);
+    const lostEvents = source.lostEvents?.();
     return {
       name: source.statusName?.() ?? source.name,
       source: source.name,
@@ -152,7 +154,7 @@ export class Gatherer {
       up,
       reason: up ? source.note?.() : reason,
       durationSeconds,
-      lostEvents: source.lostEvents?.() ?? 0,
+      ...(lostEvents === undefined ? {} : { lostEvents }),
     };
   }
 

@@ -34,5 +34,11 @@ export function installedObjects(
       option: '--nft-table',
       purpose: 'TCP flag counters',
     },
+    {
+      kind: 'nftables table',
+      name: `bridge ${config.nftTable}`,
+      option: '--nft-table',
+      purpose: 'TCP flag counters of uplinks that are bridge ports (only while one is)',
+    },
   ];
 }

@@ -8,7 +8,7 @@
  *     "gathered_at": "2026-01-01T00:00:00.000Z",
  *     "metrics": { "<catalog name, e.g. udp_active_sockets>": [ { "labels": { ... }, "value": 12 } ], ... },
  *     "sources": [ { "name": "sockstat", "up": true, "reason": null, "collection_duration_seconds": 0.003,
- *                    "lost_events": 0, "description": "..." } ]
+ *                    "lost_events": null, "description": "..." } ]
  *   }
  * Metric names are the catalog's, without the prefix (the prefix is a property of the exposition); labels are the
  * metric's catalog labels, node_name and cluster excluded. A metric no source filled is absent.
@@ -29,8 +29,8 @@ export interface SnapshotSourceJson {
   readonly reason: string | null;
   /** kappie_source_collection_duration_seconds. */
   readonly collection_duration_seconds: number;
-  /** kappie_source_lost_events. */
-  readonly lost_events: number;
+  /** kappie_source_lost_events; null for a source that cannot lose events (no series either). */
+  readonly lost_events: number | null;
   readonly description: string;
 }
 
@@ -59,7 +59,7 @@ export function snapshotJson(gathering: Gathering): SnapshotJson {
       up: s.up,
       reason: s.reason ?? null,
       collection_duration_seconds: s.durationSeconds,
-      lost_events: s.lostEvents,
+      lost_events: s.lostEvents ?? null,
       description: s.description,
     })),
   };
@@ -89,7 +89,7 @@ export function parseSnapshotJson(text: string): Gathering {
     up: s.up,
     reason: s.reason ?? undefined,
     durationSeconds: s.collection_duration_seconds,
-    lostEvents: s.lost_events,
+    ...(s.lost_events === null ? {} : { lostEvents: s.lost_events }),
   }));
   return { samples: samples as Samples, sources, at: Date.parse(value.gathered_at) };
 }

@@ -6,7 +6,8 @@ import { DIRECTION, LABEL, METRICS, TCP_FLAGS, type MetricKey } from './catalog'
 import type { SampleView } from './source';
 import type { Gathering } from './gatherer';
 
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/** A text table: a header row, a rule, then the rows, columns padded to their widest cell (the last left unpadded). */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
   );

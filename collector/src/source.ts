@@ -56,8 +56,13 @@ export interface Source {
   collect(ctx: SourceContext): Promise<Samples> | Samples;
   /** A note shown on the status page while the source is up but partial (e.g. a scan skipped above its limit). */
   note?(): string | undefined;
-  /** Events this source could not count since start (streaming sources), exported as kappie_source_lost_events. */
-  lostEvents?(): number;
+  /**
+   * Events this source could not count since start, exported as kappie_source_lost_events. Only a source that can
+   * lose events has it (one that streams them from a kernel buffer: drops' tracefs events); it returns undefined
+   * while the strategy that gathers cannot lose any (drops counting with the kernel counters), and no series is
+   * exported then: a 0 there would claim a check that does not exist.
+   */
+  lostEvents?(): number | undefined;
   /**
    * The `source` label of this gathering's status (kappie_source_up, _collection_duration_seconds, _lost_events, the
    * status page) when it is not `name`: a source with alternative strategies names the one that gathered, so each

@@ -4,14 +4,15 @@
  * the pure functions of ethtool.ts.
  *
  * Network namespaces: the kernel looks the interface name up in the namespace of the socket, which is the namespace
- * of the thread that created it. The collector creates it in its own namespace, which is the supported case: the
- * DaemonSet runs on the host network, and /proc/net/dev, which the other interface sources read, shows the reader's
- * namespace too whatever --proc-path says. A collector in another namespace sees that namespace's interfaces here.
+ * of the thread that created it. The socket is created in the namespace the proc root shows (kernel/net-namespace.ts:
+ * the collector's own for /proc, the target's for `--proc-path /proc/<pid>`), the one /proc/net/dev, read by the
+ * other interface sources, describes.
  *
  * `struct ifreq` is IFNAMSIZ name bytes then a union whose `ifr_data` pointer points to the command buffer. The
  * command buffer is allocated with koffi (a stable C address for the kernel to write to), copied in and out.
  */
 import { ParseError } from '../errors';
+import { inNetNamespace, netNamespaceFile } from './net-namespace';
 import {
   entriesWithSlack,
   interfaceNameField,
@@ -80,10 +81,11 @@ export class EthtoolIoctlError extends Error {
 }
 
 /**
- * Opens a socket for ethtool ioctls in the calling thread's network namespace. Throws when koffi or libc cannot be
- * loaded or the socket cannot be created (the source is then reported down with that message).
+ * Opens a socket for ethtool ioctls in the network namespace `procPath`'s `net/` shows (absent: the calling thread's).
+ * Throws when koffi or libc cannot be loaded, the namespace cannot be entered, or the socket cannot be created (the
+ * source is then reported down with that message).
  */
-export function openEthtoolSocket(): EthtoolSocket {
+export function openEthtoolSocket(procPath?: string): EthtoolSocket {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const koffi = require('koffi') as Koffi;
   const libc = koffi.load('libc.so.6');
@@ -92,7 +94,10 @@ export function openEthtoolSocket(): EthtoolSocket {
   const closeFd = libc.func('int close(int)');
   const pointerBytes = koffi.sizeof('void *');
   const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  let fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
+  const setns = libc.func('int setns(int, int)');
+  const open = () => socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
+  const setnsCall = { setns: (fd: number, nstype: number) => setns(fd, nstype) as number, errno: () => koffi.errno() };
+  let fd = procPath === undefined ? open() : inNetNamespace(setnsCall, netNamespaceFile(procPath), open);
   if (fd < 0) throw new Error(`socket for ethtool ioctls: errno ${koffi.errno()}`);
 
   /** Runs one command: `request` is copied to C memory, handed to the kernel, and its reply copied back. */

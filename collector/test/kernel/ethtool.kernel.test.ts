@@ -1,7 +1,8 @@
 /**
  * NIC driver statistics through the ethtool ioctl, on veths in namespaces this test creates, compared with what
  * `ethtool -S` prints for the same interface: the uplink and nothing else by default, the device below a stacked
- * uplink, the per-interface cap, the pod-side rule, and the collector's own network namespace only.
+ * uplink, the per-interface cap, the pod-side rule, the collector's own network namespace only, and with
+ * `--proc-path /proc/<pid>` the namespace of that process, as every other family reads it.
  */
 import { spawnSync } from 'node:child_process';
 import { LABEL } from '../../src/catalog';
@@ -112,5 +113,22 @@ function ethtoolSource(gathering: Gathering) {
     other.ip('link', 'set', 'x0', 'name', 'onlythere');
     expect(driverStatistics(a.snapshot('--sources', 'ethtool', '--ethtool-interfaces', 'onlythere')).size).toBe(0);
     other.delete();
+  });
+
+  it("with --proc-path /proc/<pid> reads that process's namespace: its uplink, through a socket opened there", () => {
+    // b's uplink is the veth towards a; the collector runs in a (its sysfs shows a) and is pointed at b by a
+    // process of b's: the uplink's name, its statistics and the socket must all come from b.
+    b.ip('route', 'replace', 'default', 'via', link.aAddr4);
+    const holder = b.spawn('sleep', ['600']);
+    try {
+      const gathering = a.snapshot('--sources', 'ethtool', '--proc-path', `/proc/${holder.pid}`);
+      expect(ethtoolSource(gathering)).toMatchObject({ up: true });
+      const ours = driverStatistics(gathering);
+      expect([...ours.keys()]).toEqual([link.bIf]);
+      expect(ours.get(link.bIf)).toEqual(printed(b, link.bIf));
+    } finally {
+      holder.kill('SIGKILL');
+      b.ip('route', 'del', 'default');
+    }
   });
 });

@@ -2,10 +2,13 @@
  * What the collector installs in the kernel is gone after it stops, however it is told to: the real collector in a
  * network namespace with its own tracefs instance and nftables table, stopped by each terminating signal; and the
  * quick start's `npm start` stopped with `kill -TERM` to npm, in a mount namespace where tracefs is not mounted (as
- * on a node that never mounted it), which the collector mounts and must unmount. Also: `kappie snapshot` next to a
+ * on a node that never mounted it), which the collector mounts and must unmount; a second SIGINT while stopping (one
+ * Ctrl-C under npm start) does not abandon the cleanup. Also: `kappie snapshot` next to a
  * serving collector shows its TCP flag counts as a table.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { TERMINATING_SIGNALS } from '../../src/signals';
 import {
   cleanup,
@@ -65,6 +68,21 @@ function exited(child: ChildProcess): Promise<[number | null, NodeJS.Signals | n
   });
 }
 
+/**
+ * Sends `signal` to `pid` and returns once the kernel has delivered it: its bit has left the process's shared pending
+ * set (`ShdPnd` in /proc/PID/status). A signal sent while the same one is still pending would merge with it.
+ */
+function sendAndAwaitDelivery(pid: number, signal: NodeJS.Signals): void {
+  const bit = 1n << BigInt(os.constants.signals[signal] - 1);
+  const pending = () =>
+    BigInt(`0x${/^ShdPnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]}`);
+  process.kill(pid, signal);
+  const deadline = Date.now() + 5_000;
+  while ((pending() & bit) !== 0n) {
+    if (Date.now() > deadline) throw new Error(`${signal} still pending for process ${pid} after 5 s`);
+  }
+}
+
 /** Waits until `check` is true, polling; throws with `what` after the timeout. */
 async function eventually(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -107,6 +125,53 @@ describeKernel('stopping removes the tracefs instance and the nftables table', (
       expect(await exited(child)).toEqual([0, null]);
       expect(tables(ns)).not.toContain(table);
       expect(instances(ns)).not.toContain(instance);
+    } finally {
+      removeLeftovers(ns, instance, table);
+    }
+  });
+});
+
+describeKernel('a repeated signal while stopping', () => {
+  let ns: Namespace;
+  beforeAll(() => {
+    ns = Namespace.create();
+  });
+  afterAll(cleanup);
+
+  it('a second SIGINT (Ctrl-C under npm start arrives twice) is ignored: the cleanup finishes', async () => {
+    const instance = uniqueName('kt');
+    const table = uniqueName('kt');
+    try {
+      const child = ns.spawn(process.execPath, [
+        COLLECTOR_CLI,
+        'serve',
+        '--listen',
+        '127.0.0.1:0',
+        '--sources',
+        'drops,tcp_flags',
+        '--drop-reader',
+        'tracefs',
+        '--tracefs-instance',
+        instance,
+        '--nft-table',
+        table,
+      ]);
+      const log = { text: '' };
+      child.stderr!.on('data', (chunk: Buffer) => (log.text += chunk.toString()));
+      await waitForOutput(child, /streaming kfree_skb drops/);
+      await eventually(() => tables(ns).includes(table), `nft table ${table}`);
+      expect(instances(ns)).toContain(instance);
+
+      // As npm forwards a Ctrl-C the terminal also sent: the second moments after the first, once the kernel has
+      // delivered the first (two sent back to back would merge into one pending signal).
+      sendAndAwaitDelivery(child.pid!, 'SIGINT');
+      child.kill('SIGINT');
+      const exit = await exited(child);
+      expect(instances(ns)).not.toContain(instance);
+      expect(tables(ns)).not.toContain(table);
+      expect(exit).toEqual([0, null]);
+      expect(log.text).toMatch(/SIGINT while stopping: ignored, the cleanup goes on/);
+      expect(log.text).toContain('"msg":"stopped"');
     } finally {
       removeLeftovers(ns, instance, table);
     }

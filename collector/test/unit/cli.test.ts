@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { METRICS, METRIC_KEYS } from '../../src/catalog';
 import { OPTIONS } from '../../src/config';
 import { parseSnapshotJson } from '../../src/snapshot-json';
+import { NFT_FAMILIES } from '../../src/sources/linux/nft-ruleset';
 import { COLLECTOR_CLI } from '../helpers/netns';
 
 function kappieWithEnv(env: Record<string, string | undefined>, ...args: string[]) {
@@ -12,6 +13,11 @@ function kappieWithEnv(env: Record<string, string | undefined>, ...args: string[
     encoding: 'utf8',
     env: { ...process.env, KAPPIE_LISTEN: undefined, ...env },
   });
+}
+
+/** A table name no collector uses (nothing creates it: the tests only look it up). */
+function uniqueTableName(): string {
+  return `kt${process.pid}x${Date.now().toString(36)}`;
 }
 
 function kappie(...args: string[]) {
@@ -129,12 +135,39 @@ describe('kappie CLI', () => {
   it('lists the sources with metric names and the kernel objects as configured', () => {
     const listing = kappieWithEnv({ KAPPIE_TRACEFS_INSTANCE: 'kt-from-env' }, 'sources', '--nft-table', 'ktFromFlag');
     expect(listing.status).toBe(0);
-    expect(listing.stdout).toMatch(/^sockstat\s+linux\s+udp_active_sockets$/m);
+    expect(listing.stdout).toMatch(/^source\s+state\s+metrics\s+reason or note$/m);
+    expect(listing.stdout).toMatch(/^sockstat\s+up\s+udp_active_sockets$/m);
     // Internal keys (udpActiveSockets) never appear; every metric a source fills appears by its catalog name.
     for (const key of METRIC_KEYS.filter((k) => /[A-Z]/.test(k))) expect(listing.stdout).not.toContain(key);
     expect(listing.stdout).toContain(METRICS.tcpFlagCounters.name);
     expect(listing.stdout).toContain('/sys/kernel/tracing/instances/kt-from-env');
     expect(listing.stdout).toContain('inet ktFromFlag');
+    // The bridge table of the same name, made while an uplink is a bridge port, is named too.
+    expect(listing.stdout).toContain('bridge ktFromFlag');
+  });
+
+  it('says in --help which nftables families --nft-table names a table in', () => {
+    const help = kappie('serve', '--help').stdout.replace(/\s+/g, ' ');
+    const nftTable = /--nft-table <NAME> (.*?)\[env KAPPIE_NFT_TABLE/.exec(help)?.[1] ?? '';
+    for (const family of NFT_FAMILIES) expect(nftTable).toContain(`family ${family}`);
+  });
+
+  it('shows each source state from one gathering: up, down with the reason, not selected', () => {
+    const table = uniqueTableName();
+    const listing = kappie('sources', '--sources', 'sockstat,tcp_flags', '--nft-table', table);
+    expect(listing.status).toBe(0);
+    const stateTable = listing.stdout.slice(0, listing.stdout.indexOf('\n\n'));
+    expect(stateTable.split('\n').slice(1, 3)).toEqual([
+      expect.stringMatching(/^source\s+state\s+metrics\s+reason or note$/),
+      expect.stringMatching(/^-+(\s+-+){3}$/),
+    ]);
+    expect(stateTable).toMatch(/^sockstat\s+up\s+udp_active_sockets$/m);
+    // No collector serves with that table: tcp_flags is down and says why.
+    expect(stateTable).toMatch(new RegExp(`^tcp_flags\\s+DOWN\\s+tcp_flag_counters\\s+\\S.*${table}`, 'm'));
+    expect(stateTable).toMatch(/^netdev\s+not selected\s+interface_stats\s+--sources/m);
+    expect(listing.stdout).toMatch(/^Sources of other platforms[^\n]*\nsource\s+platforms\s+metrics\s+reads$/m);
+    expect(listing.stdout).toMatch(/^windows_vfp\s+windows\s+tcp_flag_counters/m);
+    expect(kappie('sources', '--proc-path', '/nonexistent').status).toBe(2);
   });
 
   it('prints snapshot --json with catalog metric names', () => {

@@ -69,7 +69,10 @@ describe('resolveConfig', () => {
     expect(snapshot.statistics).toBe('all');
     expect(snapshot.listen).toEqual({ host: '', port: 10093 });
     expect(resolveConfig({}, { KAPPIE_NFT_TABLE: 'ktNamed' }, 'sources').nftTable).toBe('ktNamed');
-    expect(resolveConfig({}, { KAPPIE_STATISTICS: 'all' }, 'sources').statistics).toBe('default');
+    // `kappie sources` gathers once: it takes the gathering options, and ignores serve's.
+    const sources = resolveConfig({}, env, 'sources');
+    expect(sources.statistics).toBe('all');
+    expect(sources.listen).toEqual({ host: '', port: 10093 });
   });
 
   it('parses the HTTP limits and the reuse window, with defaults', () => {

@@ -1,6 +1,8 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
+import { metricName, METRICS } from '../../src/catalog';
 import { resolveConfig } from '../../src/config';
+import { Exposition } from '../../src/exposition';
 import { Gatherer } from '../../src/gatherer';
 import { createHostFs } from '../../src/kernel/host-fs';
 import type { Samples, Source } from '../../src/source';
@@ -77,5 +79,36 @@ describe('Gatherer', () => {
     };
     await gathererOf(source, lines).gather();
     expect(lines.find((line) => line['msg'] === 'hello')).toMatchObject({ source: 'chatty' });
+  });
+
+  it('exports kappie_source_lost_events only for sources that can lose events, 0 included', async () => {
+    const config = resolveConfig({ nodeName: 'n' }, {});
+    const plain: Source = {
+      name: 'plain',
+      description: 'reads a file: nothing to lose',
+      platforms: ['linux'],
+      metrics: ['udpActiveSockets'],
+      collect: (): Samples => ({ udpActiveSockets: [{ labels: {}, value: 1 }] }),
+    };
+    const streaming: Source = { ...plain, name: 'streaming', description: 'streams events', lostEvents: () => 0 };
+    const switching: Source = {
+      ...plain,
+      name: 'switching',
+      description: 'streams now and then',
+      lostEvents: () => undefined,
+    };
+    const gatherer = new Gatherer([plain, streaming, switching], {
+      config,
+      fs: createHostFs(config),
+      log: capturingLogger([]),
+    });
+    const { text } = await new Exposition(gatherer, config, {
+      version: 't',
+      os: 'linux',
+      arch: 'x64',
+      kernel: 't',
+    }).scrape();
+    const lost = text.split('\n').filter((line) => line.startsWith(`${metricName(METRICS.sourceLostEvents)}{`));
+    expect(lost).toEqual([`${metricName(METRICS.sourceLostEvents)}{source="streaming",node_name="n"} 0`]);
   });
 });

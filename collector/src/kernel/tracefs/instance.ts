@@ -32,11 +32,19 @@ export function clearTriggers(tracefs: Tracefs, triggerFile: string): void {
   }
 }
 
-/** Creates an instance with a per-CPU ring buffer of `bufferSizeKb`; returns its directory. */
+/**
+ * Creates an instance with a per-CPU ring buffer of `bufferSizeKb`; returns its directory. All or nothing: when the
+ * buffer size is refused, the new instance is removed before the error is thrown, so a throw means nothing was created.
+ */
 export function createInstance(tracefs: Tracefs, name: string, bufferSizeKb: number): string {
   const dir = instanceDir(name);
   tracefs.makeDir(dir);
-  tracefs.write(`${dir}/buffer_size_kb`, String(bufferSizeKb));
+  try {
+    tracefs.write(`${dir}/buffer_size_kb`, String(bufferSizeKb));
+  } catch (error) {
+    tracefs.removeDir(dir);
+    throw error;
+  }
   return dir;
 }
 

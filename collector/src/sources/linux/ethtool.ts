@@ -12,7 +12,14 @@
  * so a dashboard reading rx_dropped sees the same counter whatever the driver (and the output never holds two
  * series with the same labels). veth, for example, has none of them (peer_ifindex, rx_queue_0_xdp_packets, ...).
  *
- * Cost: three ioctls per interface per gathering on one socket kept open, no file reads (bench/ethtool-cost.mjs).
+ * Network namespace: the one the proc root shows, as for every other family (--proc-path /proc/<pid>: that process's):
+ * the interface names come from its /proc/net/dev and the routes, and the ioctl socket is opened in it
+ * (kernel/net-namespace.ts). The devices below an uplink are found in sysfs (--sys-path), which shows the namespace it
+ * was mounted from: with a proc root of another namespace, only those of the same name there that the proc root's
+ * /proc/net/dev also lists are read.
+ *
+ * Cost: three ioctls per interface per gathering on one socket kept open, one read of /proc/net/dev
+ * (bench/ethtool-cost.mjs).
  */
 import { LABEL } from '../../catalog';
 import { globMatcher } from '../../config';
@@ -20,7 +27,7 @@ import { describeError } from '../../errors';
 import { openEthtoolSocket, type EthtoolSocket } from '../../kernel/ethtool-ioctl';
 import { selectDriverStatistics, type LeftOut } from '../../kernel/ethtool';
 import type { Sample, Source, SourceContext } from '../../source';
-import { NETDEV_STATISTICS } from '../../kernel/net-dev';
+import { NETDEV_STATISTICS, readNetDev } from '../../kernel/net-dev';
 import { interfaceSelection, SYSFS_EXTRA_STATISTICS } from './netdev';
 import { findUplinks, withLowerDevices } from './uplinks';
 
@@ -66,7 +73,12 @@ export function createEthtoolSource(): Source {
         note = 'off (--ethtool-max-statistics 0)';
         return {};
       }
-      const targets = ethtoolTargets(ctx, ctx.fs.listSys('class/net'));
+      // The names of the namespace the socket is opened in (the proc root's): /proc/net/dev, not sysfs, which shows
+      // the namespace it was mounted from (--sys-path: the collector's own under --proc-path /proc/<pid>).
+      const targets = ethtoolTargets(
+        ctx,
+        readNetDev(ctx.fs).map((row) => row.name),
+      );
       if (targets.length === 0) {
         note = 'no interface to read (no uplink, or none matches --ethtool-interfaces)';
         return {};
@@ -74,7 +86,7 @@ export function createEthtoolSource(): Source {
       const samples: Sample<'interfaceStats'>[] = [];
       const notes: string[] = [];
       let failures = 0;
-      socket ??= openEthtoolSocket();
+      socket ??= openEthtoolSocket(ctx.fs.procPath);
       for (const ifname of targets) {
         let result;
         try {

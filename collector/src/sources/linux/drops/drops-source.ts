@@ -145,7 +145,8 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
         ? undefined
         : `kernel drop counters (coarser reasons): tracefs events cannot count: ${eventsUnusable}`;
     },
-    lostEvents: () => (gatheredBy === TRACEFS_EVENTS_STATUS ? (events?.lostEvents() ?? 0) : 0),
+    // The kernel counters lose nothing: only the tracefs events (a ring buffer, a hist table) can.
+    lostEvents: () => (gatheredBy === TRACEFS_EVENTS_STATUS ? (events?.lostEvents() ?? 0) : undefined),
     async stop(ctx) {
       const running = events;
       events = undefined;

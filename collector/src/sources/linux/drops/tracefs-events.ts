@@ -145,12 +145,16 @@ export function startTracefsEvents(
   let hasReason: boolean;
   let guard: InstanceStateGuard | undefined;
   let forcedStream = false;
+  // Whether this start created the instance: a start that fails before (no permission to read the format, an
+  // instance in use by another process) has nothing of its own to remove, and says nothing about removing it.
+  let created = false;
   try {
     const format = readKfreeSkbFormat(tracefs);
     hasReason = format.fields.some((field) => field.name === 'reason');
     replaceStaleInstance(tracefs, instance, ctx.log);
     removeKprobeBytes(tracefs);
     createInstance(tracefs, ctx.config.tracefsInstance, BUFFER_SIZE_KB);
+    created = true;
     const setup: EventsModeSetup = {
       tracefs,
       instance,
@@ -173,8 +177,7 @@ export function startTracefsEvents(
     }
   } catch (error) {
     try {
-      // A busy instance is another process's: removeInstance leaves it alone.
-      removeInstance(tracefs, instance, OUR_EVENTS);
+      if (created) removeInstance(tracefs, instance, OUR_EVENTS);
       mount.unmount();
     } catch (cleanupError) {
       ctx.log.warn({ err: describeError(cleanupError) }, 'cleaning up after a failed start failed');

@@ -1,0 +1,75 @@
+/**
+ * `kappie sources`: every source with its state on this node (from one gathering: up or DOWN, with the reason or
+ * the source's note), the metrics it fills (catalog names) and what it reads; the sources of the other platform; and
+ * what `kappie serve` installs in the kernel, named as configured. Pure: sources, gathering and config in, text out.
+ */
+import { METRICS, type Platform } from './catalog';
+import type { Gathering } from './gatherer';
+import type { InstalledObject } from './installed-state';
+import { table } from './snapshot-table';
+import type { Source } from './source';
+
+export interface SourcesReport {
+  /** Every source known (both platforms), in catalog order. */
+  readonly sources: readonly Source[];
+  /** The platform this runs on: its sources get a state, the others are listed as not running here. */
+  readonly platform: Platform;
+  /** One gathering of the selected sources (sources not selected by --sources/--disable-sources are absent). */
+  readonly gathering: Gathering;
+  /** What `kappie serve` installs on Linux (empty elsewhere). */
+  readonly installed: readonly InstalledObject[];
+}
+
+/**
+ * The state cell of a source: `up`, `DOWN`, with the status name when the source names the strategy that gathered
+ * (drops: `up (drop_counters)`), or `not selected` when --sources / --disable-sources left it out.
+ */
+function stateOf(source: Source, gathering: Gathering): { state: string; reason: string } {
+  const status = gathering.sources.find((s) => s.source === source.name);
+  if (status === undefined) return { state: 'not selected', reason: '--sources / --disable-sources left it out' };
+  const state = status.up ? 'up' : 'DOWN';
+  return { state: status.name === source.name ? state : `${state} (${status.name})`, reason: status.reason ?? '' };
+}
+
+export function renderSources(report: SourcesReport): string {
+  const here = report.sources.filter((source) => source.platforms.includes(report.platform));
+  const elsewhere = report.sources.filter((source) => !source.platforms.includes(report.platform));
+  const metricsOf = (source: Source) => source.metrics.map((key) => METRICS[key].name).join(', ');
+  const parts: string[] = [];
+
+  const stateRows = here.map((source) => {
+    const { state, reason } = stateOf(source, report.gathering);
+    return [source.name, state, metricsOf(source), reason];
+  });
+  parts.push(
+    `Sources on ${report.platform}, gathered once now (a serving collector shows its own on its status page at /)`,
+    table(['source', 'state', 'metrics', 'reason or note'], stateRows),
+    '',
+    'What each source reads',
+    table(
+      ['source', 'reads'],
+      here.map((source) => [source.name, source.description]),
+    ),
+  );
+  if (elsewhere.length > 0) {
+    parts.push(
+      '',
+      `Sources of other platforms (not run on ${report.platform})`,
+      table(
+        ['source', 'platforms', 'metrics', 'reads'],
+        elsewhere.map((source) => [source.name, source.platforms.join(','), metricsOf(source), source.description]),
+      ),
+    );
+  }
+  if (report.installed.length > 0) {
+    parts.push(
+      '',
+      'Installed in the kernel by `kappie serve` (removed when it stops)',
+      table(
+        ['kind', 'name', 'option', 'purpose'],
+        report.installed.map((object) => [object.kind, object.name, object.option, object.purpose]),
+      ),
+    );
+  }
+  return `${parts.join('\n')}\n`;
+}
