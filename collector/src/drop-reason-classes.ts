@@ -273,12 +273,22 @@ const COUNTERS: readonly Row[] = [
   ['CONNTRACK_DROP', 'congestion', 'Connection tracking drops and failed inserts (table full or insert race).'],
 ];
 
-/** sources/linux/drops/untraced-drops.ts UNTRACED_DROP_ROWS: drops freed with consume_skb(), counted by a counter. */
+/** sources/linux/drops/untraced-drops.ts UNTRACED_DROP_ROWS: drops no kfree_skb event names, counted by a counter. */
 const UNTRACED: readonly Row[] = [
   [
     'TCP_LISTEN_SYN_DROP',
     'congestion',
     'A SYN a listener dropped (accept or SYN queue full, no memory or route): ListenDrops the tracepoint never sees.',
+  ],
+  [
+    'IP_OUTNOROUTES_UNTRACED',
+    'path',
+    'A send or connect refused with ENETUNREACH before a packet existed: OutNoRoutes the tracepoint never sees.',
+  ],
+  [
+    'NETDEV_RX_MISSED',
+    'congestion',
+    'Frames the NIC dropped for want of receive buffers (rx_missed_errors): never became a packet buffer.',
   ],
 ];
 

@@ -125,7 +125,13 @@ export function modulesArchive(
     return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
   };
   const plan = planModules(read('modules.dep'), read('modules.builtin'), GUEST_MODULES);
-  const archive = path.join(cache, 'initramfs', `modules-${MODULES_LAYOUT}-${unpacked.kernel.packageName}.cpio`);
+  // Named after what it holds too: a module added to GUEST_MODULES makes a new archive, not a stale cache hit.
+  const contents = createHash('sha256').update(plan.load.join('\n')).digest('hex').slice(0, 12);
+  const archive = path.join(
+    cache,
+    'initramfs',
+    `modules-${MODULES_LAYOUT}-${contents}-${unpacked.kernel.packageName}.cpio`,
+  );
   if (fs.existsSync(archive)) return { archive, plan };
   const staging = fs.mkdtempSync(path.join(scratch, 'modules-'));
   const guestDir = path.join('lib', 'modules', unpacked.kernel.release);
@@ -150,6 +156,12 @@ export function modulesArchive(
   fs.writeFileSync(path.join(staging, 'etc', 'kappie', 'modules'), loaded.map((m) => `${m}\n`).join(''));
   storeArchive(staging, archive);
   fs.rmSync(staging, { recursive: true, force: true });
+  // The same kernel's archives of other module lists are stale now.
+  for (const other of fs.readdirSync(path.dirname(archive))) {
+    if (other.endsWith(`-${unpacked.kernel.packageName}.cpio`) && other !== path.basename(archive)) {
+      fs.rmSync(path.join(path.dirname(archive), other), { force: true });
+    }
+  }
   return { archive, plan };
 }
 

@@ -10,6 +10,12 @@
  * datagrams outside -> pod dropped by an nft rule in forward, and 3 datagrams the node cannot route. The collector
  * serves (it owns the flag table) and each reading is a one-shot `kappie snapshot` beside it, taken between two
  * references that must agree (nothing moved), so no scrape traffic is counted.
+ *
+ * drop_count in both modes: the snapshot reads the kernel counters (`--drop-reader counters`), compared exactly with
+ * nstat; the serving collector counts tracefs events (`--drop-reader stream`, an instance of its own) from before the
+ * first packet, scraped once after the readings. The tracepoint sees every namespace of this shared host, so the
+ * reasons other namespaces also produce (NO_SOCKET, NETFILTER_DROP) are checked as at least the known drops (nstat,
+ * the nft rule), and the no-route sends, which only the node's own OutNoRoutes has, exactly.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -236,6 +242,47 @@ const FLAG_FILTERS: Partial<Record<TcpFlag, string>> = {
   FIN: 'tcp[13] & 0x01 != 0',
 };
 
+/** drop_count of a /metrics text summed per reason over the directions. */
+function dropCountsByReason(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^kappie_drop_count\{.*reason="([^"]+)".*\} (\d+)$/.exec(line);
+    if (match) counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + Number(match[2]));
+  }
+  return counts;
+}
+
+/**
+ * drop_count of the serving collector (tracefs events) once every known drop has reached it: the stream reader
+ * follows trace_pipe, so the last events may arrive a moment after the traffic. At most 5 scrapes, 300 ms apart.
+ */
+async function eventDropCounts(
+  node: Namespace,
+  port: number,
+  least: Record<string, number>,
+): Promise<Map<string, number>> {
+  for (let attempt = 1; ; attempt++) {
+    const counts = dropCountsByReason(node.fetchText(`http://127.0.0.1:${port}/metrics`));
+    const short = Object.entries(least).some(([reason, count]) => (counts.get(reason) ?? 0) < count);
+    if (!short || attempt === 5) return counts;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/** Removes tracefs instance `name` if it is still there (its collector died): triggers first, then the directory. */
+function removeTracefsInstance(node: Namespace, name: string): void {
+  const dir = `/sys/kernel/tracing/instances/${name}`;
+  const trigger = `${dir}/events/skb/kfree_skb/trigger`;
+  node.exec(
+    'sh',
+    '-c',
+    'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ' +
+      `[ -d ${dir} ] || exit 0; echo 0 > ${dir}/events/skb/kfree_skb/enable; ` +
+      `grep -v '^#' ${trigger} | sed -e 's/:unlimited//' -e 's/ \\[.*//' | while read -r t; do echo "!$t" >> ${trigger}; done; ` +
+      `rmdir ${dir}`,
+  );
+}
+
 /** The nft table (and family) where the shape's policy-style drop lives: bridged pods pass the bridge's forward hook. */
 function policyFamily(shape: NodeShapeName): 'ip' | 'bridge' {
   return shape === 'azure-cni-bridge' ? 'bridge' : 'ip';
@@ -261,6 +308,8 @@ describeKernel('AKS node shapes: every family against an independent reading', (
       timing(`${shapeName}: built in ${Date.now() - t0} ms`);
       const capture = path.join(os.tmpdir(), `${uniqueName('ktcap')}.pcap`);
       const nftTable = uniqueName('ktflags');
+      const tracefsInstance = uniqueName('ktshape');
+      let collector: ChildProcess | undefined;
       try {
         const [pod0, pod1] = shape.pods as [NodeShape['pods'][0], NodeShape['pods'][0]];
         const family = policyFamily(shape.shape);
@@ -272,15 +321,19 @@ describeKernel('AKS node shapes: every family against an independent reading', (
         // `throw` ends the lookup with no route (ENETUNREACH: Ip OutNoRoutes), unlike `unreachable`'s EHOSTUNREACH.
         shape.node.ip('route', 'add', 'throw', `${UNROUTABLE}/32`);
         const port = 20_000 + Math.floor(Math.random() * 20_000);
-        const collector = shape.node.spawn(process.execPath, [
+        collector = shape.node.spawn(process.execPath, [
           COLLECTOR_CLI,
           'serve',
           '--listen',
           `127.0.0.1:${port}`,
           '--sources',
-          'tcp_flags',
+          'tcp_flags,drops',
           '--nft-table',
           nftTable,
+          '--drop-reader',
+          'stream',
+          '--tracefs-instance',
+          tracefsInstance,
         ]);
         // Started side by side: the capture and both servers are up before the first packet, as is the collector.
         const [tcpdump] = await Promise.all([
@@ -413,6 +466,22 @@ describeKernel('AKS node shapes: every family against an independent reading', (
         expect(nstat['IpOutNoRoutes']).toBe(TRAFFIC.noRoute);
         expect(reference.policyDrops).toBe(TRAFFIC.policyDrops);
 
+        // drop_count (tracefs events, counting since before the first packet): the closed UDP port and the 4 refused
+        // SYNs (found no socket in the pod) are NO_SOCKET, the policy drop NETFILTER_DROP, at least (other namespaces
+        // add theirs); the sends without a route never became packets: IP_OUTNOROUTES_UNTRACED from OutNoRoutes,
+        // exactly nstat's (with any IP_OUTNOROUTES events, which it subtracts).
+        const events = await eventDropCounts(shape.node, port, {
+          NO_SOCKET: nstat['UdpNoPorts']! + TRAFFIC.refused,
+          NETFILTER_DROP: reference.policyDrops,
+        });
+        timing(`${shapeName}: tracefs drop_count ${JSON.stringify(Object.fromEntries(events))}`);
+        expect({
+          noSocketAtLeastKnown: (events.get('NO_SOCKET') ?? 0) >= nstat['UdpNoPorts']! + TRAFFIC.refused,
+          netfilterAtLeastRule: (events.get('NETFILTER_DROP') ?? 0) >= reference.policyDrops,
+          noRoute: (events.get('IP_OUTNOROUTES_UNTRACED') ?? 0) + (events.get('IP_OUTNOROUTES') ?? 0),
+          events: Object.fromEntries(events),
+        }).toMatchObject({ noSocketAtLeastKnown: true, netfilterAtLeastRule: true, noRoute: nstat['IpOutNoRoutes'] });
+
         // tcp_state, udp_active_sockets: the node's own sockets as ss lists them (pods' sockets are in their namespaces).
         for (const [state, count] of Object.entries(reference.tcpStates)) {
           expect([state, value(gathering, 'tcpState', { [LABEL.state]: state })]).toEqual([state, count]);
@@ -432,11 +501,21 @@ describeKernel('AKS node shapes: every family against an independent reading', (
             ? [`table bridge ${nftTable}`, `table inet ${nftTable}`]
             : [`table inet ${nftTable}`],
         );
-        const exited = new Promise((resolve) => collector.once('exit', resolve));
-        collector.kill('SIGTERM');
+        const running = collector;
+        const exited = new Promise((resolve) => running.once('exit', resolve));
+        running.kill('SIGTERM');
         await exited;
+        collector = undefined;
         expect(tables()).toEqual([]);
       } finally {
+        // A collector left running by a failure removes its tracefs instance on SIGTERM; whatever is left goes here.
+        const running = collector;
+        if (running !== undefined && running.exitCode === null && running.signalCode === null) {
+          const exited = new Promise((resolve) => running.once('exit', resolve));
+          running.kill('SIGTERM');
+          await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+        }
+        removeTracefsInstance(shape.node, tracefsInstance);
         shape.remove();
         fs.rmSync(capture, { force: true });
       }

@@ -8,10 +8,24 @@
  * The tracefs instance sees every namespace: TCP_LISTEN_OVERFLOW events of other tests on this host may add to the
  * tracefs total (and are subtracted from TCP_LISTEN_SYN_DROP), so the tracefs total may exceed ListenDrops by at most
  * those events, never fall short of it.
+ *
+ * Sends without a route: UDP and TCP to addresses behind `throw` routes (IPv4 and IPv6) fail with ENETUNREACH before a
+ * packet exists (Ip OutNoRoutes / Ip6OutNoRoutes, no kfree_skb event), and a TCP connection whose route is replaced by a
+ * route taken away after it was established has its segments freed by __ip_queue_xmit with IP_OUTNOROUTES (in
+ * OutNoRoutes too). Both collectors must count each once, as nstat does (before IP_OUTNOROUTES_UNTRACED the tracefs
+ * collector counted none of them: 0 of 37).
  */
 import type { ChildProcess } from 'node:child_process';
 import { LABEL, METRICS, metricName } from '../../src/catalog';
-import { cleanup, COLLECTOR_CLI, describeKernel, Namespace, uniqueName, waitForOutput } from '../helpers/netns';
+import {
+  cleanup,
+  COLLECTOR_CLI,
+  connect,
+  describeKernel,
+  Namespace,
+  uniqueName,
+  waitForOutput,
+} from '../helpers/netns';
 
 const LISTEN_PORT = 7601;
 const TRACEFS_PORT = 10094;
@@ -47,6 +61,64 @@ for (let i = 0; i < count; i++) {
 }
 setTimeout(() => { for (const s of sockets) s.destroy(); process.exit(0); }, ms);
 `;
+
+/** Documentation prefixes (RFC 5737, RFC 3849), routed nowhere here: `throw` routes make every send to them fail. */
+const NO_ROUTE_4 = '198.51.100.7';
+const NO_ROUTE_6 = '2001:db8:6b61::7';
+const UDP_SENDS_4 = 25;
+const UDP_SENDS_6 = 5;
+const TCP_CONNECTS = 3;
+
+/** Sends UDP datagrams and opens TCP connections to unroutable addresses; prints how many failed with ENETUNREACH. */
+const NO_ROUTE_SENDS = `
+const dgram = require('node:dgram');
+const net = require('node:net');
+const [addr4, addr6, udp4, udp6, tcp] = process.argv.slice(1);
+let refused = 0;
+const sends = [];
+for (const [type, addr, count] of [['udp4', addr4, Number(udp4)], ['udp6', addr6, Number(udp6)]]) {
+  const socket = dgram.createSocket(type);
+  for (let i = 0; i < count; i++) {
+    sends.push(new Promise((done) => socket.send(Buffer.alloc(32), 9, addr, (err) => {
+      if (err && err.code === 'ENETUNREACH') refused++;
+      done();
+    })));
+  }
+  sends.push(new Promise((done) => setTimeout(done, 200)).then(() => socket.close()));
+}
+for (let i = 0; i < Number(tcp); i++) {
+  sends.push(new Promise((done) => net.connect(9, addr4).on('error', (err) => {
+    if (err.code === 'ENETUNREACH') refused++;
+    done();
+  })));
+}
+Promise.all(sends).then(() => console.log('refused ' + refused));
+`;
+
+/**
+ * A TCP client that connects, sends 1.5 s later (after the test has taken its route away), says `retried` 3 s after
+ * that, and stays connected until killed.
+ */
+const ORPHANED_CONNECTION = `
+const net = require('node:net');
+const socket = net.connect(Number(process.argv[2]), process.argv[1], () => {
+  console.log('connected');
+  setTimeout(() => socket.write(Buffer.alloc(100)), 1500);
+  setTimeout(() => console.log('retried'), 4500);
+});
+socket.on('error', () => {});
+setInterval(() => {}, 1 << 30);
+`;
+
+/** IpOutNoRoutes + Ip6OutNoRoutes as nstat reads them in `ns` (absolute values, history untouched). */
+function nstatOutNoRoutes(ns: Namespace): number {
+  let total = 0;
+  for (const line of ns.exec('nstat', '-asz', 'IpOutNoRoutes', 'Ip6OutNoRoutes').split('\n')) {
+    const match = /^(IpOutNoRoutes|Ip6OutNoRoutes)\s+(\d+)/.exec(line);
+    if (match) total += Number(match[2]);
+  }
+  return total;
+}
 
 /** drop_count of one scrape summed per reason (every direction). */
 function dropCounts(text: string): Map<string, number> {
@@ -144,5 +216,70 @@ describeKernel('drops the tracepoint never names: a full accept queue, tracefs e
     expect(synDrops + events).toBeGreaterThanOrEqual(listenDropped);
     // Beyond ListenDrops only by TCP_LISTEN_OVERFLOW events (other namespaces' overflows, seen by the tracepoint).
     expect(synDrops + events - listenDropped).toBeLessThanOrEqual(events);
+  }, 60_000);
+
+  it('counts each send refused for want of a route once, with tracefs events as with the kernel counters', async () => {
+    const scrape = (port: number) => dropCounts(ns.fetchText(`http://127.0.0.1:${port}/metrics`));
+    const outside = Namespace.create('ktnr');
+    const link = connect(outside, ns);
+    ns.ip('route', 'add', 'throw', '198.51.100.0/24');
+    ns.ip('-6', 'route', 'add', 'throw', '2001:db8::/32');
+    const server = outside.spawn(process.execPath, [
+      '-e',
+      "require('node:net').createServer((s) => s.on('data', () => {})).listen(7602, () => console.log('listening'))",
+    ]);
+    children.push(server);
+    await waitForOutput(server, /listening/);
+
+    const tracefsBefore = scrape(TRACEFS_PORT);
+    const countersBefore = scrape(COUNTERS_PORT);
+    const nstatBefore = nstatOutNoRoutes(ns);
+
+    const refused = ns.exec(
+      process.execPath,
+      '-e',
+      NO_ROUTE_SENDS,
+      NO_ROUTE_4,
+      NO_ROUTE_6,
+      String(UDP_SENDS_4),
+      String(UDP_SENDS_6),
+      String(TCP_CONNECTS),
+    );
+    expect(refused.trim()).toBe(`refused ${UDP_SENDS_4 + UDP_SENDS_6 + TCP_CONNECTS}`);
+    // A connection whose route goes away: its segments are freed with IP_OUTNOROUTES (events, and in OutNoRoutes).
+    const client = ns.spawn(process.execPath, ['-e', ORPHANED_CONNECTION, link.aAddr4, '7602']);
+    children.push(client);
+    await waitForOutput(client, /connected/);
+    // The subnet route to the peer goes away (the namespace has no default route): no route for its segments.
+    const subnet = `${link.aAddr4.replace(/\.1$/, '.0')}/24`;
+    ns.ip('route', 'del', subnet, 'dev', link.bIf);
+    await waitForOutput(client, /retried/, 10_000);
+    // Back before counting: the connection's later retransmissions and its close then find their route.
+    ns.ip('route', 'add', subnet, 'dev', link.bIf);
+
+    const noRoutes = nstatOutNoRoutes(ns) - nstatBefore;
+    const tracefsAfter = scrape(TRACEFS_PORT);
+    const countersAfter = scrape(COUNTERS_PORT);
+    const delta = (after: Map<string, number>, before: Map<string, number>, reason: string) =>
+      (after.get(reason) ?? 0) - (before.get(reason) ?? 0);
+    const events = delta(tracefsAfter, tracefsBefore, 'IP_OUTNOROUTES');
+    const untraced = delta(tracefsAfter, tracefsBefore, 'IP_OUTNOROUTES_UNTRACED');
+    const diagnostics = {
+      noRoutes,
+      events,
+      untraced,
+      counters: delta(countersAfter, countersBefore, 'IP_OUTNOROUTES'),
+    };
+
+    // Every refused send, and the orphaned connection's segments (at least its first and one retransmission).
+    expect({ ...diagnostics, enough: noRoutes >= UDP_SENDS_4 + UDP_SENDS_6 + TCP_CONNECTS + 2 }).toMatchObject({
+      enough: true,
+    });
+    expect(diagnostics.counters).toBe(noRoutes);
+    // Once: no-route events of other namespaces can only lower IP_OUTNOROUTES_UNTRACED, never add to the sum. (The
+    // orphaned connection's segments are no events here: __ip_queue_xmit frees them before skb->protocol is set, and
+    // the collector's filter passes only protocol != 0, so they are in IP_OUTNOROUTES_UNTRACED.)
+    expect({ ...diagnostics, sum: events + untraced }).toMatchObject({ sum: noRoutes });
+    outside.delete();
   }, 60_000);
 });

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { LABEL, METRICS, metricName } from '@kappie/collector/catalog';
+import { inNamespace } from './namespaces';
 
 export const COLLECTOR_CLI = path.join(__dirname, '..', '..', '..', 'collector', 'dist', 'cli.js');
 export const PORT = 10093;
@@ -52,10 +53,15 @@ export class RunningCollector {
   }
 
   /**
-   * Starts `kappie serve` (under `wrapper`, e.g. setpriv, when given) on 127.0.0.1:PORT with its own tracefs
-   * instance and nft table and no scrape reuse window, and waits until the drop source says how it counts.
+   * Starts `kappie serve` (under `wrapper`, e.g. setpriv or `ip netns exec NS`, when given) on 127.0.0.1:PORT with its
+   * own tracefs instance and nft table and no scrape reuse window, and waits for the log line `ready` (by default the
+   * drop source saying how it counts).
    */
-  static async start(extraFlags: readonly string[], wrapper: readonly string[] = []): Promise<RunningCollector> {
+  static async start(
+    extraFlags: readonly string[],
+    wrapper: readonly string[] = [],
+    ready: RegExp = /counting kfree_skb drops in the kernel|streaming kfree_skb drops/,
+  ): Promise<RunningCollector> {
     const args = [
       process.execPath,
       COLLECTOR_CLI,
@@ -78,7 +84,7 @@ export class RunningCollector {
     const command = [...wrapper, ...args];
     const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     const collector = new RunningCollector(child);
-    await collector.waitForLog(/counting kfree_skb drops in the kernel|streaming kfree_skb drops/, 120_000);
+    await collector.waitForLog(ready, 120_000);
     return collector;
   }
 
@@ -168,6 +174,20 @@ export class Scrape {
 
   static async take(): Promise<Scrape> {
     return new Scrape(parseExposition(await httpGet(`http://127.0.0.1:${PORT}/metrics`)));
+  }
+
+  /** A scrape of the collector serving in network namespace `namespace` (busybox wget run there). */
+  static inNamespace(namespace: string): Scrape {
+    return new Scrape(
+      parseExposition(inNamespace(namespace, 'wget', '-q', '-O', '-', `http://127.0.0.1:${PORT}/metrics`)),
+    );
+  }
+
+  /** The value of the series of `metric` whose labels include `labels`, or undefined. */
+  value(metric: string, labels: Readonly<Record<string, string>>): number | undefined {
+    return this.series.find(
+      (s) => s.name === metric && Object.entries(labels).every(([name, wanted]) => s.labels[name] === wanted),
+    )?.value;
   }
 
   private sumBy(metric: string, reason: string): number {

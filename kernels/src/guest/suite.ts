@@ -5,12 +5,14 @@
  *  1. the collector under the DaemonSet's capabilities: hist path, real drops against the kernel's counters,
  *     dropped bytes against nftables' byte counters, BTF;
  *  2. SIGKILL, then a restart as root forced onto the stream path, which replaces the stale state; drops again;
- *  3. SIGTERM, which removes everything.
+ *  3. SIGTERM, which removes everything;
+ *  4. with no drop collector left to disturb: a real bond under the node's uplink (bond-tests.ts), its own collector.
  *
  * Results go to the serial console as report lines (report.ts); the process exits 0 whatever the results.
  */
 import * as fs from 'node:fs';
 import type { VmConfig } from '../initramfs';
+import { registerBondTests } from './bond-tests';
 import { registerBtfTests } from './btf-tests';
 import { installRules, reasonNames, type SuiteContext } from './context';
 import { registerDropTests } from './drop-tests';
@@ -47,6 +49,7 @@ async function main(configFile: string): Promise<void> {
   registerCrashAndRestartTests(runner, context, boundedSourcesUp);
   registerDropTests(runner, context, 'stream');
   registerStopTests(runner, context);
+  registerBondTests(runner);
 
   const counts = await runner.run();
   runner.facts({

@@ -92,8 +92,14 @@ export type InterfaceIncarnations = (
  */
 export type LinkReader = (ctx: IncarnationContext) => LinkDump | undefined;
 
-/** A link reader whose netlink socket and remembered failure live in this closure. */
-export function createLinkReader(dump?: () => LinkDump): LinkReader {
+/**
+ * A link reader whose netlink socket and remembered failure live in this closure. `withoutLinks` is what the log line
+ * says the source does instead when the dump fails.
+ */
+export function createLinkReader(
+  dump?: () => LinkDump,
+  withoutLinks = 'ifindexes from sysfs, pod interfaces by name, uplinks as the routes name them',
+): LinkReader {
   /** Made at the first live dump: its socket opens in the namespace of the configured proc root. */
   let netlink: Netlink | undefined;
   let netlinkUnavailable: string | undefined;
@@ -103,10 +109,7 @@ export function createLinkReader(dump?: () => LinkDump): LinkReader {
       return dump?.() ?? dumpLinks((netlink ??= createNetlink({ procPath: ctx.fs.procPath })), LITTLE_ENDIAN);
     } catch (error) {
       netlinkUnavailable = describeError(error);
-      ctx.log.warn(
-        { err: netlinkUnavailable },
-        'rtnetlink link dump failed: ifindexes from sysfs, pod interfaces by name, uplinks as the routes name them',
-      );
+      ctx.log.warn({ err: netlinkUnavailable }, `rtnetlink link dump failed: ${withoutLinks}`);
       return undefined;
     }
   };

@@ -19,7 +19,9 @@
 import { EVENTS_ONLY_READERS } from '../../../config';
 import { describeError, SourceUnavailableError } from '../../../errors';
 import { mountTracefs, type TracefsMount } from '../../../kernel/tracefs/mount';
+import type { LinkDump } from '../../../kernel/rtnetlink-link';
 import type { Samples, Source, SourceContext } from '../../../source';
+import { createLinkReader } from '../interface-incarnations';
 import { collectCounterDrops } from './counters';
 import { startTracefsEvents, type TracefsEvents } from './tracefs-events';
 import { createUntracedDrops, readUntracedCounters, type UntracedDrops } from './untraced-drops';
@@ -39,6 +41,8 @@ type StrategyStatus = typeof TRACEFS_EVENTS_STATUS | typeof KERNEL_COUNTERS_STAT
 export interface DropsSourceDeps {
   /** Finds tracefs (mounting it where needed). Default: --tracefs-path; tests give a tree of recorded files. */
   readonly mountTracefs?: (ctx: SourceContext) => TracefsMount;
+  /** The rtnetlink link dump (NETDEV_RX_MISSED). Default: the live dump of the collector's namespace. */
+  readonly dumpLinks?: () => LinkDump;
 }
 
 export interface DropsSource extends Source {
@@ -56,6 +60,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
   let untraced: UntracedDrops | undefined;
   /** Why the untraced drops could not be added in the last events gathering, if so. */
   let untracedUnreadable: string | undefined;
+  const readLinks = createLinkReader(deps.dumpLinks, 'drop_count has no NETDEV_RX_MISSED in tracefs mode');
 
   /** The events strategy's gathering, starting it first when it is not running. Throws when it cannot count. */
   function gatherEvents(ctx: SourceContext): Samples {
@@ -73,7 +78,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
   function withUntracedDrops(ctx: SourceContext, samples: Samples): Samples {
     try {
       const counted = samples.dropCount ?? [];
-      const added = untraced?.samples(readUntracedCounters(ctx.fs), counted) ?? [];
+      const added = untraced?.samples(readUntracedCounters(ctx.fs, readLinks(ctx)?.links), counted) ?? [];
       untracedUnreadable = undefined;
       return { ...samples, dropCount: [...counted, ...added] };
     } catch (error) {
