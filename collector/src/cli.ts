@@ -28,6 +28,7 @@ import { DEFAULT_DASHBOARDS_DIR, DEFAULT_FOLDER, GrafanaPushError, pushDashboard
 import { Gatherer } from './gatherer';
 import { installedObjects, type InstalledObject } from './installed-state';
 import { createHostFs } from './kernel/host-fs';
+import { releaseStartupPages } from './kernel/startup-pages';
 import { createLogger, silentLogger, type Logger } from './log';
 import { onTerminatingSignals } from './signals';
 import { startServer, type RunningServer } from './server';
@@ -157,12 +158,32 @@ async function serve(config: CollectorConfig, origins: OptionOrigins): Promise<v
   const first = await gatherer
     .gather()
     .catch((error: unknown) => log.error({ err: describeError(error) }, 'first gathering failed'));
+  if (platform === 'linux') releaseStartupMemory(log);
   if (first === undefined) return;
   const down = first.sources.filter((status) => !status.up).map((status) => status.name);
   if (gatherer.ready) {
     log.info({ down }, 'ready: the sources are started (counting from now) and /readyz answers 200');
   } else {
     log.warn({ down }, 'not ready: no source is up; /readyz answers 503 (see the reasons logged above)');
+  }
+}
+
+/**
+ * Once started, the collector gives back the pages of the node binary and libraries that only starting up touched
+ * (kernel/startup-pages.ts): about 20 MiB of resident memory with every Linux source, nothing lost.
+ */
+function releaseStartupMemory(log: Logger): void {
+  try {
+    const released = releaseStartupPages();
+    log.debug(
+      { mappings: released.mappings, mebibytes: Number((released.bytes / 2 ** 20).toFixed(1)) },
+      'released the resident pages of the node binary and libraries that only starting up used',
+    );
+  } catch (error) {
+    log.warn(
+      { err: describeError(error) },
+      'could not release the pages only starting up used: resident memory stays ~20 MiB higher, nothing else changes',
+    );
   }
 }
 
