@@ -18,6 +18,7 @@
  */
 import { ParseError, SourceUnavailableError } from '../errors';
 import {
+  dataView,
   forEachAttribute,
   forEachNetlinkMessage,
   NLA_HEADER_BYTES,
@@ -126,9 +127,9 @@ function stringAttribute(bytes: Buffer, start: number, end: number, what: string
   }
 }
 
-function u64Attribute(bytes: Buffer, start: number, end: number, what: string): bigint {
+function u64Attribute(view: DataView, start: number, end: number, what: string): bigint {
   if (end - start !== 8) throw new ParseError(WHAT, `${what} of ${end - start} bytes, expected 8`);
-  return bytes.readBigUInt64BE(start);
+  return view.getBigUint64(start, false);
 }
 
 /**
@@ -142,6 +143,7 @@ export function parseNftCounterChunk(
   littleEndian: boolean,
   dump: { counters: NftCounterObject[]; interrupted: boolean },
 ): boolean {
+  const view = dataView(bytes);
   return forEachNetlinkMessage(bytes, length, littleEndian, WHAT, NFT_MSG_NEWOBJ, (payload, end, flags) => {
     if (end - payload < NFGENMSG_BYTES) {
       throw new ParseError(WHAT, `nfgenmsg of ${end - payload} bytes, expected ${NFGENMSG_BYTES}`);
@@ -161,7 +163,7 @@ export function parseNftCounterChunk(
           break;
         case NFTA_OBJ_TYPE:
           if (stop - start !== 4) throw new ParseError(WHAT, `NFTA_OBJ_TYPE of ${stop - start} bytes, expected 4`);
-          type = bytes.readUInt32BE(start);
+          type = view.getUint32(start, false);
           break;
         case NFTA_OBJ_DATA:
           data = { start, end: stop };
@@ -179,8 +181,8 @@ export function parseNftCounterChunk(
     let packets: bigint | undefined;
     let counted: bigint | undefined;
     forEachAttribute(bytes, data.start, data.end, littleEndian, WHAT, (kind, start, stop) => {
-      if (kind === NFTA_COUNTER_PACKETS) packets = u64Attribute(bytes, start, stop, `counter ${name} packets`);
-      else if (kind === NFTA_COUNTER_BYTES) counted = u64Attribute(bytes, start, stop, `counter ${name} bytes`);
+      if (kind === NFTA_COUNTER_PACKETS) packets = u64Attribute(view, start, stop, `counter ${name} packets`);
+      else if (kind === NFTA_COUNTER_BYTES) counted = u64Attribute(view, start, stop, `counter ${name} bytes`);
     });
     if (packets === undefined || counted === undefined) {
       throw new ParseError(WHAT, `counter ${table}/${name} lacks ${packets === undefined ? 'packets' : 'bytes'}`);
