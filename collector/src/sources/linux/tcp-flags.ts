@@ -33,6 +33,11 @@ const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 export type FlagTotals = Record<NftDirection, Record<TcpFlag, NftCounter>>;
 
+/** The 256 counter names of each direction, in FLAG_BYTE_VALUES order: made once, looked up at every gathering. */
+const COUNTER_NAMES: Readonly<Record<NftDirection, readonly string[]>> = Object.fromEntries(
+  NFT_DIRECTIONS.map((direction) => [direction, FLAG_BYTE_VALUES.map((value) => flagCounterName(direction, value))]),
+) as unknown as Record<NftDirection, readonly string[]>;
+
 /** Sums the per-flag-byte counters into per-flag totals; every one of the 512 counters must be present. */
 export function sumFlagCounters(counters: ReadonlyMap<string, NftCounter>): FlagTotals {
   const totals = {} as FlagTotals;
@@ -41,8 +46,10 @@ export function sumFlagCounters(counters: ReadonlyMap<string, NftCounter>): Flag
       TcpFlag,
       { packets: number; bytes: number }
     >;
-    for (const value of FLAG_BYTE_VALUES) {
-      const name = flagCounterName(direction, value);
+    const names = COUNTER_NAMES[direction];
+    for (let i = 0; i < FLAG_BYTE_VALUES.length; i++) {
+      const value = FLAG_BYTE_VALUES[i]!;
+      const name = names[i]!;
       const counter = counters.get(name);
       if (!counter) throw new ParseError('nft -j list counters', `counter ${name} is missing from the kappie table`);
       for (const flag of FLAGS_BY_BYTE[value]!) {
@@ -113,6 +120,7 @@ function readTable(netlink: Netlink, family: NftFamily, table: string): Map<stri
 
 /** The counters of every installed table, summed by counter name (a segment passes one table only). */
 function readCounters(netlink: Netlink, table: string, families: readonly NftFamily[]): Map<string, NftCounter> {
+  if (families.length === 1) return readTable(netlink, families[0]!, table); // the usual case: nothing to add up
   const sum = new Map<string, NftCounter>();
   for (const family of families) {
     for (const [name, counter] of readTable(netlink, family, table)) {
