@@ -28,6 +28,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { shebangNodeFlags } from '@kappie/collector';
 import { renderTable } from './stats';
 
 const REPO = path.join(__dirname, '..', '..');
@@ -282,7 +283,8 @@ async function runFormat(
     sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     const node = [
       process.execPath,
-      '--max-semi-space-size=1',
+      // The bin's Node.js flags, as users run it.
+      ...shebangNodeFlags(fs.readFileSync(COLLECTOR_CLI, 'utf8').split('\n', 1)[0] ?? ''),
       COLLECTOR_CLI,
       'serve',
       '--listen',

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --no-opt
+#!/usr/bin/env -S node --max-semi-space-size=1 --no-opt --optimize-for-size
 // The `kappie` command as npm links it (node_modules/.bin/kappie, so `npx kappie` in the repository). It is a
 // committed file, not the build output: npm links a package's bins at install time and silently skips a bin whose
 // file does not exist yet, which dist/cli.js does not on a fresh clone. The Node flag is the one dist/cli.js carries

@@ -8,7 +8,15 @@ import type { MetricKey } from './catalog';
 import { describeError } from './errors';
 import { checkSamples } from './sample-check';
 import { createSeriesBirths, type SeriesBirths } from './series-birth';
-import { addSamples, type Sample, type Samples, type Source, type SourceContext } from './source';
+import {
+  addSamples,
+  createGatheringReads,
+  type GatheringReads,
+  type Sample,
+  type Samples,
+  type Source,
+  type SourceContext,
+} from './source';
 
 export interface SourceStatus {
   /** The `source` label of this status: the source's name, or for a source with strategies the one that gathered. */
@@ -48,6 +56,8 @@ export class Gatherer {
   private stopped = false;
   /** Counter series born above 0 are held at 0 first (series-birth.ts), per source strategy. */
   private readonly births: SeriesBirths;
+  /** What the sources of one gathering read alike (source.ts, GatheringReads), forgotten between gatherings. */
+  private readonly shared: GatheringReads = createGatheringReads();
 
   constructor(
     sources: readonly Source[],
@@ -56,7 +66,7 @@ export class Gatherer {
     this.births = createSeriesBirths({ holdSeconds: context.config.newSeriesHoldSeconds ?? 0 });
     this.states = sources.map((source) => ({
       source,
-      context: { ...context, log: context.log.child({ source: source.name }) },
+      context: { ...context, log: context.log.child({ source: source.name }), shared: this.shared },
       started: false,
       lastReason: undefined,
       loggedRejections: new Set<string>(),
@@ -119,8 +129,13 @@ export class Gatherer {
   private async gatherAll(): Promise<Gathering> {
     const samples: Samples = {};
     const statuses: SourceStatus[] = [];
-    for (const state of this.states) {
-      statuses.push(await this.gatherOne(state, samples));
+    this.shared.clear();
+    try {
+      for (const state of this.states) {
+        statuses.push(await this.gatherOne(state, samples));
+      }
+    } finally {
+      this.shared.clear();
     }
     this.last = { samples, sources: statuses, at: Date.now() };
     return this.last;

@@ -7,7 +7,14 @@
  */
 import { TCP_STATES } from '../catalog';
 import { ParseError } from '../errors';
-import { forEachNetlinkMessage, netlinkRequest, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_HEADER_BYTES } from './netlink';
+import {
+  dataView,
+  forEachNetlinkMessage,
+  netlinkRequest,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  NLMSG_HEADER_BYTES,
+} from './netlink';
 import { addPeerSocket, ipv4RemoteKey, ipv6RemoteKey, type RemoteKey } from '../remote-peers';
 import type { TcpSocketTally } from './tcp-table';
 
@@ -85,7 +92,8 @@ export function tallyInetDiagChunk(
     throw new ParseError('sock_diag', detail);
   };
   // Host byte order: the address words read the way /proc/net/tcp prints them.
-  const readWord = littleEndian ? (at: number) => bytes.readUInt32LE(at) : (at: number) => bytes.readUInt32BE(at);
+  const view = dataView(bytes);
+  const readWord = (at: number) => view.getUint32(at, littleEndian);
   const { states, peers, listeningPorts } = tally;
   return forEachNetlinkMessage(bytes, length, littleEndian, 'sock_diag', messageType, (payload, end) => {
     if (end - payload < INET_DIAG_MSG_BYTES) fail(`inet_diag_msg of ${end - payload + NLMSG_HEADER_BYTES} bytes`);
@@ -95,13 +103,13 @@ export function tallyInetDiagChunk(
     if (family !== AF_INET && family !== AF_INET6) fail(`unknown address family ${family}`);
     states[state - 1]! += 1;
 
-    const localPort = bytes.readUInt16BE(payload + SPORT);
+    const localPort = view.getUint16(payload + SPORT, false);
     if (state - 1 === LISTEN_INDEX) {
       listeningPorts.add(localPort);
       return;
     }
     if (peers === undefined) return;
-    const port = bytes.readUInt16BE(payload + DPORT);
+    const port = view.getUint16(payload + DPORT, false);
     // Address words read as native integers: the same numbers /proc/net/tcp prints, so keys match tcp-table.ts.
     const w0 = readWord(payload + DST);
     const key: RemoteKey | undefined =

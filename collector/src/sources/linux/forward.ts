@@ -14,8 +14,8 @@
  * 0.1 ms with 12 interfaces, 0.9 ms with 252 and 3.9 ms with 1002 (minimum of 200 rounds on a loaded 2-vCPU VM,
  * `node bench/linux-sources-cost.mjs`).
  */
-import { counterOf, readNetDev, type NetDevInterface, type NetDevStatistic } from '../../kernel/net-dev';
-import type { Source } from '../../source';
+import { counterOf, NET_DEV_FILE, readNetDev, type NetDevInterface, type NetDevStatistic } from '../../kernel/net-dev';
+import { readOnce, type Source } from '../../source';
 import { forwardSamples, newForwardSums, type UplinkCounters } from '../forward-totals';
 import { createLinkReader, interfaceIncarnationsOf } from './interface-incarnations';
 import { findUplinks } from './uplinks';
@@ -59,7 +59,7 @@ export function createForwardSource(): Source {
     platforms: ['linux'],
     metrics: ['forwardCount', 'forwardBytes'],
     collect(ctx) {
-      const interfaces = readNetDev(ctx.fs);
+      const interfaces = readOnce(ctx, NET_DEV_FILE, () => readNetDev(ctx.fs));
       const links = readLinks(ctx);
       const choice = findUplinks(
         ctx,

@@ -20,6 +20,7 @@ import type { HostFs } from '../../kernel/host-fs';
 import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
 import { dumpLinks, type LinkDump } from '../../kernel/rtnetlink-link';
 import { parseSysfsCounter } from '../../kernel/sys-class-net';
+import { readOnce, type SourceContext } from '../../source';
 import type { Logger } from '../../log';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
@@ -90,7 +91,10 @@ export type InterfaceIncarnations = (
  * namespace (a recorded tree: netlink would describe another namespace) or when netlink failed once (the failure is
  * logged once and remembered; the caller then reads sysfs and names). `dump` replaces the live dump (tests).
  */
-export type LinkReader = (ctx: IncarnationContext) => LinkDump | undefined;
+export type LinkReader = (ctx: IncarnationContext & Pick<SourceContext, 'shared'>) => LinkDump | undefined;
+
+/** The key of the link dump among a gathering's shared reads. */
+const LINK_DUMP = 'rtnetlink RTM_GETLINK dump';
 
 /**
  * A link reader whose netlink socket and remembered failure live in this closure. `withoutLinks` is what the log line
@@ -103,7 +107,7 @@ export function createLinkReader(
   /** Made at the first live dump: its socket opens in the namespace of the configured proc root. */
   let netlink: Netlink | undefined;
   let netlinkUnavailable: string | undefined;
-  return (ctx) => {
+  const read = (ctx: IncarnationContext): LinkDump | undefined => {
     if (netlinkUnavailable !== undefined || !ctx.fs.procIsLive()) return undefined;
     try {
       return dump?.() ?? dumpLinks((netlink ??= createNetlink({ procPath: ctx.fs.procPath })), LITTLE_ENDIAN);
@@ -113,6 +117,8 @@ export function createLinkReader(
       return undefined;
     }
   };
+  // One dump per gathering for every source that asks (netdev, forward, tcp_flags).
+  return (ctx) => readOnce(ctx, LINK_DUMP, () => read(ctx));
 }
 
 /** The ifindex of each of `names`: from `dump` when there is one, else from sysfs. */

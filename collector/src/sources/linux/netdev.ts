@@ -10,11 +10,11 @@ import { POD_INTERFACES_AGGREGATE, LABEL } from '../../catalog';
 import { DEFAULT_POD_INTERFACES, globMatcher, type CollectorConfig } from '../../config';
 import { describeError } from '../../errors';
 import type { HostFs } from '../../kernel/host-fs';
-import { NETDEV_STATISTICS, readNetDev, type NetDevInterface } from '../../kernel/net-dev';
+import { NET_DEV_FILE, NETDEV_STATISTICS, readNetDev, type NetDevInterface } from '../../kernel/net-dev';
 import { interfaceStatisticFile, readInterfaceStatistic } from '../../kernel/sys-class-net';
 import { MonotonicSum } from '../../monotonic-sum';
 import type { LinkDump } from '../../kernel/rtnetlink-link';
-import { addSamples, type Sample, type Samples, type Source, type SourceContext } from '../../source';
+import { addSamples, readOnce, type Sample, type Samples, type Source, type SourceContext } from '../../source';
 import { createLinkReader, interfaceIncarnationsOf, type LinkReader } from './interface-incarnations';
 import { podInterfaceTest } from './link-roles';
 import { findUplinks } from './uplinks';
@@ -177,7 +177,7 @@ export function createNetdevSource(): Source {
     platforms: ['linux'],
     metrics: ['interfaceStats'],
     collect(ctx) {
-      const interfaces = readNetDev(ctx.fs);
+      const interfaces = readOnce(ctx, NET_DEV_FILE, () => readNetDev(ctx.fs));
       const names = interfaces.map(({ name }) => name);
       const { isPod, dump } = podSelection(ctx, readLinks, names);
       const selection = interfaceSelection(ctx.config, isPod);

@@ -6,12 +6,12 @@
  */ import * as os from 'node:os';
 import { TCP_FLAGS, type TcpFlag } from '../../catalog';
 import { ParseError, SourceUnavailableError } from '../../errors';
-import type { Sample, Source, SourceContext } from '../../source';
+import { readOnce, type Sample, type Source, type SourceContext } from '../../source';
 import { NftMissingObjectError } from '../../kernel/nft-command';
 import { dumpNftCounters, type NftCounterObject } from '../../kernel/nft-counters';
 import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
 import type { NftCounter } from './nft-json';
-import { readNetDev } from '../../kernel/net-dev';
+import { NET_DEV_FILE, readNetDev } from '../../kernel/net-dev';
 import { createLinkReader, type LinkReader } from './interface-incarnations';
 import { bridgePorts } from './link-roles';
 import { createNftTableOwner } from './nft-table-owner';
@@ -33,6 +33,11 @@ const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 export type FlagTotals = Record<NftDirection, Record<TcpFlag, NftCounter>>;
 
+/** The 256 counter names of each direction, in FLAG_BYTE_VALUES order: made once, looked up at every gathering. */
+const COUNTER_NAMES: Readonly<Record<NftDirection, readonly string[]>> = Object.fromEntries(
+  NFT_DIRECTIONS.map((direction) => [direction, FLAG_BYTE_VALUES.map((value) => flagCounterName(direction, value))]),
+) as unknown as Record<NftDirection, readonly string[]>;
+
 /** Sums the per-flag-byte counters into per-flag totals; every one of the 512 counters must be present. */
 export function sumFlagCounters(counters: ReadonlyMap<string, NftCounter>): FlagTotals {
   const totals = {} as FlagTotals;
@@ -41,8 +46,10 @@ export function sumFlagCounters(counters: ReadonlyMap<string, NftCounter>): Flag
       TcpFlag,
       { packets: number; bytes: number }
     >;
-    for (const value of FLAG_BYTE_VALUES) {
-      const name = flagCounterName(direction, value);
+    const names = COUNTER_NAMES[direction];
+    for (let i = 0; i < FLAG_BYTE_VALUES.length; i++) {
+      const value = FLAG_BYTE_VALUES[i]!;
+      const name = names[i]!;
       const counter = counters.get(name);
       if (!counter) throw new ParseError('nft -j list counters', `counter ${name} is missing from the kappie table`);
       for (const flag of FLAGS_BY_BYTE[value]!) {
@@ -65,7 +72,9 @@ export function flagSamples(totals: FlagTotals): Sample<'tcpFlagCounters'>[] {
 /** The uplink plan of this gathering: routed uplinks for the inet table, bridge ports for the bridge table. */
 function uplinkPlan(ctx: SourceContext, readLinks: LinkReader): UplinkPlan {
   const dump = readLinks(ctx);
-  const present = dump?.links.map(({ name }) => name) ?? readNetDev(ctx.fs).map(({ name }) => name);
+  const present =
+    dump?.links.map(({ name }) => name) ??
+    readOnce(ctx, NET_DEV_FILE, () => readNetDev(ctx.fs)).map(({ name }) => name);
   const { uplinks } = findUplinks(ctx, present, dump?.links);
   const bridged = dump === undefined ? [] : bridgePorts(uplinks, dump.links);
   return { inet: uplinks.filter((name) => !bridged.includes(name)), bridge: bridged };
@@ -111,6 +120,7 @@ function readTable(netlink: Netlink, family: NftFamily, table: string): Map<stri
 
 /** Counters summed by name over tables (a segment passes one table only). */
 function sumByName(tables: readonly ReadonlyMap<string, NftCounter>[]): Map<string, NftCounter> {
+  if (tables.length === 1) return new Map(tables[0]); // the usual case: nothing to add up
   const sum = new Map<string, NftCounter>();
   for (const counters of tables) {
     for (const [name, counter] of counters) {
