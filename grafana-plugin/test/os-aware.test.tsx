@@ -1,7 +1,7 @@
 /**
- * OS awareness end to end on the Drops page (it has the one Linux-only panel left: dropped bytes, which no Windows
- * facility counts): with only Windows nodes reporting, that panel is replaced by a note that says why, and its query
- * is not sent; with Linux nodes present it shows, titled as Linux-only. Every other page has no Linux-only panel.
+ * OS awareness end to end on the Drops page (its Linux-only panel: dropped bytes, which no Windows facility counts):
+ * with only Windows nodes reporting, that panel is replaced by a note that says why, and its query is not sent; with
+ * Linux nodes present it shows, titled as Linux-only. The overview's Lost events is the only other Linux-only panel.
  */
 import { LABEL, METRICS, metricName } from '@kappie/collector/catalog';
 import { screen, waitFor } from '@testing-library/react';
@@ -30,12 +30,18 @@ function setup(osValues: string[]) {
 }
 
 describe('Linux-only panels', () => {
-  it('are the panels reading metrics the catalog lists for Linux only: dropped bytes, nothing else', () => {
+  it('are the panels reading metrics the catalog lists for Linux only: dropped bytes and lost events', () => {
     expect(linuxOnly.map((panel) => panel.title)).toEqual(['Dropped bytes by reason']);
     for (const panel of linuxOnly) expect(queryPlatforms(panel)).toEqual(['linux']);
     expect(METRICS.dropBytes.platforms).toEqual(['linux']);
-    for (const key of ['tcp', 'interfaces', 'overview'] as const)
-      expect(pagePanels(key).filter(isLinuxOnly)).toEqual([]);
+    // Only sources that can lose events export kappie_source_lost_events, and no Windows source streams events.
+    expect(METRICS.sourceLostEvents.platforms).toEqual(['linux']);
+    expect(
+      pagePanels('overview')
+        .filter(isLinuxOnly)
+        .map((panel) => panel.title),
+    ).toEqual(['Lost events']);
+    for (const key of ['tcp', 'interfaces'] as const) expect(pagePanels(key).filter(isLinuxOnly)).toEqual([]);
   });
 
   it('are replaced by an explanation when only Windows nodes are selected, and their queries are not sent', async () => {
