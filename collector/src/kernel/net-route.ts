@@ -56,10 +56,15 @@ const IPV4_HEADER = [
   'IRTT',
 ];
 
-/** Parses /proc/net/route: a header line, then tab-separated `Iface Destination Gateway Flags ... Mask ...` rows. */
+/**
+ * Parses /proc/net/route: a header line, then tab-separated `Iface Destination Gateway Flags ... Mask ...` rows. An
+ * empty file is no routes: a network namespace whose main table was never created (no IPv4 route yet) prints not even
+ * the header.
+ */
 export function parseIpv4Routes(text: string, file = IPV4_ROUTE_FILE): Route[] {
   const lines = procfsLines(text, file);
-  if (lines.length === 0 || lines[0]!.trim().split(/\s+/).join(' ') !== IPV4_HEADER.join(' ')) {
+  if (lines.length === 0) return [];
+  if (lines[0]!.trim().split(/\s+/).join(' ') !== IPV4_HEADER.join(' ')) {
     throw new ParseError(file, `expected the header "${IPV4_HEADER.join(' ')}"`, 1);
   }
   return lines.slice(1).map((line, index) => {

@@ -49,9 +49,13 @@ describe('route parsers', () => {
     expect(isDefaultRoute({ ...route(0x1), zeroDestination: false })).toBe(false);
   });
 
+  it('read an empty /proc/net/route (a namespace with no IPv4 route prints no header) as no routes', () => {
+    expect(parseIpv4Routes('')).toEqual([]);
+    expect(() => parseIpv4Routes('Iface\tDestination\n')).toThrow(ParseError);
+  });
+
   it('reject malformed lines', () => {
     const header = fixture('linux/net/veth/route').split('\n')[0] + '\n';
-    expect(() => parseIpv4Routes('')).toThrow(ParseError);
     expect(() => parseIpv4Routes(header + 'eth0\t00000000\t0001\n')).toThrow(/expected 11 fields/);
     expect(() => parseIpv4Routes(header + 'eth0 0000000G 00000000 0003 0 0 0 00000000 0 0 0\n')).toThrow(ParseError);
     expect(() => parseIpv6Routes('00 00 lo\n')).toThrow(/expected 10 fields/);
