@@ -37,6 +37,12 @@ export interface SourceContext {
    * (tcp_flags does so with its nft table). Absent or false: the collector keeps running and owns that state.
    */
   readonly oneShot?: boolean;
+  /**
+   * One-shot commands only: the drops source counts tracefs events in config.tracefsInstance, an instance the command
+   * named for itself (`kappie snapshot` alone counting for --duration: `<instance>-snapshot`), never a serving
+   * collector's. Absent or false: a one-shot gathering reads the kernel drop counters and never touches tracefs.
+   */
+  readonly oneShotEvents?: boolean;
 }
 
 export interface Source {
