@@ -16,6 +16,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { currentBuildInfo } from './build-info';
 import { METRICS, type Platform } from './catalog';
 import {
+  flagProperty,
   OPTIONS,
   resolveConfigWithOrigins,
   type CollectorCommand,
@@ -170,6 +171,7 @@ async function snapshot(
   config: CollectorConfig,
   origins: OptionOrigins,
   options: { json?: boolean; from?: string; duration?: string },
+  gatheringFlags: readonly string[],
 ): Promise<void> {
   const platform = currentPlatform();
   checkPathOptions(config, origins, platform);
@@ -183,6 +185,7 @@ async function snapshot(
     write: (text) => process.stdout.write(text),
     progress: (line) => process.stderr.write(`${line}\n`),
     columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    gatheringFlags,
   });
 }
 
@@ -241,7 +244,13 @@ export function buildProgram(): Command {
     'snapshot',
   ).action(async (options: { json?: boolean; from?: string; duration?: string }, command: Command) => {
     const { config, origins } = configFrom(command, 'snapshot');
-    await snapshot(config, origins, options);
+    const given = OPTIONS.filter((spec) => command.getOptionValueSource(flagProperty(spec.flag)) === 'cli');
+    await snapshot(
+      config,
+      origins,
+      options,
+      given.map((spec) => `--${spec.flag}`),
+    );
   });
 
   addCollectorOptions(

@@ -45,6 +45,8 @@ export interface SnapshotOptions {
   readonly progress: (line: string) => void;
   /** Terminal columns, when the output is a terminal. */
   readonly columns: number | undefined;
+  /** The gathering options given on the command line (`--sources`, ...): they shape a gathering here only. */
+  readonly gatheringFlags: readonly string[];
 }
 
 /** --duration in seconds (0 to an hour, fractions allowed). Throws a ConfigError naming --duration. */
@@ -173,6 +175,12 @@ export async function runSnapshot(options: SnapshotOptions): Promise<void> {
   let result: { gathering: Gathering; origin: SnapshotOrigin };
   if (target !== undefined && exposition !== undefined) {
     const read = gatheringFromExposition(exposition.text, target.url, exposition.at, catalog.describe);
+    if (options.gatheringFlags.length > 0) {
+      options.progress(
+        `kappie snapshot: ${options.gatheringFlags.join(', ')} shape a gathering here, not the totals of the ` +
+          `collector at ${target.url} shown below (--from none gathers here)`,
+      );
+    }
     result = {
       gathering: read.gathering,
       origin: {

@@ -74,8 +74,10 @@ describe('kappie snapshot next to a serving collector', () => {
 
   it('reads the collector named with --from, and says so in the JSON', async () => {
     const url = `http://127.0.0.1:${serving.port}/metrics`;
-    const result = await kappie({}, 'snapshot', '--json', '--from', url);
+    const result = await kappie({}, 'snapshot', '--json', '--from', url, '--sources', 'drops');
     expect(result.status).toBe(0);
+    // A gathering option does not filter the collector's totals, and the snapshot says so.
+    expect(result.stderr).toContain(`--sources shape a gathering here, not the totals of the collector at ${url}`);
     const { gathering, origin } = readSnapshotJson(result.stdout);
     expect(origin).toEqual(expect.objectContaining({ kind: 'collector', url, metricPrefix: 'kappie_' }));
     expect(gathering.samples.udpActiveSockets?.[0]?.value).toEqual(expect.any(Number));
