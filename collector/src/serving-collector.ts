@@ -12,6 +12,7 @@ import { LABEL, METRICS, NETWORK_METRIC_KEYS, type MetricKey } from './catalog';
 import { parseListen } from './config';
 import { ConfigError, describeError } from './errors';
 import type { Gathering, SourceStatus } from './gatherer';
+import { isListening } from './kernel/tcp-listeners';
 import { parsePrometheusText, type TextFamily } from './prometheus-text';
 import type { SampleView, Samples } from './source';
 import { DROPS_SOURCE_NAME, KERNEL_COUNTERS_STATUS, TRACEFS_EVENTS_STATUS } from './sources/linux/drops/drops-source';
@@ -34,6 +35,8 @@ export interface CollectorTarget {
   readonly url: string;
   readonly authorization: string | undefined;
   readonly named: boolean;
+  /** The port `kappie serve` would listen on, for a target that was not named. */
+  readonly port?: number;
 }
 
 /**
@@ -73,6 +76,7 @@ export function collectorTarget(from: string | undefined, listenEnv: string | un
     url: `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}/metrics`,
     authorization: undefined,
     named: false,
+    port: listen.port,
   };
 }
 
@@ -83,10 +87,24 @@ function causeCode(error: unknown): string | undefined {
   return (error as { cause?: { code?: string } }).cause?.code;
 }
 
-/** The text of the collector's /metrics and when it arrived; undefined when nothing listens at a default address. */
+/** Whether a socket listens on `port` here, or undefined when the tables cannot be read. */
+function listening(port: number): boolean | undefined {
+  try {
+    return isListening(port);
+  } catch {
+    return undefined; // A table we cannot parse: connecting tells.
+  }
+}
+
+/**
+ * The text of the collector's /metrics and when it arrived; undefined when nothing listens at a default address.
+ * Where nothing listens on the port (the socket tables say so) no connection is even tried: the refused attempt
+ * would move the TCP counters the snapshot reports (AttemptFails, OutRsts).
+ */
 export async function fetchExposition(
   target: CollectorTarget,
 ): Promise<{ readonly text: string; readonly at: number } | undefined> {
+  if (!target.named && target.port !== undefined && listening(target.port) === false) return undefined;
   let response: Response;
   try {
     response = await fetch(target.url, {

@@ -54,7 +54,12 @@ describe('the collector a snapshot reads', () => {
     ['10.1.2.3:10093', 'http://10.1.2.3:10093/metrics'],
     ['fd00::4:10093', 'http://[fd00::4]:10093/metrics'],
   ])('with KAPPIE_LISTEN=%s looks at %s', (listen, url) => {
-    expect(collectorTarget(undefined, listen)).toEqual({ url, authorization: undefined, named: false });
+    expect(collectorTarget(undefined, listen)).toEqual({
+      url,
+      authorization: undefined,
+      named: false,
+      port: Number(/(\d+)\/metrics$/.exec(url)![1]),
+    });
   });
 
   it('takes --from as given, credentials moved to an Authorization header; none gathers here', () => {
