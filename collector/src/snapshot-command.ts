@@ -80,12 +80,21 @@ function sourceCatalog(): { metricSources: Map<MetricKey, string[]>; describe: (
 /** How the final gathering counted drops. */
 function localDrops(
   gathering: Gathering,
+  options: SnapshotOptions,
   config: CollectorConfig,
   durationSeconds: number,
   window: { from: number; to: number } | undefined,
 ): LocalDrops {
   const status = gathering.sources.find((s) => s.source === DROPS_SOURCE_NAME);
-  if (status === undefined || !status.up) return { countedBy: 'none' };
+  if (status === undefined) {
+    // Windows: the Hyper-V and VFP drop counters (totals since they started), read at once.
+    const counting = options.sources
+      .filter((source) => source.metrics.includes('dropCount'))
+      .filter((source) => gathering.sources.some((s) => s.source === source.name && s.up));
+    if (counting.length === 0) return { countedBy: 'none' };
+    return { countedBy: 'kernel_counters', why: `read at once by ${counting.map((s) => s.name).join(', ')}` };
+  }
+  if (!status.up) return { countedBy: 'none' };
   if (status.name === TRACEFS_EVENTS_STATUS && window !== undefined) {
     return {
       countedBy: 'tracefs_events',
@@ -155,7 +164,7 @@ async function gatherHere(
     const origin: SnapshotOrigin = {
       kind: 'local',
       lookedFor: target?.url,
-      drops: localDrops(gathering, config, durationSeconds, window),
+      drops: localDrops(gathering, options, config, durationSeconds, window),
     };
     return { gathering, origin };
   } finally {

@@ -17,7 +17,10 @@ export type LocalDrops =
       readonly to: number;
     }
   | {
-      /** The kernel's drop counters (procfs), totals since boot: --duration 0, --drop-reader counters, or no tracefs. */
+      /**
+       * The kernel's drop counters, totals since boot: Linux procfs (--duration 0, --drop-reader counters, or no
+       * tracefs), or Windows' Hyper-V and VFP counters.
+       */
       readonly countedBy: 'kernel_counters';
       /** Why the counters: the --duration 0 or --drop-reader counters asked for them, or tracefs could not count. */
       readonly why: string;
