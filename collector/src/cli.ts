@@ -19,6 +19,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { currentBuildInfo } from './build-info';
 import type { Platform } from './catalog';
 import {
+  flagProperty,
   OPTIONS,
   resolveConfigWithOrigins,
   type CollectorCommand,
@@ -35,8 +36,8 @@ import { releaseStartupPages } from './kernel/startup-pages';
 import { createLogger, silentLogger, type Logger } from './log';
 import { onTerminatingSignals } from './signals';
 import { startServer, type RunningServer } from './server';
-import { snapshotJson } from './snapshot-json';
-import { renderSnapshot } from './snapshot-table';
+import { DEFAULT_SNAPSHOT_DURATION_SECONDS, runSnapshot } from './snapshot-command';
+import { ServingCollectorError, DEFAULT_SERVE_PORT } from './serving-collector';
 import { renderSources } from './sources-table';
 import { createSources, currentPlatform, selectSources } from './sources';
 import type { Source, SourceContext } from './source';
@@ -191,22 +192,26 @@ function releaseStartupMemory(log: Logger): void {
   }
 }
 
-async function snapshot(config: CollectorConfig, origins: OptionOrigins, json: boolean): Promise<void> {
+async function snapshot(
+  config: CollectorConfig,
+  origins: OptionOrigins,
+  options: { json?: boolean; from?: string; duration?: string },
+  gatheringFlags: readonly string[],
+): Promise<void> {
   const platform = currentPlatform();
   checkPathOptions(config, origins, platform);
-  const sources = sourcesFor(config, origins, platform);
-  const gatherer = new Gatherer(sources, contextFor(config, silentLogger(), true));
-  // Interrupted (Ctrl-C, a kubectl exec that ends), the snapshot still removes what its sources installed.
-  onTerminatingSignals(silentLogger(), async () => {
-    await gatherer.stop();
-    process.exit(1);
+  await runSnapshot({
+    config,
+    sources: sourcesFor(config, origins, platform),
+    json: options.json === true,
+    from: options.from,
+    duration: options.duration,
+    listenEnv: process.env.KAPPIE_LISTEN,
+    write: (text) => process.stdout.write(text),
+    progress: (line) => process.stderr.write(`${line}\n`),
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    gatheringFlags,
   });
-  try {
-    const gathering = await gatherer.gather();
-    process.stdout.write(json ? `${JSON.stringify(snapshotJson(gathering), null, 2)}\n` : renderSnapshot(gathering));
-  } finally {
-    await gatherer.stop();
-  }
 }
 
 /**
@@ -252,13 +257,27 @@ export function buildProgram(): Command {
     program
       .command('snapshot')
       .description(
-        'gather once and print drops, TCP states, top peers, TCP flags and interfaces as tables (for kubectl exec)',
+        "print drops by reason, TCP states, top peers, TCP flags and interfaces as tables (for kubectl exec): a serving collector's totals, read from its /metrics, else counted here (drops for --duration)",
       )
-      .option('--json', 'print the gathering as JSON (metrics by catalog name) instead of tables'),
+      .option('--json', 'print the gathering as JSON (metrics by catalog name, with where they came from)')
+      .option(
+        '--from <URL>',
+        `the /metrics of the collector to read (http or https; basic auth as https://user:password@host:port/metrics); "none" gathers here even when a collector serves [default: where \`kappie serve\` listens here: KAPPIE_LISTEN, else http://127.0.0.1:${DEFAULT_SERVE_PORT}/metrics, gathering here when nothing answers]`,
+      )
+      .option(
+        '--duration <SECONDS>',
+        `when gathering here: seconds to count drops in a tracefs instance of its own (--tracefs-instance + "-snapshot"); 0 reads the kernel drop counters (totals since boot) at once [default ${DEFAULT_SNAPSHOT_DURATION_SECONDS}]`,
+      ),
     'snapshot',
-  ).action(async (options: { json?: boolean }, command: Command) => {
+  ).action(async (options: { json?: boolean; from?: string; duration?: string }, command: Command) => {
     const { config, origins } = configFrom(command, 'snapshot');
-    await snapshot(config, origins, options.json === true);
+    const given = OPTIONS.filter((spec) => command.getOptionValueSource(flagProperty(spec.flag)) === 'cli');
+    await snapshot(
+      config,
+      origins,
+      options,
+      given.map((spec) => `--${spec.flag}`),
+    );
   });
 
   addCollectorOptions(
@@ -336,7 +355,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`kappie: invalid ${error.message}\n`);
       return EXIT_USAGE;
     }
-    if (error instanceof GrafanaPushError) {
+    if (error instanceof GrafanaPushError || error instanceof ServingCollectorError) {
       process.stderr.write(`kappie: ${error.message}\n`);
       return 1;
     }

@@ -38,6 +38,12 @@ export interface SourceContext {
    */
   readonly oneShot?: boolean;
   /**
+   * One-shot commands only: the drops source counts tracefs events in config.tracefsInstance, an instance the command
+   * named for itself (`kappie snapshot` alone counting for --duration: `<instance>-snapshot`), never a serving
+   * collector's. Absent or false: a one-shot gathering reads the kernel drop counters and never touches tracefs.
+   */
+  readonly oneShotEvents?: boolean;
+  /**
    * Reads shared by the sources of one gathering (see `readOnce`). Absent (a source driven alone, as in tests): every
    * source reads for itself.
    */

@@ -233,24 +233,45 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
     expect((after.get('NO_SOCKET/ingress') ?? 0) - (before.get('NO_SOCKET/ingress') ?? 0)).toBeGreaterThanOrEqual(10);
   });
 
-  it('never takes over the instance of a live collector (a one-shot snapshot counts with the kernel counters)', () => {
-    const pinned = ns.snapshot('--sources', 'drops', '--drop-reader', 'tracefs', '--tracefs-instance', instance);
+  it('never takes over the instance of a live collector: a snapshot reads its totals, or counts in its own', () => {
+    // Found where it serves (127.0.0.1:10093 in this namespace): its totals, nothing installed.
+    const read = ns.snapshot('--sources', 'drops', '--tracefs-instance', instance);
+    expect(read.sources).toEqual([expect.objectContaining({ name: 'drop_reasons', up: true })]);
+    expect(instances(ns)).not.toContain(`${instance}-snapshot`);
+    // Told to gather here at once: the kernel counters, never the serving instance.
+    const pinned = ns.snapshot(
+      ...['--from', 'none', '--duration', '0', '--sources', 'drops', '--drop-reader', 'tracefs'],
+      ...['--tracefs-instance', instance],
+    );
     expect(pinned.sources).toEqual([
       expect.objectContaining({
         name: 'drop_reasons',
         up: false,
-        reason: expect.stringMatching(/one-shot snapshot never touches tracefs/),
+        reason: expect.stringMatching(/snapshot --duration 0 reads the kernel drop counters/),
       }),
     ]);
-    const auto = ns.snapshot('--sources', 'drops', '--tracefs-instance', instance);
+    const auto = ns.snapshot('--from', 'none', '--duration', '0', '--sources', 'drops', '--tracefs-instance', instance);
     expect(auto.sources).toEqual([
       expect.objectContaining({
         name: 'drop_counters',
         up: true,
-        reason: expect.stringMatching(/one-shot snapshot never touches tracefs/),
+        reason: expect.stringMatching(/snapshot --duration 0 reads the kernel drop counters/),
       }),
     ]);
+    // Told to gather here over a window: in an instance of its own, beside the serving one, removed at the end.
+    const windowed = ns.snapshot(
+      '--from',
+      'none',
+      '--duration',
+      '0.5',
+      '--sources',
+      'drops',
+      '--tracefs-instance',
+      instance,
+    );
+    expect(windowed.sources).toEqual([expect.objectContaining({ name: 'drop_reasons', up: true })]);
     expect(instances(ns)).toContain(instance);
+    expect(instances(ns)).not.toContain(`${instance}-snapshot`);
     const before = dropCounts(scrape()).get('NO_SOCKET/ingress') ?? 0;
     sendDatagrams(ns, CLOSED_PORT, 3);
     expect(dropCounts(scrape()).get('NO_SOCKET/ingress') ?? 0).toBeGreaterThanOrEqual(before + 3);

@@ -120,6 +120,11 @@ describeKernel('TCP flag counters from the nftables table in a network namespace
     );
     expect(snapshotSyn?.value).toBe(afterReset.egress.SYN);
     expect(kappieTables(link.a)).toHaveLength(1);
+    // Read from the serving collector's /metrics: the same counts, in the text's flag table.
+    const fromCollector = link.a.exec(process.execPath, COLLECTOR_CLI, 'snapshot', '--from', url);
+    const flags = fromCollector.slice(fromCollector.indexOf("TCP segments by flag (the collector's"));
+    expect(flags).toMatch(new RegExp(`^SYN\\s+${afterReset.ingress.SYN}\\s+${afterReset.egress.SYN}$`, 'm'));
+    expect(flags).toMatch(new RegExp(`^RST\\s+${afterReset.ingress.RST}\\s+${afterReset.egress.RST}$`, 'm'));
     // Reading is one nftables netlink dump, no `nft` process: it works where nft is not even on the PATH.
     const withoutNft = parseSnapshotJson(
       link.a.exec(

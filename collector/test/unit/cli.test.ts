@@ -171,7 +171,7 @@ describe('kappie CLI', () => {
   });
 
   it('prints snapshot --json with catalog metric names', () => {
-    const result = kappie('snapshot', '--json', '--sources', 'sockstat,snmp');
+    const result = kappie('snapshot', '--json', '--from', 'none', '--sources', 'sockstat,snmp');
     expect(result.status).toBe(0);
     const json = JSON.parse(result.stdout) as { metrics: Record<string, unknown>; sources: { name: string }[] };
     expect(Object.keys(json.metrics)).toEqual(expect.arrayContaining(['udp_active_sockets', 'tcp_connection_stats']));
@@ -212,7 +212,7 @@ describe('kappie CLI', () => {
   });
 
   it('prints a readable snapshot', () => {
-    const result = kappie('snapshot', '--sources', 'sockstat');
+    const result = kappie('snapshot', '--from', 'none', '--sources', 'sockstat');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('UDP sockets in use:');
     expect(result.stdout).toMatch(/sockstat\s+up/);

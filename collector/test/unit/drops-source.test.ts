@@ -71,7 +71,7 @@ function tree(options: Partial<RecordedTracefsOptions> = {}): RecordedTracefs {
 function run(
   tracefs: RecordedTracefs | undefined,
   dropReader: DropReader,
-  options: { oneShot?: boolean; sysPath?: string } = {},
+  options: { oneShot?: boolean; oneShotEvents?: boolean; sysPath?: string; tracefsInstance?: string } = {},
 ): Run {
   const logs: string[] = [];
   const log = pino(
@@ -84,7 +84,12 @@ function run(
     }),
   );
   const config = resolveConfig(
-    { procPath: PROC, tracefsInstance: 'unit', dropReader, ...(options.sysPath ? { sysPath: options.sysPath } : {}) },
+    {
+      procPath: PROC,
+      tracefsInstance: options.tracefsInstance ?? 'unit',
+      dropReader,
+      ...(options.sysPath ? { sysPath: options.sysPath } : {}),
+    },
     {},
   );
   const source = createDropsSource({
@@ -93,7 +98,13 @@ function run(
       return tracefs.mount();
     },
   });
-  const gatherer = new Gatherer([source], { config, fs: createHostFs(config), log, oneShot: options.oneShot });
+  const gatherer = new Gatherer([source], {
+    config,
+    fs: createHostFs(config),
+    log,
+    oneShot: options.oneShot,
+    oneShotEvents: options.oneShotEvents,
+  });
   gatherers.push(gatherer);
   return { source, gatherer, logs };
 }
@@ -369,7 +380,7 @@ describe('drops source: which strategy counts, decided in one place', () => {
     const snapshot = run(recorded, 'auto', { oneShot: true });
     const once = await snapshot.gatherer.gather();
     expect(status(once)).toMatchObject({ name: 'drop_counters', up: true });
-    expect(status(once).reason).toMatch(/one-shot snapshot never touches tracefs/);
+    expect(status(once).reason).toMatch(/snapshot --duration 0 reads the kernel drop counters/);
     await snapshot.gatherer.stop();
     expect(recorded.text(`${EVENT}/trigger`)).toBe(trigger);
     expect(recorded.text('kprobe_events')).toBe(kprobes);
@@ -378,6 +389,27 @@ describe('drops source: which strategy counts, decided in one place', () => {
       name: 'drop_reasons',
       up: false,
     });
+  });
+
+  it('one-shot with --drop-reader counters: the counters, without a note about tracefs', async () => {
+    const recorded = tree({ hist: HIST });
+    const once = await run(recorded, 'counters', { oneShot: true }).gatherer.gather();
+    expect(status(once)).toMatchObject({ name: 'drop_counters', up: true, reason: undefined });
+    expect(recorded.tracefs.list('instances')).toEqual([]);
+  });
+
+  it('one-shot counting events in an instance of its own: counts there, leaves the serving instance alone', async () => {
+    const recorded = tree({ hist: HIST });
+    const serving = run(recorded, 'auto');
+    expect(status(await serving.gatherer.gather())).toMatchObject({ name: 'drop_reasons', up: true });
+    const trigger = recorded.text(`${EVENT}/trigger`);
+    const snapshot = run(recorded, 'auto', { oneShot: true, oneShotEvents: true, tracefsInstance: 'unit-snapshot' });
+    expect(status(await snapshot.gatherer.gather())).toMatchObject({ name: 'drop_reasons', up: true });
+    expect(recorded.tracefs.list('instances').sort()).toEqual(['unit', 'unit-snapshot']);
+    await snapshot.gatherer.stop();
+    expect(recorded.tracefs.list('instances')).toEqual(['unit']);
+    expect(recorded.text(`${EVENT}/trigger`)).toBe(trigger);
+    expect(status(await serving.gatherer.gather())).toMatchObject({ name: 'drop_reasons', up: true });
   });
 
   it("keeps each instance's state to itself: stopping one leaves the other counting", async () => {

@@ -75,7 +75,10 @@ function declaringLinuxSources(key: MetricKey): string[] {
  */
 function sourceReasons(): Record<string, string> {
   ensureCollectorBuilt();
-  const result = spawnSync(process.execPath, [COLLECTOR_CLI, 'snapshot', '--json', ...isolationArgs([])], {
+  // Gathered here (not read from a collector: /metrics has no reasons), drops counted for a short window in tracefs
+  // events, as the serving collector counts them, so the drops source's reason is the serving collector's.
+  const args = ['snapshot', '--json', '--from', 'none', '--duration', '0.5', ...isolationArgs([])];
+  const result = spawnSync(process.execPath, [COLLECTOR_CLI, ...args], {
     encoding: 'utf8',
     timeout: 60_000,
   });

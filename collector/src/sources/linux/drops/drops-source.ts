@@ -26,10 +26,10 @@ import { collectCounterDrops } from './counters';
 import { startTracefsEvents, type TracefsEvents } from './tracefs-events';
 import { createUntracedDrops, readUntracedCounters, type UntracedDrops } from './untraced-drops';
 
-/** Why a one-shot gathering shows the kernel counters (see gatherOneShot). */
+/** Why a one-shot gathering without events shows the kernel counters (see gatherOneShot). */
 export const ONE_SHOT_NOTE =
-  "a one-shot snapshot never touches tracefs (it would take over a serving collector's instance): drops by kernel " +
-  "reason and drop_bytes are on the serving collector's /metrics";
+  'kappie snapshot --duration 0 reads the kernel drop counters (totals since boot, coarser reasons): tracefs ' +
+  'events count drops by kernel reason over a --duration';
 
 /** The name the drops source is selected by. */
 export const DROPS_SOURCE_NAME = 'drops';
@@ -105,15 +105,16 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
   }
 
   /**
-   * A one-shot gathering (`kappie snapshot`, e.g. through kubectl exec beside the DaemonSet's collector) never installs,
-   * replaces or removes tracefs state: in hist mode a serving collector holds no tracefs file open, so "replacing a
-   * stale instance" would delete the serving collector's live instance and kprobe. It shows the kernel counters, and
-   * says where drops by kernel reason are.
+   * A one-shot gathering without events of its own (`kappie snapshot --duration 0`) never installs, replaces or
+   * removes tracefs state: in hist mode a serving collector holds no tracefs file open, so "replacing a stale
+   * instance" of the same name would delete the serving collector's live instance and kprobe. It shows the kernel
+   * counters, and says how to count by kernel reason.
    */
   function gatherOneShot(ctx: SourceContext, reader: SourceContext['config']['dropReader']): Samples {
     const eventsOnly = EVENTS_ONLY_READERS.includes(reader);
     gatheredBy = eventsOnly ? TRACEFS_EVENTS_STATUS : KERNEL_COUNTERS_STATUS;
-    eventsUnusable = ONE_SHOT_NOTE;
+    // --drop-reader counters asked for the counters: nothing to explain.
+    eventsUnusable = reader === 'counters' ? undefined : ONE_SHOT_NOTE;
     if (eventsOnly) throw new SourceUnavailableError(ONE_SHOT_NOTE);
     return gatherCounters(ctx);
   }
@@ -127,7 +128,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
     metrics: ['dropCount', 'dropBytes'],
     collect(ctx) {
       const reader = ctx.config.dropReader;
-      if (ctx.oneShot) return gatherOneShot(ctx, reader);
+      if (ctx.oneShot && ctx.oneShotEvents !== true) return gatherOneShot(ctx, reader);
       if (reader !== 'counters') {
         gatheredBy = TRACEFS_EVENTS_STATUS;
         try {

@@ -1,0 +1,215 @@
+/**
+ * `kappie snapshot`: the tables (or JSON) of one look at this node, with where the numbers came from.
+ *
+ *  - Next to a serving collector (found at `--from URL`, else where `kappie serve` listens here: serving-collector.ts):
+ *    THAT collector's totals, read from its /metrics. Nothing is counted twice and no kernel state is touched.
+ *  - Alone (nothing answers there, or `--from none`): a gathering of its own. Drops are counted for `--duration`
+ *    seconds (default 10) from skb:kfree_skb in a tracefs instance of its own (`<--tracefs-instance>-snapshot`, never a
+ *    serving collector's), removed at the end; `--duration 0` reads the kernel's drop counters (totals since boot) at
+ *    once. TCP flags are read from the nftables table of a collector serving here, if any (a snapshot never installs
+ *    one: flags are counted only while `kappie serve` runs).
+ */
+import type { MetricKey } from './catalog';
+import type { CollectorConfig } from './config';
+import { ConfigError } from './errors';
+import { Gatherer, type Gathering } from './gatherer';
+import { createHostFs } from './kernel/host-fs';
+import { silentLogger } from './log';
+import { collectorTarget, fetchExposition, gatheringFromExposition, type CollectorTarget } from './serving-collector';
+import { onTerminatingSignals } from './signals';
+import { snapshotJson } from './snapshot-json';
+import type { LocalDrops, SnapshotOrigin } from './snapshot-origin';
+import { DEFAULT_WIDTH, renderSnapshot } from './snapshot-table';
+import type { Source } from './source';
+import { createSources, currentPlatform } from './sources';
+import { DROPS_SOURCE_NAME, KERNEL_COUNTERS_STATUS, TRACEFS_EVENTS_STATUS } from './sources/linux/drops/drops-source';
+
+/** Seconds a snapshot alone counts drops when --duration is not given. */
+export const DEFAULT_SNAPSHOT_DURATION_SECONDS = 10;
+/** The longest --duration: an hour (a longer look is what `kappie serve` and Prometheus are for). */
+const MAX_DURATION_SECONDS = 3600;
+
+export interface SnapshotOptions {
+  readonly config: CollectorConfig;
+  /** The selected sources (--sources, --disable-sources), run when the snapshot gathers itself. */
+  readonly sources: readonly Source[];
+  readonly json: boolean;
+  /** --from: a collector's /metrics URL, or `none`; undefined: look where `kappie serve` listens here. */
+  readonly from: string | undefined;
+  /** --duration as given (seconds), or undefined for the default. */
+  readonly duration: string | undefined;
+  /** KAPPIE_LISTEN of the environment (a `kubectl exec` inherits the serving container's). */
+  readonly listenEnv: string | undefined;
+  /** Where the output goes (stdout), and progress lines (stderr). */
+  readonly write: (text: string) => void;
+  readonly progress: (line: string) => void;
+  /** Terminal columns, when the output is a terminal. */
+  readonly columns: number | undefined;
+  /** The gathering options given on the command line (`--sources`, ...): they shape a gathering here only. */
+  readonly gatheringFlags: readonly string[];
+}
+
+/** --duration in seconds (0 to an hour, fractions allowed). Throws a ConfigError naming --duration. */
+export function parseDuration(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_SNAPSHOT_DURATION_SECONDS;
+  const text = raw.trim();
+  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(value >= 0 && value <= MAX_DURATION_SECONDS)) {
+    throw new ConfigError('--duration', `"${raw}" is not a number of seconds from 0 to ${MAX_DURATION_SECONDS}`);
+  }
+  return value;
+}
+
+/** The tracefs instance a snapshot counts in: its own, so a serving collector's is never replaced or removed. */
+export function snapshotInstance(tracefsInstance: string): string {
+  return `${tracefsInstance}-snapshot`;
+}
+
+/** The names of the sources of this platform that fill each metric, and each source's description. */
+function sourceCatalog(): { metricSources: Map<MetricKey, string[]>; describe: (name: string) => string } {
+  const platform = currentPlatform();
+  const sources = createSources().filter((source) => source.platforms.includes(platform));
+  const metricSources = new Map<MetricKey, string[]>();
+  for (const source of sources) {
+    for (const key of source.metrics) metricSources.set(key, [...(metricSources.get(key) ?? []), source.name]);
+  }
+  const descriptions = new Map(sources.map((source) => [source.name, source.description]));
+  return { metricSources, describe: (name) => descriptions.get(name) ?? '' };
+}
+
+/** How the final gathering counted drops. */
+function localDrops(
+  gathering: Gathering,
+  options: SnapshotOptions,
+  config: CollectorConfig,
+  durationSeconds: number,
+  window: { from: number; to: number } | undefined,
+): LocalDrops {
+  const status = gathering.sources.find((s) => s.source === DROPS_SOURCE_NAME);
+  if (status === undefined) {
+    // Windows: the Hyper-V and VFP drop counters (totals since they started), read at once.
+    const counting = options.sources
+      .filter((source) => source.metrics.includes('dropCount'))
+      .filter((source) => gathering.sources.some((s) => s.source === source.name && s.up));
+    if (counting.length === 0) return { countedBy: 'none' };
+    return { countedBy: 'kernel_counters', why: `read at once by ${counting.map((s) => s.name).join(', ')}` };
+  }
+  if (!status.up) return { countedBy: 'none' };
+  if (status.name === TRACEFS_EVENTS_STATUS && window !== undefined) {
+    return {
+      countedBy: 'tracefs_events',
+      tracefsInstance: config.tracefsInstance,
+      windowSeconds: durationSeconds,
+      ...window,
+    };
+  }
+  if (status.name === KERNEL_COUNTERS_STATUS) {
+    const why =
+      config.dropReader === 'counters'
+        ? '--drop-reader counters'
+        : durationSeconds === 0
+          ? '--duration 0'
+          : 'tracefs events cannot count here: see the sources table';
+    return { countedBy: 'kernel_counters', why };
+  }
+  return { countedBy: 'none' };
+}
+
+function sleep(seconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+}
+
+/**
+ * A gathering of the snapshot's own: started once (the drops source creates its instance and starts counting), then,
+ * when drops are counted by tracefs events and a duration is asked for, gathered again after it.
+ */
+async function gatherHere(
+  options: SnapshotOptions,
+  durationSeconds: number,
+  target: CollectorTarget | undefined,
+): Promise<{ gathering: Gathering; origin: SnapshotOrigin }> {
+  // Series born during the window are shown at once (serve holds them at 0 for rate(); nothing here computes rates).
+  const config: CollectorConfig = {
+    ...options.config,
+    tracefsInstance: snapshotInstance(options.config.tracefsInstance),
+    newSeriesHoldSeconds: 0,
+  };
+  const countsEvents = durationSeconds > 0 && config.dropReader !== 'counters';
+  const gatherer = new Gatherer(options.sources, {
+    config,
+    fs: createHostFs(config),
+    log: silentLogger(),
+    oneShot: true,
+    oneShotEvents: countsEvents,
+  });
+  // Interrupted (Ctrl-C, a kubectl exec that ends), the snapshot still removes what its sources installed.
+  onTerminatingSignals(silentLogger(), async () => {
+    await gatherer.stop();
+    process.exit(1);
+  });
+  try {
+    let gathering = await gatherer.gather();
+    let window: { from: number; to: number } | undefined;
+    const drops = gathering.sources.find((s) => s.source === DROPS_SOURCE_NAME);
+    if (countsEvents && drops?.name === TRACEFS_EVENTS_STATUS && drops.up) {
+      options.progress(
+        `kappie snapshot: counting drops for ${durationSeconds} s in tracefs instance ${config.tracefsInstance} ` +
+          '(--duration sets how long)',
+      );
+      const from = gathering.at;
+      await sleep(durationSeconds);
+      gathering = await gatherer.gather();
+      window = { from, to: gathering.at };
+    }
+    const origin: SnapshotOrigin = {
+      kind: 'local',
+      lookedFor: target?.url,
+      drops: localDrops(gathering, options, config, durationSeconds, window),
+    };
+    return { gathering, origin };
+  } finally {
+    await gatherer.stop();
+  }
+}
+
+/**
+ * Runs `kappie snapshot`. Throws ConfigError for a bad --from or --duration (exit 2), ServingCollectorError when a
+ * named collector cannot be read or something at the default address answers but not as a Kappie collector.
+ */
+export async function runSnapshot(options: SnapshotOptions): Promise<void> {
+  const durationSeconds = parseDuration(options.duration);
+  const target = collectorTarget(options.from, options.listenEnv);
+  const catalog = sourceCatalog();
+  const exposition = target === undefined ? undefined : await fetchExposition(target);
+  let result: { gathering: Gathering; origin: SnapshotOrigin };
+  if (target !== undefined && exposition !== undefined) {
+    const read = gatheringFromExposition(exposition.text, target.url, exposition.at, catalog.describe);
+    if (options.gatheringFlags.length > 0) {
+      options.progress(
+        `kappie snapshot: ${options.gatheringFlags.join(', ')} shape a gathering here, not the totals of the ` +
+          `collector at ${target.url} shown below (--from none gathers here)`,
+      );
+    }
+    result = {
+      gathering: read.gathering,
+      origin: {
+        kind: 'collector',
+        url: target.url,
+        scrapedAt: exposition.at,
+        metricPrefix: read.metricPrefix,
+        nodeName: read.nodeName,
+      },
+    };
+  } else {
+    result = await gatherHere(options, durationSeconds, target);
+  }
+  options.write(
+    options.json
+      ? `${JSON.stringify(snapshotJson(result.gathering, result.origin), null, 2)}\n`
+      : renderSnapshot({
+          ...result,
+          metricSources: catalog.metricSources,
+          width: options.columns ?? DEFAULT_WIDTH,
+        }),
+  );
+}

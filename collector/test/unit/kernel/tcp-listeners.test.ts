@@ -1,0 +1,43 @@
+/** The listening ports `kappie snapshot` checks before looking for a serving collector: recorded tables and this host. */
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { ParseError } from '../../../src/errors';
+import { isListening, listeningPorts } from '../../../src/kernel/tcp-listeners';
+
+const TCP = [
+  '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+  '   0: 0100007F:2759 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0',
+  '   1: 0100007F:2759 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 20 4 30 10 -1',
+  '   2: 0100007F:1F90 0100007F:8A2C 06 00000000:00000000 03:00000E2D 00000000     0        0 0 3 0000000000000000',
+  '',
+].join('\n');
+const TCP6 = [
+  '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+  '   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1 0000000000000000 100 0 0 10 0',
+  '',
+].join('\n');
+
+describe('listening TCP ports', () => {
+  it('are the local ports of sockets in LISTEN state, IPv4 and IPv6', () => {
+    expect(listeningPorts(TCP, '/proc/net/tcp')).toEqual(new Set([10073]));
+    expect(listeningPorts(TCP6, '/proc/net/tcp6')).toEqual(new Set([22]));
+  });
+
+  it('refuses a line that is not a socket, naming the file and line', () => {
+    expect(() => listeningPorts(`${TCP}garbage line\n`, '/proc/net/tcp')).toThrow(ParseError);
+    expect(() => listeningPorts(`${TCP}garbage line\n`, '/proc/net/tcp')).toThrow(/^\/proc\/net\/tcp:5: /);
+  });
+
+  it('tell whether a real listener is there', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      expect(isListening(port)).toBe(process.platform === 'linux' ? true : undefined);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(isListening(port)).toBe(process.platform === 'linux' ? false : undefined);
+    expect(isListening(port, '/nonexistent')).toBeUndefined();
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * `kappie snapshot` as a command: reading a real `kappie serve` on loopback (named with --from, or found through
+ * KAPPIE_LISTEN as a `kubectl exec` inherits it), basic auth from the URL, and the errors an operator can meet.
+ * (Drops beside a collector and the --duration window are in test/kernel/snapshot.kernel.test.ts.)
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { hashSync } from 'bcryptjs';
+import { readSnapshotJson } from '../../src/snapshot-json';
+import { COLLECTOR_CLI } from '../helpers/netns';
+
+/** Runs kappie without the serving container's variables, unless given. */
+function kappie(env: Record<string, string | undefined>, ...args: string[]) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [COLLECTOR_CLI, ...args], {
+      env: { ...process.env, KAPPIE_LISTEN: undefined, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Starts `kappie serve` (sockstat only) on a free loopback port. */
+async function startServe(...args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    [COLLECTOR_CLI, 'serve', '--listen', '127.0.0.1:0', '--sources', 'sockstat', ...args],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let logs = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      logs += chunk.toString();
+      const match = /serving \/metrics on port (\d+)/.exec(logs);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', () => reject(new Error(`exited early: ${logs}`)));
+  });
+  return { child, port };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** A loopback HTTP server answering every request with `status` and `body`. */
+async function answering(status: number, body: string): Promise<{ server: http.Server; port: number }> {
+  const server = http.createServer((_, response) => {
+    response.writeHead(status, { 'Content-Type': 'text/plain' });
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+describe('kappie snapshot next to a serving collector', () => {
+  let serving: { child: ChildProcess; port: number };
+  beforeAll(async () => {
+    serving = await startServe();
+  });
+  afterAll(() => stop(serving.child));
+
+  it('reads the collector named with --from, and says so in the JSON', async () => {
+    const url = `http://127.0.0.1:${serving.port}/metrics`;
+    const result = await kappie({}, 'snapshot', '--json', '--from', url, '--sources', 'drops');
+    expect(result.status).toBe(0);
+    // A gathering option does not filter the collector's totals, and the snapshot says so.
+    expect(result.stderr).toContain(`--sources shape a gathering here, not the totals of the collector at ${url}`);
+    const { gathering, origin } = readSnapshotJson(result.stdout);
+    expect(origin).toEqual(expect.objectContaining({ kind: 'collector', url, metricPrefix: 'kappie_' }));
+    expect(gathering.samples.udpActiveSockets?.[0]?.value).toEqual(expect.any(Number));
+    expect(gathering.sources).toEqual([expect.objectContaining({ name: 'sockstat', up: true })]);
+  });
+
+  it('finds it where KAPPIE_LISTEN says `kappie serve` listens, and says where the numbers came from', async () => {
+    const result = await kappie({ KAPPIE_LISTEN: `:${serving.port}` }, 'snapshot');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `^From the collector serving http://127\\.0\\.0\\.1:${serving.port}/metrics on node \\S+, scraped at `,
+      ),
+    );
+    expect(result.stdout).toMatch(/not exported by that collector: it does not run drops/);
+    expect(result.stdout).toMatch(/^UDP sockets in use: \d+$/m);
+  });
+});
+
+describe('kappie snapshot of a collector with basic auth', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-snapshot-'));
+  let serving: { child: ChildProcess; port: number };
+  beforeAll(async () => {
+    const file = path.join(dir, 'web.yml');
+    fs.writeFileSync(file, `basic_auth_users:\n  ops: '${hashSync('s:cret', 4)}'\n`);
+    serving = await startServe('--web-config-file', file);
+  });
+  afterAll(async () => {
+    await stop(serving.child);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends the user and password of the URL; without them, says how to give them', async () => {
+    const url = `http://ops:s%3Acret@127.0.0.1:${serving.port}/metrics`;
+    const result = await kappie({}, 'snapshot', '--json', '--from', url);
+    expect(result.status).toBe(0);
+    expect(readSnapshotJson(result.stdout).origin).toEqual(
+      expect.objectContaining({ kind: 'collector', url: `http://127.0.0.1:${serving.port}/metrics` }),
+    );
+    const refused = await kappie({ KAPPIE_LISTEN: `127.0.0.1:${serving.port}` }, 'snapshot');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      `kappie: the collector at http://127.0.0.1:${serving.port}/metrics answered 401 Unauthorized (basic auth: put ` +
+        'the user and password in the URL); name the collector with --from URL, or gather here with --from none',
+    ]);
+  });
+});
+
+describe('kappie snapshot errors', () => {
+  it('refuses a bad --duration or --from in one line, exit code 2', async () => {
+    const duration = await kappie({}, 'snapshot', '--duration', 'soon');
+    expect(duration.status).toBe(2);
+    expect(duration.stderr.trim()).toBe('kappie: invalid --duration: "soon" is not a number of seconds from 0 to 3600');
+    const from = await kappie({}, 'snapshot', '--from', '127.0.0.1:10093');
+    expect(from.status).toBe(2);
+    expect(from.stderr.trim()).toMatch(/^kappie: invalid --from: "127.0.0.1:10093" is not a URL/);
+  });
+
+  it('says when what answers at the default address is not a Kappie collector, instead of counting beside it', async () => {
+    const { server, port } = await answering(200, 'node_load1 0.5\n');
+    try {
+      const result = await kappie({ KAPPIE_LISTEN: `127.0.0.1:${port}` }, 'snapshot', '--sources', 'sockstat');
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`http://127.0.0.1:${port}/metrics is not a Kappie collector's /metrics`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('gathers here when nothing answers at the default address, and says where it looked', async () => {
+    const { server, port } = await answering(200, '');
+    server.close();
+    const result = await kappie({ KAPPIE_LISTEN: `127.0.0.1:${port}` }, 'snapshot', '--json', '--sources', 'sockstat');
+    expect(result.status).toBe(0);
+    expect(readSnapshotJson(result.stdout).origin).toEqual({
+      kind: 'local',
+      lookedFor: `http://127.0.0.1:${port}/metrics`,
+      drops: { countedBy: 'none' },
+    });
+  });
+
+  it('lists --from and --duration under snapshot --help', () => {
+    const help = spawnSync(process.execPath, [COLLECTOR_CLI, 'snapshot', '--help'], { encoding: 'utf8' }).stdout;
+    expect(help).toContain('--from <URL>');
+    expect(help).toContain('--duration <SECONDS>');
+  });
+});
