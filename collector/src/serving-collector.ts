@@ -190,6 +190,7 @@ export function gatheringFromExposition(
   const sources: SourceStatus[] = seriesOf('sourceUp').map((s) => {
     const name = s.labels[LABEL.source] ?? '';
     const source = sourceOfStatus(name);
+    const lostEvents = lost.get(name);
     return {
       name,
       source,
@@ -197,7 +198,8 @@ export function gatheringFromExposition(
       up: s.value === 1,
       reason: undefined,
       durationSeconds: durations.get(name) ?? 0,
-      lostEvents: lost.get(name) ?? 0,
+      // Exported only by a source that can lose events; absent elsewhere, as in the collector's own gathering.
+      ...(lostEvents === undefined ? {} : { lostEvents }),
     };
   });
   const anySeries = families.find((f) => f.name.startsWith(prefix) && f.samples.length > 0)?.samples[0];
