@@ -9,6 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { LABEL, METRICS, metricName } from '../../src/catalog';
 import { cleanup, COLLECTOR_CLI, describeKernel, Namespace, uniqueName, waitForOutput } from '../helpers/netns';
+import { tracefsInstances } from '../helpers/tracefs-instances';
 
 const PORT = 10093;
 const NFT_DROPPED_PORT = 7777;
@@ -63,18 +64,6 @@ function snmpValue(ns: Namespace, proto: string, field: string): number {
   const header = lines.find((l) => l.startsWith(`${proto}: `) && /[A-Za-z]/.test(l.slice(proto.length + 2)))!;
   const values = lines[lines.indexOf(header) + 1]!.split(' ');
   return Number(values[header.split(' ').indexOf(field)]);
-}
-
-/** Instances as seen from a fresh mount namespace (tracefs mounted there when it is not: CI boots without it). */
-function instances(ns: Namespace): string[] {
-  return ns
-    .exec(
-      'sh',
-      '-c',
-      'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ls /sys/kernel/tracing/instances',
-    )
-    .split('\n')
-    .filter((name) => name !== '');
 }
 
 describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () => {
@@ -154,7 +143,7 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
   it('mounts tracefs when it is not mounted, and says so', () => {
     // `ip netns exec` gives the collector a fresh /sys without tracefs: it had to mount it.
     expect(startLog).toMatch(/tracefs was not mounted: mounted it at \/sys\/kernel\/tracing/);
-    expect(instances(ns)).toContain(instance);
+    expect(tracefsInstances(ns)).toContain(instance);
   });
 
   it(`counts datagrams dropped by an nft rule as NETFILTER_DROP, ingress and egress, at least as the rule counter says`, () => {
@@ -237,7 +226,7 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
     // Found where it serves (127.0.0.1:10093 in this namespace): its totals, nothing installed.
     const read = ns.snapshot('--sources', 'drops', '--tracefs-instance', instance);
     expect(read.sources).toEqual([expect.objectContaining({ name: 'drop_reasons', up: true })]);
-    expect(instances(ns)).not.toContain(`${instance}-snapshot`);
+    expect(tracefsInstances(ns)).not.toContain(`${instance}-snapshot`);
     // Told to gather here at once: the kernel counters, never the serving instance.
     const pinned = ns.snapshot(
       ...['--from', 'none', '--duration', '0', '--sources', 'drops', '--drop-reader', 'tracefs'],
@@ -270,8 +259,8 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
       instance,
     );
     expect(windowed.sources).toEqual([expect.objectContaining({ name: 'drop_reasons', up: true })]);
-    expect(instances(ns)).toContain(instance);
-    expect(instances(ns)).not.toContain(`${instance}-snapshot`);
+    expect(tracefsInstances(ns)).toContain(instance);
+    expect(tracefsInstances(ns)).not.toContain(`${instance}-snapshot`);
     const before = dropCounts(scrape()).get('NO_SOCKET/ingress') ?? 0;
     sendDatagrams(ns, CLOSED_PORT, 3);
     expect(dropCounts(scrape()).get('NO_SOCKET/ingress') ?? 0).toBeGreaterThanOrEqual(before + 3);
@@ -291,12 +280,12 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
 
   it('removes its instance on SIGTERM; after SIGKILL the next start replaces the stale one and works', async () => {
     await stopCollector('SIGTERM');
-    expect(instances(ns)).not.toContain(instance);
+    expect(tracefsInstances(ns)).not.toContain(instance);
 
     await startCollector();
-    expect(instances(ns)).toContain(instance);
+    expect(tracefsInstances(ns)).toContain(instance);
     await stopCollector('SIGKILL');
-    expect(instances(ns)).toContain(instance);
+    expect(tracefsInstances(ns)).toContain(instance);
 
     const log = await startCollector();
     expect(log).toMatch(/removed a stale tracefs instance/);
@@ -304,7 +293,7 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
     sendDatagrams(ns, CLOSED_PORT, N);
     expect(dropCounts(scrape()).get('NO_SOCKET/ingress') ?? 0).toBeGreaterThanOrEqual(before + N);
     await stopCollector('SIGTERM');
-    expect(instances(ns)).not.toContain(instance);
+    expect(tracefsInstances(ns)).not.toContain(instance);
   });
 
   it('falls back to the kernel counters without tracefs: NO_SOCKET equals Udp NoPorts + Udp6NoPorts', () => {

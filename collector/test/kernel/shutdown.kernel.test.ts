@@ -20,19 +20,8 @@ import {
   uniqueName,
   waitForOutput,
 } from '../helpers/netns';
+import { tracefsInstances } from '../helpers/tracefs-instances';
 import { startTcpServer, tcpConnections } from '../helpers/tcp-flags-traffic';
-
-/** Instance names under tracefs, looked up from a fresh mount namespace (tracefs mounted there when it is not). */
-function instances(ns: Namespace): string[] {
-  return ns
-    .exec(
-      'sh',
-      '-c',
-      'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ls /sys/kernel/tracing/instances',
-    )
-    .split('\n')
-    .filter((name) => name !== '');
-}
 
 function tables(ns: Namespace): string[] {
   return ns
@@ -119,12 +108,12 @@ describeKernel('stopping removes the tracefs instance and the nftables table', (
       ]);
       await waitForOutput(child, /streaming kfree_skb drops/);
       await eventually(() => tables(ns).includes(table), `nft table ${table}`);
-      expect(instances(ns)).toContain(instance);
+      expect(tracefsInstances(ns)).toContain(instance);
 
       child.kill(signal);
       expect(await exited(child)).toEqual([0, null]);
       expect(tables(ns)).not.toContain(table);
-      expect(instances(ns)).not.toContain(instance);
+      expect(tracefsInstances(ns)).not.toContain(instance);
     } finally {
       removeLeftovers(ns, instance, table);
     }
@@ -160,14 +149,14 @@ describeKernel('a repeated signal while stopping', () => {
       child.stderr!.on('data', (chunk: Buffer) => (log.text += chunk.toString()));
       await waitForOutput(child, /streaming kfree_skb drops/);
       await eventually(() => tables(ns).includes(table), `nft table ${table}`);
-      expect(instances(ns)).toContain(instance);
+      expect(tracefsInstances(ns)).toContain(instance);
 
       // As npm forwards a Ctrl-C the terminal also sent: the second moments after the first, once the kernel has
       // delivered the first (two sent back to back would merge into one pending signal).
       sendAndAwaitDelivery(child.pid!, 'SIGINT');
       child.kill('SIGINT');
       const exit = await exited(child);
-      expect(instances(ns)).not.toContain(instance);
+      expect(tracefsInstances(ns)).not.toContain(instance);
       expect(tables(ns)).not.toContain(table);
       expect(exit).toEqual([0, null]);
       expect(log.text).toMatch(/SIGINT while stopping: ignored, the cleanup goes on/);
@@ -261,7 +250,7 @@ describeKernel('npm start (the quick start) stops with kill -TERM to npm', () =>
     await exited(npm);
     await eventually(() => !collectorRunning(), 'the collector to exit', 10_000);
     expect(tables(ns)).not.toContain(table);
-    expect(instances(ns)).not.toContain(instance);
+    expect(tracefsInstances(ns)).not.toContain(instance);
     expect(tracefsMounted()).toBe(false);
   });
 });

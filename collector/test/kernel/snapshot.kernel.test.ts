@@ -14,6 +14,7 @@ import type { Gathering } from '../../src/gatherer';
 import { parsePrometheusText } from '../../src/prometheus-text';
 import { readSnapshotJson } from '../../src/snapshot-json';
 import { cleanup, COLLECTOR_CLI, describeKernel, Namespace, uniqueName, waitForOutput } from '../helpers/netns';
+import { tracefsInstances } from '../helpers/tracefs-instances';
 
 const CLOSED_PORT = 9;
 const N = 30;
@@ -41,18 +42,6 @@ function noSocket(gathering: Gathering): number | undefined {
 function noSocketIn(text: string): number | undefined {
   const family = parsePrometheusText(text, 'metrics').find((f) => f.name === 'kappie_drop_count');
   return family?.samples.find((s) => s.labels.reason === 'NO_SOCKET' && s.labels.direction === 'ingress')?.value;
-}
-
-/** tracefs instances, seen from a fresh mount namespace (tracefs mounted there when it is not). */
-function instances(ns: Namespace): string[] {
-  return ns
-    .exec(
-      'sh',
-      '-c',
-      'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ls /sys/kernel/tracing/instances',
-    )
-    .split('\n')
-    .filter((name) => name !== '');
 }
 
 /** Removes an instance left behind by a failed run (stream mode: nothing but the directory to remove). */
@@ -148,8 +137,8 @@ describeKernel('kappie snapshot beside a serving collector, and alone', () => {
     }
     expect(compared).toBe(true);
     // Read, never counted a second time: no instance of the snapshot's own.
-    expect(instances(ns)).toContain(servingInstance);
-    expect(instances(ns)).not.toContain(`${servingInstance}-snapshot`);
+    expect(tracefsInstances(ns)).toContain(servingInstance);
+    expect(tracefsInstances(ns)).not.toContain(`${servingInstance}-snapshot`);
 
     // Found where `kappie serve` listens (KAPPIE_LISTEN, as `kubectl exec` inherits it), and said in the text.
     const text = ns.exec('env', `KAPPIE_LISTEN=127.0.0.1:${port}`, process.execPath, COLLECTOR_CLI, 'snapshot');
@@ -208,7 +197,7 @@ describeKernel('kappie snapshot beside a serving collector, and alone', () => {
     // The window's drops, not the namespace's totals since it was made (its Udp NoPorts is above BEFORE_WINDOW).
     expect(noSocket(gathering)).toBeGreaterThanOrEqual(N);
     expect(noSocket(gathering)).toBeLessThan(BEFORE_WINDOW);
-    expect(instances(ns)).not.toContain(`${aloneInstance}-snapshot`);
+    expect(tracefsInstances(ns)).not.toContain(`${aloneInstance}-snapshot`);
   });
 
   it('alone with nothing dropped, the text says so for the window; --drop-reader counters says nothing of tracefs', () => {
