@@ -69,6 +69,9 @@ export function openNftSession(): NftSession {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-nft-'));
   const child: ChildProcess = spawn(NFT_COMMAND, ['-i'], {
     stdio: ['pipe', 'ignore', 'pipe'],
+    // Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) must reach the collector only, which
+    // then removes its table through this session; nft still ends with the collector (stdin closes: end of input).
+    detached: true,
     env: { ...process.env, TERM: 'dumb' },
   });
   let stderr = '';

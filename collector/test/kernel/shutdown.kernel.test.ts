@@ -165,6 +165,44 @@ describeKernel('a repeated signal while stopping', () => {
       removeLeftovers(ns, instance, table);
     }
   });
+
+  it("a terminal's Ctrl-C (SIGINT to the whole foreground process group) reaches only the collector: its nft session finishes the cleanup", async () => {
+    const table = uniqueName('kt');
+    try {
+      // As a shell runs a foreground job: a process group of its own, signalled as a group.
+      const child = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns.name,
+          process.execPath,
+          COLLECTOR_CLI,
+          'serve',
+          '--listen',
+          '127.0.0.1:0',
+          '--sources',
+          'tcp_flags',
+          '--nft-table',
+          table,
+        ],
+        { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const log = { text: '' };
+      child.stderr!.on('data', (chunk: Buffer) => (log.text += chunk.toString()));
+      await waitForOutput(child, /ready: the sources are started/);
+      expect(tables(ns)).toContain(table);
+      process.kill(-child.pid!, 'SIGINT');
+      const exit = await exited(child);
+      expect(exit).toEqual([0, null]);
+      expect(tables(ns)).not.toContain(table);
+      // Before: nft -i shared the group, died of the same SIGINT, and the removal failed as "nft exited (SIGINT)".
+      expect(log.text).not.toContain('failed to clean up');
+      expect(log.text).toContain('"msg":"stopped"');
+    } finally {
+      removeLeftovers(ns, uniqueName('unused'), table);
+    }
+  });
 });
 
 describeKernel('npm start (the quick start) stops with kill -TERM to npm', () => {
