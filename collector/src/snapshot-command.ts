@@ -184,10 +184,11 @@ export async function runSnapshot(options: SnapshotOptions): Promise<void> {
   let result: { gathering: Gathering; origin: SnapshotOrigin };
   if (target !== undefined && exposition !== undefined) {
     const read = gatheringFromExposition(exposition.text, target.url, exposition.at, catalog.describe);
-    if (options.gatheringFlags.length > 0) {
+    const ignored = [...options.gatheringFlags, ...(options.duration === undefined ? [] : ['--duration'])];
+    if (ignored.length > 0) {
       options.progress(
-        `kappie snapshot: ${options.gatheringFlags.join(', ')} shape a gathering here, not the totals of the ` +
-          `collector at ${target.url} shown below (--from none gathers here)`,
+        `kappie snapshot: ${ignored.join(', ')} ${ignored.length === 1 ? 'shapes' : 'shape'} a gathering here, not ` +
+          `the totals of the collector at ${target.url} shown below (--from none gathers here)`,
       );
     }
     result = {

@@ -153,6 +153,14 @@ function whyEmpty(input: SnapshotTableInput, key: MetricKey, nothingCounted: str
   return nothingCounted;
 }
 
+/**
+ * Why a collector's /metrics can show 0 for drops it has counted: a reason seen for the first time is exported at 0 for
+ * --new-series-hold seconds (series-birth.ts) so that Prometheus' increase() sees the whole burst.
+ */
+const HELD_AT_ZERO =
+  'first appeared less than --new-series-hold (90 s by default) ago: they read 0 on /metrics until their hold ends ' +
+  '(`kappie snapshot --from none` counts here)';
+
 /** The drops title: over which span the counts are, and how they were counted. */
 function dropsTitle(input: SnapshotTableInput): { title: string; nothing: string } {
   const { origin, gathering } = input;
@@ -165,7 +173,7 @@ function dropsTitle(input: SnapshotTableInput): { title: string; nothing: string
         }
       : {
           title: 'Drops by reason and direction: counted by the collector since it started (tracefs events)',
-          nothing: 'no drops since the collector started',
+          nothing: `no drops since the collector started, or only reasons that ${HELD_AT_ZERO}`,
         };
   }
   const drops = origin.drops;
@@ -196,7 +204,10 @@ function dropsSection(input: SnapshotTableInput, width: number): string {
   const rows = labelRows(counted, [LABEL.reason, LABEL.direction], limit);
   const notes: string[] = [];
   if (counted.length > limit) notes.push(`${counted.length - limit} more reasons not shown (--json has them all)`);
-  if (all.length > counted.length) notes.push(`${all.length - counted.length} reasons at 0 not shown`);
+  if (all.length > counted.length) {
+    const held = input.origin.kind === 'collector' ? `; a reason at 0 may be one that ${HELD_AT_ZERO}` : '';
+    notes.push(`${all.length - counted.length} reasons at 0 not shown${held}`);
+  }
   const body = table([LABEL.reason, LABEL.direction, 'packets'], rows, width);
   return section(title, notes.length === 0 ? body : `${body}\n${prose(`(${notes.join('; ')})`, width, '  ')}`, width);
 }

@@ -77,7 +77,7 @@ describe('kappie snapshot next to a serving collector', () => {
     const result = await kappie({}, 'snapshot', '--json', '--from', url, '--sources', 'drops');
     expect(result.status).toBe(0);
     // A gathering option does not filter the collector's totals, and the snapshot says so.
-    expect(result.stderr).toContain(`--sources shape a gathering here, not the totals of the collector at ${url}`);
+    expect(result.stderr).toContain(`--sources shapes a gathering here, not the totals of the collector at ${url}`);
     const { gathering, origin } = readSnapshotJson(result.stdout);
     expect(origin).toEqual(expect.objectContaining({ kind: 'collector', url, metricPrefix: 'kappie_' }));
     expect(gathering.samples.udpActiveSockets?.[0]?.value).toEqual(expect.any(Number));
