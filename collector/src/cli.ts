@@ -164,7 +164,8 @@ async function serve(config: CollectorConfig, origins: OptionOrigins): Promise<v
     .gather()
     .catch((error: unknown) => log.error({ err: describeError(error) }, 'first gathering failed'));
   if (platform === 'linux') releaseStartupMemory(log);
-  if (first === undefined) return;
+  // Stopping already (a signal during the first gathering): ready would be the wrong last word.
+  if (first === undefined || stopping !== undefined) return;
   const down = first.sources.filter((status) => !status.up).map((status) => status.name);
   if (gatherer.ready) {
     log.info({ down }, 'ready: the sources are started (counting from now) and /readyz answers 200');
@@ -224,7 +225,13 @@ async function listSources(config: CollectorConfig, origins: OptionOrigins): Pro
   const gatherer = new Gatherer(sourcesFor(config, origins, platform), contextFor(config, silentLogger(), true));
   try {
     const gathering = await gatherer.gather();
-    const report = { sources: createSources(), platform, gathering, installed: installedOn(platform, config) };
+    const report = {
+      sources: createSources(),
+      platform,
+      gathering,
+      installed: installedOn(platform, config),
+      width: process.stdout.isTTY ? process.stdout.columns : undefined,
+    };
     process.stdout.write(renderSources(report));
   } finally {
     await gatherer.stop();

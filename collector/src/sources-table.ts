@@ -6,7 +6,7 @@
 import { METRICS, type Platform } from './catalog';
 import type { Gathering } from './gatherer';
 import type { InstalledObject } from './installed-state';
-import { table } from './snapshot-table';
+import { DEFAULT_WIDTH, table } from './snapshot-table';
 import type { Source } from './source';
 
 export interface SourcesReport {
@@ -18,6 +18,8 @@ export interface SourcesReport {
   readonly gathering: Gathering;
   /** What `kappie serve` installs on Linux (empty elsewhere). */
   readonly installed: readonly InstalledObject[];
+  /** Characters per line (the terminal's columns); the last column of each table wraps to fit. Default 120. */
+  readonly width?: number;
 }
 
 /**
@@ -36,19 +38,21 @@ export function renderSources(report: SourcesReport): string {
   const elsewhere = report.sources.filter((source) => !source.platforms.includes(report.platform));
   const metricsOf = (source: Source) => source.metrics.map((key) => METRICS[key].name).join(', ');
   const parts: string[] = [];
+  const width = report.width ?? DEFAULT_WIDTH;
 
   const stateRows = here.map((source) => {
     const { state, reason } = stateOf(source, report.gathering);
-    return [source.name, state, metricsOf(source), reason];
+    return [source.name, state, reason];
   });
   parts.push(
     `Sources on ${report.platform}, gathered once now (a serving collector shows its own on its status page at /)`,
-    table(['source', 'state', 'metrics', 'reason or note'], stateRows),
+    table(['source', 'state', 'reason or note'], stateRows, width),
     '',
-    'What each source reads',
+    'What each source fills and reads',
     table(
-      ['source', 'reads'],
-      here.map((source) => [source.name, source.description]),
+      ['source', 'metrics', 'reads'],
+      here.map((source) => [source.name, metricsOf(source), source.description]),
+      width,
     ),
   );
   if (elsewhere.length > 0) {
@@ -58,6 +62,7 @@ export function renderSources(report: SourcesReport): string {
       table(
         ['source', 'platforms', 'metrics', 'reads'],
         elsewhere.map((source) => [source.name, source.platforms.join(','), metricsOf(source), source.description]),
+        width,
       ),
     );
   }
@@ -68,6 +73,7 @@ export function renderSources(report: SourcesReport): string {
       table(
         ['kind', 'name', 'option', 'purpose'],
         report.installed.map((object) => [object.kind, object.name, object.option, object.purpose]),
+        width,
       ),
     );
   }

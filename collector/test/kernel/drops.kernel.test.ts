@@ -236,7 +236,7 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
       expect.objectContaining({
         name: 'drop_reasons',
         up: false,
-        reason: expect.stringMatching(/snapshot --duration 0 reads the kernel drop counters/),
+        reason: expect.stringMatching(/as kappie snapshot --duration 0 reads them/),
       }),
     ]);
     const auto = ns.snapshot('--from', 'none', '--duration', '0', '--sources', 'drops', '--tracefs-instance', instance);
@@ -244,7 +244,7 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
       expect.objectContaining({
         name: 'drop_counters',
         up: true,
-        reason: expect.stringMatching(/snapshot --duration 0 reads the kernel drop counters/),
+        reason: expect.stringMatching(/as kappie snapshot --duration 0 reads them/),
       }),
     ]);
     // Told to gather here over a window: in an instance of its own, beside the serving one, removed at the end.

@@ -28,8 +28,8 @@ import { createUntracedDrops, readUntracedCounters, type UntracedDrops } from '.
 
 /** Why a one-shot gathering without events shows the kernel counters (see gatherOneShot). */
 export const ONE_SHOT_NOTE =
-  'kappie snapshot --duration 0 reads the kernel drop counters (totals since boot, coarser reasons): tracefs ' +
-  'events count drops by kernel reason over a --duration';
+  'read once here: the kernel drop counters (totals since boot, coarser reasons), as kappie snapshot --duration 0 ' +
+  'reads them; kappie serve and kappie snapshot --duration N count tracefs events by kernel reason';
 
 /** The name the drops source is selected by. */
 export const DROPS_SOURCE_NAME = 'drops';
@@ -147,9 +147,15 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
         const parts = [events?.note(), untracedUnreadable && `drops the tracepoint never names: ${untracedUnreadable}`];
         return parts.filter(Boolean).join('; ') || undefined;
       }
-      return eventsUnusable === undefined
-        ? undefined
-        : `kernel drop counters (coarser reasons): tracefs events cannot count: ${eventsUnusable}`;
+      if (eventsUnusable === undefined) return undefined;
+      if (eventsUnusable !== ONE_SHOT_NOTE) {
+        return `kernel drop counters (coarser reasons): tracefs events cannot count: ${eventsUnusable}`;
+      }
+      // Not a fault: a one-shot gathering does not try tracefs. Only uid 0 could (README: permissions).
+      const uid = process.getuid?.();
+      return uid === undefined || uid === 0
+        ? ONE_SHOT_NOTE
+        : `${ONE_SHOT_NOTE} (as root: uid ${uid} cannot use tracefs)`;
     },
     // The kernel counters lose nothing: only the tracefs events (a ring buffer, a hist table) can.
     lostEvents: () => (gatheredBy === TRACEFS_EVENTS_STATUS ? (events?.lostEvents() ?? 0) : undefined),
