@@ -67,8 +67,8 @@ export function createForwardSource(): Source {
         links?.links,
       );
       if (choice.missing !== note) {
-        if (choice.missing) ctx.log.warn({ source: 'forward' }, `forward: ${choice.missing}`);
-        else ctx.log.info({ source: 'forward', uplinks: choice.uplinks }, 'forward: uplinks found');
+        if (choice.missing) ctx.log.warn(`forward: ${choice.missing}`);
+        else ctx.log.info({ uplinks: choice.uplinks }, 'forward: uplinks found');
       }
       note = choice.missing;
       const incarnations = interfaceIncarnationsOf(ctx.fs, links, choice.uplinks);

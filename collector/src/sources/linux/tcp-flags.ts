@@ -181,7 +181,7 @@ export function createTcpFlagsSource(): Source {
     const script = families.map((family) => updateUplinksScript(family, plan[family], ctx.config.nftTable)).join('');
     await owner.run(script);
     installed = { families, plan };
-    ctx.log.info({ source: 'tcp_flags', uplinks: plan }, 'tcp_flags: counting on new uplinks');
+    ctx.log.info({ uplinks: plan }, 'tcp_flags: counting on new uplinks');
   }
 
   return {
