@@ -300,6 +300,10 @@ async function runFormat(
       'info',
       '--scrape-reuse-window',
       '0',
+      // The benchmark reads counter deltas from the first step on: a reason first seen mid-run must not read 0 for
+      // the default 90 s hold (series-birth.ts), which made every step count 0.
+      '--new-series-hold',
+      '0',
     ];
     // Into the groups first: `ip netns exec` mounts a fresh /sys, without the cgroup mounts.
     collector = spawn('sh', ['-c', `${cgroup.joinCommand()} && exec "$@"`, 'sh', 'ip', 'netns', 'exec', ns, ...node], {
