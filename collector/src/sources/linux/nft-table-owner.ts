@@ -64,8 +64,9 @@ export function createNftTableOwner(): NftTableOwner {
         if (await ownedByAnother(tableName)) {
           throw new SourceUnavailableError(
             `the nftables table ${NFT_TABLE_FAMILY} ${tableName} is owned by another live process (another ` +
-              '`kappie serve` in this network namespace?): it is never replaced; give this collector its own --nft-table' +
-              ` (nft: ${error instanceof Error ? error.message : String(error)})`,
+              '`kappie serve` in this network namespace?): it is never replaced; give this collector its own ' +
+              '--nft-table (the kernel refuses changes to a table another process owns with "Operation not permitted", ' +
+              'even to root)',
           );
         }
         if (!(error instanceof Error) || !UNSUPPORTED.test(error.message)) throw error;
