@@ -31,6 +31,37 @@ function tables(ns: Namespace): string[] {
     .filter((name) => name !== '');
 }
 
+/**
+ * Starts `kappie serve` in `ns` counting drops in tracefs instance `instance` and TCP flags in nft table `table`, and
+ * resolves once both exist; `log` collects its stderr from the start.
+ */
+async function startCounting(
+  ns: Namespace,
+  instance: string,
+  table: string,
+): Promise<{ child: ChildProcess; log: { text: string } }> {
+  const child = ns.spawn(process.execPath, [
+    COLLECTOR_CLI,
+    'serve',
+    '--listen',
+    '127.0.0.1:0',
+    '--sources',
+    'drops,tcp_flags',
+    '--drop-reader',
+    'tracefs',
+    '--tracefs-instance',
+    instance,
+    '--nft-table',
+    table,
+  ]);
+  const log = { text: '' };
+  child.stderr!.on('data', (chunk: Buffer) => (log.text += chunk.toString()));
+  await waitForOutput(child, /streaming kfree_skb drops/);
+  await eventually(() => tables(ns).includes(table), `nft table ${table}`);
+  expect(tracefsInstances(ns)).toContain(instance);
+  return { child, log };
+}
+
 /** Removes what a collector that did NOT clean up left (so a failing test leaves nothing behind). */
 function removeLeftovers(ns: Namespace, instance: string, table: string): void {
   spawnSync('ip', ['netns', 'exec', ns.name, 'nft', 'delete', 'table', 'inet', table], { stdio: 'ignore' });
@@ -92,23 +123,7 @@ describeKernel('stopping removes the tracefs instance and the nftables table', (
     const instance = uniqueName('kt');
     const table = uniqueName('kt');
     try {
-      const child = ns.spawn(process.execPath, [
-        COLLECTOR_CLI,
-        'serve',
-        '--listen',
-        '127.0.0.1:0',
-        '--sources',
-        'drops,tcp_flags',
-        '--drop-reader',
-        'tracefs',
-        '--tracefs-instance',
-        instance,
-        '--nft-table',
-        table,
-      ]);
-      await waitForOutput(child, /streaming kfree_skb drops/);
-      await eventually(() => tables(ns).includes(table), `nft table ${table}`);
-      expect(tracefsInstances(ns)).toContain(instance);
+      const { child } = await startCounting(ns, instance, table);
 
       child.kill(signal);
       expect(await exited(child)).toEqual([0, null]);
@@ -131,25 +146,7 @@ describeKernel('a repeated signal while stopping', () => {
     const instance = uniqueName('kt');
     const table = uniqueName('kt');
     try {
-      const child = ns.spawn(process.execPath, [
-        COLLECTOR_CLI,
-        'serve',
-        '--listen',
-        '127.0.0.1:0',
-        '--sources',
-        'drops,tcp_flags',
-        '--drop-reader',
-        'tracefs',
-        '--tracefs-instance',
-        instance,
-        '--nft-table',
-        table,
-      ]);
-      const log = { text: '' };
-      child.stderr!.on('data', (chunk: Buffer) => (log.text += chunk.toString()));
-      await waitForOutput(child, /streaming kfree_skb drops/);
-      await eventually(() => tables(ns).includes(table), `nft table ${table}`);
-      expect(tracefsInstances(ns)).toContain(instance);
+      const { child, log } = await startCounting(ns, instance, table);
 
       // As npm forwards a Ctrl-C the terminal also sent: the second moments after the first, once the kernel has
       // delivered the first (two sent back to back would merge into one pending signal).
