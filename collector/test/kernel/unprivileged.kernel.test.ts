@@ -3,8 +3,9 @@
  * does for a user who is not root: the sources that need privileges say why once, and nothing is reported that did
  * not happen (no instance was created, so none is said to be left behind), however many scrapes come.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { COLLECTOR_CLI, describeKernel, uniqueName, waitForOutput } from '../helpers/netns';
+import type { ChildProcess } from 'node:child_process';
+import { spawnCollectorAsNobody } from '../helpers/as-nobody';
+import { describeKernel, uniqueName, waitForOutput } from '../helpers/netns';
 
 interface LogLine {
   level: number;
@@ -23,31 +24,17 @@ function exited(child: ChildProcess): Promise<void> {
 
 describeKernel('the collector as an unprivileged user', () => {
   it('logs each reason once and no cleanup of what it never created, across scrapes', async () => {
-    // A private mount namespace with tracefs mounted (root-only, as on a node), then the collector as nobody.
-    const child = spawn(
-      'unshare',
-      [
-        '--mount',
-        '--propagation',
-        'private',
-        'sh',
-        '-c',
-        'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ' +
-          'exec setpriv --reuid=nobody --regid=nogroup --clear-groups "$0" "$@"',
-        process.execPath,
-        COLLECTOR_CLI,
-        'serve',
-        '--listen',
-        '127.0.0.1:0',
-        '--tracefs-instance',
-        uniqueName('kt'),
-        '--nft-table',
-        uniqueName('kt'),
-        '--scrape-reuse-window',
-        '0',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnCollectorAsNobody([
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--tracefs-instance',
+      uniqueName('kt'),
+      '--nft-table',
+      uniqueName('kt'),
+      '--scrape-reuse-window',
+      '0',
+    ]);
     const log = { text: '' };
     child.stderr!.on('data', (chunk: Buffer) => (log.text += chunk.toString()));
     try {

@@ -1,10 +1,10 @@
 /** Error messages that say what to do: a refused file says who owns it and which uid to run as. */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeError } from '../../src/errors';
-import { COLLECTOR_CLI, describeKernel, waitForOutput } from '../helpers/netns';
+import { spawnCollectorAsNobody } from '../helpers/as-nobody';
+import { describeKernel, waitForOutput } from '../helpers/netns';
 
 function refused(code: string, file: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: refused, open '${file}'`), { code, path: file });
@@ -34,31 +34,18 @@ describe('describeError', () => {
 
 describeKernel('the drop source as another user', () => {
   it('says tracefs needs uid 0, as the README does, not a capability', async () => {
-    // A private mount namespace with tracefs mounted, and the real collector serving as nobody (a one-shot snapshot
-    // never touches tracefs, so the serving collector is what meets the permission).
-    const child = spawn(
-      'unshare',
-      [
-        '--mount',
-        '--propagation',
-        'private',
-        'sh',
-        '-c',
-        'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; exec setpriv --reuid=65534 --regid=65534 --clear-groups "$0" "$@"',
-        process.execPath,
-        COLLECTOR_CLI,
-        'serve',
-        '--listen',
-        '127.0.0.1:0',
-        '--sources',
-        'drops',
-        '--drop-reader',
-        'tracefs',
-        '--tracefs-instance',
-        'kt-not-created',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    // The real collector serving as nobody (a one-shot snapshot never touches tracefs, so serving meets the permission).
+    const child = spawnCollectorAsNobody([
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--sources',
+      'drops',
+      '--drop-reader',
+      'tracefs',
+      '--tracefs-instance',
+      'kt-not-created',
+    ]);
     try {
       const line = await waitForOutput(child, /source drops is down: [^"]*/, 30_000);
       expect(line).toMatch(
