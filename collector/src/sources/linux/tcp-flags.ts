@@ -119,8 +119,8 @@ function readTable(netlink: Netlink, family: NftFamily, table: string): Map<stri
 }
 
 /** Counters summed by name over tables (a segment passes one table only). */
-function sumByName(tables: readonly ReadonlyMap<string, NftCounter>[]): Map<string, NftCounter> {
-  if (tables.length === 1) return new Map(tables[0]); // the usual case: nothing to add up
+function sumByName(tables: readonly ReadonlyMap<string, NftCounter>[]): ReadonlyMap<string, NftCounter> {
+  if (tables.length === 1) return tables[0]!; // the usual case: nothing to add up, nothing to copy
   const sum = new Map<string, NftCounter>();
   for (const counters of tables) {
     for (const [name, counter] of counters) {
@@ -132,7 +132,11 @@ function sumByName(tables: readonly ReadonlyMap<string, NftCounter>[]): Map<stri
 }
 
 /** The counters of every installed table, summed by counter name. */
-function readCounters(netlink: Netlink, table: string, families: readonly NftFamily[]): Map<string, NftCounter> {
+function readCounters(
+  netlink: Netlink,
+  table: string,
+  families: readonly NftFamily[],
+): ReadonlyMap<string, NftCounter> {
   return sumByName(families.map((family) => readTable(netlink, family, table)));
 }
 
@@ -141,7 +145,7 @@ function readCounters(netlink: Netlink, table: string, families: readonly NftFam
  * each: inet, and bridge where it exists (its dump is empty where it does not). Throws NftMissingObjectError when
  * there is no inet table.
  */
-export function readServingCounters(netlink: Netlink, table: string): Map<string, NftCounter> {
+export function readServingCounters(netlink: Netlink, table: string): ReadonlyMap<string, NftCounter> {
   const bridge = dumpNftCounters(netlink, 'bridge', table, LITTLE_ENDIAN);
   const inet = readTable(netlink, NFT_TABLE_FAMILY, table);
   return sumByName(bridge.length === 0 ? [inet] : [inet, countersByName(bridge, table, 'bridge')]);
@@ -206,7 +210,7 @@ export function createTcpFlagsSource(): Source {
     },
     async collect(ctx) {
       const plan = uplinkPlan(ctx, readLinks);
-      let counters: Map<string, NftCounter>;
+      let counters: ReadonlyMap<string, NftCounter>;
       try {
         await follow(ctx, plan);
         counters =
