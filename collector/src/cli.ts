@@ -244,7 +244,8 @@ async function listSources(config: CollectorConfig, origins: OptionOrigins): Pro
 export function buildProgram(): Command {
   const program = new Command('kappie')
     .description(
-      'Kappie node collector: exports the kappie_* network metrics (forwarded and dropped packets, TCP states and\n' +
+      // One line: commander wraps descriptions to the terminal's width, so a newline here would break one mid-line.
+      'Kappie node collector: exports the kappie_* network metrics (forwarded and dropped packets, TCP states and ' +
         'statistics, TCP flags, UDP sockets, interface statistics) in Prometheus format.',
     )
     .version(currentBuildInfo().version)

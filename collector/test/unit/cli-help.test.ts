@@ -1,7 +1,7 @@
 /**
  * The help of every command, walked through commander's command tree (so a command added later is checked too):
  * one way of writing where a value comes from (`[env X; default Y]`, cli-help.ts), and descriptions without
- * hard line breaks (commander wraps them to the terminal; a newline of ours breaks a line in the middle).
+ * hard line breaks (commander wraps them to the terminal; a newline of ours broke a line in the middle of kappie's).
  */
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
@@ -72,6 +72,46 @@ describe('--help of every command', () => {
     expect(text).toContain('[env KAPPIE_DASHBOARDS_DIR; default dashboards/generated of this repository]');
     expect(text).toContain('[default Kappie]');
     expect(text).not.toContain('(env:');
+  });
+});
+
+/** The paragraph after `Usage: ...` in a --help text: the command's description as printed. */
+function descriptionLines(help: string): string[] {
+  const paragraphs = help.split('\n\n');
+  return paragraphs[1]!.split('\n');
+}
+
+/** Lines where the first word of the next line would have fitted at the end (so a break of ours, not the wrap's). */
+function earlyBreaks(lines: readonly string[], width: number): string[] {
+  return lines.slice(0, -1).filter((line, i) => line.length + 1 + lines[i + 1]!.split(' ')[0]!.length <= width);
+}
+
+describe('--help descriptions', () => {
+  const tree = commandTree(buildProgram());
+
+  it('hold no line break of their own (commander wraps them to the terminal)', () => {
+    for (const { name, command } of tree) {
+      expect({ name, description: command.description() }).toEqual({
+        name,
+        description: expect.not.stringContaining('\n'),
+      });
+      for (const option of command.options) {
+        expect({ name, flags: option.flags, description: option.description }).toEqual({
+          name,
+          flags: option.flags,
+          description: expect.not.stringContaining('\n'),
+        });
+      }
+    }
+  });
+
+  it('kappie --help fills each line of its description before breaking it (80 columns off a terminal)', () => {
+    const help = spawnSync(process.execPath, [COLLECTOR_CLI, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    const lines = descriptionLines(help.stdout);
+    expect(lines[0]).toMatch(/^Kappie node collector/);
+    for (const line of help.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    expect(earlyBreaks(lines, 80)).toEqual([]);
   });
 });
 
