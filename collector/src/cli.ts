@@ -28,7 +28,7 @@ import {
   type OptionOrigins,
 } from './config';
 import { checkPathOptions } from './config-paths';
-import { ConfigError, describeError } from './errors';
+import { ConfigError, describeError, InterruptedError } from './errors';
 import { DEFAULT_DASHBOARDS_DIR, DEFAULT_FOLDER, GrafanaPushError, pushDashboards } from './grafana-push';
 import { Gatherer } from './gatherer';
 import { installedObjects, type InstalledObject } from './installed-state';
@@ -379,6 +379,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof GrafanaPushError || error instanceof ServingCollectorError) {
       process.stderr.write(`kappie: ${error.message}\n`);
       return 1;
+    }
+    if (error instanceof InterruptedError) {
+      process.stderr.write(`kappie: ${error.message}\n`);
+      return error.exitCode;
     }
     process.stderr.write(`kappie: ${describeError(error)}\n`);
     return 1;
