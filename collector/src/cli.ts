@@ -17,6 +17,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { currentBuildInfo } from './build-info';
+import { describeOption, kappieHelpConfiguration } from './cli-help';
 import type { Platform } from './catalog';
 import {
   flagProperty,
@@ -27,7 +28,7 @@ import {
   type OptionOrigins,
 } from './config';
 import { checkPathOptions } from './config-paths';
-import { ConfigError, describeError } from './errors';
+import { ConfigError, describeError, InterruptedError } from './errors';
 import { DEFAULT_DASHBOARDS_DIR, DEFAULT_FOLDER, GrafanaPushError, pushDashboards } from './grafana-push';
 import { Gatherer } from './gatherer';
 import { installedObjects, type InstalledObject } from './installed-state';
@@ -53,7 +54,9 @@ function addCollectorOptions(command: Command, name: CollectorCommand): Command 
   for (const spec of OPTIONS) {
     if (!(spec.commands as readonly CollectorCommand[]).includes(name)) continue;
     const flags = spec.valueName ? `--${spec.flag} <${spec.valueName}>` : `--${spec.flag} [BOOL]`;
-    command.addOption(new Option(flags, `${spec.description} [env ${spec.env}; default ${spec.defaultText}]`));
+    command.addOption(
+      new Option(flags, describeOption(spec.description, { env: spec.env, defaultText: spec.defaultText })),
+    );
   }
   return command;
 }
@@ -241,10 +244,13 @@ async function listSources(config: CollectorConfig, origins: OptionOrigins): Pro
 export function buildProgram(): Command {
   const program = new Command('kappie')
     .description(
-      'Kappie node collector: exports the kappie_* network metrics (forwarded and dropped packets, TCP states and\n' +
+      // One line: commander wraps descriptions to the terminal's width, so a newline here would break one mid-line.
+      'Kappie node collector: exports the kappie_* network metrics (forwarded and dropped packets, TCP states and ' +
         'statistics, TCP flags, UDP sockets, interface statistics) in Prometheus format.',
     )
     .version(currentBuildInfo().version)
+    // Before the subcommands are made: they copy it (every option's [env X; default Y] note is written one way).
+    .configureHelp(kappieHelpConfiguration())
     .showHelpAfterError('(run with --help for every option)')
     .exitOverride();
 
@@ -269,11 +275,19 @@ export function buildProgram(): Command {
       .option('--json', 'print the gathering as JSON (metrics by catalog name, with where they came from)')
       .option(
         '--from <URL>',
-        `the /metrics of the collector to read (http or https; basic auth as https://user:password@host:port/metrics); "none" gathers here even when a collector serves [default: where \`kappie serve\` listens here: KAPPIE_LISTEN, else http://127.0.0.1:${DEFAULT_SERVE_PORT}/metrics, gathering here when nothing answers]`,
+        describeOption(
+          'the /metrics of the collector to read (http or https; basic auth as https://user:password@host:port/metrics); "none" gathers here even when a collector serves',
+          {
+            defaultText: `where \`kappie serve\` listens here (KAPPIE_LISTEN, else http://127.0.0.1:${DEFAULT_SERVE_PORT}/metrics), gathering here when nothing answers`,
+          },
+        ),
       )
       .option(
         '--duration <SECONDS>',
-        `when gathering here: seconds to count drops in a tracefs instance of its own (--tracefs-instance + "-snapshot"); 0 reads the kernel drop counters (totals since boot) at once [default ${DEFAULT_SNAPSHOT_DURATION_SECONDS}]`,
+        describeOption(
+          'when gathering here: seconds to count drops in a tracefs instance of its own (--tracefs-instance + "-snapshot"); 0 reads the kernel drop counters (totals since boot) at once',
+          { defaultText: String(DEFAULT_SNAPSHOT_DURATION_SECONDS) },
+        ),
       ),
     'snapshot',
   ).action(async (options: { json?: boolean; from?: string; duration?: string }, command: Command) => {
@@ -365,6 +379,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof GrafanaPushError || error instanceof ServingCollectorError) {
       process.stderr.write(`kappie: ${error.message}\n`);
       return 1;
+    }
+    if (error instanceof InterruptedError) {
+      process.stderr.write(`kappie: ${error.message}\n`);
+      return error.exitCode;
     }
     process.stderr.write(`kappie: ${describeError(error)}\n`);
     return 1;

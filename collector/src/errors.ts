@@ -41,6 +41,21 @@ export class ConfigError extends Error {
 }
 
 /**
+ * A command that a terminating signal interrupted stopped on its own (its cleanup done): the CLI prints `message`, what
+ * it did and did not do, on one line and exits with `exitCode` (signals.ts, interruptedExitCode: 130 for SIGINT).
+ */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
+  constructor(
+    readonly signal: string,
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * Who may open `file`: its owner and mode, or those of its nearest existing parent directory (creating a file needs
  * the directory). Undefined when nothing on the path can be read.
  */

@@ -1,4 +1,5 @@
 /** How the collector ends: every terminating signal runs the same cleanup (what `serve` and `snapshot` installed). */
+import * as os from 'node:os';
 import type { Logger } from './log';
 
 /**
@@ -8,10 +9,11 @@ import type { Logger } from './log';
  * table with the process, and the next start replaces the tracefs instance a killed run left.)
  */
 export const TERMINATING_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM'] as const;
+export type TerminatingSignal = (typeof TERMINATING_SIGNALS)[number];
 
 /** The part of `process` the signal handling uses (a parameter, so its policy can be exercised without signals). */
 export interface SignalTarget {
-  on(signal: (typeof TERMINATING_SIGNALS)[number], listener: () => void): unknown;
+  on(signal: TerminatingSignal, listener: () => void): unknown;
   exit(code: number): void;
 }
 
@@ -25,7 +27,7 @@ export interface SignalTarget {
  */
 export function onTerminatingSignals(
   log: Logger,
-  stop: (why: string) => Promise<void>,
+  stop: (signal: TerminatingSignal) => Promise<void>,
   target: SignalTarget = process,
 ): void {
   let received = 0;
@@ -50,4 +52,41 @@ export function onTerminatingSignals(
       }
     });
   }
+}
+
+/**
+ * The exit code of a command that `signal` interrupted and that stopped on its own: 128 + the signal's number, as a
+ * shell reports a command the signal ended (130 for SIGINT, 143 for SIGTERM), so scripts and `kubectl exec` tell an
+ * interruption from a failure (1) and from a usage error (2).
+ */
+export function interruptedExitCode(signal: TerminatingSignal): number {
+  return 128 + os.constants.signals[signal];
+}
+
+/** A terminating signal as a value that a command's own flow waits on and checks (see listenForInterruption). */
+export interface Interruption {
+  /** The first terminating signal received so far, or undefined. */
+  signal(): TerminatingSignal | undefined;
+  /** Resolves with that signal when it arrives (never rejects). */
+  readonly received: Promise<TerminatingSignal>;
+}
+
+/**
+ * For a command that stops itself when interrupted (`kappie snapshot`: stop counting, read what was counted, remove
+ * its tracefs instance, say so) instead of exiting from the handler: the first terminating signal is recorded and
+ * resolves `received`; the ones after it follow onTerminatingSignals (the next ignored, the one after exits with 1).
+ */
+export function listenForInterruption(log: Logger, target: SignalTarget = process): Interruption {
+  let received: TerminatingSignal | undefined;
+  const arrival = new Promise<TerminatingSignal>((resolve) => {
+    onTerminatingSignals(
+      log,
+      async (signal) => {
+        received = signal;
+        resolve(signal);
+      },
+      target,
+    );
+  });
+  return { signal: () => received, received: arrival };
 }

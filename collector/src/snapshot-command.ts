@@ -8,15 +8,19 @@
  *    serving collector's), removed at the end; `--duration 0` reads the kernel's drop counters (totals since boot) at
  *    once. TCP flags are read from the nftables table of a collector serving here, if any (a snapshot never installs
  *    one: flags are counted only while `kappie serve` runs).
+ *
+ * Interrupted (Ctrl-C, SIGTERM when a `kubectl exec` ends) while gathering here, it stops counting, reads what it
+ * counted, removes its instance, says so on one line and exits with 128 + the signal's number (InterruptedError);
+ * nothing is printed on stdout, where a script would take partial tables for a whole window's.
  */
-import type { MetricKey } from './catalog';
+import { LABEL, type MetricKey } from './catalog';
 import type { CollectorConfig } from './config';
-import { ConfigError } from './errors';
+import { ConfigError, InterruptedError } from './errors';
 import { Gatherer, type Gathering } from './gatherer';
 import { createHostFs } from './kernel/host-fs';
 import { silentLogger } from './log';
 import { collectorTarget, fetchExposition, gatheringFromExposition, type CollectorTarget } from './serving-collector';
-import { onTerminatingSignals } from './signals';
+import { interruptedExitCode, listenForInterruption, type TerminatingSignal } from './signals';
 import { snapshotJson } from './snapshot-json';
 import type { LocalDrops, SnapshotOrigin } from './snapshot-origin';
 import { DEFAULT_WIDTH, renderSnapshot } from './snapshot-table';
@@ -115,8 +119,53 @@ function localDrops(
   return { countedBy: 'none' };
 }
 
-function sleep(seconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+/** Waits `seconds`, or until `interrupted` resolves if sooner (the timer is then cleared: nothing holds the process). */
+function sleepUnless(seconds: number, interrupted: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, seconds * 1000);
+    void interrupted.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** How many drops the gathering holds, with the three largest reason/direction rows: `34 (NO_SOCKET ingress 30, ...)`. */
+function dropsSoFar(gathering: Gathering): string {
+  const status = gathering.sources.find((s) => s.source === DROPS_SOURCE_NAME);
+  if (status !== undefined && !status.up) return `the drops counted so far could not be read (${status.reason})`;
+  const rows = [...(gathering.samples.dropCount ?? [])].sort((a, b) => b.value - a.value);
+  const total = rows.reduce((sum, row) => sum + row.value, 0);
+  const largest = rows
+    .filter((row) => row.value > 0)
+    .slice(0, 3)
+    .map((row) => `${row.labels[LABEL.reason]} ${row.labels[LABEL.direction]} ${row.value}`);
+  return `${total} drops counted so far${largest.length === 0 ? '' : ` (${largest.join(', ')})`}`;
+}
+
+/**
+ * What an interrupted snapshot did, for its one line on stderr: how long it counted and what (when its window had
+ * begun), or when it stopped.
+ */
+function interruptedWhile(
+  signal: TerminatingSignal,
+  gathering: Gathering,
+  window: { from: number; to: number } | undefined,
+  counting: { seconds: number } | undefined,
+): InterruptedError {
+  const what =
+    counting === undefined
+      ? 'while gathering'
+      : window === undefined
+        ? 'before it began counting drops'
+        : `after ${((window.to - window.from) / 1000).toFixed(1)} s of its ${counting.seconds} s count: ` +
+          dropsSoFar(gathering);
+  const hint = counting === undefined ? '' : ' (--duration sets a shorter count)';
+  return new InterruptedError(
+    signal,
+    interruptedExitCode(signal),
+    `snapshot interrupted by ${signal} ${what}; nothing printed${hint}`,
+  );
 }
 
 /**
@@ -142,24 +191,27 @@ async function gatherHere(
     oneShot: true,
     oneShotEvents: countsEvents,
   });
-  // Interrupted (Ctrl-C, a kubectl exec that ends), the snapshot still removes what its sources installed.
-  onTerminatingSignals(silentLogger(), async () => {
-    await gatherer.stop();
-    process.exit(1);
-  });
+  // A signal (Ctrl-C, a kubectl exec that ends) only ends the wait: the flow below reads what was counted and the
+  // finally removes what the sources installed, then the CLI says so and exits (InterruptedError).
+  const interruption = listenForInterruption(silentLogger());
   try {
     let gathering = await gatherer.gather();
     let window: { from: number; to: number } | undefined;
     const drops = gathering.sources.find((s) => s.source === DROPS_SOURCE_NAME);
-    if (countsEvents && drops?.name === TRACEFS_EVENTS_STATUS && drops.up) {
+    const counting = countsEvents && drops?.name === TRACEFS_EVENTS_STATUS && drops.up;
+    if (counting && interruption.signal() === undefined) {
       options.progress(
         `kappie snapshot: counting drops for ${durationSeconds} s in tracefs instance ${config.tracefsInstance} ` +
           '(--duration sets how long)',
       );
       const from = gathering.at;
-      await sleep(durationSeconds);
+      await sleepUnless(durationSeconds, interruption.received);
       gathering = await gatherer.gather();
       window = { from, to: gathering.at };
+    }
+    const signal = interruption.signal();
+    if (signal !== undefined) {
+      throw interruptedWhile(signal, gathering, window, counting ? { seconds: durationSeconds } : undefined);
     }
     const origin: SnapshotOrigin = {
       kind: 'local',

@@ -62,6 +62,7 @@ describeKernel('kappie snapshot beside a serving collector, and alone', () => {
   let ns: Namespace;
   const servingInstance = uniqueName('ks');
   const aloneInstance = uniqueName('ks');
+  const interruptedInstance = uniqueName('ks');
   const nftTable = uniqueName('ks');
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const url = `http://127.0.0.1:${port}/metrics`;
@@ -78,7 +79,12 @@ describeKernel('kappie snapshot beside a serving collector, and alone', () => {
       await exit;
     }
     try {
-      for (const name of [servingInstance, `${servingInstance}-snapshot`, `${aloneInstance}-snapshot`]) {
+      for (const name of [
+        servingInstance,
+        `${servingInstance}-snapshot`,
+        `${aloneInstance}-snapshot`,
+        `${interruptedInstance}-snapshot`,
+      ]) {
         removeInstance(ns, name);
       }
     } finally {
@@ -198,6 +204,45 @@ describeKernel('kappie snapshot beside a serving collector, and alone', () => {
     expect(noSocket(gathering)).toBeGreaterThanOrEqual(N);
     expect(noSocket(gathering)).toBeLessThan(BEFORE_WINDOW);
     expect(tracefsInstances(ns)).not.toContain(`${aloneInstance}-snapshot`);
+  });
+
+  it('alone, interrupted by SIGINT while counting: stops, removes its instance, says what it counted in one line, exits 130', async () => {
+    const child = ns.spawn(process.execPath, [
+      COLLECTOR_CLI,
+      'snapshot',
+      '--duration',
+      '60',
+      '--sources',
+      'drops',
+      '--tracefs-instance',
+      interruptedInstance,
+    ]);
+    const output = { stdout: '', stderr: '' };
+    child.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+    const exit = exited(child);
+    await waitForOutput(child, /counting drops for 60 s in tracefs instance/);
+    expect(tracefsInstances(ns)).toContain(`${interruptedInstance}-snapshot`);
+    sendDatagrams(ns, N);
+    child.kill('SIGINT');
+    // 128 + SIGINT's number, as a shell reports a command Ctrl-C ended.
+    expect(await exit).toBe(130);
+    expect(output.stdout).toBe('');
+    const lines = output.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^kappie snapshot: counting drops for 60 s/),
+      expect.stringMatching(
+        /^kappie: snapshot interrupted by SIGINT after \d+(\.\d)? s of its 60 s count: \d+ drops counted so far/,
+      ),
+    ]);
+    const [, after, drops] = /after (\S+) s .*: (\d+) drops counted so far/.exec(lines[1]!)!;
+    // Stopped at the signal, not at the end of its 60 s.
+    expect(Number(after)).toBeLessThan(30);
+    // The datagrams to the closed port, and any other namespace's drops in the window.
+    expect(Number(drops)).toBeGreaterThanOrEqual(N);
+    expect(lines[1]).toContain('NO_SOCKET');
+    expect(lines[1]).toContain('nothing printed');
+    expect(tracefsInstances(ns)).not.toContain(`${interruptedInstance}-snapshot`);
   });
 
   it('alone with nothing dropped, the text says so for the window; --drop-reader counters says nothing of tracefs', () => {

@@ -6,7 +6,13 @@
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { onTerminatingSignals, TERMINATING_SIGNALS, type SignalTarget } from '../../src/signals';
+import {
+  interruptedExitCode,
+  listenForInterruption,
+  onTerminatingSignals,
+  TERMINATING_SIGNALS,
+  type SignalTarget,
+} from '../../src/signals';
 
 /** A process stand-in that records exit codes; signals are emitted on it by the test. */
 function signalTarget(): SignalTarget & { emitter: EventEmitter; exits: number[] } {
@@ -63,5 +69,28 @@ describe('onTerminatingSignals', () => {
     onTerminatingSignals(recordingLogger().log, async (why) => void stops.push(why), target);
     target.emitter.emit(signal);
     expect(stops).toEqual([signal]);
+  });
+});
+
+describe('listenForInterruption (a command that stops itself: kappie snapshot)', () => {
+  it('records the first signal and resolves with it; the ones after it follow the same policy', async () => {
+    const target = signalTarget();
+    const interruption = listenForInterruption(recordingLogger().log, target);
+    expect(interruption.signal()).toBeUndefined();
+    target.emitter.emit('SIGTERM');
+    await expect(interruption.received).resolves.toBe('SIGTERM');
+    expect(interruption.signal()).toBe('SIGTERM');
+    target.emitter.emit('SIGINT');
+    expect(interruption.signal()).toBe('SIGTERM');
+    expect(target.exits).toEqual([]);
+    target.emitter.emit('SIGINT');
+    expect(target.exits).toEqual([1]);
+  });
+
+  it("exits with 128 + the signal's number, as a shell reports a command the signal ended", () => {
+    expect(interruptedExitCode('SIGINT')).toBe(130);
+    expect(interruptedExitCode('SIGTERM')).toBe(143);
+    expect(interruptedExitCode('SIGHUP')).toBe(129);
+    expect(interruptedExitCode('SIGQUIT')).toBe(131);
   });
 });

@@ -38,6 +38,17 @@ export const TRACEFS_EVENTS_STATUS = 'drop_reasons';
 export const KERNEL_COUNTERS_STATUS = 'drop_counters';
 type StrategyStatus = typeof TRACEFS_EVENTS_STATUS | typeof KERNEL_COUNTERS_STATUS;
 
+/**
+ * Why tracefs events do not count now, so the kernel counters do: a one-shot gathering that does not try them (not a
+ * fault: ONE_SHOT_NOTE says so), or a failure to start or read them (`reason`, the error as described to the user).
+ */
+type EventsUnusable = { readonly kind: 'one-shot' } | { readonly kind: 'failed'; readonly reason: string };
+
+/** The words for `unusable` in a reason or note. */
+function describeUnusable(unusable: EventsUnusable): string {
+  return unusable.kind === 'one-shot' ? ONE_SHOT_NOTE : unusable.reason;
+}
+
 export interface DropsSourceDeps {
   /** Finds tracefs (mounting it where needed). Default: --tracefs-path; tests give a tree of recorded files. */
   readonly mountTracefs?: (ctx: SourceContext) => TracefsMount;
@@ -53,8 +64,8 @@ export interface DropsSource extends Source {
 export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
   const mount = deps.mountTracefs ?? ((ctx) => mountTracefs(ctx.fs.tracefsPath, ctx.fs.procPath));
   let events: TracefsEvents | undefined;
-  /** Why tracefs events do not count now (auto mode: the counters do); each new reason is logged once. */
-  let eventsUnusable: string | undefined;
+  /** Why tracefs events do not count now (auto mode: the counters do); each new failure reason is logged once. */
+  let eventsUnusable: EventsUnusable | undefined;
   let gatheredBy: StrategyStatus = TRACEFS_EVENTS_STATUS;
   /** Drops the tracepoint never names (untraced-drops.ts), counted from the start of the running events strategy. */
   let untraced: UntracedDrops | undefined;
@@ -89,10 +100,10 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
 
   function fallBackFrom(ctx: SourceContext, error: unknown): void {
     const why = describeError(error);
-    if (why !== eventsUnusable) {
+    if (eventsUnusable?.kind !== 'failed' || why !== eventsUnusable.reason) {
       ctx.log.warn({ reason: why }, `tracefs events cannot count drops (${why}): counting the kernel drop counters`);
     }
-    eventsUnusable = why;
+    eventsUnusable = { kind: 'failed', reason: why };
   }
 
   function gatherCounters(ctx: SourceContext): Samples {
@@ -100,7 +111,9 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
       return { dropCount: collectCounterDrops(ctx.fs) };
     } catch (error) {
       if (eventsUnusable === undefined) throw error;
-      throw new SourceUnavailableError(`${describeError(error)} (and tracefs events: ${eventsUnusable})`);
+      throw new SourceUnavailableError(
+        `${describeError(error)} (and tracefs events: ${describeUnusable(eventsUnusable)})`,
+      );
     }
   }
 
@@ -114,7 +127,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
     const eventsOnly = EVENTS_ONLY_READERS.includes(reader);
     gatheredBy = eventsOnly ? TRACEFS_EVENTS_STATUS : KERNEL_COUNTERS_STATUS;
     // --drop-reader counters asked for the counters: nothing to explain.
-    eventsUnusable = reader === 'counters' ? undefined : ONE_SHOT_NOTE;
+    eventsUnusable = reader === 'counters' ? undefined : { kind: 'one-shot' };
     if (eventsOnly) throw new SourceUnavailableError(ONE_SHOT_NOTE);
     return gatherCounters(ctx);
   }
@@ -148,8 +161,8 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
         return parts.filter(Boolean).join('; ') || undefined;
       }
       if (eventsUnusable === undefined) return undefined;
-      if (eventsUnusable !== ONE_SHOT_NOTE) {
-        return `kernel drop counters (coarser reasons): tracefs events cannot count: ${eventsUnusable}`;
+      if (eventsUnusable.kind === 'failed') {
+        return `kernel drop counters (coarser reasons): tracefs events cannot count: ${eventsUnusable.reason}`;
       }
       // Not a fault: a one-shot gathering does not try tracefs. Only uid 0 could (README: permissions).
       const uid = process.getuid?.();

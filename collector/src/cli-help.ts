@@ -1,0 +1,59 @@
+/**
+ * How `kappie ... --help` says where an option's value comes from when it is not given on the command line: one note
+ * at the end of its description, `[env KAPPIE_LISTEN; default :10093]`, `[env GRAFANA_URL]` or `[default 10]`.
+ *
+ * Every option goes through `originNote`: the collector options (whose environment variables config.ts resolves, so
+ * commander never sees them) call it with their OptionSpec, and the help configuration below calls it for options
+ * that commander itself reads from the environment or defaults (`Option.env()`, `.default()`), which commander would
+ * otherwise write its own way (`(default: "Kappie", env: GRAFANA_URL)`). Two styles in one program confused a new
+ * user; with one function there is no second one to drift to.
+ */
+import type { HelpConfiguration, Option } from 'commander';
+
+/** Where a value comes from when the flag is not given. */
+export interface OptionOrigin {
+  /** The environment variable read instead of the flag. */
+  readonly env?: string;
+  /** The value used when neither is set, as the user should read it (a value, or a sentence). */
+  readonly defaultText?: string;
+  /** The only values accepted, when commander checks them (Option.choices()). */
+  readonly choices?: readonly string[];
+}
+
+/** `[choices a, b; env X; default Y]` with the parts that apply, or '' when none does. */
+export function originNote(origin: OptionOrigin): string {
+  const parts = [
+    origin.choices === undefined ? undefined : `choices ${origin.choices.join(', ')}`,
+    origin.env === undefined ? undefined : `env ${origin.env}`,
+    origin.defaultText === undefined ? undefined : `default ${origin.defaultText}`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? '' : `[${parts.join('; ')}]`;
+}
+
+/** `description` followed by its origin note (see originNote), or alone when there is nothing to note. */
+export function describeOption(description: string, origin: OptionOrigin): string {
+  const note = originNote(origin);
+  return note === '' ? description : `${description} ${note}`;
+}
+
+/** The origin commander knows for `option`: the variable of `.env()`, the default of `.default()`, `.choices()`. */
+function commanderOrigin(option: Option): OptionOrigin {
+  const hasDefault = option.defaultValue !== undefined && !option.negate && !option.isBoolean();
+  return {
+    env: option.envVar,
+    defaultText: hasDefault ? (option.defaultValueDescription ?? String(option.defaultValue)) : undefined,
+    choices: option.argChoices,
+  };
+}
+
+/**
+ * The help configuration of the whole program (set on it before its subcommands are made, which inherit it): option
+ * descriptions with commander's environment variable, default and choices written by originNote.
+ */
+export function kappieHelpConfiguration(): HelpConfiguration {
+  return {
+    optionDescription(option: Option): string {
+      return describeOption(option.description ?? '', commanderOrigin(option));
+    },
+  };
+}
