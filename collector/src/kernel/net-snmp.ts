@@ -13,8 +13,11 @@ import { ParseError } from '../errors';
 import type { HostFs } from './host-fs';
 import { parseCount, procfsLines, requireParts } from './procfs-text';
 
-/** Per section name (`Tcp`, `TcpExt`, ...), its fields in file order with their values. */
-export type SnmpTables = Map<string, Map<string, number>>;
+/**
+ * Per section name (`Tcp`, `TcpExt`, ...), its fields in file order with their values. Read-only: one parse is shared
+ * by the sources of a gathering (sources/linux/procfs-reads.ts).
+ */
+export type SnmpTables = ReadonlyMap<string, ReadonlyMap<string, number>>;
 
 export const NET_SNMP_FILE = 'net/snmp';
 export const NET_NETSTAT_FILE = 'net/netstat';
@@ -36,7 +39,7 @@ function parseSignedValue(word: string | undefined, file: string, what: string, 
  */
 export function parseSnmpTables(text: string, file: string, requiredSections: readonly string[]): SnmpTables {
   const lines = procfsLines(text, file);
-  const tables: SnmpTables = new Map();
+  const tables = new Map<string, ReadonlyMap<string, number>>();
   const split = (line: string, lineNumber: number) => {
     const match = /^([A-Za-z0-9]+):((?: \S+)*)$/.exec(line);
     if (!match) {

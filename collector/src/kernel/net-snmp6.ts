@@ -11,11 +11,17 @@ import type { HostFs } from './host-fs';
 import { parseCount, procfsLines, requireParts } from './procfs-text';
 
 export const NET_SNMP6_FILE = 'net/snmp6';
+
+/**
+ * Per counter name (`Ip6InReceives`, `Udp6NoPorts`, ...), its value, in file order. Read-only: one parse is shared by
+ * the sources of a gathering (sources/linux/procfs-reads.ts).
+ */
+export type Snmp6Counters = ReadonlyMap<string, number>;
 /** Name prefixes every kernel with IPv6 prints in /proc/net/snmp6. */
 export const NET_SNMP6_GROUPS = ['Ip6', 'Icmp6', 'Udp6'] as const;
 
 /** Parses /proc/net/snmp6: one `Name value` per line (the kernel pads with spaces and a tab). */
-export function parseSnmp6(text: string, file = NET_SNMP6_FILE): Map<string, number> {
+export function parseSnmp6(text: string, file = NET_SNMP6_FILE): Snmp6Counters {
   const fields = new Map<string, number>();
   procfsLines(text, file).forEach((line, index) => {
     const match = /^([A-Za-z0-9_]+)\s+(\S+)$/.exec(line);
@@ -35,7 +41,7 @@ export function parseSnmp6(text: string, file = NET_SNMP6_FILE): Map<string, num
 }
 
 /** Reads and parses /proc/net/snmp6, or undefined when it is absent (a kernel without IPv6). */
-export function readNetSnmp6(fs: HostFs): Map<string, number> | undefined {
+export function readNetSnmp6(fs: HostFs): Snmp6Counters | undefined {
   const text = fs.readProcIfExists(NET_SNMP6_FILE);
   return text === undefined ? undefined : parseSnmp6(text, NET_SNMP6_FILE);
 }

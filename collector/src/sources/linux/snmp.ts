@@ -8,8 +8,8 @@
 import { LABEL, type MetricKey } from '../../catalog';
 import type { StatisticsSet } from '../../config';
 import { ParseError } from '../../errors';
-import { readNetNetstat, readNetSnmp, type SnmpTables } from '../../kernel/net-snmp';
-import { readNetSnmp6 } from '../../kernel/net-snmp6';
+import type { SnmpTables } from '../../kernel/net-snmp';
+import type { Snmp6Counters } from '../../kernel/net-snmp6';
 import type { Sample, Samples, Source } from '../../source';
 import {
   DEFAULT_STATISTICS,
@@ -18,6 +18,7 @@ import {
   TABLE_LINE_PLACEMENT,
   type ProtocolFamily,
 } from './snmp-statistics';
+import { netNetstatOnce, netSnmp6Once, netSnmpOnce } from './procfs-reads';
 
 export type ProtocolStatistics = Record<ProtocolFamily, Map<string, number>>;
 
@@ -28,7 +29,7 @@ export type ProtocolStatistics = Record<ProtocolFamily, Map<string, number>>;
 export function protocolStatistics(
   snmp: SnmpTables,
   netstat: SnmpTables,
-  snmp6: ReadonlyMap<string, number> | undefined,
+  snmp6: Snmp6Counters | undefined,
   set: StatisticsSet,
 ): ProtocolStatistics {
   const result: ProtocolStatistics = { tcp: new Map(), ip: new Map(), udp: new Map() };
@@ -89,11 +90,11 @@ export function createSnmpSource(): Source {
     platforms: ['linux'],
     metrics: ['tcpConnectionStats', 'ipConnectionStats', 'udpConnectionStats'],
     collect(ctx) {
-      // net/snmp6 is absent when the kernel runs without IPv6.
+      // Parsed once per gathering, with the drops source (procfs-reads.ts); net/snmp6 is absent without IPv6.
       const statistics = protocolStatistics(
-        readNetSnmp(ctx.fs),
-        readNetNetstat(ctx.fs),
-        readNetSnmp6(ctx.fs),
+        netSnmpOnce(ctx),
+        netNetstatOnce(ctx),
+        netSnmp6Once(ctx),
         ctx.config.statistics,
       );
       return protocolSamples(statistics);

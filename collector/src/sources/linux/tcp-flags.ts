@@ -6,12 +6,12 @@
  */ import * as os from 'node:os';
 import { TCP_FLAGS, type TcpFlag } from '../../catalog';
 import { ParseError, SourceUnavailableError } from '../../errors';
-import { readOnce, type Sample, type Source, type SourceContext } from '../../source';
+import type { Sample, Source, SourceContext } from '../../source';
+import { netDevOnce } from './procfs-reads';
 import { NftMissingObjectError } from '../../kernel/nft-command';
 import { dumpNftCounters, type NftCounterObject } from '../../kernel/nft-counters';
 import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
 import type { NftCounter } from './nft-json';
-import { NET_DEV_FILE, readNetDev } from '../../kernel/net-dev';
 import { createLinkReader, type LinkReader } from './interface-incarnations';
 import { bridgePorts } from './link-roles';
 import { createNftTableOwner } from './nft-table-owner';
@@ -72,9 +72,7 @@ export function flagSamples(totals: FlagTotals): Sample<'tcpFlagCounters'>[] {
 /** The uplink plan of this gathering: routed uplinks for the inet table, bridge ports for the bridge table. */
 function uplinkPlan(ctx: SourceContext, readLinks: LinkReader): UplinkPlan {
   const dump = readLinks(ctx);
-  const present =
-    dump?.links.map(({ name }) => name) ??
-    readOnce(ctx, NET_DEV_FILE, () => readNetDev(ctx.fs)).map(({ name }) => name);
+  const present = dump?.links.map(({ name }) => name) ?? netDevOnce(ctx).map(({ name }) => name);
   const { uplinks } = findUplinks(ctx, present, dump?.links);
   const bridged = dump === undefined ? [] : bridgePorts(uplinks, dump.links);
   return { inet: uplinks.filter((name) => !bridged.includes(name)), bridge: bridged };

@@ -6,13 +6,13 @@
  * Values are the kernel's totals, summed per (reason, direction): exported verbatim as counters.
  */
 import { DIRECTION, LABEL, type Direction } from '../../../catalog';
-import type { HostFs } from '../../../kernel/host-fs';
-import { counterOf, readNetDev, type NetDevInterface } from '../../../kernel/net-dev';
-import { readNetNetstat, readNetSnmp, type SnmpTables } from '../../../kernel/net-snmp';
-import { readNetSnmp6 } from '../../../kernel/net-snmp6';
+import { counterOf, type NetDevInterface } from '../../../kernel/net-dev';
+import type { SnmpTables } from '../../../kernel/net-snmp';
+import type { Snmp6Counters } from '../../../kernel/net-snmp6';
 import { readSoftnetStat, type SoftnetCpu } from '../../../kernel/net-softnet-stat';
 import { readConntrackStat, type ConntrackStat } from '../../../kernel/nf-conntrack-stat';
 import type { Sample } from '../../../source';
+import { netDevOnce, netNetstatOnce, netSnmp6Once, netSnmpOnce, type GatheringFiles } from '../procfs-reads';
 
 /** The parsed counters the table picks from; IPv6 and conntrack are undefined where the kernel has no such file. */
 export interface CounterInputs {
@@ -22,7 +22,7 @@ export interface CounterInputs {
   readonly softnetDropped: number;
   readonly snmp: SnmpTables;
   readonly netstat: SnmpTables;
-  readonly snmp6: ReadonlyMap<string, number> | undefined;
+  readonly snmp6: Snmp6Counters | undefined;
   /** nf_conntrack's drop + insert_failed summed over the CPUs. */
   readonly conntrackDropped: number | undefined;
 }
@@ -33,7 +33,7 @@ export interface ParsedCounterFiles {
   readonly softnet: readonly SoftnetCpu[];
   readonly snmp: SnmpTables;
   readonly netstat: SnmpTables;
-  readonly snmp6: ReadonlyMap<string, number> | undefined;
+  readonly snmp6: Snmp6Counters | undefined;
   readonly conntrack: ConntrackStat | undefined;
 }
 
@@ -149,21 +149,24 @@ export function counterDropSamples(inputs: CounterInputs): { reason: string; dir
   return rows;
 }
 
-/** Reads the counter files under --proc-path. Throws read and parse errors (a required file missing or garbled). */
-export function readCounterInputs(fs: HostFs): CounterInputs {
+/**
+ * Reads the counter files under --proc-path, the ones other sources read too (net/dev, snmp, netstat, snmp6) once per
+ * gathering (procfs-reads.ts). Throws read and parse errors (a required file missing or garbled).
+ */
+export function readCounterInputs(ctx: GatheringFiles): CounterInputs {
   return counterInputs({
-    netDev: readNetDev(fs),
-    softnet: readSoftnetStat(fs),
-    snmp: readNetSnmp(fs),
-    netstat: readNetNetstat(fs),
-    snmp6: readNetSnmp6(fs),
-    conntrack: readConntrackStat(fs),
+    netDev: netDevOnce(ctx),
+    softnet: readSoftnetStat(ctx.fs),
+    snmp: netSnmpOnce(ctx),
+    netstat: netNetstatOnce(ctx),
+    snmp6: netSnmp6Once(ctx),
+    conntrack: readConntrackStat(ctx.fs),
   });
 }
 
 /** kappie_drop_count from the kernel counters of the host, now. */
-export function collectCounterDrops(fs: HostFs): Sample<'dropCount'>[] {
-  return counterDropSamples(readCounterInputs(fs)).map((row) => ({
+export function collectCounterDrops(ctx: GatheringFiles): Sample<'dropCount'>[] {
+  return counterDropSamples(readCounterInputs(ctx)).map((row) => ({
     labels: { [LABEL.reason]: row.reason, [LABEL.direction]: row.direction },
     value: row.value,
   }));
