@@ -22,9 +22,26 @@ import { netNetstatOnce, netSnmp6Once, netSnmpOnce } from './procfs-reads';
 
 export type ProtocolStatistics = Record<ProtocolFamily, Map<string, number>>;
 
+/** The default set of each family as a set, for the lookups of every gathering (made once, never changed). */
+const DEFAULT_SETS: Readonly<Record<ProtocolFamily, ReadonlySet<string>>> = {
+  tcp: new Set(DEFAULT_STATISTICS.tcp),
+  ip: new Set(DEFAULT_STATISTICS.ip),
+  udp: new Set(DEFAULT_STATISTICS.udp),
+};
+
+/** The family of a /proc/net/snmp6 name by its prefix (SNMP6_PREFIX_FAMILY), undefined for none. */
+function snmp6Family(name: string): ProtocolFamily | undefined {
+  for (let i = 0; i < SNMP6_PREFIX_FAMILY.length; i++) {
+    const [prefix, family] = SNMP6_PREFIX_FAMILY[i]!;
+    if (name.startsWith(prefix)) return family;
+  }
+  return undefined;
+}
+
 /**
  * Sorts the counters of the three files into the families, named and filtered as snmp-statistics.ts says: gauge
- * fields left out, lines of no family left out, and with `default` only the default set.
+ * fields left out, lines of no family left out, and with `default` only the default set. Runs at every gathering:
+ * Map.forEach and indexed loops rather than for-of, whose iterator results are garbage without TurboFan (--no-opt).
  */
 export function protocolStatistics(
   snmp: SnmpTables,
@@ -33,36 +50,30 @@ export function protocolStatistics(
   set: StatisticsSet,
 ): ProtocolStatistics {
   const result: ProtocolStatistics = { tcp: new Map(), ip: new Map(), udp: new Map() };
-  const wanted = {
-    tcp: new Set(DEFAULT_STATISTICS.tcp),
-    ip: new Set(DEFAULT_STATISTICS.ip),
-    udp: new Set(DEFAULT_STATISTICS.udp),
-  };
   const put = (family: ProtocolFamily, name: string, value: number, file: string) => {
-    if (set === 'default' && !wanted[family].has(name)) return;
+    if (set === 'default' && !DEFAULT_SETS[family].has(name)) return;
     if (result[family].has(name)) {
       throw new ParseError(file, `${name} would be exported twice in the ${family} family (kernel added a clash)`);
     }
     if (value < 0) throw new ParseError(file, `${name}: counter is negative (${value})`);
     result[family].set(name, value);
   };
-  for (const [tables, file] of [
-    [snmp, 'net/snmp'],
-    [netstat, 'net/netstat'],
-  ] as const) {
-    for (const [line, fields] of tables) {
+  const putTables = (tables: SnmpTables, file: string) =>
+    tables.forEach((fields, line) => {
       const placement = TABLE_LINE_PLACEMENT[line];
-      if (!placement) continue;
+      if (!placement) return;
+      const { family, prefix } = placement;
       const gauges = GAUGE_FIELDS[line] ?? [];
-      for (const [field, value] of fields) {
-        if (!gauges.includes(field)) put(placement.family, placement.prefix + field, value, file);
-      }
-    }
-  }
-  for (const [name, value] of snmp6 ?? []) {
-    const family = SNMP6_PREFIX_FAMILY.find(([prefix]) => name.startsWith(prefix))?.[1];
+      fields.forEach((value, field) => {
+        if (!gauges.includes(field)) put(family, prefix === '' ? field : prefix + field, value, file);
+      });
+    });
+  putTables(snmp, 'net/snmp');
+  putTables(netstat, 'net/netstat');
+  snmp6?.forEach((value, name) => {
+    const family = snmp6Family(name);
     if (family) put(family, name, value, 'net/snmp6');
-  }
+  });
   return result;
 }
 
