@@ -1,9 +1,9 @@
 /**
  * The 512 named counters of the flag tables (nft-ruleset.ts: one per direction and flag byte, `ingress_0x12`) summed
  * per catalog flag (tcp-flag-bits.ts). Pure: the values come from the nftables counter dump (kernel/nft-counters.ts,
- * through FlagCounterValues, a sink of its parser) or from a map of counters by name (a snapshot, `nft -j` output).
+ * through FlagCounterSums, a sink of its parser) or from a map of counters by name (a snapshot, `nft -j` output).
  *
- * The dump is read at every gathering, so FlagCounterValues keeps it cheap: a counter's name is compared byte for byte
+ * The dump is read at every gathering, so FlagCounterSums keeps it cheap: a counter's name is compared byte for byte
  * with the name expected at that place (the kernel lists a table's objects in creation order, which is ours) and only
  * decoded when it differs; packets are read as numbers (exact below 2^53, else a ParseError) and added straight to
  * the flags of the counter's flag byte. Nothing is allocated per counter (the object path made two strings, two
@@ -80,6 +80,7 @@ function addToFlags(sums: number[], index: number, packets: number): void {
   for (let i = 0; i < slots.length; i++) sums[slots[i]!] = sums[slots[i]!]! + packets;
 }
 
+/** Empty sums for one table's dump (`dumpNftCountersInto` makes one per attempt). */
 export function createFlagCounterSums(): FlagCounterSums {
   const packets: number[] = new Array<number>(NFT_DIRECTIONS.length * TCP_FLAGS.length).fill(0);
   const present = new Uint8Array(FLAG_COUNTER_COUNT);
