@@ -13,8 +13,11 @@ import { ParseError } from '../errors';
 import type { HostFs } from './host-fs';
 import { parseCount, procfsLines, requireParts } from './procfs-text';
 
-/** Per section name (`Tcp`, `TcpExt`, ...), its fields in file order with their values. */
-export type SnmpTables = Map<string, Map<string, number>>;
+/**
+ * Per section name (`Tcp`, `TcpExt`, ...), its fields in file order with their values. Read-only: one parse is shared
+ * by the sources of a gathering (sources/linux/procfs-reads.ts).
+ */
+export type SnmpTables = ReadonlyMap<string, ReadonlyMap<string, number>>;
 
 export const NET_SNMP_FILE = 'net/snmp';
 export const NET_NETSTAT_FILE = 'net/netstat';
@@ -29,27 +32,42 @@ function parseSignedValue(word: string | undefined, file: string, what: string, 
   return parseCount(word, file, what, lineNumber);
 }
 
+/** `Name: word word ...`: the shape of every line of both files. */
+const LINE = /^[A-Za-z0-9]+:(?: \S+)*$/;
+/** A header line whose every word is a field name (the per-field check then has nothing to find). */
+const ALL_FIELD_NAMES = /^[A-Za-z0-9]+:(?: [A-Za-z0-9_]+)*$/;
+/**
+ * A value line whose every word is an integer of at most 15 digits: below 2^53, so Number() of each is exact and the
+ * per-value check (parseCount) has nothing to find. Longer numbers go through that check.
+ */
+const ALL_SHORT_INTEGERS = /^[A-Za-z0-9]+:(?: -?\d{1,15})*$/;
+
+/** The name and the words of a line of LINE's shape. */
+function splitLine(line: string, file: string, lineNumber: number): { name: string; words: string[] } {
+  if (!LINE.test(line)) {
+    throw new ParseError(file, `expected "Name: words ...", got ${JSON.stringify(line.slice(0, 80))}`, lineNumber);
+  }
+  const colon = line.indexOf(':');
+  return { name: line.slice(0, colon), words: colon + 1 === line.length ? [] : line.slice(colon + 2).split(' ') };
+}
+
 /**
  * Parses /proc/net/snmp or /proc/net/netstat into its sections, which must include every one of `requiredSections`.
  * A pair whose names differ, or whose counts of fields and values differ, is an error: the values could not be
  * matched to their names. Values are whole numbers; only signed fields can be negative (Tcp MaxConn is -1).
+ * Runs at every gathering: each line is checked whole by one regular expression, each word only when that fails.
  */
 export function parseSnmpTables(text: string, file: string, requiredSections: readonly string[]): SnmpTables {
   const lines = procfsLines(text, file);
-  const tables: SnmpTables = new Map();
-  const split = (line: string, lineNumber: number) => {
-    const match = /^([A-Za-z0-9]+):((?: \S+)*)$/.exec(line);
-    if (!match) {
-      throw new ParseError(file, `expected "Name: words ...", got ${JSON.stringify(line.slice(0, 80))}`, lineNumber);
-    }
-    return { name: match[1]!, words: match[2]!.split(' ').slice(1) };
-  };
+  const tables = new Map<string, ReadonlyMap<string, number>>();
   for (let index = 0; index < lines.length; index += 2) {
-    const header = split(lines[index]!, index + 1);
+    const headerLine = lines[index]!;
+    const header = splitLine(headerLine, file, index + 1);
     if (index + 1 >= lines.length) {
       throw new ParseError(file, `${header.name}: header line without its value line`, index + 1);
     }
-    const values = split(lines[index + 1]!, index + 2);
+    const valueLine = lines[index + 1]!;
+    const values = splitLine(valueLine, file, index + 2);
     if (values.name !== header.name) {
       throw new ParseError(file, `header ${header.name} is followed by values of ${values.name}`, index + 2);
     }
@@ -61,14 +79,21 @@ export function parseSnmpTables(text: string, file: string, requiredSections: re
       );
     }
     if (tables.has(header.name)) throw new ParseError(file, `${header.name} appears twice`, index + 1);
+    const namesChecked = ALL_FIELD_NAMES.test(headerLine);
+    const valuesChecked = ALL_SHORT_INTEGERS.test(valueLine);
     const fields = new Map<string, number>();
-    header.words.forEach((field, column) => {
-      if (!/^[A-Za-z0-9_]+$/.test(field)) {
+    for (let column = 0; column < header.words.length; column++) {
+      const field = header.words[column]!;
+      if (!namesChecked && !/^[A-Za-z0-9_]+$/.test(field)) {
         throw new ParseError(file, `${header.name}: ${JSON.stringify(field)} is not a field name`, index + 1);
       }
       if (fields.has(field)) throw new ParseError(file, `${header.name} ${field} appears twice`, index + 1);
-      fields.set(field, parseSignedValue(values.words[column], file, `${header.name} ${field}`, index + 2));
-    });
+      const word = values.words[column];
+      fields.set(
+        field,
+        valuesChecked ? Number(word) : parseSignedValue(word, file, `${header.name} ${field}`, index + 2),
+      );
+    }
     tables.set(header.name, fields);
   }
   requireParts(file, 'section', requiredSections, (name) => tables.has(name));

@@ -130,7 +130,8 @@ export function forEachNetlinkMessage(
 
 /**
  * Calls `visit` with the type (flag bits masked off) and payload range of every attribute in `[start, end)` of
- * `bytes`. Throws a ParseError naming `what` when an attribute does not fit.
+ * `bytes` (read through `view` when given: a DataView over exactly `bytes`). Throws a ParseError naming `what` when an
+ * attribute does not fit.
  */
 export function forEachAttribute(
   bytes: Buffer,
@@ -139,9 +140,11 @@ export function forEachAttribute(
   littleEndian: boolean,
   what: string,
   visit: (type: number, payload: number, payloadEnd: number) => void,
+  view: DataView = dataView(bytes),
 ): void {
-  // Direct reads, no reader object: this runs for every message of a dump (512 counters, thousands of links).
-  const view = dataView(bytes);
+  // Direct reads, no reader object: this runs for every message of a dump (512 counters, thousands of links). A
+  // caller that walks many messages of one chunk passes its DataView (`view`, over all of `bytes`): one less object
+  // per call.
   let at = start;
   while (at + NLA_HEADER_BYTES <= end) {
     const attributeLength = view.getUint16(at, littleEndian);

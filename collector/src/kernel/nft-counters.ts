@@ -15,6 +15,11 @@
  *
  * The dump of a table that does not exist is empty, not an error (nf_tables_dump_obj filters by name while it
  * walks): the caller decides what no counters means.
+ *
+ * The parser (forEachNftCounter) hands each counter object to a sink as offsets into the received bytes, and the
+ * sink decodes what it needs: a serving collector reads its 512 flag counters at every gathering without a string or
+ * a bigint per counter (sources/linux/flag-counters.ts); a snapshot and the tests decode whole objects
+ * (parseNftCounterChunk, dumpNftCounters).
  */
 import { ParseError, SourceUnavailableError } from '../errors';
 import {
@@ -55,6 +60,34 @@ export interface NftCounterObject {
   readonly name: string;
   readonly packets: bigint;
   readonly bytes: bigint;
+}
+
+/**
+ * Where one counter object's parts lie in the chunk being parsed, as byte offsets into `chunk`: what a sink reads
+ * with the nftCounter* functions below, decoding only what it needs (the flag counters compare name bytes and read
+ * numbers; a snapshot decodes every name). The parser fills ONE such object per chunk and passes it for every counter:
+ * read it during the call, never keep it.
+ */
+export interface NftCounterAt {
+  readonly chunk: Buffer;
+  readonly view: DataView;
+  /** NFTA_OBJ_TABLE without its NUL: chunk[tableStart, tableEnd). */
+  readonly tableStart: number;
+  readonly tableEnd: number;
+  /** NFTA_OBJ_NAME without its NUL: chunk[nameStart, nameEnd). */
+  readonly nameStart: number;
+  readonly nameEnd: number;
+  /** Offsets of the 8-byte big-endian payloads of NFTA_COUNTER_PACKETS and NFTA_COUNTER_BYTES. */
+  readonly packetsAt: number;
+  readonly bytesAt: number;
+}
+
+/** What the parser hands each counter object of a dump to. */
+export interface NftCounterSink {
+  /** One counter object (see NftCounterAt: valid during the call only). May throw (a ParseError) to stop the parse. */
+  counter(at: NftCounterAt): void;
+  /** Set by the parser when a message carried NLM_F_DUMP_INTR (see NftCounterDump.interrupted). */
+  interrupted: boolean;
 }
 
 /** What one dump gave. */
@@ -116,28 +149,141 @@ export function nftCounterDumpRequest(
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** A NUL-terminated string attribute, decoded as UTF-8 (nft writes names as UTF-8; anything else is malformed). */
-function stringAttribute(bytes: Buffer, start: number, end: number, what: string): string {
-  // Uint8Array's own indexOf and a plain Uint8Array view: Buffer's indexOf and subarray go through JavaScript
-  // wrappers that cost more than the decoding itself without TurboFan (1024 names per gathering of the flag table).
+/** The end of a NUL-terminated string attribute's text (the NUL's offset); a ParseError when there is no NUL. */
+function stringEnd(bytes: Buffer, start: number, end: number, what: string): number {
+  // Uint8Array's own indexOf: Buffer's goes through JavaScript wrappers that cost more than the search without
+  // TurboFan (1024 strings per gathering of the flag table).
   const nul = Uint8Array.prototype.indexOf.call(bytes, 0, start);
   if (nul < 0 || nul >= end) throw new ParseError(WHAT, `${what} is not NUL-terminated`);
+  return nul;
+}
+
+/** chunk[start, end) decoded as UTF-8 (nft writes names as UTF-8; anything else is malformed). */
+function decodeName(chunk: Buffer, start: number, end: number, what: string): string {
   try {
-    return UTF8.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, nul - start));
+    // A plain Uint8Array view: Buffer's subarray costs more than the decoding without TurboFan.
+    return UTF8.decode(new Uint8Array(chunk.buffer, chunk.byteOffset + start, end - start));
   } catch {
     throw new ParseError(WHAT, `${what} is not UTF-8`);
   }
 }
 
-function u64Attribute(view: DataView, start: number, end: number, what: string): bigint {
-  if (end - start !== 8) throw new ParseError(WHAT, `${what} of ${end - start} bytes, expected 8`);
-  return view.getBigUint64(start, false);
+/** The counter's name (NFTA_OBJ_NAME). Throws a ParseError when it is not UTF-8. */
+export function nftCounterName(at: NftCounterAt): string {
+  return decodeName(at.chunk, at.nameStart, at.nameEnd, 'NFTA_OBJ_NAME');
+}
+
+/** The counter's table (NFTA_OBJ_TABLE). Throws a ParseError when it is not UTF-8. */
+export function nftCounterTable(at: NftCounterAt): string {
+  return decodeName(at.chunk, at.tableStart, at.tableEnd, 'NFTA_OBJ_TABLE');
+}
+
+/** The counter's packets or bytes, exact (u64). */
+export function nftCounterBigint(at: NftCounterAt, value: 'packets' | 'bytes'): bigint {
+  return at.view.getBigUint64(value === 'packets' ? at.packetsAt : at.bytesAt, false);
+}
+
+/** 2^53 / 2^32: a u64 whose high 32 bits reach this is beyond Number.MAX_SAFE_INTEGER. */
+const SAFE_HIGH_WORD_LIMIT = 2 ** 21;
+
+/** Throws the ParseError of nftCounterNumber when the value is beyond 2^53, without making the number. */
+export function checkNftCounterNumber(at: NftCounterAt, value: 'packets' | 'bytes'): void {
+  if (at.view.getUint32(value === 'packets' ? at.packetsAt : at.bytesAt, false) >= SAFE_HIGH_WORD_LIMIT) {
+    nftCounterNumber(at, value);
+  }
 }
 
 /**
- * Adds the counter objects of one received chunk (`length` bytes of `bytes`) to `dump`; returns true once the dump's
+ * The counter's packets or bytes as a number, read as two u32 halves (no bigint per value). A value beyond 2^53
+ * (never reached: 2^53 segments is 28 years at 10^7 segments/s) is a ParseError naming the counter, not a rounding.
+ */
+export function nftCounterNumber(at: NftCounterAt, value: 'packets' | 'bytes'): number {
+  const offset = value === 'packets' ? at.packetsAt : at.bytesAt;
+  const high = at.view.getUint32(offset, false);
+  if (high >= SAFE_HIGH_WORD_LIMIT) {
+    throw new ParseError(WHAT, `counter ${nftCounterName(at)} ${value} ${nftCounterBigint(at, value)} > 2^53`);
+  }
+  const low = at.view.getUint32(offset + 4, false);
+  // Without TurboFan each arithmetic result beyond a small integer is a new heap number: skip the sum when it is low.
+  return high === 0 ? low : high * 2 ** 32 + low;
+}
+
+/**
+ * Hands `sink` the counter objects of one received chunk (`length` bytes of `bytes`); returns true once the dump's
  * NLMSG_DONE was seen. Objects of another type (quotas, limits, ...) are skipped. Throws a ParseError on a malformed
- * message, a kernel error, or a counter without a table, a name, or either value.
+ * message, a kernel error, or a counter without a table, a name (each NUL-terminated), or either 8-byte value.
+ */
+export function forEachNftCounter(bytes: Buffer, length: number, littleEndian: boolean, sink: NftCounterSink): boolean {
+  const view = dataView(bytes);
+  // One position record and one attribute visitor per chunk, filled per message: nothing allocated per counter.
+  const at = { chunk: bytes, view, tableStart: 0, tableEnd: -1, nameStart: 0, nameEnd: -1, packetsAt: -1, bytesAt: -1 };
+  let type = -1;
+  let dataStart = -1;
+  let dataEnd = -1;
+  const objectAttribute = (kind: number, start: number, stop: number): void => {
+    switch (kind) {
+      case NFTA_OBJ_TABLE:
+        at.tableStart = start;
+        at.tableEnd = stringEnd(bytes, start, stop, 'NFTA_OBJ_TABLE');
+        break;
+      case NFTA_OBJ_NAME:
+        at.nameStart = start;
+        at.nameEnd = stringEnd(bytes, start, stop, 'NFTA_OBJ_NAME');
+        break;
+      case NFTA_OBJ_TYPE:
+        if (stop - start !== 4) throw new ParseError(WHAT, `NFTA_OBJ_TYPE of ${stop - start} bytes, expected 4`);
+        type = view.getUint32(start, false);
+        break;
+      case NFTA_OBJ_DATA:
+        dataStart = start;
+        dataEnd = stop;
+        break;
+    }
+  };
+  const counterAttribute = (kind: number, start: number, stop: number): void => {
+    if (kind !== NFTA_COUNTER_PACKETS && kind !== NFTA_COUNTER_BYTES) return;
+    const packets = kind === NFTA_COUNTER_PACKETS;
+    if (stop - start !== 8) {
+      const what = `counter ${nftCounterName(at)} ${packets ? 'packets' : 'bytes'}`;
+      throw new ParseError(WHAT, `${what} of ${stop - start} bytes, expected 8`);
+    }
+    if (packets) at.packetsAt = start;
+    else at.bytesAt = start;
+  };
+  const label = () => `${nftCounterTable(at)}/${nftCounterName(at)}`;
+  return forEachNetlinkMessage(bytes, length, littleEndian, WHAT, NFT_MSG_NEWOBJ, (payload, end, flags) => {
+    if (end - payload < NFGENMSG_BYTES) {
+      throw new ParseError(WHAT, `nfgenmsg of ${end - payload} bytes, expected ${NFGENMSG_BYTES}`);
+    }
+    if ((flags & NLM_F_DUMP_INTR) !== 0) sink.interrupted = true;
+    at.tableEnd = at.nameEnd = at.packetsAt = at.bytesAt = type = dataStart = dataEnd = -1;
+    forEachAttribute(bytes, payload + NFGENMSG_BYTES, end, littleEndian, WHAT, objectAttribute, view);
+    if (at.tableEnd < 0 || at.nameEnd < 0 || type < 0) {
+      throw new ParseError(WHAT, `an object without ${at.tableEnd < 0 ? 'table' : at.nameEnd < 0 ? 'name' : 'type'}`);
+    }
+    if (type !== NFT_OBJECT_COUNTER) return;
+    if (dataStart < 0) throw new ParseError(WHAT, `counter ${label()} has no NFTA_OBJ_DATA`);
+    forEachAttribute(bytes, dataStart, dataEnd, littleEndian, WHAT, counterAttribute, view);
+    if (at.packetsAt < 0 || at.bytesAt < 0) {
+      throw new ParseError(WHAT, `counter ${label()} lacks ${at.packetsAt < 0 ? 'packets' : 'bytes'}`);
+    }
+    sink.counter(at);
+  });
+}
+
+/** A counter object decoded whole: table and name as strings, values exact. */
+function counterObject(at: NftCounterAt): NftCounterObject {
+  return {
+    table: nftCounterTable(at),
+    name: nftCounterName(at),
+    packets: nftCounterBigint(at, 'packets'),
+    bytes: nftCounterBigint(at, 'bytes'),
+  };
+}
+
+/**
+ * Adds the counter objects of one received chunk (`length` bytes of `bytes`) to `dump`, decoded; returns true once
+ * the dump's NLMSG_DONE was seen. The errors of forEachNftCounter.
  */
 export function parseNftCounterChunk(
   bytes: Buffer,
@@ -145,52 +291,13 @@ export function parseNftCounterChunk(
   littleEndian: boolean,
   dump: { counters: NftCounterObject[]; interrupted: boolean },
 ): boolean {
-  const view = dataView(bytes);
-  return forEachNetlinkMessage(bytes, length, littleEndian, WHAT, NFT_MSG_NEWOBJ, (payload, end, flags) => {
-    if (end - payload < NFGENMSG_BYTES) {
-      throw new ParseError(WHAT, `nfgenmsg of ${end - payload} bytes, expected ${NFGENMSG_BYTES}`);
-    }
-    if ((flags & NLM_F_DUMP_INTR) !== 0) dump.interrupted = true;
-    let table: string | undefined;
-    let name: string | undefined;
-    let type: number | undefined;
-    let data: { start: number; end: number } | undefined;
-    forEachAttribute(bytes, payload + NFGENMSG_BYTES, end, littleEndian, WHAT, (kind, start, stop) => {
-      switch (kind) {
-        case NFTA_OBJ_TABLE:
-          table = stringAttribute(bytes, start, stop, 'NFTA_OBJ_TABLE');
-          break;
-        case NFTA_OBJ_NAME:
-          name = stringAttribute(bytes, start, stop, 'NFTA_OBJ_NAME');
-          break;
-        case NFTA_OBJ_TYPE:
-          if (stop - start !== 4) throw new ParseError(WHAT, `NFTA_OBJ_TYPE of ${stop - start} bytes, expected 4`);
-          type = view.getUint32(start, false);
-          break;
-        case NFTA_OBJ_DATA:
-          data = { start, end: stop };
-          break;
-      }
-    });
-    if (table === undefined || name === undefined || type === undefined) {
-      throw new ParseError(
-        WHAT,
-        `an object without ${table === undefined ? 'table' : name === undefined ? 'name' : 'type'}`,
-      );
-    }
-    if (type !== NFT_OBJECT_COUNTER) return;
-    if (data === undefined) throw new ParseError(WHAT, `counter ${table}/${name} has no NFTA_OBJ_DATA`);
-    let packets: bigint | undefined;
-    let counted: bigint | undefined;
-    forEachAttribute(bytes, data.start, data.end, littleEndian, WHAT, (kind, start, stop) => {
-      if (kind === NFTA_COUNTER_PACKETS) packets = u64Attribute(view, start, stop, `counter ${name} packets`);
-      else if (kind === NFTA_COUNTER_BYTES) counted = u64Attribute(view, start, stop, `counter ${name} bytes`);
-    });
-    if (packets === undefined || counted === undefined) {
-      throw new ParseError(WHAT, `counter ${table}/${name} lacks ${packets === undefined ? 'packets' : 'bytes'}`);
-    }
-    dump.counters.push({ table, name, packets, bytes: counted });
-  });
+  const sink: NftCounterSink = {
+    interrupted: dump.interrupted,
+    counter: (at) => dump.counters.push(counterObject(at)),
+  };
+  const done = forEachNftCounter(bytes, length, littleEndian, sink);
+  dump.interrupted = sink.interrupted;
+  return done;
 }
 
 /** Parses a whole recorded dump (its datagrams concatenated); the dump must end with NLMSG_DONE. */
@@ -207,16 +314,18 @@ const INTERRUPTED_DUMP_ATTEMPTS = 3;
 const EPERM = 1;
 
 /**
- * The counter objects of table `family table` in the collector's network namespace (empty when there is no such
- * table), dumped again when the kernel flags a dump as interrupted. Throws when netlink is unavailable (no koffi,
- * no CAP_NET_ADMIN: the kernel answers EPERM), a reply is malformed, or every attempt was interrupted.
+ * Dumps the counter objects of table `family table` in the collector's network namespace into a sink from `newSink`
+ * (none when there is no such table), and dumps again, into a new sink, when the kernel flags a dump as interrupted.
+ * Returns the sink of the complete dump. Throws when netlink is unavailable (no koffi, no CAP_NET_ADMIN: the kernel
+ * answers EPERM), a reply is malformed (or the sink throws), or every attempt was interrupted.
  */
-export function dumpNftCounters(
+export function dumpNftCountersInto<S extends NftCounterSink>(
   netlink: Netlink,
   family: NftFamily,
   table: string,
   littleEndian: boolean,
-): NftCounterObject[] {
+  newSink: () => S,
+): S {
   const request = nftCounterDumpRequest(family, table, 1, littleEndian);
   const refusal = (chunk: Buffer, length: number): void => {
     // nfnetlink refuses every nftables request without CAP_NET_ADMIN in the namespace: say so, not "error 1".
@@ -230,12 +339,25 @@ export function dumpNftCounters(
     }
   };
   for (let attempt = 1; attempt <= INTERRUPTED_DUMP_ATTEMPTS; attempt++) {
-    const dump = { counters: [] as NftCounterObject[], interrupted: false };
+    const sink = newSink();
     netlink.dump(NETLINK_NETFILTER, WHAT, [request], (chunk, length) => {
       refusal(chunk, length);
-      return parseNftCounterChunk(chunk, length, littleEndian, dump);
+      return forEachNftCounter(chunk, length, littleEndian, sink);
     });
-    if (!dump.interrupted) return dump.counters;
+    if (!sink.interrupted) return sink;
   }
   throw new ParseError(WHAT, `the ruleset changed during each of ${INTERRUPTED_DUMP_ATTEMPTS} dumps`);
+}
+
+/** The counter objects of table `family table`, decoded (empty when there is no such table): dumpNftCountersInto. */
+export function dumpNftCounters(
+  netlink: Netlink,
+  family: NftFamily,
+  table: string,
+  littleEndian: boolean,
+): NftCounterObject[] {
+  return dumpNftCountersInto(netlink, family, table, littleEndian, () => {
+    const counters: NftCounterObject[] = [];
+    return { counters, interrupted: false, counter: (at: NftCounterAt) => counters.push(counterObject(at)) };
+  }).counters;
 }

@@ -12,8 +12,9 @@ import { LABEL } from '../../src/catalog';
 import { resolveConfig, type DropReader } from '../../src/config';
 import { Gatherer, type Gathering } from '../../src/gatherer';
 import { createHostFs } from '../../src/kernel/host-fs';
-import type { SampleView } from '../../src/source';
+import type { SampleView, Source } from '../../src/source';
 import { createDropsSource, type DropsSource } from '../../src/sources/linux/drops/drops-source';
+import { createSnmpSource } from '../../src/sources/linux/snmp';
 import { kfreeSkbHistTrigger } from '../../src/sources/linux/drops/hist-mode';
 import { parseBtf } from '../../src/kernel/btf';
 import { offsetFetch } from '../../src/sources/linux/drops/kprobe-args';
@@ -71,7 +72,16 @@ function tree(options: Partial<RecordedTracefsOptions> = {}): RecordedTracefs {
 function run(
   tracefs: RecordedTracefs | undefined,
   dropReader: DropReader,
-  options: { oneShot?: boolean; oneShotEvents?: boolean; sysPath?: string; tracefsInstance?: string } = {},
+  options: {
+    oneShot?: boolean;
+    oneShotEvents?: boolean;
+    sysPath?: string;
+    tracefsInstance?: string;
+    /** Sources gathered before the drops source, as in the collector (the snmp source reads the same files). */
+    before?: readonly Source[];
+    /** Counts readProc calls per file under --proc-path. */
+    procReads?: Map<string, number>;
+  } = {},
 ): Run {
   const logs: string[] = [];
   const log = pino(
@@ -98,9 +108,15 @@ function run(
       return tracefs.mount();
     },
   });
-  const gatherer = new Gatherer([source], {
+  const hostFs = createHostFs(config);
+  const count = (file: string) => options.procReads?.set(file, (options.procReads.get(file) ?? 0) + 1);
+  const gatherer = new Gatherer([...(options.before ?? []), source], {
     config,
-    fs: createHostFs(config),
+    fs: {
+      ...hostFs,
+      readProc: (file) => (count(file), hostFs.readProc(file)),
+      readProcIfExists: (file) => (count(file), hostFs.readProcIfExists(file)),
+    },
     log,
     oneShot: options.oneShot,
     oneShotEvents: options.oneShotEvents,
@@ -332,6 +348,23 @@ describe('drops source: which strategy counts, decided in one place', () => {
     expect(gathering.samples.dropCount).toBeUndefined();
     expect(recorded.tracefs.list('instances')).toEqual([]);
   });
+
+  it.each(['stream', 'counters'] as const)(
+    '%s: beside the snmp source, one gathering reads each snmp file and net/dev once (instance guard, untraced drops)',
+    async (reader) => {
+      const procReads = new Map<string, number>();
+      const recorded = tree({ tracePipe: fixture('linux/tracefs/trace_pipe.6.18') });
+      const { gatherer } = run(recorded, reader, { before: [createSnmpSource()], procReads });
+      const first = await gatherer.gather();
+      expect(first.sources.map(({ up }) => up)).toEqual([true, true]);
+      expect(series(first.samples.dropCount)).toHaveProperty(
+        reader === 'stream' ? ['TCP_LISTEN_SYN_DROP/ingress'] : ['TCP_LISTEN_OVERFLOW/ingress'],
+      );
+      await gatherer.gather();
+      const perGathering = (file: string) => (procReads.get(file) ?? 0) / 2;
+      expect(['net/snmp', 'net/netstat', 'net/snmp6', 'net/dev'].map(perGathering)).toEqual([1, 1, 1, 1]);
+    },
+  );
 
   it('stream on a kernel with hist triggers and kprobe events: streams, installs no trigger nor kprobe', async () => {
     const recorded = tree({ hist: HIST, kprobeHist: KPROBE_HIST, tracePipe: fixture('linux/tracefs/trace_pipe.6.18') });

@@ -1,5 +1,10 @@
-import type { HostFs } from '../../src/kernel/host-fs';
-import { withLowerDevices } from '../../src/sources/linux/uplinks';
+import * as path from 'node:path';
+import { resolveConfig } from '../../src/config';
+import { createHostFs, type HostFs } from '../../src/kernel/host-fs';
+import { parseNetDev } from '../../src/kernel/net-dev';
+import { createGatheringReads } from '../../src/source';
+import { findUplinks, withLowerDevices } from '../../src/sources/linux/uplinks';
+import { FIXTURES } from '../helpers/fixtures';
 
 /** A sysfs whose class/net/IF directories hold the given entries; others do not exist. */
 function sysfs(directories: Record<string, string[]>): Pick<HostFs, 'listSys'> {
@@ -32,5 +37,29 @@ describe('withLowerDevices', () => {
 
   it('stops on a loop of links instead of following it forever', () => {
     expect(withLowerDevices(sysfs({ a: ['lower_b'], b: ['lower_a'] }), ['a'])).toEqual(['a', 'b']);
+  });
+});
+
+describe('findUplinks in one gathering', () => {
+  it('reads the routing tables once for every source that follows the uplinks, and again at the next gathering', () => {
+    const config = resolveConfig({ procPath: path.join(FIXTURES, 'linux', 'golden', 'proc') }, {});
+    const hostFs = createHostFs(config);
+    const reads: string[] = [];
+    const fs: HostFs = {
+      ...hostFs,
+      readProc: (file) => (reads.push(file), hostFs.readProc(file)),
+      readProcIfExists: (file) => (reads.push(file), hostFs.readProcIfExists(file)),
+    };
+    const shared = createGatheringReads();
+    const ctx = { config, fs, shared };
+    const names = parseNetDev(hostFs.readProc('net/dev')).map(({ name }) => name);
+    // forward, ethtool, netdev and tcp_flags each ask, with the names they have.
+    const found = [findUplinks(ctx, names), findUplinks(ctx, names), findUplinks(ctx, names.slice(0, 1))];
+    expect(found[0]!.uplinks.length).toBeGreaterThan(0);
+    expect(found[1]).toEqual(found[0]);
+    expect(reads.sort()).toEqual(['net/ipv6_route', 'net/route']);
+    shared.clear();
+    findUplinks(ctx, names);
+    expect(reads).toHaveLength(4);
   });
 });

@@ -9,13 +9,13 @@
  * eth0), this counts only what crosses the uplinks: a packet entering or leaving the node counts once, and traffic
  * between pods of the same node not at all.
  *
- * /proc/net/dev (kernel/net-dev.ts) is read here and again by the netdev source: two reads of one file rather than a cache shared
- * between sources, which would couple them (and their up/down state). The second read is cheap: read + parse took
- * 0.1 ms with 12 interfaces, 0.9 ms with 252 and 3.9 ms with 1002 (minimum of 200 rounds on a loaded 2-vCPU VM,
- * `node bench/linux-sources-cost.mjs`).
+ * /proc/net/dev (kernel/net-dev.ts) is read once per gathering for every source that needs it (procfs-reads.ts): a
+ * read error reaches each of them alike. Reading it again here would cost 0.1 ms with 12 interfaces, 0.9 ms with 252
+ * and 3.9 ms with 1002 (minimum of 200 rounds on a loaded 2-vCPU VM, `node bench/linux-sources-cost.mjs`).
  */
-import { counterOf, NET_DEV_FILE, readNetDev, type NetDevInterface, type NetDevStatistic } from '../../kernel/net-dev';
-import { readOnce, type Source } from '../../source';
+import { counterOf, type NetDevInterface, type NetDevStatistic } from '../../kernel/net-dev';
+import type { Source } from '../../source';
+import { netDevOnce } from './procfs-reads';
 import { forwardSamples, newForwardSums, type UplinkCounters } from '../forward-totals';
 import { createLinkReader, interfaceIncarnationsOf } from './interface-incarnations';
 import { findUplinks } from './uplinks';
@@ -59,7 +59,7 @@ export function createForwardSource(): Source {
     platforms: ['linux'],
     metrics: ['forwardCount', 'forwardBytes'],
     collect(ctx) {
-      const interfaces = readOnce(ctx, NET_DEV_FILE, () => readNetDev(ctx.fs));
+      const interfaces = netDevOnce(ctx);
       const links = readLinks(ctx);
       const choice = findUplinks(
         ctx,

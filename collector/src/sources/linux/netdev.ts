@@ -11,11 +11,12 @@ import { POD_INTERFACES_AGGREGATE, LABEL } from '../../catalog';
 import { DEFAULT_POD_INTERFACES, globMatcher, type CollectorConfig } from '../../config';
 import { describeError } from '../../errors';
 import type { HostFs } from '../../kernel/host-fs';
-import { NET_DEV_FILE, NETDEV_STATISTICS, readNetDev, type NetDevInterface } from '../../kernel/net-dev';
+import { NETDEV_STATISTICS, type NetDevInterface } from '../../kernel/net-dev';
 import { interfaceStatisticFile, readInterfaceStatistic } from '../../kernel/sys-class-net';
 import { MonotonicSum } from '../../monotonic-sum';
 import type { LinkDump, RtnetlinkLink } from '../../kernel/rtnetlink-link';
-import { addSamples, readOnce, type Sample, type Samples, type Source, type SourceContext } from '../../source';
+import { addSamples, type Sample, type Samples, type Source, type SourceContext } from '../../source';
+import { netDevOnce } from './procfs-reads';
 import { createLinkReader, interfaceIncarnationsOf, type LinkReader } from './interface-incarnations';
 import { podInterfaceTest } from './link-roles';
 import { findUplinks } from './uplinks';
@@ -208,7 +209,7 @@ export function createNetdevSource(): Source {
     platforms: ['linux'],
     metrics: ['interfaceStats'],
     collect(ctx) {
-      const interfaces = readOnce(ctx, NET_DEV_FILE, () => readNetDev(ctx.fs));
+      const interfaces = netDevOnce(ctx);
       const names = interfaces.map(({ name }) => name);
       const { isPod, dump } = podSelection(ctx, readLinks, names);
       const selection = interfaceSelection(ctx.config, isPod);

@@ -8,8 +8,8 @@
 import { LABEL, type MetricKey } from '../../catalog';
 import type { StatisticsSet } from '../../config';
 import { ParseError } from '../../errors';
-import { readNetNetstat, readNetSnmp, type SnmpTables } from '../../kernel/net-snmp';
-import { readNetSnmp6 } from '../../kernel/net-snmp6';
+import type { SnmpTables } from '../../kernel/net-snmp';
+import type { Snmp6Counters } from '../../kernel/net-snmp6';
 import type { Sample, Samples, Source } from '../../source';
 import {
   DEFAULT_STATISTICS,
@@ -18,50 +18,62 @@ import {
   TABLE_LINE_PLACEMENT,
   type ProtocolFamily,
 } from './snmp-statistics';
+import { netNetstatOnce, netSnmp6Once, netSnmpOnce } from './procfs-reads';
 
 export type ProtocolStatistics = Record<ProtocolFamily, Map<string, number>>;
 
+/** The default set of each family as a set, for the lookups of every gathering (made once, never changed). */
+const DEFAULT_SETS: Readonly<Record<ProtocolFamily, ReadonlySet<string>>> = {
+  tcp: new Set(DEFAULT_STATISTICS.tcp),
+  ip: new Set(DEFAULT_STATISTICS.ip),
+  udp: new Set(DEFAULT_STATISTICS.udp),
+};
+
+/** The family of a /proc/net/snmp6 name by its prefix (SNMP6_PREFIX_FAMILY), undefined for none. */
+function snmp6Family(name: string): ProtocolFamily | undefined {
+  for (let i = 0; i < SNMP6_PREFIX_FAMILY.length; i++) {
+    const [prefix, family] = SNMP6_PREFIX_FAMILY[i]!;
+    if (name.startsWith(prefix)) return family;
+  }
+  return undefined;
+}
+
 /**
  * Sorts the counters of the three files into the families, named and filtered as snmp-statistics.ts says: gauge
- * fields left out, lines of no family left out, and with `default` only the default set.
+ * fields left out, lines of no family left out, and with `default` only the default set. Runs at every gathering:
+ * Map.forEach and indexed loops rather than for-of, whose iterator results are garbage without TurboFan (--no-opt).
  */
 export function protocolStatistics(
   snmp: SnmpTables,
   netstat: SnmpTables,
-  snmp6: ReadonlyMap<string, number> | undefined,
+  snmp6: Snmp6Counters | undefined,
   set: StatisticsSet,
 ): ProtocolStatistics {
   const result: ProtocolStatistics = { tcp: new Map(), ip: new Map(), udp: new Map() };
-  const wanted = {
-    tcp: new Set(DEFAULT_STATISTICS.tcp),
-    ip: new Set(DEFAULT_STATISTICS.ip),
-    udp: new Set(DEFAULT_STATISTICS.udp),
-  };
   const put = (family: ProtocolFamily, name: string, value: number, file: string) => {
-    if (set === 'default' && !wanted[family].has(name)) return;
+    if (set === 'default' && !DEFAULT_SETS[family].has(name)) return;
     if (result[family].has(name)) {
       throw new ParseError(file, `${name} would be exported twice in the ${family} family (kernel added a clash)`);
     }
     if (value < 0) throw new ParseError(file, `${name}: counter is negative (${value})`);
     result[family].set(name, value);
   };
-  for (const [tables, file] of [
-    [snmp, 'net/snmp'],
-    [netstat, 'net/netstat'],
-  ] as const) {
-    for (const [line, fields] of tables) {
+  const putTables = (tables: SnmpTables, file: string) =>
+    tables.forEach((fields, line) => {
       const placement = TABLE_LINE_PLACEMENT[line];
-      if (!placement) continue;
+      if (!placement) return;
+      const { family, prefix } = placement;
       const gauges = GAUGE_FIELDS[line] ?? [];
-      for (const [field, value] of fields) {
-        if (!gauges.includes(field)) put(placement.family, placement.prefix + field, value, file);
-      }
-    }
-  }
-  for (const [name, value] of snmp6 ?? []) {
-    const family = SNMP6_PREFIX_FAMILY.find(([prefix]) => name.startsWith(prefix))?.[1];
+      fields.forEach((value, field) => {
+        if (!gauges.includes(field)) put(family, prefix === '' ? field : prefix + field, value, file);
+      });
+    });
+  putTables(snmp, 'net/snmp');
+  putTables(netstat, 'net/netstat');
+  snmp6?.forEach((value, name) => {
+    const family = snmp6Family(name);
     if (family) put(family, name, value, 'net/snmp6');
-  }
+  });
   return result;
 }
 
@@ -89,11 +101,11 @@ export function createSnmpSource(): Source {
     platforms: ['linux'],
     metrics: ['tcpConnectionStats', 'ipConnectionStats', 'udpConnectionStats'],
     collect(ctx) {
-      // net/snmp6 is absent when the kernel runs without IPv6.
+      // Parsed once per gathering, with the drops source (procfs-reads.ts); net/snmp6 is absent without IPv6.
       const statistics = protocolStatistics(
-        readNetSnmp(ctx.fs),
-        readNetNetstat(ctx.fs),
-        readNetSnmp6(ctx.fs),
+        netSnmpOnce(ctx),
+        netNetstatOnce(ctx),
+        netSnmp6Once(ctx),
         ctx.config.statistics,
       );
       return protocolSamples(statistics);

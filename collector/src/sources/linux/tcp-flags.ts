@@ -2,79 +2,44 @@
  * kappie_tcp_flag_counters from the nftables table `kappie` (nft-ruleset.ts says what is counted where: TCP segments
  * received and sent by the node's uplinks): start installs the table(s), owned by this collector
  * (nft-table-owner.ts), collect follows the uplinks and reads the 512 counters over nftables netlink
- * (kernel/nft-counters.ts: one dump per table, no process) and sums them per flag, stop removes what start installed.
- */ import * as os from 'node:os';
-import { TCP_FLAGS, type TcpFlag } from '../../catalog';
+ * (kernel/nft-counters.ts: one dump per table, no process) and sums them per flag (flag-counters.ts), stop removes
+ * what start installed.
+ */
+import * as os from 'node:os';
 import { ParseError, SourceUnavailableError } from '../../errors';
-import { readOnce, type Sample, type Source, type SourceContext } from '../../source';
+import type { Source, SourceContext } from '../../source';
+import { netDevOnce } from './procfs-reads';
 import { NftMissingObjectError } from '../../kernel/nft-command';
-import { dumpNftCounters, type NftCounterObject } from '../../kernel/nft-counters';
+import { dumpNftCounters, dumpNftCountersInto, type NftCounterObject } from '../../kernel/nft-counters';
 import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
 import type { NftCounter } from './nft-json';
-import { NET_DEV_FILE, readNetDev } from '../../kernel/net-dev';
 import { createLinkReader, type LinkReader } from './interface-incarnations';
 import { bridgePorts } from './link-roles';
 import { createNftTableOwner } from './nft-table-owner';
 import {
   createTableScript,
-  flagCounterName,
-  NFT_DIRECTIONS,
   NFT_FAMILIES,
   NFT_TABLE_FAMILY,
   updateUplinksScript,
-  type NftDirection,
   type NftFamily,
   type UplinkPlan,
 } from './nft-ruleset';
-import { FLAG_BYTE_VALUES, FLAGS_BY_BYTE } from './tcp-flag-bits';
+import {
+  createFlagCounterSums,
+  flagSamples,
+  flagTotals,
+  sumFlagCounters,
+  type FlagCounterSums,
+  type FlagTotals,
+} from './flag-counters';
 import { findUplinks } from './uplinks';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
-export type FlagTotals = Record<NftDirection, Record<TcpFlag, NftCounter>>;
-
-/** The 256 counter names of each direction, in FLAG_BYTE_VALUES order: made once, looked up at every gathering. */
-const COUNTER_NAMES: Readonly<Record<NftDirection, readonly string[]>> = Object.fromEntries(
-  NFT_DIRECTIONS.map((direction) => [direction, FLAG_BYTE_VALUES.map((value) => flagCounterName(direction, value))]),
-) as unknown as Record<NftDirection, readonly string[]>;
-
-/** Sums the per-flag-byte counters into per-flag totals; every one of the 512 counters must be present. */
-export function sumFlagCounters(counters: ReadonlyMap<string, NftCounter>): FlagTotals {
-  const totals = {} as FlagTotals;
-  for (const direction of NFT_DIRECTIONS) {
-    const perFlag = Object.fromEntries(TCP_FLAGS.map((flag) => [flag, { packets: 0, bytes: 0 }])) as Record<
-      TcpFlag,
-      { packets: number; bytes: number }
-    >;
-    const names = COUNTER_NAMES[direction];
-    for (let i = 0; i < FLAG_BYTE_VALUES.length; i++) {
-      const value = FLAG_BYTE_VALUES[i]!;
-      const name = names[i]!;
-      const counter = counters.get(name);
-      if (!counter) throw new ParseError('nft -j list counters', `counter ${name} is missing from the kappie table`);
-      for (const flag of FLAGS_BY_BYTE[value]!) {
-        perFlag[flag].packets += counter.packets;
-        perFlag[flag].bytes += counter.bytes;
-      }
-    }
-    totals[direction] = perFlag;
-  }
-  return totals;
-}
-
-/** One sample per flag and direction, zeros included, so every series exists from the first scrape. */
-export function flagSamples(totals: FlagTotals): Sample<'tcpFlagCounters'>[] {
-  return NFT_DIRECTIONS.flatMap((direction) =>
-    TCP_FLAGS.map((flag) => ({ labels: { flag, direction }, value: totals[direction][flag].packets })),
-  );
-}
-
 /** The uplink plan of this gathering: routed uplinks for the inet table, bridge ports for the bridge table. */
 function uplinkPlan(ctx: SourceContext, readLinks: LinkReader): UplinkPlan {
   const dump = readLinks(ctx);
-  const present =
-    dump?.links.map(({ name }) => name) ??
-    readOnce(ctx, NET_DEV_FILE, () => readNetDev(ctx.fs)).map(({ name }) => name);
+  const present = dump?.links.map(({ name }) => name) ?? netDevOnce(ctx).map(({ name }) => name);
   const { uplinks } = findUplinks(ctx, present, dump?.links);
   const bridged = dump === undefined ? [] : bridgePorts(uplinks, dump.links);
   return { inet: uplinks.filter((name) => !bridged.includes(name)), bridge: bridged };
@@ -94,9 +59,7 @@ export function countersByName(
   table: string,
   family: NftFamily = NFT_TABLE_FAMILY,
 ): Map<string, NftCounter> {
-  if (objects.length === 0) {
-    throw new NftMissingObjectError(`no counters in nftables table ${family} ${table}: the table does not exist`);
-  }
+  if (objects.length === 0) throw missingTable(family, table);
   const counters = new Map<string, NftCounter>();
   const exact = (value: bigint, what: string): number => {
     if (value > BigInt(Number.MAX_SAFE_INTEGER))
@@ -114,8 +77,19 @@ export function countersByName(
   return counters;
 }
 
-function readTable(netlink: Netlink, family: NftFamily, table: string): Map<string, NftCounter> {
-  return countersByName(dumpNftCounters(netlink, family, table, LITTLE_ENDIAN), table, family);
+function missingTable(family: NftFamily, table: string): NftMissingObjectError {
+  return new NftMissingObjectError(`no counters in nftables table ${family} ${table}: the table does not exist`);
+}
+
+/**
+ * The flag counters of table `<family> <table>`, straight from its dump (flag-counters.ts): what a serving collector
+ * reads at every gathering. Throws NftMissingObjectError when the table does not exist (an empty dump), as
+ * countersByName does, and its ParseErrors (a duplicate, a value beyond 2^53).
+ */
+function readTable(netlink: Netlink, family: NftFamily, table: string): FlagCounterSums {
+  const values = dumpNftCountersInto(netlink, family, table, LITTLE_ENDIAN, createFlagCounterSums);
+  if (values.objects === 0) throw missingTable(family, table);
+  return values;
 }
 
 /** Counters summed by name over tables (a segment passes one table only). */
@@ -131,15 +105,6 @@ function sumByName(tables: readonly ReadonlyMap<string, NftCounter>[]): Readonly
   return sum;
 }
 
-/** The counters of every installed table, summed by counter name. */
-function readCounters(
-  netlink: Netlink,
-  table: string,
-  families: readonly NftFamily[],
-): ReadonlyMap<string, NftCounter> {
-  return sumByName(families.map((family) => readTable(netlink, family, table)));
-}
-
 /**
  * What a one-shot snapshot reads: the counters of the serving collector's tables `table`, summed by name, one dump
  * each: inet, and bridge where it exists (its dump is empty where it does not). Throws NftMissingObjectError when
@@ -147,7 +112,7 @@ function readCounters(
  */
 export function readServingCounters(netlink: Netlink, table: string): ReadonlyMap<string, NftCounter> {
   const bridge = dumpNftCounters(netlink, 'bridge', table, LITTLE_ENDIAN);
-  const inet = readTable(netlink, NFT_TABLE_FAMILY, table);
+  const inet = countersByName(dumpNftCounters(netlink, NFT_TABLE_FAMILY, table, LITTLE_ENDIAN), table);
   return sumByName(bridge.length === 0 ? [inet] : [inet, countersByName(bridge, table, 'bridge')]);
 }
 
@@ -210,13 +175,14 @@ export function createTcpFlagsSource(): Source {
     },
     async collect(ctx) {
       const plan = uplinkPlan(ctx, readLinks);
-      let counters: ReadonlyMap<string, NftCounter>;
+      let totals: FlagTotals;
       try {
         await follow(ctx, plan);
-        counters =
+        const table = ctx.config.nftTable;
+        totals =
           installed === undefined
-            ? readServingCounters(netlink, ctx.config.nftTable)
-            : readCounters(netlink, ctx.config.nftTable, installed.families);
+            ? sumFlagCounters(readServingCounters(netlink, table))
+            : flagTotals(installed.families.map((family) => readTable(netlink, family, table)));
       } catch (error) {
         if (!(error instanceof NftMissingObjectError) || installed === undefined) throw error;
         // Someone flushed the ruleset or deleted a table: put them back; the counters restart (a counter reset).
@@ -225,7 +191,7 @@ export function createTcpFlagsSource(): Source {
           `the nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable} had been removed; recreated it, counters restart`,
         );
       }
-      return { tcpFlagCounters: flagSamples(sumFlagCounters(counters)) };
+      return { tcpFlagCounters: flagSamples(totals) };
     },
     note: () => ownershipNote,
     async stop(ctx) {

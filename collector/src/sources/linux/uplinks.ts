@@ -8,8 +8,8 @@
  */
 import { globMatcher } from '../../config';
 import type { SourceContext } from '../../source';
-import { defaultRouteInterfaces, readIpv4Routes, readIpv6Routes } from '../../kernel/net-route';
 import { resolveUplinks, type LinkFacts } from './link-roles';
+import { defaultRouteHoldersOnce } from './procfs-reads';
 
 export interface UplinkChoice {
   readonly uplinks: readonly string[];
@@ -50,20 +50,18 @@ export interface FoundUplinks extends UplinkChoice {
 
 /**
  * The uplinks among `present` (interface names of the collector's namespace), reading the routing tables only when
- * --uplink-interfaces is not set. With the link dump (`links`), the default-route holders are resolved to the
+ * --uplink-interfaces is not set (once per gathering for every source that follows the uplinks: procfs-reads.ts). With the link dump (`links`), the default-route holders are resolved to the
  * interfaces that carry every crossing packet once (link-roles.ts `resolveUplinks`: a bridge's uplink port, a slave's
  * master); without it they are taken as the routes name them. --uplink-interfaces is taken as it is.
  */
 export function findUplinks(
-  ctx: Pick<SourceContext, 'config' | 'fs'>,
+  ctx: Pick<SourceContext, 'config' | 'fs' | 'shared'>,
   present: readonly string[],
   links?: readonly LinkFacts[],
 ): FoundUplinks {
   const configured = ctx.config.uplinkInterfaces;
   if (configured.length > 0) return { ...chooseUplinks(configured, present, []), holders: [] };
-  const holders = defaultRouteInterfaces(readIpv4Routes(ctx.fs), readIpv6Routes(ctx.fs)).filter((name) =>
-    present.includes(name),
-  );
+  const holders = defaultRouteHoldersOnce(ctx).filter((name) => present.includes(name));
   const resolved = links === undefined ? holders : resolveUplinks(holders, links);
   return { ...chooseUplinks([], present, resolved), holders };
 }

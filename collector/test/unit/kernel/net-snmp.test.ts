@@ -65,6 +65,24 @@ describe('parseSnmpTables', () => {
     );
   });
 
+  it('reads up to 15 digits directly, checks longer values and odd field names word by word', () => {
+    expect(parseSnmpTables('Tcp: A B\nTcp: 999999999999999 -1\n', 'f', []).get('Tcp')).toEqual(
+      new Map([
+        ['A', 999_999_999_999_999],
+        ['B', -1],
+      ]),
+    );
+    expect(parseSnmpTables('Tcp: A\nTcp: 9007199254740991\n', 'f', []).get('Tcp')!.get('A')).toBe(2 ** 53 - 1);
+    expect(() => parseSnmpTables('Tcp: A B\nTcp: 1 9007199254740993\n', 'f', [])).toThrow(
+      new ParseError('f', 'Tcp B: 9007199254740993 is beyond 2^53 and cannot be exported exactly', 2),
+    );
+    expect(() => parseSnmpTables('Tcp: A B-C\nTcp: 1 2\n', 'f', [])).toThrow(
+      new ParseError('f', 'Tcp: "B-C" is not a field name', 1),
+    );
+    expect(() => parseSnmpTables('Tcp: A\nTcp: 1-2\n', 'f', [])).toThrow(/Tcp A: expected a non-negative integer/);
+    expect(parseSnmpTables('Tcp:\nTcp:\n', 'f', []).get('Tcp')).toEqual(new Map());
+  });
+
   it.each(HOSTS.flatMap((h) => [`linux/net/${h}/snmp`, `linux/net/${h}/netstat`]))(
     'never crashes or invents numbers on arbitrary input or truncations of %s (fuzz)',
     (file) => {

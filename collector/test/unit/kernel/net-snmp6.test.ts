@@ -15,6 +15,17 @@ describe('parseSnmp6', () => {
     expect(() => parseSnmp6('A 1\nA 2\n')).toThrow(/twice/);
   });
 
+  it('reads the padded lines up to 15 digits directly, checks longer values word by word', () => {
+    const groups = 'Icmp6InMsgs 1\nUdp6NoPorts 2\n';
+    const padded = (name: string, value: string) => `${name.padEnd(32)}\t${value}\n${groups}`;
+    expect(parseSnmp6(padded('Ip6InReceives', '999999999999999')).get('Ip6InReceives')).toBe(999_999_999_999_999);
+    expect(parseSnmp6(padded('Ip6InReceives', '9007199254740991')).get('Ip6InReceives')).toBe(2 ** 53 - 1);
+    expect(() => parseSnmp6(padded('Ip6InReceives', '9007199254740993'))).toThrow(
+      new ParseError('net/snmp6', 'Ip6InReceives: 9007199254740993 is beyond 2^53 and cannot be exported exactly', 1),
+    );
+    expect(() => parseSnmp6(padded('Ip6-InReceives', '1'))).toThrow(/expected "Name value"/);
+  });
+
   it('counts the pings recorded in a namespace', () => {
     expect(parseSnmp6(fixture('linux/net/veth/snmp6')).get('Icmp6OutEchos')).toBe(3);
   });

@@ -6,13 +6,13 @@
  * Values are the kernel's totals, summed per (reason, direction): exported verbatim as counters.
  */
 import { DIRECTION, LABEL, type Direction } from '../../../catalog';
-import type { HostFs } from '../../../kernel/host-fs';
-import { counterOf, readNetDev, type NetDevInterface } from '../../../kernel/net-dev';
-import { readNetNetstat, readNetSnmp, type SnmpTables } from '../../../kernel/net-snmp';
-import { readNetSnmp6 } from '../../../kernel/net-snmp6';
+import { counterOf, type NetDevInterface } from '../../../kernel/net-dev';
+import type { SnmpTables } from '../../../kernel/net-snmp';
+import type { Snmp6Counters } from '../../../kernel/net-snmp6';
 import { readSoftnetStat, type SoftnetCpu } from '../../../kernel/net-softnet-stat';
 import { readConntrackStat, type ConntrackStat } from '../../../kernel/nf-conntrack-stat';
 import type { Sample } from '../../../source';
+import { netDevOnce, netNetstatOnce, netSnmp6Once, netSnmpOnce, type GatheringFiles } from '../procfs-reads';
 
 /** The parsed counters the table picks from; IPv6 and conntrack are undefined where the kernel has no such file. */
 export interface CounterInputs {
@@ -22,7 +22,7 @@ export interface CounterInputs {
   readonly softnetDropped: number;
   readonly snmp: SnmpTables;
   readonly netstat: SnmpTables;
-  readonly snmp6: ReadonlyMap<string, number> | undefined;
+  readonly snmp6: Snmp6Counters | undefined;
   /** nf_conntrack's drop + insert_failed summed over the CPUs. */
   readonly conntrackDropped: number | undefined;
 }
@@ -33,27 +33,32 @@ export interface ParsedCounterFiles {
   readonly softnet: readonly SoftnetCpu[];
   readonly snmp: SnmpTables;
   readonly netstat: SnmpTables;
-  readonly snmp6: ReadonlyMap<string, number> | undefined;
+  readonly snmp6: Snmp6Counters | undefined;
   readonly conntrack: ConntrackStat | undefined;
 }
 
-const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
+/** The sum of `value` over `items`, without an array of the values (1000 pod interfaces at every gathering). */
+function sumOf<T>(items: readonly T[], value: (item: T) => number): number {
+  let total = 0;
+  for (let i = 0; i < items.length; i++) total += value(items[i]!);
+  return total;
+}
 
 /** The sums the table picks from, out of the parsed files (pure). */
 export function counterInputs(files: ParsedCounterFiles): CounterInputs {
   return {
     netDev: {
-      rx: sum(files.netDev.map((netdev) => counterOf(netdev, 'rx_dropped'))),
-      tx: sum(files.netDev.map((netdev) => counterOf(netdev, 'tx_dropped'))),
+      rx: sumOf(files.netDev, (netdev) => counterOf(netdev, 'rx_dropped')),
+      tx: sumOf(files.netDev, (netdev) => counterOf(netdev, 'tx_dropped')),
     },
-    softnetDropped: sum(files.softnet.map((cpu) => cpu.dropped)),
+    softnetDropped: sumOf(files.softnet, (cpu) => cpu.dropped),
     snmp: files.snmp,
     netstat: files.netstat,
     snmp6: files.snmp6,
     conntrackDropped:
       files.conntrack === undefined
         ? undefined
-        : sum(files.conntrack.cpus.map((cpu) => (cpu['drop'] ?? 0) + (cpu['insert_failed'] ?? 0))),
+        : sumOf(files.conntrack.cpus, (cpu) => (cpu['drop'] ?? 0) + (cpu['insert_failed'] ?? 0)),
   };
 }
 
@@ -141,29 +146,37 @@ export const COUNTER_REASONS: readonly CounterReason[] = [
 /** One series per table row whose counters exist on this kernel (pure). */
 export function counterDropSamples(inputs: CounterInputs): { reason: string; direction: Direction; value: number }[] {
   const rows: { reason: string; direction: Direction; value: number }[] = [];
-  for (const row of COUNTER_REASONS) {
-    const values = row.picks.map((pick) => pick(inputs)).filter((v): v is number => v !== undefined);
-    if (values.length === 0) continue;
-    rows.push({ reason: row.reason, direction: row.direction, value: values.reduce((a, b) => a + b, 0) });
+  // Indexed loops, no intermediate arrays: stream mode's instance guard runs this at every gathering.
+  for (let r = 0; r < COUNTER_REASONS.length; r++) {
+    const row = COUNTER_REASONS[r]!;
+    let value: number | undefined;
+    for (let p = 0; p < row.picks.length; p++) {
+      const picked = row.picks[p]!(inputs);
+      if (picked !== undefined) value = (value ?? 0) + picked;
+    }
+    if (value !== undefined) rows.push({ reason: row.reason, direction: row.direction, value });
   }
   return rows;
 }
 
-/** Reads the counter files under --proc-path. Throws read and parse errors (a required file missing or garbled). */
-export function readCounterInputs(fs: HostFs): CounterInputs {
+/**
+ * Reads the counter files under --proc-path, the ones other sources read too (net/dev, snmp, netstat, snmp6) once per
+ * gathering (procfs-reads.ts). Throws read and parse errors (a required file missing or garbled).
+ */
+export function readCounterInputs(ctx: GatheringFiles): CounterInputs {
   return counterInputs({
-    netDev: readNetDev(fs),
-    softnet: readSoftnetStat(fs),
-    snmp: readNetSnmp(fs),
-    netstat: readNetNetstat(fs),
-    snmp6: readNetSnmp6(fs),
-    conntrack: readConntrackStat(fs),
+    netDev: netDevOnce(ctx),
+    softnet: readSoftnetStat(ctx.fs),
+    snmp: netSnmpOnce(ctx),
+    netstat: netNetstatOnce(ctx),
+    snmp6: netSnmp6Once(ctx),
+    conntrack: readConntrackStat(ctx.fs),
   });
 }
 
 /** kappie_drop_count from the kernel counters of the host, now. */
-export function collectCounterDrops(fs: HostFs): Sample<'dropCount'>[] {
-  return counterDropSamples(readCounterInputs(fs)).map((row) => ({
+export function collectCounterDrops(ctx: GatheringFiles): Sample<'dropCount'>[] {
+  return counterDropSamples(readCounterInputs(ctx)).map((row) => ({
     labels: { [LABEL.reason]: row.reason, [LABEL.direction]: row.direction },
     value: row.value,
   }));

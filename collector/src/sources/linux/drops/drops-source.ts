@@ -79,7 +79,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
       events = startTracefsEvents(ctx, mount);
       untraced = createUntracedDrops();
     }
-    const samples = events.collect();
+    const samples = events.collect(ctx);
     if (eventsUnusable !== undefined) ctx.log.info('tracefs events count drops again: kernel counters no longer used');
     eventsUnusable = undefined;
     return withUntracedDrops(ctx, samples);
@@ -89,7 +89,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
   function withUntracedDrops(ctx: SourceContext, samples: Samples): Samples {
     try {
       const counted = samples.dropCount ?? [];
-      const added = untraced?.samples(readUntracedCounters(ctx.fs, readLinks(ctx)?.links), counted) ?? [];
+      const added = untraced?.samples(readUntracedCounters(ctx, readLinks(ctx)?.links), counted) ?? [];
       untracedUnreadable = undefined;
       return { ...samples, dropCount: [...counted, ...added] };
     } catch (error) {
@@ -108,7 +108,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
 
   function gatherCounters(ctx: SourceContext): Samples {
     try {
-      return { dropCount: collectCounterDrops(ctx.fs) };
+      return { dropCount: collectCounterDrops(ctx) };
     } catch (error) {
       if (eventsUnusable === undefined) throw error;
       throw new SourceUnavailableError(

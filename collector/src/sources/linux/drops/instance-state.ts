@@ -12,9 +12,9 @@
  * counted meanwhile cannot be taken off), and drops no counter names are not in it.
  */
 import type { Logger } from 'pino';
-import type { HostFs } from '../../../kernel/host-fs';
 import type { Tracefs } from '../../../kernel/tracefs/tracefs';
-import { collectCounterDrops } from './counters';
+import type { GatheringFiles } from '../procfs-reads';
+import { counterDropSamples, readCounterInputs } from './counters';
 import { KFREE_SKB_EVENT } from './kfree-skb';
 
 /** One control file of the instance and the value stream mode keeps in it. */
@@ -47,41 +47,43 @@ export function changedControls(
     .filter(({ control, found }) => found.replace(/\*$/, '') !== control.value);
 }
 
-/** The sum of the kernel drop counters (counters.ts: the collector's namespace). */
-function counterSum(samples: readonly { value: number }[]): number {
-  return samples.reduce((sum, sample) => sum + sample.value, 0);
+/**
+ * The sum of the kernel drop counters (counters.ts: the collector's namespace), packets. The files the snmp source
+ * reads too are parsed once per gathering (procfs-reads.ts), so keeping this baseline at every gathering costs only
+ * softnet_stat and nf_conntrack. Undefined where the counters cannot be read (a recorded tree).
+ */
+function counterSum(ctx: GatheringFiles): number | undefined {
+  try {
+    return counterDropSamples(readCounterInputs(ctx)).reduce((sum, row) => sum + row.value, 0);
+  } catch {
+    return undefined; // no counters here: gaps are still restored and logged, not estimated
+  }
 }
 
 /** The check of one running instance; its baselines live in this closure. */
 export interface InstanceStateGuard {
-  /** Checks and restores the controls; call before the mode's collect. */
-  beforeCollect(): void;
+  /** Checks and restores the controls; call before the mode's collect, with the gathering's files. */
+  beforeCollect(ctx: GatheringFiles): void;
   /** Drops estimated lost in gaps so far (an upper bound per gap, see the module comment). */
   lostEvents(): number;
 }
 
 /**
- * The guard of stream mode's instance: `controls` from `streamModeControls`, `fs` for the kernel drop counters that
- * estimate a gap (read at every gathering), `log` for the warning that names each changed file and what it held.
+ * The guard of stream mode's instance: `controls` from `streamModeControls`, `ctx` (the gathering that starts stream
+ * mode) for the first baseline of the kernel drop counters that estimate a gap (read again at every gathering), `log`
+ * for the warning that names each changed file and what it held.
  */
 export function createInstanceStateGuard(
   tracefs: Tracefs,
   controls: readonly ExpectedControl[],
-  fs: HostFs,
+  ctx: GatheringFiles,
   log: Logger,
 ): InstanceStateGuard {
-  const counters = () => {
-    try {
-      return counterSum(collectCounterDrops(fs));
-    } catch {
-      return undefined; // no counters here (a recorded tree): gaps are still restored and logged, not estimated
-    }
-  };
-  let lastCounters = counters();
+  let lastCounters = counterSum(ctx);
   let lost = 0;
   return {
-    beforeCollect() {
-      const now = counters();
+    beforeCollect(gathering) {
+      const now = counterSum(gathering);
       const before = lastCounters;
       lastCounters = now;
       const changed = changedControls(controls, (file) => tracefs.read(file));

@@ -20,6 +20,7 @@ import { clearTriggers, createInstance, instanceDir, removeInstance } from '../.
 import type { TracefsMount } from '../../../kernel/tracefs/mount';
 import { tryWrite, type Tracefs } from '../../../kernel/tracefs/tracefs';
 import type { Samples, SourceContext } from '../../../source';
+import type { GatheringFiles } from '../procfs-reads';
 import type { EventsMode, EventsModeSetup } from './events-mode';
 import { KPROBE_EVENT_DIR, removeKprobeBytes, startHistMode } from './hist-mode';
 import { kfreeSkbFilter, KFREE_SKB_EVENT } from './kfree-skb';
@@ -34,8 +35,11 @@ const OUR_EVENTS = [KFREE_SKB_EVENT, KPROBE_EVENT_DIR];
 /** The events strategy while it runs. */
 export interface TracefsEvents {
   readonly mode: 'hist' | 'stream';
-  /** kappie_drop_count (and _bytes where counted) since start. Throws when the kernel state it reads is gone. */
-  collect(): Samples;
+  /**
+   * kappie_drop_count (and _bytes where counted) since start. Throws when the kernel state it reads is gone. `ctx`:
+   * the gathering's files (stream mode's instance guard sums the kernel drop counters).
+   */
+  collect(ctx: GatheringFiles): Samples;
   /** Events not counted, as of the last collect. */
   lostEvents(): number;
   /** What counts only partially (derived reasons, no bytes, unreadable lines), or undefined. */
@@ -173,7 +177,7 @@ export function startTracefsEvents(
     mode = chosen === 'hist' ? startHistMode(setup) : startStreamMode(setup);
     // Stream mode's switches can be turned off from outside; hist mode fails on its own when its trigger is gone.
     if (mode.mode === 'stream') {
-      guard = createInstanceStateGuard(tracefs, streamModeControls(instance, setup.filter), ctx.fs, ctx.log);
+      guard = createInstanceStateGuard(tracefs, streamModeControls(instance, setup.filter), ctx, ctx.log);
     }
   } catch (error) {
     try {
@@ -187,8 +191,8 @@ export function startTracefsEvents(
 
   return {
     mode: mode.mode,
-    collect() {
-      guard?.beforeCollect();
+    collect(gathering) {
+      guard?.beforeCollect(gathering);
       return mode.collect();
     },
     lostEvents: () => mode.lostEvents() + (guard?.lostEvents() ?? 0),

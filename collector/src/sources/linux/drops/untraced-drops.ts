@@ -65,18 +65,18 @@
  *    nf_hook_slow then frees with NETFILTER_DROP: counted twice in this strategy.
  */
 import { DIRECTION, LABEL, type Direction } from '../../../catalog';
-import type { HostFs } from '../../../kernel/host-fs';
-import { readNetNetstat, readNetSnmp, type SnmpTables } from '../../../kernel/net-snmp';
-import { readNetSnmp6 } from '../../../kernel/net-snmp6';
+import type { SnmpTables } from '../../../kernel/net-snmp';
+import type { Snmp6Counters } from '../../../kernel/net-snmp6';
 import type { RtnetlinkLink } from '../../../kernel/rtnetlink-link';
 import type { Sample } from '../../../source';
+import { netNetstatOnce, netSnmp6Once, netSnmpOnce, type GatheringFiles } from '../procfs-reads';
 
 /** The kernel counters the rows read, as parsed from the collector's namespace. */
 export interface UntracedCounters {
   readonly snmp: SnmpTables;
   readonly netstat: SnmpTables;
   /** /proc/net/snmp6, undefined without IPv6. */
-  readonly snmp6: ReadonlyMap<string, number> | undefined;
+  readonly snmp6: Snmp6Counters | undefined;
   /** rx_missed_errors summed over the links (see rxMissedErrors), undefined when the link dump cannot be read. */
   readonly rxMissedErrors: number | undefined;
 }
@@ -184,14 +184,18 @@ export function createUntracedDrops(rows: readonly UntracedDropRow[] = UNTRACED_
 }
 
 /**
- * Reads the procfs counters under --proc-path (throws read and parse errors); `links` is the collector namespace's
- * link dump, undefined when it cannot be read (NETDEV_RX_MISSED is then absent).
+ * Reads the procfs counters under --proc-path, once per gathering (procfs-reads.ts: the snmp source and the instance
+ * guard read them too; throws read and parse errors); `links` is the collector namespace's link dump, undefined when
+ * it cannot be read (NETDEV_RX_MISSED is then absent).
  */
-export function readUntracedCounters(fs: HostFs, links: readonly RtnetlinkLink[] | undefined): UntracedCounters {
+export function readUntracedCounters(
+  ctx: GatheringFiles,
+  links: readonly RtnetlinkLink[] | undefined,
+): UntracedCounters {
   return {
-    snmp: readNetSnmp(fs),
-    netstat: readNetNetstat(fs),
-    snmp6: readNetSnmp6(fs),
+    snmp: netSnmpOnce(ctx),
+    netstat: netNetstatOnce(ctx),
+    snmp6: netSnmp6Once(ctx),
     rxMissedErrors: links === undefined ? undefined : rxMissedErrors(links),
   };
 }
