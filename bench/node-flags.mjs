@@ -5,7 +5,7 @@
 // latency, CPU per scrape (utime+stime), RSS / RssAnon / RssFile after the scrapes, peak RSS (VmHWM), and the median
 // per-source gathering time from kappie_source_collection_duration_seconds.
 // Usage (root, after `npm run build`; each candidate runs alone, so a busy machine moves latency between rows):
-//   node bench/node-flags.mjs [--sockets 1000] [--interfaces 0] [--scrapes 40] [--rounds 1]
+//   node bench/node-flags.mjs [--sockets 1000] [--interfaces 0] [--scrapes 40] [--rounds 1] [--candidates 0,2] [--gc]
 // Prints Markdown. The namespaces, the nft table and the tracefs instance it creates are removed at the end.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -41,7 +41,28 @@ const CANDIDATES = [
   ['without --no-opt (TurboFan on)', without('--no-opt'), {}],
   ['without --optimize-for-size', without('--optimize-for-size'), {}],
   ['--max-semi-space-size=4', [...without('--max-semi-space-size=1'), '--max-semi-space-size=4'], {}],
+  ['+ --no-parallel-scavenge', [...FLAGS, '--no-parallel-scavenge'], {}],
+  [
+    '--max-semi-space-size=4 --no-opt --heap-growing-percent=10',
+    ['--max-semi-space-size=4', '--no-opt', '--heap-growing-percent=10'],
+    {},
+  ],
+  [
+    '--max-semi-space-size=4 --no-opt --optimize-for-size (pins the young generation at 1 MiB)',
+    ['--max-semi-space-size=4', '--no-opt', '--optimize-for-size'],
+    {},
+  ],
 ];
+/** --candidates 0,3 runs only those rows of CANDIDATES (default: every one). */
+const CHOSEN = option('--candidates', undefined)
+  ?.split(',')
+  .map((index) => CANDIDATES[Number(index)] ?? fail(`no candidate ${index} (0-${CANDIDATES.length - 1})`));
+/** --gc: run with --trace-gc-nvp and report the collector's GC pauses per scrape (tracing costs a little itself). */
+const TRACE_GC = args.includes('--gc');
+
+function fail(message) {
+  throw new Error(message);
+}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const inNs = (ns, command, ...rest) =>
@@ -94,6 +115,7 @@ async function measure(label, flags, env) {
     process.execPath,
     [
       ...flags,
+      ...(TRACE_GC ? ['--trace-gc-nvp'] : []),
       CLI,
       'serve',
       '--listen',
@@ -107,8 +129,20 @@ async function measure(label, flags, env) {
       '--tracefs-instance',
       NS,
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } },
+    { stdio: ['ignore', TRACE_GC ? 'pipe' : 'ignore', 'inherit'], env: { ...process.env, ...env } },
   );
+  // With --gc: the pause of every collection (scavenges and full ones) V8 prints, in ms.
+  const pauses = [];
+  let partial = '';
+  child.stdout?.on('data', (chunk) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop();
+    for (const line of lines) {
+      const pause = / pause=([\d.]+) /.exec(line);
+      if (pause) pauses.push(Number(pause[1]));
+    }
+  });
+  const pauseTotal = () => pauses.reduce((sum, ms) => sum + ms, 0);
   try {
     for (let i = 0; ; i++) {
       try {
@@ -121,6 +155,7 @@ async function measure(label, flags, env) {
     }
     for (let i = 0; i < 3; i++) await scrape();
     const before = processState(child.pid);
+    const pausedBefore = pauseTotal();
     const latencies = [];
     const durations = new Map();
     for (let i = 0; i < SCRAPES; i++) {
@@ -132,6 +167,7 @@ async function measure(label, flags, env) {
       }
     }
     const after = processState(child.pid);
+    const gcPerScrape = TRACE_GC ? ((pauseTotal() - pausedBefore) / SCRAPES).toFixed(2) : 'not traced';
     const sources = [...durations].map(([name, values]) => `${name} ${median(values).toFixed(1)}`).join(', ');
     return [
       label,
@@ -142,6 +178,7 @@ async function measure(label, flags, env) {
       (after.anon / MiB).toFixed(1),
       (after.file / MiB).toFixed(1),
       (after.hwm / MiB).toFixed(1),
+      gcPerScrape,
       sources,
       readFileSync('/proc/loadavg', 'utf8').split(' ')[0],
     ];
@@ -168,7 +205,7 @@ async function inner() {
     });
     const rows = [];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [label, flags, env] of CANDIDATES) rows.push(await measure(label, flags, env));
+      for (const [label, flags, env] of CHOSEN ?? CANDIDATES) rows.push(await measure(label, flags, env));
     }
     const headers = [
       'candidate',
@@ -179,6 +216,7 @@ async function inner() {
       'RssAnon',
       'RssFile',
       'VmHWM',
+      'GC pause ms/scrape',
       'median ms per source',
       'load',
     ];

@@ -6,9 +6,17 @@
  * For each case: median scrape latency of each and their ratio (kappie / node_exporter), CPU seconds per scrape
  * (utime+stime of the exporter process over the measured scrapes), RSS after the scrapes, and series count.
  *
- * Usage (root): npm run bench -- scrape [--cases sockets,interfaces] [--scrapes N]
- * The outer process creates the namespaces and re-executes itself inside the bench namespace (`--inner`), so that
- * both exporters, the socket holders and the scraping client share the namespace's loopback.
+ * Usage (root): npm run bench -- scrape [--cases sockets,interfaces|CASE,...] [--scrapes N] [--warmup N]
+ * CASE is a case's name with a hyphen for the space (`1k-sockets`, `10-interfaces`).
+ * Each case runs in a fresh pair of network namespaces: the outer process creates them and re-executes itself inside
+ * the case's namespace (`--inner`), so that both exporters, the socket holders and the scraping client share its
+ * loopback, and no case inherits another's sockets (100k closed loopback connections leave ~50k TIME_WAIT sockets
+ * for a minute, which every later case in the same namespace would walk: both exporters, at 5-10 times the cost).
+ *
+ * Warm-up: each exporter is scraped `--warmup` times (default 10) before the measured scrapes. Kappie's first ~15
+ * scrapes after start run while V8 is still compiling its baseline code (about 1.3 times a settled scrape here);
+ * Prometheus scrapes a collector for days, so the settled cost is what a node pays. `--warmup 2` gives the old
+ * figures.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -83,8 +91,13 @@ interface Target {
  * Scrapes both exporters alternately (a, b, a, b, ...) so that both see the same kernel state and the same load from
  * whatever else runs on the machine; CPU is each process's own utime+stime over its measured scrapes.
  */
-async function measurePair(a: Target, b: Target, scrapes: number): Promise<[ExporterResult, ExporterResult]> {
-  for (let i = 0; i < 2; i++) {
+async function measurePair(
+  a: Target,
+  b: Target,
+  scrapes: number,
+  warmup: number,
+): Promise<[ExporterResult, ExporterResult]> {
+  for (let i = 0; i < warmup; i++) {
     await scrape(a.url); // warm-up: JIT, first-gathering setup, page cache
     await scrape(b.url);
   }
@@ -255,7 +268,7 @@ interface CaseResult {
   readonly nodeExporter: ExporterResult;
 }
 
-async function runCase(benchCase: Case, scrapes: number, peerNamespace: string): Promise<CaseResult> {
+async function runCase(benchCase: Case, scrapes: number, warmup: number, peerNamespace: string): Promise<CaseResult> {
   const holders = benchCase.sockets > 0 ? await holdSockets(benchCase.sockets) : [];
   createPodInterfaces(benchCase.podInterfaces, peerNamespace);
   const kappie = startKappie();
@@ -267,6 +280,7 @@ async function runCase(benchCase: Case, scrapes: number, peerNamespace: string):
       { url: `http://127.0.0.1:${KAPPIE_PORT}/metrics`, pid: kappie.pid! },
       { url: `http://127.0.0.1:${NODE_EXPORTER_PORT}/metrics`, pid: nodeExporter.pid! },
       scrapes,
+      warmup,
     );
     return { benchCase, kappie: k, nodeExporter: n };
   } finally {
@@ -308,59 +322,94 @@ function report(results: readonly CaseResult[]): string {
   return renderTable(table);
 }
 
-async function inner(caseNames: readonly string[], scrapes: number, peerNamespace: string): Promise<void> {
+/** The cases `--cases` names: `sockets`, `interfaces`, or case names with a hyphen for the space. */
+function selectCases(names: readonly string[]): Case[] {
+  const all = [...SOCKET_CASES, ...INTERFACE_CASES];
+  const idOf = (benchCase: Case) => benchCase.name.replace(/ /g, '-');
+  const chosen = new Set<Case>();
+  for (const name of names) {
+    const group = name === 'sockets' ? SOCKET_CASES : name === 'interfaces' ? INTERFACE_CASES : undefined;
+    const found = group ?? all.filter((benchCase) => idOf(benchCase) === name);
+    if (found.length === 0) {
+      throw new Error(`unknown case "${name}" (sockets, interfaces, ${all.map(idOf).join(', ')})`);
+    }
+    for (const benchCase of found) chosen.add(benchCase);
+  }
+  return all.filter((benchCase) => chosen.has(benchCase));
+}
+
+const RESULT_PREFIX = 'scrape-bench-result ';
+
+/** Runs one case inside its namespace and writes its result as one JSON line on stdout. */
+async function inner(caseName: string, scrapes: number, warmup: number, peerNamespace: string): Promise<void> {
   sh('ip', ['link', 'set', 'lo', 'up']);
   // 100k loopback connections need more ephemeral ports than the default range gives one address.
   // Ephemeral ports above the holders' listening ports (20 000 + 10 per holder), which they would otherwise take.
   fs.writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '20500 65000');
-  const cases = [
-    ...(caseNames.includes('sockets') ? SOCKET_CASES : []),
-    ...(caseNames.includes('interfaces') ? INTERFACE_CASES : []),
-  ];
-  const results: CaseResult[] = [];
-  for (const benchCase of cases) {
-    process.stderr.write(`case ${benchCase.name}...\n`);
-    results.push(
-      await runCase(
-        benchCase,
-        benchCase.sockets >= 100_000 ? Math.max(3, Math.floor(scrapes / 3)) : scrapes,
-        peerNamespace,
-      ),
-    );
-  }
-  process.stdout.write(`${report(results)}\n`);
-  const worst = results.map((r) => r.kappie.medianSeconds / r.nodeExporter.medianSeconds);
-  process.stdout.write(
-    `\nworst latency ratio ${Math.max(...worst).toFixed(2)}; best ${Math.min(...worst).toFixed(2)}; ` +
-      `kappie peak RSS ${(Math.max(...results.map((r) => r.kappie.rssBytes)) / 2 ** 20).toFixed(1)} MiB; ` +
-      `CPU ratio range ${percent(Math.min(...results.map((r) => r.kappie.cpuSecondsPerScrape / r.nodeExporter.cpuSecondsPerScrape)))}` +
-      `–${percent(Math.max(...results.map((r) => r.kappie.cpuSecondsPerScrape / r.nodeExporter.cpuSecondsPerScrape)))}\n`,
+  const [benchCase] = selectCases([caseName]);
+  const measured = benchCase!.sockets >= 100_000 ? Math.max(3, Math.floor(scrapes / 3)) : scrapes;
+  const result = await runCase(benchCase!, measured, warmup, peerNamespace);
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+}
+
+function summary(results: readonly CaseResult[]): string {
+  const latency = results.map((r) => r.kappie.medianSeconds / r.nodeExporter.medianSeconds);
+  const cpu = results.map((r) => r.kappie.cpuSecondsPerScrape / r.nodeExporter.cpuSecondsPerScrape);
+  return (
+    `worst latency ratio ${Math.max(...latency).toFixed(2)}; best ${Math.min(...latency).toFixed(2)}; ` +
+    `kappie peak RSS ${(Math.max(...results.map((r) => r.kappie.rssBytes)) / 2 ** 20).toFixed(1)} MiB; ` +
+    `CPU ratio range ${percent(Math.min(...cpu))}–${percent(Math.max(...cpu))}`
   );
 }
 
+/** Runs each chosen case in a fresh pair of namespaces (see the module comment) and prints the table. */
 function outer(args: readonly string[]): void {
   if (process.getuid?.() !== 0) throw new Error('the scrape benchmark needs root (network namespaces, veths)');
   if (!fs.existsSync(NODE_EXPORTER))
     throw new Error(`${NODE_EXPORTER} missing: apt-get install prometheus-node-exporter`);
   if (!fs.existsSync(COLLECTOR_CLI)) throw new Error('collector not built: npm run build');
-  const suffix = randomBytes(3).toString('hex');
-  const benchNs = `kb${suffix}`;
-  const peerNs = `kp${suffix}`;
-  sh('ip', ['netns', 'add', benchNs]);
-  sh('ip', ['netns', 'add', peerNs]);
-  try {
-    const result = spawnSync(
-      'ip',
-      ['netns', 'exec', benchNs, process.execPath, __filename, '--inner', peerNs, ...args],
-      {
-        stdio: 'inherit',
-      },
-    );
-    if (result.status !== 0) process.exitCode = result.status ?? 1;
-  } finally {
-    spawnSync('ip', ['netns', 'delete', benchNs]);
-    spawnSync('ip', ['netns', 'delete', peerNs]);
+  const cases = selectCases(option(args, '--cases', 'sockets,interfaces').split(','));
+  const scrapes = option(args, '--scrapes', '15');
+  const warmup = option(args, '--warmup', '10');
+  const results: CaseResult[] = [];
+  for (const benchCase of cases) {
+    process.stderr.write(`case ${benchCase.name}...\n`);
+    const suffix = randomBytes(3).toString('hex');
+    const benchNs = `kb${suffix}`;
+    const peerNs = `kp${suffix}`;
+    sh('ip', ['netns', 'add', benchNs]);
+    sh('ip', ['netns', 'add', peerNs]);
+    try {
+      const run = spawnSync(
+        'ip',
+        [
+          'netns',
+          'exec',
+          benchNs,
+          process.execPath,
+          __filename,
+          '--inner',
+          peerNs,
+          benchCase.name.replace(/ /g, '-'),
+          scrapes,
+          warmup,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24 },
+      );
+      const line = run.stdout.split('\n').find((text) => text.startsWith(RESULT_PREFIX));
+      if (run.status !== 0 || line === undefined) {
+        throw new Error(`case ${benchCase.name} failed (exit ${run.status}): ${run.stdout.trim()}`);
+      }
+      results.push(JSON.parse(line.slice(RESULT_PREFIX.length)) as CaseResult);
+    } finally {
+      spawnSync('ip', ['netns', 'delete', benchNs]);
+      spawnSync('ip', ['netns', 'delete', peerNs]);
+    }
   }
+  process.stdout.write(
+    `Each case in fresh namespaces; ${warmup} warm-up and ${scrapes} measured scrapes of each exporter ` +
+      `(a third of them at 100k sockets), alternated.\n\n${report(results)}\n\n${summary(results)}\n`,
+  );
 }
 
 function option(args: readonly string[], name: string, fallback: string): string {
@@ -370,12 +419,8 @@ function option(args: readonly string[], name: string, fallback: string): string
 
 export async function main(args: readonly string[]): Promise<void> {
   if (args[0] === '--inner') {
-    const rest = args.slice(2);
-    await inner(
-      option(rest, '--cases', 'sockets,interfaces').split(','),
-      Number(option(rest, '--scrapes', '15')),
-      args[1]!,
-    );
+    const [, peerNamespace, caseName, scrapes, warmup] = args;
+    await inner(caseName!, Number(scrapes), Number(warmup), peerNamespace!);
   } else {
     outer(args);
   }

@@ -87,14 +87,21 @@ export interface NetlinkOptions {
  */
 export function createNetlink(options: NetlinkOptions = {}): Netlink {
   let libc: Libc | undefined;
+  /**
+   * The receive buffer, kept for the client's life: a new 64 KiB buffer per dump is an ArrayBuffer outside V8's heap
+   * that each dump leaves for the garbage collector (several dumps per gathering). Dumps are synchronous, so one
+   * buffer serves them all; a dump started from inside another's chunk handler gets a buffer of its own.
+   */
+  let idleChunk: Buffer | undefined;
   return {
     dump(protocol, what, requests, onChunk) {
       const c = (libc ??= loadLibc());
       const open = () => c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
       const fd = options.procPath === undefined ? open() : inNetNamespace(c, netNamespaceFile(options.procPath), open);
       if (fd < 0) throw new Error(`netlink ${what} socket: errno ${c.errno()}`);
+      const chunk = idleChunk ?? Buffer.allocUnsafe(RECEIVE_BYTES);
+      idleChunk = undefined;
       try {
-        const chunk = Buffer.allocUnsafe(RECEIVE_BYTES);
         for (const request of requests) {
           if (c.send(fd, request, request.length, 0) !== request.length) {
             throw new Error(`netlink ${what} send: errno ${c.errno()}`);
@@ -110,6 +117,7 @@ export function createNetlink(options: NetlinkOptions = {}): Netlink {
         }
       } finally {
         c.close(fd);
+        idleChunk = chunk;
       }
     },
   };

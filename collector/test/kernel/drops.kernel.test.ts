@@ -8,7 +8,15 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { LABEL, METRICS, metricName } from '../../src/catalog';
-import { cleanup, COLLECTOR_CLI, describeKernel, Namespace, uniqueName, waitForOutput } from '../helpers/netns';
+import {
+  cleanup,
+  COLLECTOR_CLI,
+  connect,
+  describeKernel,
+  Namespace,
+  uniqueName,
+  waitForOutput,
+} from '../helpers/netns';
 import { tracefsInstances } from '../helpers/tracefs-instances';
 
 const PORT = 10093;
@@ -306,5 +314,29 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
     );
     const v6 = Number(/Udp6NoPorts\s+(\d+)/.exec(ns.exec('cat', '/proc/net/snmp6'))![1]);
     expect(noSocket?.value).toBe(snmpValue(ns, 'Udp', 'NoPorts') + v6);
+  });
+});
+
+describeKernel('drops by reason from the kernel counters on a router', () => {
+  let sender: Namespace;
+  let router: Namespace;
+  beforeAll(() => {
+    sender = Namespace.create();
+    router = Namespace.create();
+    connect(sender, router); // the sender's default route goes through the router
+    router.exec('sysctl', '-qw', 'net.ipv4.ip_forward=1');
+  });
+  afterAll(cleanup);
+
+  it('counts IPv4 packets the router has no route for as IP_INNOROUTES (IpExt InNoRoutes), as tracefs names them', () => {
+    const N = 19;
+    sendDatagrams(sender, 9, N, '198.51.100.9');
+    const inNoRoutes = Number(/IpExtInNoRoutes\s+(\d+)/.exec(router.exec('nstat', '-asz', 'IpExtInNoRoutes'))![1]);
+    expect(inNoRoutes).toBe(N);
+    const gathering = router.snapshot('--sources', 'drops', '--from', 'none', '--duration', '0');
+    const counted = (gathering.samples.dropCount ?? []).find(
+      (s) => s.labels[LABEL.reason] === 'IP_INNOROUTES' && s.labels[LABEL.direction] === 'ingress',
+    );
+    expect(counted?.value).toBe(inNoRoutes);
   });
 });

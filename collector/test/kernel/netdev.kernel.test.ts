@@ -216,8 +216,13 @@ describeKernel('netdev and forward sources in network namespaces', () => {
     fs.mkdirSync(path.join(noSysfs, 'class', 'net'), { recursive: true });
     try {
       const gathering = a.snapshot('--sources', 'netdev', '--sys-path', noSysfs);
-      expect(gathering.sources[0]).toMatchObject({ name: 'netdev', up: true });
+      expect(gathering.sources[0]).toMatchObject({ name: 'netdev', up: true, reason: undefined });
       expect(interfaceStats(gathering).has(POD_INTERFACES_AGGREGATE)).toBe(true);
+      // The counters /proc/net/dev lacks come from the link dump's IFLA_STATS64 here, not from sysfs files.
+      const lo = interfaceStats(gathering).get('lo')!;
+      for (const statistic of ['rx_missed_errors', 'rx_crc_errors', 'rx_nohandler']) {
+        expect([statistic, lo.get(statistic)]).toEqual([statistic, 0]);
+      }
     } finally {
       fs.rmSync(noSysfs, { recursive: true, force: true });
       a.ip('link', 'delete', pod);

@@ -6,7 +6,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import * as os from 'node:os';
 import { dumpLinks } from '../../src/kernel/rtnetlink-link';
-import { createNetlink } from '../../src/kernel/netlink-socket';
+import { createNetlink, NETLINK_ROUTE } from '../../src/kernel/netlink-socket';
+import { linkDumpRequest } from '../../src/kernel/rtnetlink-link';
+import { createSockDiagReader } from '../../src/kernel/sock-diag';
+import { newTcpSocketTally } from '../../src/kernel/tcp-table';
 import { inNamespace } from '../helpers/in-namespace';
 import { comparableLinks, linksFromIp } from '../helpers/ip-link';
 import { cleanup, describeKernel, Namespace } from '../helpers/netns';
@@ -57,6 +60,26 @@ describeKernel('rtnetlink link dump in network namespaces', () => {
     expect(dump.links.find((link) => link.name === 'brücke0')!.nameBytes).toEqual(Buffer.from('brücke0'));
   });
 
+  it('keeps one receive buffer per client, yet a dump made inside a chunk handler leaves that chunk alone', () => {
+    const netlink = createNetlink();
+    inNamespace(node, () => {
+      const first = dumpLinks(netlink, LITTLE_ENDIAN);
+      let handled = 0;
+      netlink.dump(NETLINK_ROUTE, 'nested', [linkDumpRequest(1, LITTLE_ENDIAN)], (chunk, length) => {
+        const before = Buffer.from(chunk.subarray(0, length));
+        // Another dump on the same client (sock_diag: different bytes) while this chunk is being handled.
+        createSockDiagReader(netlink).tally(newTcpSocketTally(false), LITTLE_ENDIAN);
+        expect(chunk.subarray(0, length)).toEqual(before);
+        handled += 1;
+        return dumpDone(before);
+      });
+      expect(handled).toBeGreaterThan(0);
+      expect(dumpLinks(netlink, LITTLE_ENDIAN).links.map((link) => link.name)).toEqual(
+        first.links.map((link) => link.name),
+      );
+    });
+  });
+
   it('follows a rename: same ifindex, new name', () => {
     node.ip('link', 'set', 'vlocal1', 'down');
     node.ip('link', 'set', 'vlocal1', 'name', 'vrenamed');
@@ -66,3 +89,14 @@ describeKernel('rtnetlink link dump in network namespaces', () => {
     expect(dump.links.some((link) => link.name === 'vrenamed')).toBe(true);
   });
 });
+
+/** Whether a chunk holds the dump's NLMSG_DONE (type 3) among its messages (host order: this test is little-endian). */
+function dumpDone(chunk: Buffer): boolean {
+  for (let offset = 0; offset + 16 <= chunk.length;) {
+    const length = chunk.readUInt32LE(offset);
+    if (chunk.readUInt16LE(offset + 4) === 3) return true;
+    if (length < 16) return true;
+    offset += (length + 3) & ~3;
+  }
+  return false;
+}

@@ -328,6 +328,47 @@ describe('drops source: which strategy counts, decided in one place', () => {
     expect(recorded.text(`${EVENT}/trigger`)).toBe('');
   });
 
+  it('auto after a failure: tries events again only after a growing backoff, and says it mounted tracefs once', async () => {
+    const recorded = tree({ hist: HIST });
+    recorded.tracefs.makeDir(INSTANCE);
+    let holder: 'another process' | 'nobody' = 'another process';
+    let mounts = 0;
+    let clock = 1_000_000;
+    const logs: string[] = [];
+    const log = pino(
+      { level: 'info' },
+      new Writable({ write: (chunk: Buffer, _e, done) => (logs.push(chunk.toString()), done()) }),
+    );
+    const source = createDropsSource({
+      now: () => clock,
+      mountTracefs: () => {
+        mounts += 1;
+        const mounted = recorded.mount();
+        const removeDir = holder === 'nobody' ? mounted.tracefs.removeDir : () => 'busy' as const;
+        return { ...mounted, mountedByUs: true, tracefs: { ...mounted.tracefs, removeDir } };
+      },
+    });
+    const config = resolveConfig({ procPath: PROC, tracefsInstance: 'unit', dropReader: 'auto' }, {});
+    const gatherer = new Gatherer([source], { config, fs: createHostFs(config), log });
+    gatherers.push(gatherer);
+    const gatherAt = async (ms: number) => {
+      clock = ms;
+      return status(await gatherer.gather()).name;
+    };
+    expect(await gatherAt(1_000_000)).toBe('drop_counters');
+    expect(await gatherAt(1_015_000)).toBe('drop_counters'); // a scrape 15 s later: no new try
+    expect(mounts).toBe(1);
+    expect(await gatherAt(1_030_000)).toBe('drop_counters'); // 30 s: tried, failed again; next wait 60 s
+    expect(mounts).toBe(2);
+    expect(await gatherAt(1_080_000)).toBe('drop_counters');
+    expect(mounts).toBe(2);
+    holder = 'nobody'; // the other collector went away
+    expect(await gatherAt(1_090_000)).toBe('drop_reasons');
+    expect(mounts).toBe(3);
+    expect(logs.filter((line) => line.includes('tracefs was not mounted')).length).toBe(1);
+    expect(logs.filter((line) => line.includes('trying events again in 30 s')).length).toBe(1);
+  });
+
   it('hist: counts in the kernel where it has hist triggers', async () => {
     const recorded = tree({ hist: HIST });
     const gathering = await run(recorded, 'hist').gatherer.gather();

@@ -14,7 +14,8 @@ import { silentLogger } from '../../src/log';
 import type { SampleView, Source, SourceContext } from '../../src/source';
 import { createForwardSource } from '../../src/sources/linux/forward';
 import { parseNetDev } from '../../src/kernel/net-dev';
-import { createNetdevSource } from '../../src/sources/linux/netdev';
+import { createNetdevSource, extrasFromLinkStats } from '../../src/sources/linux/netdev';
+import { LINK_STATS64_FIELDS, type LinkStats64, type RtnetlinkLink } from '../../src/kernel/rtnetlink-link';
 import { createSnmpSource } from '../../src/sources/linux/snmp';
 import { FIXTURES } from '../helpers/fixtures';
 
@@ -72,6 +73,20 @@ describe('linux net sources on recorded trees', () => {
     expect(of('eth0')).toHaveLength(18);
     expect(of('eth0').find((s) => s.labels[LABEL.statisticName] === 'rx_missed_errors')?.value).toBe(5);
     expect(of('lo')).toHaveLength(16);
+  });
+
+  it("netdev takes the extras from a link's IFLA_STATS64 when the dump lists it: a counter the kernel lacks is absent", () => {
+    const stats = Object.fromEntries(LINK_STATS64_FIELDS.slice(0, 23).map((field) => [field, 0n])) as LinkStats64;
+    const link = { name: 'eth0', stats64: { ...stats, rx_missed_errors: 5n, rx_crc_errors: 2n } } as RtnetlinkLink;
+    const links = new Map([['eth0', link]]);
+    expect(extrasFromLinkStats(links, 'eth0')).toEqual({ rx_missed_errors: 5, rx_crc_errors: 2 });
+    expect(extrasFromLinkStats(links, 'eth1')).toBeUndefined();
+    const newer = { name: 'eth0', stats64: { ...link.stats64!, rx_nohandler: 7n } } as RtnetlinkLink;
+    expect(extrasFromLinkStats(new Map([['eth0', newer]]), 'eth0')).toEqual({
+      rx_missed_errors: 5,
+      rx_crc_errors: 2,
+      rx_nohandler: 7,
+    });
   });
 
   it('netdev sums the recorded 200 pod interfaces without reading their sysfs', async () => {

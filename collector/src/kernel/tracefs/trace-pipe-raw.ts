@@ -5,6 +5,7 @@
  * copied out as the ring buffer stores it.
  */
 import * as fs from 'node:fs';
+import { createReadNow } from '../read-now';
 
 /** The reader side of one CPU's `trace_pipe_raw`. */
 export interface RawPipe {
@@ -20,6 +21,8 @@ export interface RawPipe {
 /** A trace_pipe_raw opened non-blocking on the file system (`file` is an absolute path). */
 export class NonBlockingRawPipe implements RawPipe {
   private fd: number | undefined;
+  /** Empty pipes are the usual case (every CPU, every poll): read-now.ts reads them without an exception. */
+  private readonly readNow = createReadNow();
 
   constructor(readonly file: string) {
     this.fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -27,12 +30,7 @@ export class NonBlockingRawPipe implements RawPipe {
 
   readPage(buffer: Buffer): number {
     if (this.fd === undefined) return 0;
-    try {
-      return fs.readSync(this.fd, buffer, 0, buffer.length, null);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
-      throw error;
-    }
+    return this.readNow(this.fd, buffer);
   }
 
   close(): void {

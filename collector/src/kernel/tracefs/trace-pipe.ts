@@ -3,6 +3,7 @@
  * returns what the ring buffer holds now, or EAGAIN when it is empty. Reading consumes: each event is read once.
  */
 import * as fs from 'node:fs';
+import { createReadNow } from '../read-now';
 
 /** The reader side of a `trace_pipe`. */
 export interface TracePipe {
@@ -21,6 +22,8 @@ export class NonBlockingPipe implements TracePipe {
   /** The bytes of a partial last line, carried to the next read. */
   private rest: Buffer = Buffer.alloc(0);
   private readonly buffer = Buffer.allocUnsafe(1 << 20);
+  /** An empty pipe is the usual case at every poll: read-now.ts reads it without an exception. */
+  private readonly readNow = createReadNow();
 
   constructor(readonly file: string) {
     this.fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -37,13 +40,7 @@ export class NonBlockingPipe implements TracePipe {
     const lines: string[] = [];
     let total = 0;
     while (total < maxBytes) {
-      let n: number;
-      try {
-        n = fs.readSync(this.fd, this.buffer, 0, this.buffer.length, null);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') break;
-        throw error;
-      }
+      const n = this.readNow(this.fd, this.buffer);
       if (n === 0) break;
       total += n;
       const chunk = this.buffer.subarray(0, n);

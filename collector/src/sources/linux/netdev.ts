@@ -1,6 +1,7 @@
 /**
  * kappie_interface_stats{interface_name, statistic_name}: /proc/net/dev (kernel/net-dev.ts) for every interface, plus
- * three sysfs counters it lacks (kernel/sys-class-net.ts) for the node's own interfaces.
+ * three counters it lacks for the node's own interfaces: from the rtnetlink link dump the gathering reads anyway
+ * (IFLA_STATS64), else from sysfs (kernel/sys-class-net.ts).
  *
  * One procfs read covers every interface (node_exporter's sysfs netclass reads, one file per attribute per interface,
  * are a known scrape-killer on busy Kubernetes nodes). Pod-side interfaces are summed into one interface_name by
@@ -13,7 +14,7 @@ import type { HostFs } from '../../kernel/host-fs';
 import { NETDEV_STATISTICS, type NetDevInterface } from '../../kernel/net-dev';
 import { interfaceStatisticFile, readInterfaceStatistic } from '../../kernel/sys-class-net';
 import { MonotonicSum } from '../../monotonic-sum';
-import type { LinkDump } from '../../kernel/rtnetlink-link';
+import type { LinkDump, RtnetlinkLink } from '../../kernel/rtnetlink-link';
 import { addSamples, type Sample, type Samples, type Source, type SourceContext } from '../../source';
 import { netDevOnce } from './procfs-reads';
 import { createLinkReader, interfaceIncarnationsOf, type LinkReader } from './interface-incarnations';
@@ -21,8 +22,11 @@ import { podInterfaceTest } from './link-roles';
 import { findUplinks } from './uplinks';
 
 /**
- * sysfs counters read for the node's own (non-pod) interfaces only, each one open/read/close per interface per
- * gathering, so the list is short: the three that tell an operator something /proc/net/dev cannot.
+ * Counters /proc/net/dev lacks, for the node's own (non-pod) interfaces only: the three that tell an operator
+ * something /proc/net/dev cannot. They are fields of the link dump's struct rtnl_link_stats64, which the kernel fills
+ * from the same dev_get_stats() call as the sysfs files of the same names, so on a live procfs they come from the
+ * dump every gathering already makes; sysfs (one open/read/close per interface and counter) only without a dump
+ * (--proc-path pointing at recorded files) or for an interface the dump did not list.
  * - rx_missed_errors: the NIC ran out of ring buffer (hidden inside procfs' rx_dropped): tune the ring, not the stack.
  * - rx_crc_errors: damaged frames on the wire (hidden inside procfs' rx_frame_errors): a cable or port problem.
  * - rx_nohandler: packets no protocol wanted (e.g. on a bond's inactive slave); not in /proc/net/dev at all.
@@ -109,7 +113,7 @@ export function interfaceStatsSamples(
   return samples;
 }
 
-/** The sysfs extras that could be read, and the ones skipped with the reason. */
+/** The extras that could be read, and the ones skipped with the reason. */
 interface SysfsExtras {
   /** Per interface, its extras by statistic name. */
   readonly values: Map<string, Record<string, number>>;
@@ -118,20 +122,47 @@ interface SysfsExtras {
 }
 
 /**
- * Reads the sysfs extras of the reported non-pod interfaces. An interface deleted since /proc/net/dev was read, or a
- * driver without the attribute, has no file: that value is absent, not an error. A file that cannot be read or holds
- * no number is skipped and listed: these values are optional, so one bad driver file must not cost the counters of
- * every interface.
+ * The extras of a link from its IFLA_STATS64, by SYSFS_EXTRA_STATISTICS name; a counter this kernel's struct does
+ * not have (rx_nohandler before 4.6) is absent, as its sysfs file is. Undefined when the dump has no such link or no
+ * statistics for it.
  */
-function readSysfsExtras(
+export function extrasFromLinkStats(
+  links: ReadonlyMap<string, RtnetlinkLink>,
+  name: string,
+): Record<string, number> | undefined {
+  const stats = links.get(name)?.stats64;
+  if (stats === undefined) return undefined;
+  const extras: Record<string, number> = {};
+  for (let i = 0; i < SYSFS_EXTRA_STATISTICS.length; i++) {
+    const statistic = SYSFS_EXTRA_STATISTICS[i]!;
+    const value = stats[statistic];
+    if (value !== undefined) extras[statistic] = Number(value);
+  }
+  return extras;
+}
+
+/**
+ * Reads the extras of the reported non-pod interfaces: from `dump` (see SYSFS_EXTRA_STATISTICS) where it lists the
+ * interface, else from sysfs. An interface deleted since /proc/net/dev was read, or a driver without the attribute,
+ * has no file: that value is absent, not an error. A file that cannot be read or holds no number is skipped and
+ * listed: these values are optional, so one bad driver file must not cost the counters of every interface.
+ */
+function readExtras(
   fs: HostFs,
   interfaces: readonly NetDevInterface[],
   selection: InterfaceSelection,
+  dump: LinkDump | undefined,
 ): SysfsExtras {
   const values = new Map<string, Record<string, number>>();
   const skipped: string[] = [];
+  const links = new Map(dump?.links.map((link) => [link.name, link]));
   for (const { name } of interfaces) {
     if (!selection.reported(name) || selection.isPod(name)) continue;
+    const fromDump = extrasFromLinkStats(links, name);
+    if (fromDump !== undefined) {
+      values.set(name, fromDump);
+      continue;
+    }
     const extras: Record<string, number> = {};
     for (const statistic of SYSFS_EXTRA_STATISTICS) {
       try {
@@ -174,7 +205,7 @@ export function createNetdevSource(): Source {
   return {
     name: 'netdev',
     description:
-      '/proc/net/dev (+ sysfs rx_missed/crc/nohandler of non-pod interfaces): interface counters; pod interfaces from the rtnetlink link dump',
+      '/proc/net/dev (+ rx_missed/crc/nohandler of non-pod interfaces from the rtnetlink link dump, else sysfs): interface counters; pod interfaces from the link dump',
     platforms: ['linux'],
     metrics: ['interfaceStats'],
     collect(ctx) {
@@ -182,7 +213,7 @@ export function createNetdevSource(): Source {
       const names = interfaces.map(({ name }) => name);
       const { isPod, dump } = podSelection(ctx, readLinks, names);
       const selection = interfaceSelection(ctx.config, isPod);
-      const extras = readSysfsExtras(ctx.fs, interfaces, selection);
+      const extras = readExtras(ctx.fs, interfaces, selection, dump);
       const skipped =
         extras.skipped.length === 0
           ? undefined

@@ -113,7 +113,15 @@ export const COUNTER_REASONS: readonly CounterReason[] = [
     snmp('Ip', 'InUnknownProtos'),
     snmp6('Ip6InUnknownProtos'),
   ),
-  row('IP_INNOROUTES', ingress, 'Ip6InNoRoutes', snmp6('Ip6InNoRoutes')),
+  // IPv4's input no-route counter lives in /proc/net/netstat (IpExt), not beside InAddrErrors in /proc/net/snmp: a
+  // received packet with no route while forwarding (ip_error on ENETUNREACH, then freed).
+  row(
+    'IP_INNOROUTES',
+    ingress,
+    'IpExt InNoRoutes, Ip6InNoRoutes',
+    netstat('IpExt', 'InNoRoutes'),
+    snmp6('Ip6InNoRoutes'),
+  ),
   row('IP_INDISCARDS', ingress, 'Ip InDiscards, Ip6InDiscards', snmp('Ip', 'InDiscards'), snmp6('Ip6InDiscards')),
   row('IP_CSUM', ingress, 'IpExt InCsumErrors', netstat('IpExt', 'InCsumErrors')),
   row('IP_OUTDISCARDS', egress, 'Ip OutDiscards, Ip6OutDiscards', snmp('Ip', 'OutDiscards'), snmp6('Ip6OutDiscards')),

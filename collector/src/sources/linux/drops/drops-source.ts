@@ -6,8 +6,10 @@
  *  - kernel counters (counters.ts): the drop counters of procfs, coarser reasons, no privilege needed.
  * --drop-reader decides: `tracefs` (events only: the source is down while tracefs cannot be used), `hist` and `stream`
  * (events only, in that mode only: tracefs-events.ts), `counters` (never touches tracefs), `auto` (events; the
- * counters whenever events cannot count: their start is retried at every gathering, and a failed events gathering is
- * replaced by the counters in that same gathering). One gathering never exports both, so no drop is counted twice.
+ * counters whenever events cannot count: a failed events gathering is replaced by the counters in that same
+ * gathering, and the start of events is tried again after a backoff, EVENTS_RETRY_FIRST_MS doubling up to
+ * EVENTS_RETRY_MAX_MS, not at every gathering: each try may mount and unmount tracefs). One gathering never exports
+ * both, so no drop is counted twice.
  *
  * Names: the source is selected as `drops` (--sources, --disable-sources). Its status (kappie_source_up,
  * kappie_source_lost_events, the status page) is reported under the strategy that gathered, the names these two
@@ -30,6 +32,15 @@ import { createUntracedDrops, readUntracedCounters, type UntracedDrops } from '.
 export const ONE_SHOT_NOTE =
   'read once here: the kernel drop counters (totals since boot, coarser reasons), as kappie snapshot --duration 0 ' +
   'reads them; kappie serve and kappie snapshot --duration N count tracefs events by kernel reason';
+
+/**
+ * In auto mode, how long after a failure tracefs events are tried again (then twice as long after each further
+ * failure, up to EVENTS_RETRY_MAX_MS). A try may mount tracefs (two processes: mount, umount) and probe the instance:
+ * at every scrape that was a mount, an unmount and a log line each time (seen by a new-user trial beside another
+ * collector holding the instance).
+ */
+export const EVENTS_RETRY_FIRST_MS = 30_000;
+export const EVENTS_RETRY_MAX_MS = 600_000;
 
 /** The name the drops source is selected by. */
 export const DROPS_SOURCE_NAME = 'drops';
@@ -54,6 +65,8 @@ export interface DropsSourceDeps {
   readonly mountTracefs?: (ctx: SourceContext) => TracefsMount;
   /** The rtnetlink link dump (NETDEV_RX_MISSED). Default: the live dump of the collector's namespace. */
   readonly dumpLinks?: () => LinkDump;
+  /** The clock of the retry backoff, ms. Default: Date.now. */
+  readonly now?: () => number;
 }
 
 export interface DropsSource extends Source {
@@ -62,7 +75,20 @@ export interface DropsSource extends Source {
 }
 
 export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
-  const mount = deps.mountTracefs ?? ((ctx) => mountTracefs(ctx.fs.tracefsPath, ctx.fs.procPath));
+  const mountAt = deps.mountTracefs ?? ((ctx) => mountTracefs(ctx.fs.tracefsPath, ctx.fs.procPath));
+  const now = deps.now ?? Date.now;
+  /** Whether the log has said that we mounted tracefs (said once: a retry may mount it again). */
+  let mountAnnounced = false;
+  const mount = (ctx: SourceContext): TracefsMount => {
+    const mounted = mountAt(ctx);
+    if (mounted.mountedByUs && !mountAnnounced) {
+      ctx.log.info({ path: mounted.tracefs.root }, `tracefs was not mounted: mounted it at ${mounted.tracefs.root}`);
+      mountAnnounced = true;
+    }
+    return mounted;
+  };
+  /** Auto mode after a failure: when events are tried next, and the wait after that try fails too. */
+  let retry: { atMs: number; nextWaitMs: number } | undefined;
   let events: TracefsEvents | undefined;
   /** Why tracefs events do not count now (auto mode: the counters do); each new failure reason is logged once. */
   let eventsUnusable: EventsUnusable | undefined;
@@ -82,6 +108,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
     const samples = events.collect(ctx);
     if (eventsUnusable !== undefined) ctx.log.info('tracefs events count drops again: kernel counters no longer used');
     eventsUnusable = undefined;
+    retry = undefined;
     return withUntracedDrops(ctx, samples);
   }
 
@@ -100,8 +127,14 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
 
   function fallBackFrom(ctx: SourceContext, error: unknown): void {
     const why = describeError(error);
+    const waitMs = retry?.nextWaitMs ?? EVENTS_RETRY_FIRST_MS;
+    retry = { atMs: now() + waitMs, nextWaitMs: Math.min(2 * waitMs, EVENTS_RETRY_MAX_MS) };
     if (eventsUnusable?.kind !== 'failed' || why !== eventsUnusable.reason) {
-      ctx.log.warn({ reason: why }, `tracefs events cannot count drops (${why}): counting the kernel drop counters`);
+      ctx.log.warn(
+        { reason: why, retryInSeconds: waitMs / 1000 },
+        `tracefs events cannot count drops (${why}): counting the kernel drop counters; trying events again in ` +
+          `${waitMs / 1000} s`,
+      );
     }
     eventsUnusable = { kind: 'failed', reason: why };
   }
@@ -142,7 +175,8 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
     collect(ctx) {
       const reader = ctx.config.dropReader;
       if (ctx.oneShot && ctx.oneShotEvents !== true) return gatherOneShot(ctx, reader);
-      if (reader !== 'counters') {
+      const waiting = reader === 'auto' && events === undefined && retry !== undefined && now() < retry.atMs;
+      if (reader !== 'counters' && !waiting) {
         gatheredBy = TRACEFS_EVENTS_STATUS;
         try {
           return gatherEvents(ctx);

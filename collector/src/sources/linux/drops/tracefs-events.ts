@@ -50,14 +50,6 @@ export interface TracefsEvents {
   stop(log: Logger): void;
 }
 
-/** Mount: tracefs at --tracefs-path, mounted there when it is not (said in the log). */
-function mountStep(ctx: SourceContext, mountTracefs: (ctx: SourceContext) => TracefsMount): TracefsMount {
-  const mount = mountTracefs(ctx);
-  const root = mount.tracefs.root;
-  if (mount.mountedByUs) ctx.log.info({ path: root }, `tracefs was not mounted: mounted it at ${root}`);
-  return mount;
-}
-
 /** Read the format: the running kernel's kfree_skb format (reason names and numbers come from it, never hard-coded). */
 function readKfreeSkbFormat(tracefs: Tracefs): EventFormat {
   const format = readEventFormat(tracefs, KFREE_SKB_EVENT);
@@ -142,7 +134,8 @@ export function startTracefsEvents(
   ctx: SourceContext,
   mountTracefs: (ctx: SourceContext) => TracefsMount,
 ): TracefsEvents {
-  const mount = mountStep(ctx, mountTracefs);
+  // tracefs at --tracefs-path, mounted there when it is not (the drops source says so in the log, once).
+  const mount = mountTracefs(ctx);
   const { tracefs } = mount;
   const instance = instanceDir(ctx.config.tracefsInstance);
   let mode: EventsMode;
