@@ -23,9 +23,10 @@ import { collectorTarget, fetchExposition, gatheringFromExposition, type Collect
 import { interruptedExitCode, listenForInterruption, type TerminatingSignal } from './signals';
 import { snapshotJson } from './snapshot-json';
 import type { LocalDrops, SnapshotOrigin } from './snapshot-origin';
-import { DEFAULT_WIDTH, renderSnapshot } from './snapshot-table';
+import { renderSnapshot } from './snapshot-table';
 import type { Source } from './source';
 import { createSources, currentPlatform } from './sources';
+import { DEFAULT_WIDTH } from './text-table';
 import { DROPS_SOURCE_NAME, KERNEL_COUNTERS_STATUS, TRACEFS_EVENTS_STATUS } from './sources/linux/drops/drops-source';
 
 /** Seconds a snapshot alone counts drops when --duration is not given. */
