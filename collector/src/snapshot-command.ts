@@ -131,17 +131,28 @@ function sleepUnless(seconds: number, interrupted: Promise<unknown>): Promise<vo
   });
 }
 
-/** How many drops the gathering holds, with the three largest reason/direction rows: `34 (NO_SOCKET ingress 30, ...)`. */
-function dropsSoFar(gathering: Gathering): string {
+/** How many rows of the largest `dropsSoFar` names; the others are summed in one part. */
+const LARGEST_REASONS_NAMED = 3;
+
+/**
+ * How many drops the gathering holds, with the largest reason/direction rows and what the others add up to, so that
+ * the parts sum to the total: `160 drops counted so far (NO_SOCKET ingress 54, ..., 2 more reasons: 32)`.
+ */
+export function dropsSoFar(gathering: Gathering): string {
   const status = gathering.sources.find((s) => s.source === DROPS_SOURCE_NAME);
   if (status !== undefined && !status.up) return `the drops counted so far could not be read (${status.reason})`;
-  const rows = [...(gathering.samples.dropCount ?? [])].sort((a, b) => b.value - a.value);
-  const total = rows.reduce((sum, row) => sum + row.value, 0);
-  const largest = rows
+  const rows = [...(gathering.samples.dropCount ?? [])]
     .filter((row) => row.value > 0)
-    .slice(0, 3)
+    .sort((a, b) => b.value - a.value);
+  const sum = (of: typeof rows) => of.reduce((total, row) => total + row.value, 0);
+  const parts = rows
+    .slice(0, LARGEST_REASONS_NAMED)
     .map((row) => `${row.labels[LABEL.reason]} ${row.labels[LABEL.direction]} ${row.value}`);
-  return `${total} drops counted so far${largest.length === 0 ? '' : ` (${largest.join(', ')})`}`;
+  const others = rows.slice(LARGEST_REASONS_NAMED);
+  if (others.length > 0) {
+    parts.push(`${others.length} more ${others.length === 1 ? 'reason' : 'reasons'}: ${sum(others)}`);
+  }
+  return `${sum(rows)} drops counted so far${parts.length === 0 ? '' : ` (${parts.join(', ')})`}`;
 }
 
 /**
