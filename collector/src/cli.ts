@@ -206,6 +206,7 @@ async function snapshot(
   checkPathOptions(config, origins, platform);
   await runSnapshot({
     config,
+    origins,
     sources: sourcesFor(config, origins, platform),
     json: options.json === true,
     from: options.from,
@@ -285,7 +286,7 @@ export function buildProgram(): Command {
       .option(
         '--duration <SECONDS>',
         describeOption(
-          'when gathering here: seconds to count drops in a tracefs instance of its own (--tracefs-instance + "-snapshot"); 0 reads the kernel drop counters (totals since boot) at once',
+          'when gathering here: seconds to count drops in a tracefs instance of its own (--tracefs-instance + "-snapshot"); 0 reads the kernel drop counters (totals since boot) at once, with --drop-reader auto or counters',
           { defaultText: String(DEFAULT_SNAPSHOT_DURATION_SECONDS) },
         ),
       ),

@@ -14,7 +14,7 @@
  * nothing is printed on stdout, where a script would take partial tables for a whole window's.
  */
 import { LABEL, type MetricKey } from './catalog';
-import type { CollectorConfig } from './config';
+import { EVENTS_ONLY_READERS, type CollectorConfig, type OptionOrigins } from './config';
 import { ConfigError, InterruptedError } from './errors';
 import { Gatherer, type Gathering } from './gatherer';
 import { createHostFs } from './kernel/host-fs';
@@ -36,6 +36,8 @@ const MAX_DURATION_SECONDS = 3600;
 
 export interface SnapshotOptions {
   readonly config: CollectorConfig;
+  /** Where each config value came from (the flag or the environment variable), for errors that name it. */
+  readonly origins: Pick<OptionOrigins, 'dropReader'>;
   /** The selected sources (--sources, --disable-sources), run when the snapshot gathers itself. */
   readonly sources: readonly Source[];
   readonly json: boolean;
@@ -63,6 +65,24 @@ export function parseDuration(raw: string | undefined): number {
     throw new ConfigError('--duration', `"${raw}" is not a number of seconds from 0 to ${MAX_DURATION_SECONDS}`);
   }
   return value;
+}
+
+/**
+ * `--duration 0` reads the kernel drop counters at once, and a reader of tracefs events only (tracefs, hist, stream)
+ * needs a window to count in: together they cannot be honoured, so the snapshot refuses them before it does anything
+ * (a ConfigError naming the reader as the user set it, flag or environment variable, and both ways out).
+ */
+export function checkReaderForDuration(
+  durationSeconds: number,
+  config: Pick<CollectorConfig, 'dropReader'>,
+  origins: Pick<OptionOrigins, 'dropReader'>,
+): void {
+  if (durationSeconds !== 0 || !EVENTS_ONLY_READERS.includes(config.dropReader)) return;
+  throw new ConfigError(
+    origins.dropReader,
+    `"${config.dropReader}" counts tracefs events over a window, but --duration 0 reads the kernel drop counters at ` +
+      'once: give --duration N (seconds to count drops by kernel reason), or leave the drop reader at auto or counters',
+  );
 }
 
 /** The tracefs instance a snapshot counts in: its own, so a serving collector's is never replaced or removed. */
@@ -237,11 +257,13 @@ async function gatherHere(
 }
 
 /**
- * Runs `kappie snapshot`. Throws ConfigError for a bad --from or --duration (exit 2), ServingCollectorError when a
- * named collector cannot be read or something at the default address answers but not as a Kappie collector.
+ * Runs `kappie snapshot`. Throws ConfigError (exit 2) for a bad --from or --duration, or --duration 0 with an
+ * events-only drop reader; ServingCollectorError when a named collector cannot be read or something at the default
+ * address answers but not as a Kappie collector.
  */
 export async function runSnapshot(options: SnapshotOptions): Promise<void> {
   const durationSeconds = parseDuration(options.duration);
+  checkReaderForDuration(durationSeconds, options.config, options.origins);
   const target = collectorTarget(options.from, options.listenEnv);
   const catalog = sourceCatalog();
   const exposition = target === undefined ? undefined : await fetchExposition(target);
