@@ -8,7 +8,7 @@
  * otherwise write its own way (`(default: "Kappie", env: GRAFANA_URL)`). Two styles in one program confused a new
  * user; with one function there is no second one to drift to.
  */
-import type { HelpConfiguration, Option } from 'commander';
+import type { Command, HelpConfiguration, Option } from 'commander';
 
 /** Where a value comes from when the flag is not given. */
 export interface OptionOrigin {
@@ -56,4 +56,18 @@ export function kappieHelpConfiguration(): HelpConfiguration {
       return describeOption(option.description ?? '', commanderOrigin(option));
     },
   };
+}
+
+/**
+ * The line printed after a usage error of each command in `program`'s tree, set once the tree is built: a command with
+ * subcommands (kappie, kappie dashboards) points at its --help for every command, the others for every option. Set
+ * only on the program, commander would copy its one line to every subcommand ("every option" after `kappie bogus`).
+ */
+export function setHelpAfterErrorHints(program: Command): void {
+  const visit = (command: Command, path: string) => {
+    const what = command.commands.length > 0 ? 'command' : 'option';
+    command.showHelpAfterError(`(run ${path} --help for every ${what})`);
+    for (const sub of command.commands) visit(sub, `${path} ${sub.name()}`);
+  };
+  visit(program, program.name());
 }

@@ -17,7 +17,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { currentBuildInfo } from './build-info';
-import { describeOption, kappieHelpConfiguration } from './cli-help';
+import { describeOption, kappieHelpConfiguration, setHelpAfterErrorHints } from './cli-help';
 import type { Platform } from './catalog';
 import {
   flagProperty,
@@ -252,7 +252,6 @@ export function buildProgram(): Command {
     .version(currentBuildInfo().version)
     // Before the subcommands are made: they copy it (every option's [env X; default Y] note is written one way).
     .configureHelp(kappieHelpConfiguration())
-    .showHelpAfterError('(run with --help for every option)')
     .exitOverride();
 
   addCollectorOptions(
@@ -347,6 +346,7 @@ export function buildProgram(): Command {
         `${results.length} dashboards in folder "${options.folder}", ${changed} created or updated\n`,
       );
     });
+  setHelpAfterErrorHints(program);
   return program;
 }
 

@@ -120,11 +120,17 @@ function option<K extends keyof CollectorConfig>(spec: OptionSpec<K>): OptionSpe
  */
 export function parseListen(raw: string, optionName: string): ListenAddress {
   const text = raw.trim();
-  const bare = /^([0-9a-fA-F:.]*:[0-9a-fA-F:.]*):(\d{1,5})$/.exec(text);
-  const match = bare && net.isIPv6(bare[1]!) ? bare : /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(text);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || !(port >= 0 && port <= 65535)) {
+  const bare = /^([0-9a-fA-F:.]*:[0-9a-fA-F:.]*):(\d+)$/.exec(text);
+  const match = bare && net.isIPv6(bare[1]!) ? bare : /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d+)$/.exec(text);
+  if (!match) {
     throw new ConfigError(optionName, `"${raw}" is not HOST:PORT (examples: :10093, 0.0.0.0:10093, [::1]:10093)`);
+  }
+  const port = Number(match[2]);
+  if (port > 65535) {
+    throw new ConfigError(
+      optionName,
+      `"${raw}": port ${match[2]} is out of range (a TCP port is 1-65535, or 0 to pick a free one)`,
+    );
   }
   const host = match[1]!.replace(/^\[|\]$/g, '');
   return { host, port };

@@ -156,6 +156,41 @@ describe('kappie snapshot errors', () => {
     expect(counters.status).toBe(0);
   });
 
+  it('says which port fetch refuses (the Fetch standard\'s blocked ports) rather than "bad port"', async () => {
+    const result = await kappie({}, 'snapshot', '--from', 'http://127.0.0.1:1/metrics');
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'kappie: cannot read the collector at http://127.0.0.1:1/metrics: fetch refuses port 1 (one of the ports the ' +
+        'Fetch standard blocks, as browsers do): serve the collector on another port (kappie serve --listen :10093)',
+    );
+  });
+
+  it('says a URL that answers something else than Prometheus metrics does not serve them (a /healthz)', async () => {
+    const { child, port } = await startServe();
+    try {
+      const result = await kappie({}, 'snapshot', '--from', `http://127.0.0.1:${port}/healthz`);
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim()).toMatch(
+        new RegExp(
+          `^kappie: http://127\\.0\\.0\\.1:${port}/healthz does not serve Prometheus metrics: its answer is not ` +
+            `in the Prometheus text format \\(line 1: .*\\); a Kappie collector serves them at ` +
+            `http://127\\.0\\.0\\.1:${port}/metrics$`,
+        ),
+      );
+    } finally {
+      await stop(child);
+    }
+    // An HTML page, as a wrong port may answer.
+    const { server, port: htmlPort } = await answering(200, '<!doctype html>\n<html><body>hello</body></html>\n');
+    try {
+      const html = await kappie({}, 'snapshot', '--from', `http://127.0.0.1:${htmlPort}/`);
+      expect(html.status).toBe(1);
+      expect(html.stderr).toContain('does not serve Prometheus metrics');
+    } finally {
+      server.close();
+    }
+  });
+
   it('says when what answers at the default address is not a Kappie collector, instead of counting beside it', async () => {
     const { server, port } = await answering(200, 'node_load1 0.5\n');
     try {
