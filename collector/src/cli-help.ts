@@ -47,11 +47,24 @@ function commanderOrigin(option: Option): OptionOrigin {
 }
 
 /**
- * The help configuration of the whole program (set on it before its subcommands are made, which inherit it): option
- * descriptions with commander's environment variable, default and choices written by originNote.
+ * The help width COLUMNS asks for (a whole number of at least 20), else undefined. Commander wraps help to the
+ * terminal's columns, or 80 when stdout is not a terminal; a user who sets COLUMNS (`COLUMNS=120 kappie --help | less`)
+ * asks for that width, as with ls and man.
  */
-export function kappieHelpConfiguration(): HelpConfiguration {
+export function helpWidthFrom(columns: string | undefined): number | undefined {
+  const width = columns !== undefined && /^\s*\d+\s*$/.test(columns) ? Number(columns) : NaN;
+  return width >= 20 ? width : undefined;
+}
+
+/**
+ * The help configuration of the whole program (set on it before its subcommands are made, which inherit it): option
+ * descriptions with commander's environment variable, default and choices written by originNote, wrapped at COLUMNS
+ * when it is set (`env.COLUMNS`, see helpWidthFrom), else at commander's width.
+ */
+export function kappieHelpConfiguration(env: { readonly COLUMNS?: string } = {}): HelpConfiguration {
+  const helpWidth = helpWidthFrom(env.COLUMNS);
   return {
+    ...(helpWidth === undefined ? {} : { helpWidth }),
     optionDescription(option: Option): string {
       return describeOption(option.description ?? '', commanderOrigin(option));
     },

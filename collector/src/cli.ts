@@ -20,6 +20,7 @@ import { currentBuildInfo } from './build-info';
 import { describeOption, kappieHelpConfiguration, setHelpAfterErrorHints } from './cli-help';
 import type { Platform } from './catalog';
 import {
+  descriptionFor,
   flagProperty,
   OPTIONS,
   resolveConfigWithOrigins,
@@ -55,7 +56,7 @@ function addCollectorOptions(command: Command, name: CollectorCommand): Command 
     if (!(spec.commands as readonly CollectorCommand[]).includes(name)) continue;
     const flags = spec.valueName ? `--${spec.flag} <${spec.valueName}>` : `--${spec.flag} [BOOL]`;
     command.addOption(
-      new Option(flags, describeOption(spec.description, { env: spec.env, defaultText: spec.defaultText })),
+      new Option(flags, describeOption(descriptionFor(spec, name), { env: spec.env, defaultText: spec.defaultText })),
     );
   }
   return command;
@@ -251,7 +252,7 @@ export function buildProgram(): Command {
     )
     .version(currentBuildInfo().version)
     // Before the subcommands are made: they copy it (every option's [env X; default Y] note is written one way).
-    .configureHelp(kappieHelpConfiguration())
+    .configureHelp(kappieHelpConfiguration(process.env))
     .exitOverride();
 
   addCollectorOptions(
