@@ -8,7 +8,7 @@
  * otherwise write its own way (`(default: "Kappie", env: GRAFANA_URL)`). Two styles in one program confused a new
  * user; with one function there is no second one to drift to.
  */
-import type { HelpConfiguration, Option } from 'commander';
+import type { Command, HelpConfiguration, Option } from 'commander';
 
 /** Where a value comes from when the flag is not given. */
 export interface OptionOrigin {
@@ -47,13 +47,40 @@ function commanderOrigin(option: Option): OptionOrigin {
 }
 
 /**
- * The help configuration of the whole program (set on it before its subcommands are made, which inherit it): option
- * descriptions with commander's environment variable, default and choices written by originNote.
+ * The help width COLUMNS asks for (a whole number of at least 20), else undefined. Commander wraps help to the
+ * terminal's columns, or 80 when stdout is not a terminal; a user who sets COLUMNS (`COLUMNS=120 kappie --help | less`)
+ * asks for that width, as with ls and man.
  */
-export function kappieHelpConfiguration(): HelpConfiguration {
+export function helpWidthFrom(columns: string | undefined): number | undefined {
+  const width = columns !== undefined && /^\s*\d+\s*$/.test(columns) ? Number(columns) : NaN;
+  return width >= 20 ? width : undefined;
+}
+
+/**
+ * The help configuration of the whole program (set on it before its subcommands are made, which inherit it): option
+ * descriptions with commander's environment variable, default and choices written by originNote, wrapped at COLUMNS
+ * when it is set (`env.COLUMNS`, see helpWidthFrom), else at commander's width.
+ */
+export function kappieHelpConfiguration(env: { readonly COLUMNS?: string } = {}): HelpConfiguration {
+  const helpWidth = helpWidthFrom(env.COLUMNS);
   return {
+    ...(helpWidth === undefined ? {} : { helpWidth }),
     optionDescription(option: Option): string {
       return describeOption(option.description ?? '', commanderOrigin(option));
     },
   };
+}
+
+/**
+ * The line printed after a usage error of each command in `program`'s tree, set once the tree is built: a command with
+ * subcommands (kappie, kappie dashboards) points at its --help for every command, the others for every option. Set
+ * only on the program, commander would copy its one line to every subcommand ("every option" after `kappie bogus`).
+ */
+export function setHelpAfterErrorHints(program: Command): void {
+  const visit = (command: Command, path: string) => {
+    const what = command.commands.length > 0 ? 'command' : 'option';
+    command.showHelpAfterError(`(run ${path} --help for every ${what})`);
+    for (const sub of command.commands) visit(sub, `${path} ${sub.name()}`);
+  };
+  visit(program, program.name());
 }

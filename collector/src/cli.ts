@@ -17,9 +17,10 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { currentBuildInfo } from './build-info';
-import { describeOption, kappieHelpConfiguration } from './cli-help';
+import { describeOption, kappieHelpConfiguration, setHelpAfterErrorHints } from './cli-help';
 import type { Platform } from './catalog';
 import {
+  descriptionFor,
   flagProperty,
   OPTIONS,
   resolveConfigWithOrigins,
@@ -55,7 +56,7 @@ function addCollectorOptions(command: Command, name: CollectorCommand): Command 
     if (!(spec.commands as readonly CollectorCommand[]).includes(name)) continue;
     const flags = spec.valueName ? `--${spec.flag} <${spec.valueName}>` : `--${spec.flag} [BOOL]`;
     command.addOption(
-      new Option(flags, describeOption(spec.description, { env: spec.env, defaultText: spec.defaultText })),
+      new Option(flags, describeOption(descriptionFor(spec, name), { env: spec.env, defaultText: spec.defaultText })),
     );
   }
   return command;
@@ -206,6 +207,7 @@ async function snapshot(
   checkPathOptions(config, origins, platform);
   await runSnapshot({
     config,
+    origins,
     sources: sourcesFor(config, origins, platform),
     json: options.json === true,
     from: options.from,
@@ -250,8 +252,7 @@ export function buildProgram(): Command {
     )
     .version(currentBuildInfo().version)
     // Before the subcommands are made: they copy it (every option's [env X; default Y] note is written one way).
-    .configureHelp(kappieHelpConfiguration())
-    .showHelpAfterError('(run with --help for every option)')
+    .configureHelp(kappieHelpConfiguration(process.env))
     .exitOverride();
 
   addCollectorOptions(
@@ -285,7 +286,7 @@ export function buildProgram(): Command {
       .option(
         '--duration <SECONDS>',
         describeOption(
-          'when gathering here: seconds to count drops in a tracefs instance of its own (--tracefs-instance + "-snapshot"); 0 reads the kernel drop counters (totals since boot) at once',
+          'when gathering here: seconds to count drops in a tracefs instance of its own (--tracefs-instance + "-snapshot"); 0 reads the kernel drop counters (totals since boot) at once, with --drop-reader auto or counters',
           { defaultText: String(DEFAULT_SNAPSHOT_DURATION_SECONDS) },
         ),
       ),
@@ -346,6 +347,7 @@ export function buildProgram(): Command {
         `${results.length} dashboards in folder "${options.folder}", ${changed} created or updated\n`,
       );
     });
+  setHelpAfterErrorHints(program);
   return program;
 }
 

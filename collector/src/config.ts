@@ -101,7 +101,13 @@ export interface OptionSpec<K extends keyof CollectorConfig = keyof CollectorCon
   /** Placeholder shown in --help; absent for boolean switches. */
   readonly valueName?: string;
   readonly env: string;
+  /** What the option does, as `kappie serve` uses it (and every command not in `commandDescriptions`). */
   readonly description: string;
+  /**
+   * What the option does under a command that uses it differently from serve (snapshot and sources only read what
+   * serve installs): that command's --help and the README say this instead. See descriptionFor.
+   */
+  readonly commandDescriptions?: Partial<Record<CollectorCommand, string>>;
   /** Default as shown in --help and the README. */
   readonly defaultText: string;
   /** The commands that take this option; the others use its default and do not list it in --help. */
@@ -113,6 +119,11 @@ function option<K extends keyof CollectorConfig>(spec: OptionSpec<K>): OptionSpe
   return spec;
 }
 
+/** What `spec` does under `command`: its command description when it has one, else its description. */
+export function descriptionFor(spec: OptionSpec, command: CollectorCommand): string {
+  return spec.commandDescriptions?.[command] ?? spec.description;
+}
+
 /**
  * HOST:PORT, the port always required: `:10093` (every address), `0.0.0.0:10093`, `[::1]:10093`, and an IPv6 address
  * without brackets (`fd00::4:10093`: the port is after the last colon), which is what `$(HOST_IP):10093` gives on an
@@ -120,11 +131,17 @@ function option<K extends keyof CollectorConfig>(spec: OptionSpec<K>): OptionSpe
  */
 export function parseListen(raw: string, optionName: string): ListenAddress {
   const text = raw.trim();
-  const bare = /^([0-9a-fA-F:.]*:[0-9a-fA-F:.]*):(\d{1,5})$/.exec(text);
-  const match = bare && net.isIPv6(bare[1]!) ? bare : /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(text);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || !(port >= 0 && port <= 65535)) {
+  const bare = /^([0-9a-fA-F:.]*:[0-9a-fA-F:.]*):(\d+)$/.exec(text);
+  const match = bare && net.isIPv6(bare[1]!) ? bare : /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d+)$/.exec(text);
+  if (!match) {
     throw new ConfigError(optionName, `"${raw}" is not HOST:PORT (examples: :10093, 0.0.0.0:10093, [::1]:10093)`);
+  }
+  const port = Number(match[2]);
+  if (port > 65535) {
+    throw new ConfigError(
+      optionName,
+      `"${raw}": port ${match[2]} is out of range (a TCP port is 1-65535, or 0 to pick a free one)`,
+    );
   }
   const host = match[1]!.replace(/^\[|\]$/g, '');
   return { host, port };
@@ -291,6 +308,12 @@ export const OPTIONS = [
     env: 'KAPPIE_TRACEFS_INSTANCE',
     description:
       'tracefs instance the drop source creates (replaced at start when a crashed run left it, removed at stop)',
+    commandDescriptions: {
+      snapshot:
+        'the tracefs instance of `kappie serve`, which a snapshot never touches: alone, it counts drops for --duration in an instance of its own, NAME-snapshot, created and removed by the snapshot',
+      sources:
+        'the tracefs instance of `kappie serve`, named in the list of what serve installs (sources creates none)',
+    },
     defaultText: 'kappie',
     parse: (raw, name) => {
       const value = typeof raw === 'string' ? raw.trim() : 'kappie';
@@ -330,6 +353,12 @@ export const OPTIONS = [
     env: 'KAPPIE_NFT_TABLE',
     description:
       'name of the nftables tables of the TCP flag counters: one in family inet, and one in family bridge while an uplink is a bridge port; owned by the serving collector (never replaced while it lives, removed by the kernel when it exits)',
+    commandDescriptions: {
+      snapshot:
+        'name of the nftables tables of the `kappie serve` collector in this network namespace: a snapshot alone reads their TCP flag counters (it never creates, changes or removes a table)',
+      sources:
+        'name of the nftables tables of the `kappie serve` collector in this network namespace: the tcp_flags source reads their counters, and the list of what serve installs names them (sources never creates one)',
+    },
     defaultText: 'kappie',
     parse: (raw, name) => {
       const value = typeof raw === 'string' ? raw.trim() : 'kappie';

@@ -10,7 +10,7 @@
  */
 import { LABEL, METRICS, NETWORK_METRIC_KEYS, type MetricKey } from './catalog';
 import { parseListen } from './config';
-import { ConfigError, describeError } from './errors';
+import { ConfigError, describeError, ParseError } from './errors';
 import type { Gathering, SourceStatus } from './gatherer';
 import { isListening } from './kernel/tcp-listeners';
 import { parsePrometheusText, type TextFamily } from './prometheus-text';
@@ -114,11 +114,9 @@ export async function fetchExposition(
   } catch (error) {
     const code = causeCode(error);
     if (!target.named && code !== undefined && NOTHING_LISTENS.has(code)) return undefined;
-    const why =
-      error instanceof Error && error.name === 'TimeoutError'
-        ? `no answer within ${SCRAPE_TIMEOUT_MS / 1000} s`
-        : (code ?? describeError((error as { cause?: unknown }).cause ?? error));
-    throw new ServingCollectorError(`cannot read the collector at ${target.url}: ${why}${hint(target)}`);
+    throw new ServingCollectorError(
+      `cannot read the collector at ${target.url}: ${whyFetchFailed(error, target.url)}${hint(target)}`,
+    );
   }
   const text = await response.text();
   if (!response.ok) {
@@ -128,6 +126,23 @@ export async function fetchExposition(
     );
   }
   return { text, at: Date.now() };
+}
+
+/**
+ * Why fetch() failed, in words: a timeout, the error code of the connection (ECONNREFUSED, ...), or fetch's own
+ * refusal of a port the Fetch standard blocks ("bad port": 1, 25, 6000, ... as browsers do), which it words too
+ * tersely to act on.
+ */
+function whyFetchFailed(error: unknown, url: string): string {
+  if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${SCRAPE_TIMEOUT_MS / 1000} s`;
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error && cause.message === 'bad port') {
+    return (
+      `fetch refuses port ${new URL(url).port} (one of the ports the Fetch standard blocks, as browsers do): ` +
+      `serve the collector on another port (kappie serve --listen :${DEFAULT_SERVE_PORT})`
+    );
+  }
+  return causeCode(error) ?? describeError(cause ?? error);
 }
 
 function hint(target: CollectorTarget): string {
@@ -153,10 +168,29 @@ function sourceOfStatus(status: string): string {
 }
 
 /**
+ * The families of `text`, or a ServingCollectorError saying that `url` does not serve Prometheus metrics at all
+ * (a health endpoint's "ok", an HTML page): the parser's own message names a line and a token, which says nothing to
+ * someone who gave the wrong URL, so it follows as the detail.
+ */
+function prometheusFamilies(text: string, url: string): TextFamily[] {
+  try {
+    return parsePrometheusText(text, url);
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+    const line = error.lineNumber === undefined ? '' : `line ${error.lineNumber}: `;
+    throw new ServingCollectorError(
+      `${url} does not serve Prometheus metrics: its answer is not in the Prometheus text format (${line}` +
+        `${error.detail}); a Kappie collector serves them at ${new URL('/metrics', url).toString()}`,
+    );
+  }
+}
+
+/**
  * The gathering a Kappie collector's exposition holds: each catalog metric found under the collector's prefix, and a
  * status per kappie_source_up series (with its collection duration and lost events; the reason of a source that is
  * down is on the collector's status page, not in /metrics). `describe` gives a source's description by name.
- * Throws ServingCollectorError when the text is not a Kappie collector's (no source_up family).
+ * Throws ServingCollectorError when the text is not Prometheus metrics, or not a Kappie collector's (no source_up
+ * family).
  */
 export function gatheringFromExposition(
   text: string,
@@ -164,7 +198,7 @@ export function gatheringFromExposition(
   at: number,
   describe: (source: string) => string = () => '',
 ): { gathering: Gathering; metricPrefix: string; nodeName: string | undefined } {
-  const families = parsePrometheusText(text, url);
+  const families = prometheusFamilies(text, url);
   const prefix = prefixOf(families);
   if (prefix === undefined) {
     throw new ServingCollectorError(

@@ -14,7 +14,7 @@
  * nothing is printed on stdout, where a script would take partial tables for a whole window's.
  */
 import { LABEL, type MetricKey } from './catalog';
-import type { CollectorConfig } from './config';
+import { EVENTS_ONLY_READERS, type CollectorConfig, type OptionOrigins } from './config';
 import { ConfigError, InterruptedError } from './errors';
 import { Gatherer, type Gathering } from './gatherer';
 import { createHostFs } from './kernel/host-fs';
@@ -23,9 +23,10 @@ import { collectorTarget, fetchExposition, gatheringFromExposition, type Collect
 import { interruptedExitCode, listenForInterruption, type TerminatingSignal } from './signals';
 import { snapshotJson } from './snapshot-json';
 import type { LocalDrops, SnapshotOrigin } from './snapshot-origin';
-import { DEFAULT_WIDTH, renderSnapshot } from './snapshot-table';
+import { renderSnapshot } from './snapshot-table';
 import type { Source } from './source';
 import { createSources, currentPlatform } from './sources';
+import { DEFAULT_WIDTH } from './text-table';
 import { DROPS_SOURCE_NAME, KERNEL_COUNTERS_STATUS, TRACEFS_EVENTS_STATUS } from './sources/linux/drops/drops-source';
 
 /** Seconds a snapshot alone counts drops when --duration is not given. */
@@ -35,6 +36,8 @@ const MAX_DURATION_SECONDS = 3600;
 
 export interface SnapshotOptions {
   readonly config: CollectorConfig;
+  /** Where each config value came from (the flag or the environment variable), for errors that name it. */
+  readonly origins: Pick<OptionOrigins, 'dropReader'>;
   /** The selected sources (--sources, --disable-sources), run when the snapshot gathers itself. */
   readonly sources: readonly Source[];
   readonly json: boolean;
@@ -62,6 +65,24 @@ export function parseDuration(raw: string | undefined): number {
     throw new ConfigError('--duration', `"${raw}" is not a number of seconds from 0 to ${MAX_DURATION_SECONDS}`);
   }
   return value;
+}
+
+/**
+ * `--duration 0` reads the kernel drop counters at once, and a reader of tracefs events only (tracefs, hist, stream)
+ * needs a window to count in: together they cannot be honoured, so the snapshot refuses them before it does anything
+ * (a ConfigError naming the reader as the user set it, flag or environment variable, and both ways out).
+ */
+export function checkReaderForDuration(
+  durationSeconds: number,
+  config: Pick<CollectorConfig, 'dropReader'>,
+  origins: Pick<OptionOrigins, 'dropReader'>,
+): void {
+  if (durationSeconds !== 0 || !EVENTS_ONLY_READERS.includes(config.dropReader)) return;
+  throw new ConfigError(
+    origins.dropReader,
+    `"${config.dropReader}" counts tracefs events over a window, but --duration 0 reads the kernel drop counters at ` +
+      'once: give --duration N (seconds to count drops by kernel reason), or leave the drop reader at auto or counters',
+  );
 }
 
 /** The tracefs instance a snapshot counts in: its own, so a serving collector's is never replaced or removed. */
@@ -130,17 +151,28 @@ function sleepUnless(seconds: number, interrupted: Promise<unknown>): Promise<vo
   });
 }
 
-/** How many drops the gathering holds, with the three largest reason/direction rows: `34 (NO_SOCKET ingress 30, ...)`. */
-function dropsSoFar(gathering: Gathering): string {
+/** How many rows of the largest `dropsSoFar` names; the others are summed in one part. */
+const LARGEST_REASONS_NAMED = 3;
+
+/**
+ * How many drops the gathering holds, with the largest reason/direction rows and what the others add up to, so that
+ * the parts sum to the total: `160 drops counted so far (NO_SOCKET ingress 54, ..., 2 more reasons: 32)`.
+ */
+export function dropsSoFar(gathering: Gathering): string {
   const status = gathering.sources.find((s) => s.source === DROPS_SOURCE_NAME);
   if (status !== undefined && !status.up) return `the drops counted so far could not be read (${status.reason})`;
-  const rows = [...(gathering.samples.dropCount ?? [])].sort((a, b) => b.value - a.value);
-  const total = rows.reduce((sum, row) => sum + row.value, 0);
-  const largest = rows
+  const rows = [...(gathering.samples.dropCount ?? [])]
     .filter((row) => row.value > 0)
-    .slice(0, 3)
+    .sort((a, b) => b.value - a.value);
+  const sum = (of: typeof rows) => of.reduce((total, row) => total + row.value, 0);
+  const parts = rows
+    .slice(0, LARGEST_REASONS_NAMED)
     .map((row) => `${row.labels[LABEL.reason]} ${row.labels[LABEL.direction]} ${row.value}`);
-  return `${total} drops counted so far${largest.length === 0 ? '' : ` (${largest.join(', ')})`}`;
+  const others = rows.slice(LARGEST_REASONS_NAMED);
+  if (others.length > 0) {
+    parts.push(`${others.length} more ${others.length === 1 ? 'reason' : 'reasons'}: ${sum(others)}`);
+  }
+  return `${sum(rows)} drops counted so far${parts.length === 0 ? '' : ` (${parts.join(', ')})`}`;
 }
 
 /**
@@ -225,11 +257,13 @@ async function gatherHere(
 }
 
 /**
- * Runs `kappie snapshot`. Throws ConfigError for a bad --from or --duration (exit 2), ServingCollectorError when a
- * named collector cannot be read or something at the default address answers but not as a Kappie collector.
+ * Runs `kappie snapshot`. Throws ConfigError (exit 2) for a bad --from or --duration, or --duration 0 with an
+ * events-only drop reader; ServingCollectorError when a named collector cannot be read or something at the default
+ * address answers but not as a Kappie collector.
  */
 export async function runSnapshot(options: SnapshotOptions): Promise<void> {
   const durationSeconds = parseDuration(options.duration);
+  checkReaderForDuration(durationSeconds, options.config, options.origins);
   const target = collectorTarget(options.from, options.listenEnv);
   const catalog = sourceCatalog();
   const exposition = target === undefined ? undefined : await fetchExposition(target);

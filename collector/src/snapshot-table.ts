@@ -1,79 +1,22 @@
 /**
  * `kappie snapshot`: one gathering as tables a person reads on a node (kubectl exec): where the numbers came from,
  * drops by reason, TCP states, top remote peers, TCP flags, interfaces, protocol counters, and the sources' health.
- * An empty table says why it is empty. Tables fit the given width (the terminal's): the last column wraps.
+ * An empty table says why it is empty. Tables and prose fit the given width (the terminal's; text-table.ts).
  * Pure: gathering and origin in, text out.
  */
 import { DIRECTION, LABEL, METRICS, TCP_FLAGS, type MetricKey } from './catalog';
 import type { Gathering, SourceStatus } from './gatherer';
 import type { SnapshotOrigin } from './snapshot-origin';
 import type { SampleView } from './source';
-
-/** Width when the output is not a terminal: wide enough for every table but the reasons, which wrap. */
-export const DEFAULT_WIDTH = 120;
-/** The last column never wraps narrower than this. */
-const MIN_LAST_COLUMN = 24;
+import { DEFAULT_WIDTH, prose, table } from './text-table';
 
 export interface SnapshotTableInput {
   readonly gathering: Gathering;
   readonly origin: SnapshotOrigin;
   /** The source names (as --sources selects them) that fill each metric, to explain an empty table. */
   readonly metricSources: ReadonlyMap<MetricKey, readonly string[]>;
-  /** Characters per line (the terminal's columns); DEFAULT_WIDTH when not a terminal. */
+  /** Characters per line (the terminal's columns); DEFAULT_WIDTH (text-table.ts) when not a terminal. */
   readonly width?: number;
-}
-
-/** `text` in lines of at most `width` characters, broken at spaces (a longer word is cut). */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    let rest = word;
-    while (rest.length > width) {
-      if (line !== '') lines.push(line);
-      lines.push(rest.slice(0, width));
-      rest = rest.slice(width);
-      line = '';
-    }
-    if (line === '') line = rest;
-    else if (line.length + 1 + rest.length <= width) line += ` ${rest}`;
-    else {
-      lines.push(line);
-      line = rest;
-    }
-  }
-  lines.push(line);
-  return lines;
-}
-
-/**
- * A text table: a header row, a rule, then the rows, columns padded to their widest cell; the last column wraps so
- * that no line is wider than `width` (characters; unbounded by default).
- */
-export function table(
-  headers: readonly string[],
-  rows: readonly (readonly string[])[],
-  width = Number.POSITIVE_INFINITY,
-): string {
-  const natural = headers.map((header, column) =>
-    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const last = headers.length - 1;
-  const before = natural.slice(0, last).reduce((sum, w) => sum + w + 2, 0);
-  const widths = [...natural];
-  widths[last] = Math.min(natural[last]!, Math.max(MIN_LAST_COLUMN, headers[last]!.length, width - before));
-  const format = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) => (column === last && !/^\d/.test(cell) ? cell : cell.padEnd(widths[column]!)))
-      .join('  ')
-      .trimEnd();
-  const lines = [format(headers), format(widths.map((w) => '-'.repeat(w)))];
-  for (const row of rows) {
-    const [first, ...more] = wrap(row[last] ?? '', widths[last]!);
-    lines.push(format([...row.slice(0, last), first ?? '']));
-    for (const continuation of more) lines.push(format([...row.slice(0, last).map(() => ''), continuation]));
-  }
-  return lines.join('\n');
 }
 
 function samplesOf(gathering: Gathering, key: MetricKey): SampleView[] {
@@ -82,13 +25,6 @@ function samplesOf(gathering: Gathering, key: MetricKey): SampleView[] {
 
 function byValueDescending(a: SampleView, b: SampleView): number {
   return b.value - a.value;
-}
-
-/** Prose in lines of at most `width` characters, each line after `indent`. */
-function prose(text: string, width: number, indent = ''): string {
-  return wrap(text, Math.max(MIN_LAST_COLUMN, width - indent.length))
-    .map((line) => `${indent}${line}`)
-    .join('\n');
 }
 
 /** A titled block; `body` is a table, or a note (in parentheses) that says why there is no table. */

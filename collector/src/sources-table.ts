@@ -6,8 +6,8 @@
 import { METRICS, type Platform } from './catalog';
 import type { Gathering } from './gatherer';
 import type { InstalledObject } from './installed-state';
-import { DEFAULT_WIDTH, table } from './snapshot-table';
 import type { Source } from './source';
+import { DEFAULT_WIDTH, prose, table } from './text-table';
 
 export interface SourcesReport {
   /** Every source known (both platforms), in catalog order. */
@@ -18,7 +18,7 @@ export interface SourcesReport {
   readonly gathering: Gathering;
   /** What `kappie serve` installs on Linux (empty elsewhere). */
   readonly installed: readonly InstalledObject[];
-  /** Characters per line (the terminal's columns); the last column of each table wraps to fit. Default 120. */
+  /** Characters per line (the terminal's columns); every line fits (text-table.ts). Default 120. */
   readonly width?: number;
 }
 
@@ -45,10 +45,13 @@ export function renderSources(report: SourcesReport): string {
     return [source.name, state, reason];
   });
   parts.push(
-    `Sources on ${report.platform}, gathered once now (a serving collector shows its own on its status page at /)`,
+    prose(
+      `Sources on ${report.platform}, gathered once now (a serving collector shows its own on its status page at /)`,
+      width,
+    ),
     table(['source', 'state', 'reason or note'], stateRows, width),
     '',
-    'What each source fills and reads',
+    prose('What each source fills and reads', width),
     table(
       ['source', 'metrics', 'reads'],
       here.map((source) => [source.name, metricsOf(source), source.description]),
@@ -58,7 +61,7 @@ export function renderSources(report: SourcesReport): string {
   if (elsewhere.length > 0) {
     parts.push(
       '',
-      `Sources of other platforms (not run on ${report.platform})`,
+      prose(`Sources of other platforms (not run on ${report.platform})`, width),
       table(
         ['source', 'platforms', 'metrics', 'reads'],
         elsewhere.map((source) => [source.name, source.platforms.join(','), metricsOf(source), source.description]),
@@ -69,7 +72,7 @@ export function renderSources(report: SourcesReport): string {
   if (report.installed.length > 0) {
     parts.push(
       '',
-      'Installed in the kernel by `kappie serve` (removed when it stops)',
+      prose('Installed in the kernel by `kappie serve` (removed when it stops)', width),
       table(
         ['kind', 'name', 'option', 'purpose'],
         report.installed.map((object) => [object.kind, object.name, object.option, object.purpose]),

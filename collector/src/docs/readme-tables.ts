@@ -51,7 +51,9 @@ export function metricsTable(): string {
 export function configurationTable(): string {
   const rows = OPTIONS.map((spec) => {
     const flag = spec.valueName ? `--${spec.flag} ${spec.valueName}` : `--${spec.flag}`;
-    return `| \`${flag}\` | \`${spec.env}\` | ${cell(spec.defaultText)} | ${spec.commands.join(', ')} | ${cell(spec.description)} |`;
+    const others = Object.entries(spec.commandDescriptions ?? {}).map(([command, text]) => `${command}: ${text}`);
+    const meaning = others.length === 0 ? spec.description : [`serve: ${spec.description}`, ...others].join('; ');
+    return `| \`${flag}\` | \`${spec.env}\` | ${cell(spec.defaultText)} | ${spec.commands.join(', ')} | ${cell(meaning)} |`;
   });
   return [
     'Flags win over environment variables. An invalid value prints one line naming the flag (or variable) and what it',

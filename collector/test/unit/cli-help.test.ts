@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli';
-import { describeOption, originNote } from '../../src/cli-help';
+import { describeOption, helpWidthFrom, originNote } from '../../src/cli-help';
 import { OPTIONS } from '../../src/config';
 import { COLLECTOR_CLI } from '../helpers/netns';
 
@@ -112,6 +112,60 @@ describe('--help descriptions', () => {
     expect(lines[0]).toMatch(/^Kappie node collector/);
     for (const line of help.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
     expect(earlyBreaks(lines, 80)).toEqual([]);
+  });
+});
+
+describe('--help of the options that name what serve installs', () => {
+  const tree = new Map(commandTree(buildProgram()).map((entry) => [entry.name, entry.command]));
+  /** The --help text of option `flag` under `command` (unwrapped). */
+  const describe = (command: string, flag: string) =>
+    optionDescriptions(tree.get(command)!).find((option) => option.flags.startsWith(`--${flag} `))?.text ?? '';
+
+  it('says what serve does with them under serve', () => {
+    expect(describe('kappie serve', 'tracefs-instance')).toMatch(/replaced at start .* removed at stop/);
+    expect(describe('kappie serve', 'nft-table')).toMatch(/owned by the serving collector/);
+  });
+
+  it.each(['kappie snapshot', 'kappie sources'])('says what %s does with them, not what serve does', (command) => {
+    for (const flag of ['tracefs-instance', 'nft-table']) {
+      const text = describe(command, flag);
+      expect({ flag, text }).toEqual({ flag, text: expect.stringContaining('kappie serve') });
+      expect({ flag, text }).not.toEqual({
+        flag,
+        text: expect.stringMatching(/replaced at start|removed at stop|owned by/),
+      });
+    }
+    expect(describe('kappie snapshot', 'tracefs-instance')).toContain('NAME-snapshot');
+    expect(describe(command, 'nft-table')).toMatch(/collector in this network namespace/);
+  });
+});
+
+describe('--help width', () => {
+  /** The longest line of `kappie ...args --help` with stdout piped (not a terminal), COLUMNS as given. */
+  const widest = (columns: string | undefined, ...args: string[]) => {
+    const help = spawnSync(process.execPath, [COLLECTOR_CLI, ...args, '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, COLUMNS: columns },
+    });
+    expect(help.status).toBe(0);
+    return Math.max(...help.stdout.split('\n').map((line) => line.length));
+  };
+
+  it.each([[[]], [['snapshot']], [['dashboards', 'push']]])('honours COLUMNS when it is set (kappie %j)', (args) => {
+    expect(widest(undefined, ...args)).toBeLessThanOrEqual(80);
+    const wide = widest('120', ...args);
+    expect(wide).toBeGreaterThan(80);
+    expect(wide).toBeLessThanOrEqual(120);
+    expect(widest('nonsense', ...args)).toBeLessThanOrEqual(80);
+  });
+
+  it('reads COLUMNS as a whole number of at least 20', () => {
+    expect(helpWidthFrom('120')).toBe(120);
+    expect(helpWidthFrom(' 100 ')).toBe(100);
+    expect(helpWidthFrom(undefined)).toBeUndefined();
+    expect(helpWidthFrom('')).toBeUndefined();
+    expect(helpWidthFrom('5')).toBeUndefined();
+    expect(helpWidthFrom('wide')).toBeUndefined();
   });
 });
 

@@ -98,6 +98,30 @@ describe('kappie CLI', () => {
     expect(result.stderr).not.toContain('too many arguments');
   });
 
+  it('points a usage error at the --help that lists what was mistyped: commands, or the options of its command', () => {
+    for (const [args, hint] of [
+      [['bogus'], '(run kappie --help for every command)'],
+      [['dashboards', 'bogus'], '(run kappie dashboards --help for every command)'],
+      [['snapshot', '--bogus'], '(run kappie snapshot --help for every option)'],
+      [['dashboards', 'push', '--bogus'], '(run kappie dashboards push --help for every option)'],
+    ] as const) {
+      const result = kappie(...args);
+      expect(result.status).toBe(2);
+      expect(errorLines(result).at(-1)).toBe(hint);
+    }
+  });
+
+  it('says a --listen port is out of range rather than not HOST:PORT', () => {
+    for (const listen of [':99999', '127.0.0.1:65536', '[::1]:123456']) {
+      const result = kappie('serve', '--listen', listen);
+      expect(result.status).toBe(2);
+      expect(errorLines(result)).toEqual([
+        `kappie: invalid --listen: "${listen}": port ${listen.split(':').at(-1)} is out of range (a TCP port is ` +
+          '1-65535, or 0 to pick a free one)',
+      ]);
+    }
+  });
+
   it('refuses path options that do not point at what they name, in one line, exit code 2', () => {
     for (const command of [['serve', '--listen', '127.0.0.1:0'], ['snapshot']]) {
       const missing = kappie(...command, '--proc-path', '/nonexistent');

@@ -33,6 +33,10 @@ describe('resolveConfig', () => {
   it('names the option and what it accepts for bad values', () => {
     expect(() => resolveConfig({ listen: '10093' }, {})).toThrow(ConfigError);
     expect(() => resolveConfig({ listen: '10093' }, {})).toThrow(/--listen: "10093" is not HOST:PORT/);
+    expect(() => resolveConfig({}, { KAPPIE_LISTEN: ':99999' })).toThrow(
+      /KAPPIE_LISTEN: ":99999": port 99999 is out of range \(a TCP port is 1-65535, or 0 to pick a free one\)/,
+    );
+    expect(resolveConfig({ listen: '[::1]:65535' }, {}).listen).toEqual({ host: '::1', port: 65535 });
     expect(() => resolveConfig({}, { KAPPIE_TCP_REMOTE_TOP_K: '-1' })).toThrow(
       /KAPPIE_TCP_REMOTE_TOP_K: "-1" is not a whole number from 0 to 1000/,
     );

@@ -15,6 +15,29 @@ describe('README', () => {
     expect(readme).toBe(renderReadme(readme));
   });
 
+  it("asks for the Node.js version package.json's engines require, wherever it names one", () => {
+    const packageJson = JSON.parse(fs.readFileSync(path.join(readmePath, '..', 'package.json'), 'utf8')) as {
+      engines: { node: string };
+    };
+    const required = /^>=(\d+(\.\d+)*)$/.exec(packageJson.engines.node)![1];
+    const named = [...readme.matchAll(/Node\.js (\d+(\.\d+)*) or newer/g)].map((match) => match[1]);
+    expect(named.length).toBeGreaterThan(0);
+    expect(named).toEqual(named.map(() => required));
+  });
+
+  it('says in the quick start what a new user meets: the hold of new drop reasons, the log, signals', () => {
+    const quickStart = readme.slice(
+      readme.indexOf('## Quick start'),
+      readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1),
+    );
+    expect(quickStart).toMatch(/first seen after the collector started read 0 on \/metrics for `--new-series-hold`/);
+    expect(quickStart).toContain('(#counter-series-that-appear-while-the-collector-runs)');
+    expect(readme).toContain('#### Counter series that appear while the collector runs');
+    expect(quickStart).toMatch(/The log is JSON lines on stderr \(pino/);
+    expect(quickStart).toContain('`node collector/dist/cli.js serve`');
+    expect(quickStart).toMatch(/Not `npx kappie serve`: npm exec does not forward SIGTERM/);
+  });
+
   it('names every catalog metric and every option', () => {
     for (const key of METRIC_KEYS) expect(readme).toContain(`\`${metricName(METRICS[key])}\``);
     for (const spec of OPTIONS) expect(readme).toContain(`--${spec.flag}`);

@@ -136,6 +136,61 @@ describe('kappie snapshot errors', () => {
     expect(from.stderr.trim()).toMatch(/^kappie: invalid --from: "127.0.0.1:10093" is not a URL/);
   });
 
+  it('refuses --duration 0 with a reader of tracefs events only, naming both and the ways out, exit code 2', async () => {
+    for (const reader of ['stream', 'hist', 'tracefs']) {
+      const flag = await kappie({}, 'snapshot', '--from', 'none', '--duration', '0', '--drop-reader', reader);
+      expect(flag.status).toBe(2);
+      expect(flag.stdout).toBe('');
+      expect(flag.stderr.trim()).toBe(
+        `kappie: invalid --drop-reader: "${reader}" counts tracefs events over a window, but --duration 0 reads the ` +
+          'kernel drop counters at once: give --duration N (seconds to count drops by kernel reason), or leave the ' +
+          'drop reader at auto or counters',
+      );
+    }
+    // Set in the environment (a kubectl exec inherits the serving container's): the error names the variable.
+    const env = await kappie({ KAPPIE_DROP_READER: 'hist' }, 'snapshot', '--from', 'none', '--duration', '0');
+    expect(env.status).toBe(2);
+    expect(env.stderr).toMatch(/^kappie: invalid KAPPIE_DROP_READER: "hist" counts tracefs events .* --duration 0/);
+    // auto and counters read the counters at once, as --duration 0 asks.
+    const counters = await kappie({}, 'snapshot', '--from', 'none', '--duration', '0', '--drop-reader', 'counters');
+    expect(counters.status).toBe(0);
+  });
+
+  it('says which port fetch refuses (the Fetch standard\'s blocked ports) rather than "bad port"', async () => {
+    const result = await kappie({}, 'snapshot', '--from', 'http://127.0.0.1:1/metrics');
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'kappie: cannot read the collector at http://127.0.0.1:1/metrics: fetch refuses port 1 (one of the ports the ' +
+        'Fetch standard blocks, as browsers do): serve the collector on another port (kappie serve --listen :10093)',
+    );
+  });
+
+  it('says a URL that answers something else than Prometheus metrics does not serve them (a /healthz)', async () => {
+    const { child, port } = await startServe();
+    try {
+      const result = await kappie({}, 'snapshot', '--from', `http://127.0.0.1:${port}/healthz`);
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim()).toMatch(
+        new RegExp(
+          `^kappie: http://127\\.0\\.0\\.1:${port}/healthz does not serve Prometheus metrics: its answer is not ` +
+            `in the Prometheus text format \\(line 1: .*\\); a Kappie collector serves them at ` +
+            `http://127\\.0\\.0\\.1:${port}/metrics$`,
+        ),
+      );
+    } finally {
+      await stop(child);
+    }
+    // An HTML page, as a wrong port may answer.
+    const { server, port: htmlPort } = await answering(200, '<!doctype html>\n<html><body>hello</body></html>\n');
+    try {
+      const html = await kappie({}, 'snapshot', '--from', `http://127.0.0.1:${htmlPort}/`);
+      expect(html.status).toBe(1);
+      expect(html.stderr).toContain('does not serve Prometheus metrics');
+    } finally {
+      server.close();
+    }
+  });
+
   it('says when what answers at the default address is not a Kappie collector, instead of counting beside it', async () => {
     const { server, port } = await answering(200, 'node_load1 0.5\n');
     try {
