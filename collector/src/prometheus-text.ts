@@ -118,6 +118,7 @@ export function parsePrometheusText(text: string, where: string): TextFamily[] {
     }
     const fields = after.trim().split(/\s+/);
     const value = parseFloatText(fields[0] ?? '');
+    if (after.trim() === '') throw new ParseError(where, `"${line}" has no value`, lineNumber);
     if (value === undefined || fields.length > 2 || (fields.length === 2 && !/^-?\d+$/.test(fields[1]!))) {
       throw new ParseError(where, `"${after.trim()}" is not a value with an optional timestamp`, lineNumber);
     }

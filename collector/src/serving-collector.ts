@@ -115,7 +115,7 @@ export async function fetchExposition(
     const code = causeCode(error);
     if (!target.named && code !== undefined && NOTHING_LISTENS.has(code)) return undefined;
     throw new ServingCollectorError(
-      `cannot read the collector at ${target.url}: ${whyFetchFailed(error, target.url)}${hint(target)}`,
+      `cannot read the collector at ${target.url}: ${whyFetchFailed(error, target.url)}${unreachableHint(error, target)}`,
     );
   }
   const text = await response.text();
@@ -147,6 +147,13 @@ function whyFetchFailed(error: unknown, url: string): string {
 
 function hint(target: CollectorTarget): string {
   return target.named ? '' : `; name the collector with --from URL, or gather here with --from ${FROM_NONE}`;
+}
+
+/** What to do when the collector --from names cannot be reached: nothing listens there, or it is not up yet. */
+function unreachableHint(error: unknown, target: CollectorTarget): string {
+  const code = causeCode(error);
+  if (!target.named || code === undefined || !NOTHING_LISTENS.has(code)) return hint(target);
+  return `: nothing listens there (is \`kappie serve\` running, on that address?); to count here instead, use --from ${FROM_NONE}`;
 }
 
 /** The metric-name prefix of an exposition: what precedes `source_up`, which every Kappie collector exports. */

@@ -57,6 +57,7 @@ describe('parsePrometheusText', () => {
     ['x{a=1} 2', /label a has no ="value"/],
     ['x{a="1",a="2"} 2', /label a is given twice/],
     ['x 12abc', /is not a value/],
+    ['ok', /"ok" has no value/],
     ['x{a="\\q"} 1', /unknown escape/],
     ['{a="1"} 1', /a metric name was expected/],
   ])('refuses %j, naming the line', (line, why) => {

@@ -165,6 +165,18 @@ describe('kappie snapshot errors', () => {
     );
   });
 
+  it('says what to do when nothing listens where --from points', async () => {
+    const { server, port } = await answering(200, 'unused\n');
+    server.close(); // a port that was just free: nothing listens there now
+    await new Promise((resolve) => server.once('close', resolve));
+    const result = await kappie({}, 'snapshot', '--from', `http://127.0.0.1:${port}/metrics`);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      `kappie: cannot read the collector at http://127.0.0.1:${port}/metrics: ECONNREFUSED: nothing listens there ` +
+        '(is `kappie serve` running, on that address?); to count here instead, use --from none',
+    );
+  });
+
   it('says a URL that answers something else than Prometheus metrics does not serve them (a /healthz)', async () => {
     const { child, port } = await startServe();
     try {
@@ -173,7 +185,7 @@ describe('kappie snapshot errors', () => {
       expect(result.stderr.trim()).toMatch(
         new RegExp(
           `^kappie: http://127\\.0\\.0\\.1:${port}/healthz does not serve Prometheus metrics: its answer is not ` +
-            `in the Prometheus text format \\(line 1: .*\\); a Kappie collector serves them at ` +
+            `in the Prometheus text format \\(line 1: "ok" has no value\\); a Kappie collector serves them at ` +
             `http://127\\.0\\.0\\.1:${port}/metrics$`,
         ),
       );
