@@ -13,6 +13,7 @@
  */
 import { ParseError } from '../errors';
 import { inNetNamespace, netNamespaceFile } from './net-namespace';
+import { loadLibc } from './libc';
 import {
   entriesWithSlack,
   interfaceNameField,
@@ -32,17 +33,6 @@ const SOCK_CLOEXEC = 0o2000000;
 /** errno values (asm-generic/errno-base.h, errno.h). */
 const ENODEV = 19;
 const EOPNOTSUPP = 95;
-
-/** The part of koffi's API used here (loaded with require, so typed by hand). */
-interface Koffi {
-  load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
-  errno(): number;
-  alloc(type: string, length: number): unknown;
-  free(pointer: unknown): void;
-  address(pointer: unknown): bigint;
-  view(pointer: unknown, length: number): ArrayBuffer;
-  sizeof(type: string): number;
-}
 
 /** One interface's driver statistics as read: names and values in driver order (same length). */
 export interface DriverStatisticsRead {
@@ -86,9 +76,7 @@ export class EthtoolIoctlError extends Error {
  * source is then reported down with that message).
  */
 export function openEthtoolSocket(procPath?: string): EthtoolSocket {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as Koffi;
-  const libc = koffi.load('libc.so.6');
+  const { koffi, libc } = loadLibc();
   const socket = libc.func('int socket(int, int, int)');
   const ioctl = libc.func('int ioctl(int, unsigned long, void *)');
   const closeFd = libc.func('int close(int)');

@@ -4,6 +4,7 @@
  * request, hand every received datagram to a pure parser until it says the dump is done, close the socket.
  */
 import { ParseError } from '../errors';
+import { loadLibc } from './libc';
 import { inNetNamespace, netNamespaceFile } from './net-namespace';
 
 const AF_NETLINK = 16;
@@ -30,17 +31,9 @@ interface Libc {
   errno(): number;
 }
 
-/** The part of koffi's API used here (loaded with require, so typed by hand). */
-interface Koffi {
-  load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
-  errno(): number;
-}
-
 /** libc's socket calls (koffi is a native module: it is loaded only when a dump is first made). */
-function loadLibc(): Libc {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as Koffi;
-  const library = koffi.load('libc.so.6');
+function loadSocketCalls(): Libc {
+  const { koffi, libc: library } = loadLibc();
   const socket = library.func('int socket(int, int, int)');
   const send = library.func('long send(int, const void *, size_t, int)');
   const recv = library.func('long recv(int, void *, size_t, int)');
@@ -95,7 +88,7 @@ export function createNetlink(options: NetlinkOptions = {}): Netlink {
   let idleChunk: Buffer | undefined;
   return {
     dump(protocol, what, requests, onChunk) {
-      const c = (libc ??= loadLibc());
+      const c = (libc ??= loadSocketCalls());
       const open = () => c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
       const fd = options.procPath === undefined ? open() : inNetNamespace(c, netNamespaceFile(options.procPath), open);
       if (fd < 0) throw new Error(`netlink ${what} socket: errno ${c.errno()}`);

@@ -9,18 +9,13 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { loadLibc, type Koffi } from './libc';
 
 const EAGAIN = 11;
 const EINTR = 4;
 
 /** Reads up to `buffer.length` bytes of `fd` into `buffer`: the count, or 0 when nothing is there now. */
 export type ReadNow = (fd: number, buffer: Buffer) => number;
-
-/** The part of koffi's API used here (loaded with require, so typed by hand). */
-interface Koffi {
-  load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
-  errno(): number;
-}
 
 /**
  * A reader; libc is loaded at its first read and kept by this reader. Throws an Error naming errno for a failed read
@@ -35,9 +30,9 @@ function loadRead(): ReadNow {
   let koffi: Koffi;
   let read: (fd: number, buffer: Buffer, length: number) => unknown;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    koffi = require('koffi') as Koffi;
-    read = koffi.load('libc.so.6').func('long read(int, void *, size_t)');
+    const loaded = loadLibc();
+    koffi = loaded.koffi;
+    read = loaded.libc.func('long read(int, void *, size_t)');
   } catch {
     return readSyncNow;
   }

@@ -16,6 +16,7 @@
  */
 import * as fs from 'node:fs';
 import { ParseError } from '../errors';
+import { loadLibc } from './libc';
 
 const SMAPS = '/proc/self/smaps';
 /** madvise advice (asm-generic/mman-common.h). */
@@ -111,11 +112,6 @@ export interface StartupPagesRelease {
   readonly bytes: number;
 }
 
-/** The part of koffi's API used here (loaded with require, so typed by hand). */
-interface Koffi {
-  load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
-}
-
 /**
  * Drops the resident pages of every releasable mapping of this process (see the file comment). Linux only; throws
  * when /proc/self/smaps cannot be read or koffi cannot load libc (the caller logs it: nothing depends on it).
@@ -123,9 +119,7 @@ interface Koffi {
  */
 export function releaseStartupPages(): StartupPagesRelease {
   const candidates = releasableMappings(parseSmaps(fs.readFileSync(SMAPS, 'latin1')));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as Koffi;
-  const madvise = koffi.load('libc.so.6').func('int madvise(uintptr_t, size_t, int)');
+  const madvise = loadLibc().libc.func('int madvise(uintptr_t, size_t, int)');
   let mappings = 0;
   let bytes = 0;
   for (const m of candidates) {
