@@ -114,7 +114,7 @@ export function interfaceStatsSamples(
 }
 
 /** The extras that could be read, and the ones skipped with the reason. */
-interface SysfsExtras {
+interface InterfaceExtras {
   /** Per interface, its extras by statistic name. */
   readonly values: Map<string, Record<string, number>>;
   /** One `FILE: reason` per value skipped because its file could not be read or parsed. */
@@ -152,7 +152,7 @@ function readExtras(
   interfaces: readonly NetDevInterface[],
   selection: InterfaceSelection,
   dump: LinkDump | undefined,
-): SysfsExtras {
+): InterfaceExtras {
   const values = new Map<string, Record<string, number>>();
   const skipped: string[] = [];
   const links = new Map(dump?.links.map((link) => [link.name, link]));
