@@ -87,15 +87,6 @@ function causeCode(error: unknown): string | undefined {
   return (error as { cause?: { code?: string } }).cause?.code;
 }
 
-/** Whether a socket listens on `port` here, or undefined when the tables cannot be read. */
-function listening(port: number): boolean | undefined {
-  try {
-    return isListening(port);
-  } catch {
-    return undefined; // A table we cannot parse: connecting tells.
-  }
-}
-
 /**
  * The text of the collector's /metrics and when it arrived; undefined when nothing listens at a default address.
  * Where nothing listens on the port (the socket tables say so) no connection is even tried: the refused attempt
@@ -104,7 +95,7 @@ function listening(port: number): boolean | undefined {
 export async function fetchExposition(
   target: CollectorTarget,
 ): Promise<{ readonly text: string; readonly at: number } | undefined> {
-  if (!target.named && target.port !== undefined && listening(target.port) === false) return undefined;
+  if (!target.named && target.port !== undefined && isListening(target.port) === false) return undefined;
   let response: Response;
   try {
     response = await fetch(target.url, {

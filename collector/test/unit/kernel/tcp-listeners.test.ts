@@ -1,8 +1,9 @@
-/** The listening ports `kappie snapshot` checks before looking for a serving collector: recorded tables and this host. */
+/** The listening-port check `kappie snapshot` makes before looking for a serving collector, on this host. */
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ParseError } from '../../../src/errors';
-import { isListening, listeningPorts } from '../../../src/kernel/tcp-listeners';
+import { isListening } from '../../../src/kernel/tcp-listeners';
+import { newTcpSocketTally, tallyTcpTable } from '../../../src/kernel/tcp-table';
 
 const TCP = [
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
@@ -18,14 +19,20 @@ const TCP6 = [
 ].join('\n');
 
 describe('listening TCP ports', () => {
+  const listening = (text: string, family: 'tcp' | 'tcp6') => {
+    const tally = newTcpSocketTally(false);
+    tallyTcpTable(Buffer.from(text, 'latin1'), `/proc/net/${family}`, { family, littleEndian: true }, tally);
+    return tally.listeningPorts;
+  };
+
   it('are the local ports of sockets in LISTEN state, IPv4 and IPv6', () => {
-    expect(listeningPorts(TCP, '/proc/net/tcp')).toEqual(new Set([10073]));
-    expect(listeningPorts(TCP6, '/proc/net/tcp6')).toEqual(new Set([22]));
+    expect(listening(TCP, 'tcp')).toEqual(new Set([10073]));
+    expect(listening(TCP6, 'tcp6')).toEqual(new Set([22]));
   });
 
   it('refuses a line that is not a socket, naming the file and line', () => {
-    expect(() => listeningPorts(`${TCP}garbage line\n`, '/proc/net/tcp')).toThrow(ParseError);
-    expect(() => listeningPorts(`${TCP}garbage line\n`, '/proc/net/tcp')).toThrow(/^\/proc\/net\/tcp:5: /);
+    expect(() => listening(`${TCP}garbage line\n`, 'tcp')).toThrow(ParseError);
+    expect(() => listening(`${TCP}garbage line\n`, 'tcp')).toThrow(/^\/proc\/net\/tcp:5: /);
   });
 
   it('tell whether a real listener is there', async () => {
