@@ -27,8 +27,9 @@ import { describeError } from '../../errors';
 import { openEthtoolSocket, type EthtoolSocket } from '../../kernel/ethtool-ioctl';
 import { selectDriverStatistics, type LeftOut } from '../../kernel/ethtool';
 import type { Sample, Source, SourceContext } from '../../source';
-import { NETDEV_STATISTICS, readNetDev } from '../../kernel/net-dev';
+import { NETDEV_STATISTICS } from '../../kernel/net-dev';
 import { interfaceSelection, SYSFS_EXTRA_STATISTICS } from './netdev';
+import { netDevOnce } from './procfs-reads';
 import { findUplinks, withLowerDevices } from './uplinks';
 
 /** Statistic names the netdev source exports for an interface: a driver counter of the same name is left out. */
@@ -77,7 +78,7 @@ export function createEthtoolSource(): Source {
       // the namespace it was mounted from (--sys-path: the collector's own under --proc-path /proc/<pid>).
       const targets = ethtoolTargets(
         ctx,
-        readNetDev(ctx.fs).map((row) => row.name),
+        netDevOnce(ctx).map((row) => row.name),
       );
       if (targets.length === 0) {
         note = 'no interface to read (no uplink, or none matches --ethtool-interfaces)';
