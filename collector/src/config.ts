@@ -193,7 +193,8 @@ function integerParser(min: number, max: number) {
   };
 }
 
-function secondsParser(min: number, max: number) {
+/** A parser of seconds from `min` to `max` (fractions allowed) for option `optionName`; a ConfigError otherwise. */
+export function secondsParser(min: number, max: number) {
   return (raw: Raw, optionName: string): number => {
     const text = typeof raw === 'string' ? raw.trim() : '';
     const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;

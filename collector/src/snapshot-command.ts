@@ -14,7 +14,7 @@
  * nothing is printed on stdout, where a script would take partial tables for a whole window's.
  */
 import { LABEL, type MetricKey } from './catalog';
-import { EVENTS_ONLY_READERS, type CollectorConfig, type OptionOrigins } from './config';
+import { EVENTS_ONLY_READERS, secondsParser, type CollectorConfig, type OptionOrigins } from './config';
 import { ConfigError, InterruptedError } from './errors';
 import { Gatherer, type Gathering } from './gatherer';
 import { createHostFs } from './kernel/host-fs';
@@ -59,12 +59,7 @@ export interface SnapshotOptions {
 /** --duration in seconds (0 to an hour, fractions allowed). Throws a ConfigError naming --duration. */
 export function parseDuration(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_SNAPSHOT_DURATION_SECONDS;
-  const text = raw.trim();
-  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
-  if (!(value >= 0 && value <= MAX_DURATION_SECONDS)) {
-    throw new ConfigError('--duration', `"${raw}" is not a number of seconds from 0 to ${MAX_DURATION_SECONDS}`);
-  }
-  return value;
+  return secondsParser(0, MAX_DURATION_SECONDS)(raw, '--duration');
 }
 
 /**
