@@ -29,6 +29,8 @@ export interface TextFamily {
 }
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
+/** A whole string that is a metric name. */
+const FULL_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 
 /** A Go float as the format writes it, or NaN when the text is not one (the caller tells NaN from "NaN"). */
@@ -102,7 +104,7 @@ export function parsePrometheusText(text: string, where: string): TextFamily[] {
       const meta = /^#\s+(HELP|TYPE)\s+(\S+)(?:\s+(.*))?$/.exec(line);
       if (!meta) return; // A comment.
       const [, kind, name, rest = ''] = meta;
-      if (!NAME.test(name!) || NAME.exec(name!)![0] !== name) {
+      if (!FULL_NAME.test(name!)) {
         throw new ParseError(where, `"${name}" is not a metric name`, lineNumber);
       }
       if (kind === 'HELP') family(name!).help = unescapeHelp(rest);

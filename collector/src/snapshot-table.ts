@@ -9,6 +9,7 @@ import type { Gathering, SourceStatus } from './gatherer';
 import type { SnapshotOrigin } from './snapshot-origin';
 import type { SampleView } from './source';
 import { DEFAULT_WIDTH, prose, table } from './text-table';
+import { KERNEL_COUNTERS_STATUS } from './sources/linux/drops/drops-source';
 
 export interface SnapshotTableInput {
   readonly gathering: Gathering;
@@ -101,7 +102,7 @@ const HELD_AT_ZERO =
 function dropsTitle(input: SnapshotTableInput): { title: string; nothing: string } {
   const { origin, gathering } = input;
   if (origin.kind === 'collector') {
-    const counters = gathering.sources.some((s) => s.name === 'drop_counters' && s.up);
+    const counters = gathering.sources.some((s) => s.name === KERNEL_COUNTERS_STATUS && s.up);
     return counters
       ? {
           title: "Drops by reason and direction: the collector's kernel drop counters (since boot, coarser reasons)",
