@@ -18,6 +18,7 @@
  */
 import { ParseError } from '../errors';
 import {
+  dataView,
   forEachAttribute,
   forEachNetlinkMessage,
   hostOrderReader,
@@ -137,6 +138,8 @@ export function parseLinkChunk(
   dump: { links: RtnetlinkLink[]; interrupted: boolean },
 ): boolean {
   const read = hostOrderReader(bytes, littleEndian);
+  // One view of the chunk for every attribute walk of its messages (forEachAttribute would make one per call).
+  const view = dataView(bytes);
   return forEachNetlinkMessage(bytes, length, littleEndian, WHAT, RTM_NEWLINK, (payload, end, flags) => {
     if (end - payload < IFINFOMSG_BYTES) {
       throw new ParseError(WHAT, `ifinfomsg of ${end - payload} bytes, expected ${IFINFOMSG_BYTES}`);
@@ -152,31 +155,47 @@ export function parseLinkChunk(
     const fixedSize = (type: string, start: number, stop: number, size: number) => {
       if (stop - start < size) throw new ParseError(WHAT, `link ${index}: ${type} of ${stop - start} bytes`);
     };
-    forEachAttribute(bytes, payload + IFINFOMSG_BYTES, end, littleEndian, WHAT, (type, start, stop) => {
-      switch (type) {
-        case IFLA_IFNAME:
-          nameBytes = Buffer.from(stringBytes(bytes, start, stop, `link ${index}: IFLA_IFNAME`));
-          break;
-        case IFLA_MASTER:
-          fixedSize('IFLA_MASTER', start, stop, 4);
-          masterIndex = read.u32(start);
-          break;
-        case IFLA_LINK_NETNSID:
-          fixedSize('IFLA_LINK_NETNSID', start, stop, 4);
-          linkNetnsId = read.i32(start);
-          break;
-        case IFLA_STATS64:
-          stats64 = parseStats64(read, start, stop, index);
-          break;
-        case IFLA_LINKINFO:
-          forEachAttribute(bytes, start, stop, littleEndian, WHAT, (infoType, infoStart, infoStop) => {
-            if (infoType === IFLA_INFO_KIND) {
-              kind = UTF8.decode(stringBytes(bytes, infoStart, infoStop, `link ${index}: IFLA_INFO_KIND`));
-            }
-          });
-          break;
-      }
-    });
+    forEachAttribute(
+      bytes,
+      payload + IFINFOMSG_BYTES,
+      end,
+      littleEndian,
+      WHAT,
+      (type, start, stop) => {
+        switch (type) {
+          case IFLA_IFNAME:
+            nameBytes = Buffer.from(stringBytes(bytes, start, stop, `link ${index}: IFLA_IFNAME`));
+            break;
+          case IFLA_MASTER:
+            fixedSize('IFLA_MASTER', start, stop, 4);
+            masterIndex = read.u32(start);
+            break;
+          case IFLA_LINK_NETNSID:
+            fixedSize('IFLA_LINK_NETNSID', start, stop, 4);
+            linkNetnsId = read.i32(start);
+            break;
+          case IFLA_STATS64:
+            stats64 = parseStats64(read, start, stop, index);
+            break;
+          case IFLA_LINKINFO:
+            forEachAttribute(
+              bytes,
+              start,
+              stop,
+              littleEndian,
+              WHAT,
+              (infoType, infoStart, infoStop) => {
+                if (infoType === IFLA_INFO_KIND) {
+                  kind = UTF8.decode(stringBytes(bytes, infoStart, infoStop, `link ${index}: IFLA_INFO_KIND`));
+                }
+              },
+              view,
+            );
+            break;
+        }
+      },
+      view,
+    );
     if (nameBytes === undefined) throw new ParseError(WHAT, `link ${index} has no IFLA_IFNAME`);
     dump.links.push({
       index,
