@@ -155,7 +155,9 @@ function readExtras(
 ): InterfaceExtras {
   const values = new Map<string, Record<string, number>>();
   const skipped: string[] = [];
-  const links = new Map(dump?.links.map((link) => [link.name, link]));
+  const links = new Map<string, RtnetlinkLink>();
+  const listed = dump?.links ?? [];
+  for (let i = 0; i < listed.length; i++) links.set(listed[i]!.name, listed[i]!);
   for (const { name } of interfaces) {
     if (!selection.reported(name) || selection.isPod(name)) continue;
     const fromDump = extrasFromLinkStats(links, name);

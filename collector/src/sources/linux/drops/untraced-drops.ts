@@ -94,10 +94,9 @@ export interface UntracedDropRow {
   readonly counter: (counters: UntracedCounters) => number | undefined;
 }
 
-/** The sum of the values that exist, undefined when none does. */
-function sumOfPresent(...values: (number | undefined)[]): number | undefined {
-  const present = values.filter((value): value is number => value !== undefined);
-  return present.length === 0 ? undefined : present.reduce((total, value) => total + value, 0);
+/** The sum of the two values that exist, undefined when neither does (the IPv4 and IPv6 counters of one kind). */
+function sumOfPresent(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : a + b;
 }
 
 /** The documented table (README, "Drops the tracepoint never names"). */
@@ -131,7 +130,10 @@ export const UNTRACED_DROP_ROWS: readonly UntracedDropRow[] = [
  */
 export function rxMissedErrors(links: readonly Pick<RtnetlinkLink, 'kind' | 'stats64'>[]): number {
   let total = 0;
-  for (const link of links) {
+  // An index loop: every link (a thousand pod veths) at every events gathering, and without TurboFan a for...of
+  // allocates per element.
+  for (let i = 0; i < links.length; i++) {
+    const link = links[i]!;
     if (link.kind === 'bond' || link.stats64 === undefined) continue;
     total += Number(link.stats64.rx_missed_errors);
   }
