@@ -174,12 +174,12 @@ export function nftCounterName(at: NftCounterAt): string {
 }
 
 /** The counter's table (NFTA_OBJ_TABLE). Throws a ParseError when it is not UTF-8. */
-export function nftCounterTable(at: NftCounterAt): string {
+function nftCounterTable(at: NftCounterAt): string {
   return decodeName(at.chunk, at.tableStart, at.tableEnd, 'NFTA_OBJ_TABLE');
 }
 
 /** The counter's packets or bytes, exact (u64). */
-export function nftCounterBigint(at: NftCounterAt, value: 'packets' | 'bytes'): bigint {
+function nftCounterBigint(at: NftCounterAt, value: 'packets' | 'bytes'): bigint {
   return at.view.getBigUint64(value === 'packets' ? at.packetsAt : at.bytesAt, false);
 }
 

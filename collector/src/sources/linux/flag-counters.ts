@@ -27,7 +27,7 @@ import { FLAG_BYTE_VALUES, FLAGS_BY_BYTE } from './tcp-flag-bits';
 export type FlagTotals = Record<NftDirection, Record<TcpFlag, number>>;
 
 /** How many flag counters a table holds: one per direction and flag byte. */
-export const FLAG_COUNTER_COUNT = NFT_DIRECTIONS.length * FLAG_BYTE_VALUES.length;
+const FLAG_COUNTER_COUNT = NFT_DIRECTIONS.length * FLAG_BYTE_VALUES.length;
 
 /** The counter names by counter index (direction-major, then flag byte), made once. */
 const COUNTER_NAMES: readonly string[] = NFT_DIRECTIONS.flatMap((direction) =>
@@ -121,7 +121,7 @@ export function createFlagCounterSums(): FlagCounterSums {
 }
 
 /** FlagCounterSums of counters by name (a snapshot's map, `nft -j` output); other names are left out. */
-export function flagCounterSumsOf(counters: ReadonlyMap<string, NftCounter>): FlagCounterSums {
+function flagCounterSumsOf(counters: ReadonlyMap<string, NftCounter>): FlagCounterSums {
   const sums = createFlagCounterSums();
   COUNTER_NAMES.forEach((name, index) => {
     const counter = counters.get(name);

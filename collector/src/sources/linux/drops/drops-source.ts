@@ -39,8 +39,8 @@ export const ONE_SHOT_NOTE =
  * at every scrape that was a mount, an unmount and a log line each time (seen by a new-user trial beside another
  * collector holding the instance).
  */
-export const EVENTS_RETRY_FIRST_MS = 30_000;
-export const EVENTS_RETRY_MAX_MS = 600_000;
+const EVENTS_RETRY_FIRST_MS = 30_000;
+const EVENTS_RETRY_MAX_MS = 600_000;
 
 /** The name the drops source is selected by. */
 export const DROPS_SOURCE_NAME = 'drops';

@@ -22,7 +22,7 @@ export interface StreamReader {
 }
 
 /** The counts and the stack switch both decoders have, which a reader forwards. */
-export type DropDecoderCounts = Pick<
+type DropDecoderCounts = Pick<
   StreamReader,
   'events' | 'netfilterEvents' | 'parseErrors' | 'lastParseError' | 'setNetfilterStacks'
 >;
