@@ -100,6 +100,14 @@ export interface Source {
    * error's message; start is tried again at the next gathering.
    */
   start?(ctx: SourceContext): Promise<void>;
+  /**
+   * Starts kernel work that this gathering's collect() finishes, so that it runs on another thread while the other
+   * sources collect (tcp_sockets: the sock_diag walk of the established hash). The gatherer calls it for every
+   * started source at the start of a gathering, before any collect, and collects the sources that have it after the
+   * others. Must not throw: a failure is for collect() to report, or to recover from by doing the work itself. The
+   * source's collection duration counts what collect() waits for that work, not the work itself.
+   */
+  prefetch?(ctx: SourceContext): void;
   /** Gathers once. Throwing marks the source down for this scrape with the error's message. */
   collect(ctx: SourceContext): Promise<Samples> | Samples;
   /** A note shown on the status page while the source is up but partial (e.g. a scan skipped above its limit). */

@@ -2,9 +2,16 @@
  * Thin I/O for netlink dumps. Node.js has no AF_NETLINK sockets, so the socket is libc's, called through koffi (a
  * foreign function interface that needs no compiler). A dump is: open a socket of the family's protocol, send the
  * request, hand every received datagram to a pure parser until it says the dump is done, close the socket.
+ *
+ * A dump can also be made off the main thread (`dumpOffThread`): the kernel builds a dump's datagrams inside the
+ * send and recv calls of whoever asks (the first one in send, each next one in the recv that took the previous), so
+ * the walk of a large table (sock_diag's established hash: ~1 ms whatever the socket count) costs the calling thread
+ * that long. Made by libuv's worker threads through koffi's asynchronous calls, the walk runs while the main thread
+ * gathers the other sources.
  */
+import * as os from 'node:os';
 import { ParseError } from '../errors';
-import { loadLibc } from './libc';
+import { loadLibc, type Koffi } from './libc';
 import { inNetNamespace, netNamespaceFile } from './net-namespace';
 
 const AF_NETLINK = 16;
@@ -22,31 +29,131 @@ export const NETLINK_NETFILTER = 12;
  */
 const RECEIVE_BYTES = 1 << 16;
 
+/**
+ * Datagrams one recvmmsg call of an off-thread dump may take. The kernel caps a dump datagram at 32 KiB once the
+ * reader has shown a buffer that large (netlink_recvmsg's max_recvmsg_len), so 8 of them take ~2700 sockets of a
+ * sock_diag dump per call; a larger dump takes several calls.
+ */
+const BATCH_DATAGRAMS = 8;
+/** struct mmsghdr on a 64-bit Linux ABI: struct msghdr (56 bytes) then unsigned int msg_len, padded to 64. */
+const MMSGHDR_BYTES = 64;
+const MSGHDR_IOV = 16;
+const MSGHDR_IOVLEN = 24;
+const MMSGHDR_LEN = 56;
+/** struct iovec: void *iov_base, size_t iov_len. */
+const IOVEC_BYTES = 16;
+/** recvmmsg flag: block for the first datagram only, then take what is queued (include/linux/socket.h). */
+const MSG_WAITFORONE = 0x10000;
+const SOL_SOCKET = 1;
+/** SO_RCVTIMEO with a struct timeval of two longs (asm-generic/socket.h: SO_RCVTIMEO_OLD on 64-bit ABIs). */
+const SO_RCVTIMEO = 20;
+/**
+ * How long an off-thread receive waits for a datagram. The kernel queues the next datagram of a dump within the recv
+ * that took the previous one, so this only ends a receive whose request never reached the kernel (a failed send).
+ */
+const OFF_THREAD_RECEIVE_TIMEOUT_SECONDS = 5;
+
+/** The callback of a koffi asynchronous call: the C function's result, or why the call could not be made. */
+type AsyncCallback = (error: unknown, result: unknown) => void;
+
 interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   send(fd: number, buffer: Buffer, length: number, flags: number): number;
   recv(fd: number, buffer: Buffer, length: number, flags: number): number;
   close(fd: number): number;
   setns(fd: number, nstype: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number;
+  /** send(2) made by a libuv worker thread; `done` runs on the main thread with the byte count or -1. */
+  sendOffThread(fd: number, buffer: Buffer, length: number, flags: number, done: AsyncCallback): void;
+  /** recvmmsg(2) made by a libuv worker thread (no timeout argument); `done` gets the datagram count or -1. */
+  recvmmsgOffThread(fd: number, vector: unknown, length: number, flags: number, done: AsyncCallback): void;
   errno(): number;
+  readonly koffi: Koffi;
 }
+
+/** A koffi function's asynchronous form: the same arguments, then a callback. */
+type WithAsync = ((...args: unknown[]) => unknown) & { async(...args: unknown[]): void };
 
 /** libc's socket calls (koffi is a native module: it is loaded only when a dump is first made). */
 function loadSocketCalls(): Libc {
   const { koffi, libc: library } = loadLibc();
   const socket = library.func('int socket(int, int, int)');
-  const send = library.func('long send(int, const void *, size_t, int)');
+  const send = library.func('long send(int, const void *, size_t, int)') as WithAsync;
   const recv = library.func('long recv(int, void *, size_t, int)');
   const close = library.func('int close(int)');
   const setns = library.func('int setns(int, int)');
+  const setsockopt = library.func('int setsockopt(int, int, int, const void *, unsigned int)');
+  const recvmmsg = library.func('int recvmmsg(int, void *, unsigned int, int, void *)') as WithAsync;
   return {
     socket: (domain, type, protocol) => socket(domain, type, protocol) as number,
     send: (fd, buffer, length, flags) => Number(send(fd, buffer, length, flags)),
     recv: (fd, buffer, length, flags) => Number(recv(fd, buffer, length, flags)),
     close: (fd) => close(fd) as number,
     setns: (fd, nstype) => setns(fd, nstype) as number,
+    setsockopt: (fd, level, name, value, length) => setsockopt(fd, level, name, value, length) as number,
+    sendOffThread: (fd, buffer, length, flags, done) => send.async(fd, buffer, length, flags, done),
+    recvmmsgOffThread: (fd, vector, length, flags, done) => recvmmsg.async(fd, vector, length, flags, null, done),
     errno: () => koffi.errno(),
+    koffi,
   };
+}
+
+/**
+ * The memory of off-thread receives: BATCH_DATAGRAMS struct mmsghdr, their struct iovec and their receive buffers in
+ * one native allocation (koffi.alloc: worker threads write it while JavaScript runs, so it must not be a buffer V8
+ * could move or free), made once per client and kept for the process's life. Only the pages the kernel writes
+ * become resident: a dump's datagrams are at most 32 KiB of each 64 KiB buffer.
+ */
+interface BatchArea {
+  /** The native pointer to the mmsghdr vector (the start of the allocation), as recvmmsg takes it. */
+  readonly vector: unknown;
+  /** The allocation as a Buffer: headers first, then the iovecs, then the buffers. */
+  readonly memory: Buffer;
+  /** Each receive buffer as a Buffer of its own (a subarray of `memory`), made once. */
+  readonly chunks: readonly Buffer[];
+  /** msg_len, the length a recvmmsg call stored for datagram `index` of the batch (host byte order). */
+  readonly receivedLength: (index: number) => number;
+  /** True while an off-thread receive owns the area (a client makes one off-thread dump at a time). */
+  busy: boolean;
+}
+
+/** Allocates and links a BatchArea; throws on a platform whose struct layout this file does not know. */
+function createBatchArea(koffi: Koffi): BatchArea {
+  if (koffi.sizeof('void *') !== 8) throw new Error('off-thread netlink dumps need a 64-bit platform');
+  const iovecsAt = BATCH_DATAGRAMS * MMSGHDR_BYTES;
+  const buffersAt = iovecsAt + BATCH_DATAGRAMS * IOVEC_BYTES;
+  const size = buffersAt + BATCH_DATAGRAMS * RECEIVE_BYTES;
+  const vector = koffi.alloc('uint8_t', size);
+  const address = koffi.address(vector);
+  const memory = Buffer.from(koffi.view(vector, size));
+  memory.fill(0, 0, buffersAt);
+  const littleEndian = os.endianness() === 'LE';
+  const writePointer = (value: bigint, at: number) =>
+    littleEndian ? memory.writeBigUInt64LE(value, at) : memory.writeBigUInt64BE(value, at);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < BATCH_DATAGRAMS; i++) {
+    const header = i * MMSGHDR_BYTES;
+    const iovec = iovecsAt + i * IOVEC_BYTES;
+    const buffer = buffersAt + i * RECEIVE_BYTES;
+    writePointer(address + BigInt(iovec), header + MSGHDR_IOV);
+    writePointer(1n, header + MSGHDR_IOVLEN);
+    writePointer(address + BigInt(buffer), iovec);
+    writePointer(BigInt(RECEIVE_BYTES), iovec + 8);
+    chunks.push(memory.subarray(buffer, buffer + RECEIVE_BYTES));
+  }
+  const receivedLength = (index: number) =>
+    littleEndian
+      ? memory.readUInt32LE(index * MMSGHDR_BYTES + MMSGHDR_LEN)
+      : memory.readUInt32BE(index * MMSGHDR_BYTES + MMSGHDR_LEN);
+  return { vector, memory, chunks, receivedLength, busy: false };
+}
+
+/** struct timeval { long tv_sec; long tv_usec; } of `seconds`, in host byte order. */
+function timeval(seconds: number): Buffer {
+  const value = Buffer.alloc(16);
+  if (os.endianness() === 'LE') value.writeBigInt64LE(BigInt(seconds), 0);
+  else value.writeBigInt64BE(BigInt(seconds), 0);
+  return value;
 }
 
 /**
@@ -62,6 +169,15 @@ export interface Netlink {
    * is not available (no koffi, no libc, a kernel without the protocol) or a datagram did not fit the buffer.
    */
   dump(protocol: number, what: string, requests: readonly Buffer[], onChunk: NetlinkChunkHandler): void;
+  /**
+   * One request's dump made by libuv's worker threads: send(2) and recvmmsg(2) (up to BATCH_DATAGRAMS datagrams per
+   * call) run off the main thread, so the kernel's walk overlaps whatever JavaScript runs meanwhile; `onChunk` runs on
+   * the main thread as each batch arrives. Resolves once `onChunk` returns true. Rejects when netlink is not
+   * available, a datagram did not fit, `onChunk` threw, a call failed (koffi cannot report a worker thread's errno:
+   * the error says which call; a caller wanting the errno dumps again with dump()), or the client's previous
+   * off-thread dump still holds its receive memory.
+   */
+  dumpOffThread(protocol: number, what: string, request: Buffer, onChunk: NetlinkChunkHandler): Promise<void>;
 }
 
 /** Where a netlink client's sockets answer from. */
@@ -86,12 +202,36 @@ export function createNetlink(options: NetlinkOptions = {}): Netlink {
    * buffer serves them all; a dump started from inside another's chunk handler gets a buffer of its own.
    */
   let idleChunk: Buffer | undefined;
+  let batchArea: BatchArea | undefined;
+  /** A socket of `protocol` in the namespace the client answers from; throws with errno when there is none. */
+  const openSocket = (c: Libc, protocol: number, what: string): number => {
+    const open = () => c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+    const fd = options.procPath === undefined ? open() : inNetNamespace(c, netNamespaceFile(options.procPath), open);
+    if (fd < 0) throw new Error(`netlink ${what} socket: errno ${c.errno()}`);
+    return fd;
+  };
   return {
+    dumpOffThread(protocol, what, request, onChunk) {
+      try {
+        const c = (libc ??= loadSocketCalls());
+        const area = (batchArea ??= createBatchArea(c.koffi));
+        if (area.busy) throw new Error(`netlink ${what}: the previous off-thread dump still receives`);
+        const fd = openSocket(c, protocol, what);
+        const timeout = timeval(OFF_THREAD_RECEIVE_TIMEOUT_SECONDS);
+        if (c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length) !== 0) {
+          const errno = c.errno();
+          c.close(fd);
+          throw new Error(`netlink ${what} SO_RCVTIMEO: errno ${errno}`);
+        }
+        area.busy = true;
+        return receiveOffThread(c, fd, area, what, request, onChunk);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
     dump(protocol, what, requests, onChunk) {
       const c = (libc ??= loadSocketCalls());
-      const open = () => c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
-      const fd = options.procPath === undefined ? open() : inNetNamespace(c, netNamespaceFile(options.procPath), open);
-      if (fd < 0) throw new Error(`netlink ${what} socket: errno ${c.errno()}`);
+      const fd = openSocket(c, protocol, what);
       const chunk = idleChunk ?? Buffer.allocUnsafe(RECEIVE_BYTES);
       idleChunk = undefined;
       try {
@@ -114,4 +254,82 @@ export function createNetlink(options: NetlinkOptions = {}): Netlink {
       }
     },
   };
+}
+
+/**
+ * Sends `request` on `fd` and receives its dump into `area`, both by worker threads. The send and the first recvmmsg
+ * are queued together: the receive blocks (up to SO_RCVTIMEO) until the send's first datagram is queued, and
+ * neither waits for the main thread in between. The promise settles when the receive ends; `fd` is closed and the
+ * area freed once BOTH calls have returned (a descriptor closed under a send not yet made could be reused by
+ * another file by then).
+ */
+function receiveOffThread(
+  c: Libc,
+  fd: number,
+  area: BatchArea,
+  what: string,
+  request: Buffer,
+  onChunk: NetlinkChunkHandler,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let callsRunning = 0;
+    const callReturned = () => {
+      callsRunning -= 1;
+      if (callsRunning > 0) return;
+      c.close(fd);
+      area.busy = false;
+    };
+    let sendFailure: Error | undefined;
+    let first = true;
+    const finish = (error?: unknown) => {
+      if (error === undefined) resolve();
+      else reject(error instanceof Error ? error : new Error(`netlink ${what}: ${String(error)}`));
+      callReturned();
+    };
+    const receive = () =>
+      c.recvmmsgOffThread(fd, area.vector, BATCH_DATAGRAMS, MSG_WAITFORONE | MSG_TRUNC, (error, result) => {
+        const count = Number(result);
+        if (error !== null && error !== undefined) return finish(error);
+        if (count <= 0) return finish(sendFailure ?? new ParseError(what, `recvmmsg returned ${count}`));
+        try {
+          for (let i = 0; i < count; i++) {
+            // msg_len: with MSG_TRUNC, the datagram's real length even when it did not fit.
+            const length = area.receivedLength(i);
+            if (length > RECEIVE_BYTES) {
+              throw new ParseError(what, `a ${length}-byte datagram did not fit the ${RECEIVE_BYTES}-byte buffer`);
+            }
+            const done = onChunk(area.chunks[i]!, length, first);
+            first = false;
+            if (done) return finish();
+          }
+          receive();
+        } catch (parseError) {
+          return finish(parseError);
+        }
+      });
+    try {
+      callsRunning += 1;
+      c.sendOffThread(fd, request, request.length, 0, (error, sent) => {
+        if (error !== null && error !== undefined) sendFailure = new Error(`netlink ${what} send: ${String(error)}`);
+        else if (Number(sent) !== request.length)
+          sendFailure = new Error(`netlink ${what} send returned ${Number(sent)}`);
+        callReturned();
+      });
+    } catch (error) {
+      // Nothing was queued: the descriptor can go now.
+      callsRunning -= 1;
+      c.close(fd);
+      area.busy = false;
+      reject(error);
+      return;
+    }
+    try {
+      callsRunning += 1;
+      receive();
+    } catch (error) {
+      // The send is queued: the descriptor is closed when it returns.
+      callsRunning -= 1;
+      reject(error);
+    }
+  });
 }

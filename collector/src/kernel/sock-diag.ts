@@ -21,7 +21,7 @@ import {
   TCPDIAG_GETSOCK,
 } from './inet-diag';
 import { NLMSG_ERROR } from './netlink';
-import { NETLINK_SOCK_DIAG, type Netlink } from './netlink-socket';
+import { NETLINK_SOCK_DIAG, type Netlink, type NetlinkChunkHandler } from './netlink-socket';
 import type { TcpSocketTally } from './tcp-table';
 
 /** How a reader asks: one request for both families, or one per family. */
@@ -33,6 +33,13 @@ export interface SockDiagReader {
    * SOCK_DIAG is not available (no koffi, no libc, kernel without inet_diag) or the dump is malformed.
    */
   tally(tally: TcpSocketTally, littleEndian: boolean): void;
+  /**
+   * The same tally with the both-families dump made by worker threads (Netlink.dumpOffThread): the kernel's walk of
+   * the socket tables runs while the main thread does other work. Resolves when `tally` is complete. Rejects like
+   * dumpOffThread; `tally` is then partial, to be thrown away. Per-family requests (a kernel that refused the
+   * both-families one) are made on the calling thread, as tally() makes them.
+   */
+  tallyOffThread(tally: TcpSocketTally, littleEndian: boolean): Promise<void>;
   /** The request kind the next tally uses. */
   requestKind(): SockDiagRequestKind;
 }
@@ -43,29 +50,50 @@ export interface SockDiagReader {
  */
 export function createSockDiagReader(netlink: Netlink, first: SockDiagRequestKind = 'both-families'): SockDiagReader {
   let kind = first;
+  /**
+   * The chunk handler of the both-families dump; `refused()` tells afterwards whether the kernel answered it with an
+   * error before any socket (then nothing was tallied).
+   */
+  const bothFamiliesHandler = (tally: TcpSocketTally, littleEndian: boolean) => {
+    let refused = false;
+    const onChunk: NetlinkChunkHandler = (chunk, length, first) => {
+      const type = length >= 6 ? (littleEndian ? chunk.readUInt16LE(4) : chunk.readUInt16BE(4)) : 0;
+      if (first && type === NLMSG_ERROR) return (refused = true);
+      return tallyInetDiagChunk(chunk, length, tally, littleEndian, TCPDIAG_GETSOCK);
+    };
+    return { onChunk, refused: () => refused };
+  };
+  const tallyPerFamily = (tally: TcpSocketTally, littleEndian: boolean) => {
+    kind = 'per-family';
+    const requests = ([AF_INET, AF_INET6] as const).map((family, index) =>
+      inetDiagDumpRequest(family, index + 1, littleEndian),
+    );
+    netlink.dump(NETLINK_SOCK_DIAG, 'sock_diag', requests, (chunk, length) =>
+      tallyInetDiagChunk(chunk, length, tally, littleEndian, SOCK_DIAG_BY_FAMILY),
+    );
+  };
   return {
     tally(tally, littleEndian) {
       if (kind === 'both-families') {
-        let refused = false;
+        const handler = bothFamiliesHandler(tally, littleEndian);
         netlink.dump(
           NETLINK_SOCK_DIAG,
           'sock_diag',
           [inetDiagBothFamiliesDumpRequest(1, littleEndian)],
-          (chunk, length, first) => {
-            const type = length >= 6 ? (littleEndian ? chunk.readUInt16LE(4) : chunk.readUInt16BE(4)) : 0;
-            if (first && type === NLMSG_ERROR) return (refused = true);
-            return tallyInetDiagChunk(chunk, length, tally, littleEndian, TCPDIAG_GETSOCK);
-          },
+          handler.onChunk,
         );
-        if (!refused) return;
-        kind = 'per-family';
+        if (!handler.refused()) return;
       }
-      const requests = ([AF_INET, AF_INET6] as const).map((family, index) =>
-        inetDiagDumpRequest(family, index + 1, littleEndian),
-      );
-      netlink.dump(NETLINK_SOCK_DIAG, 'sock_diag', requests, (chunk, length) =>
-        tallyInetDiagChunk(chunk, length, tally, littleEndian, SOCK_DIAG_BY_FAMILY),
-      );
+      tallyPerFamily(tally, littleEndian);
+    },
+    async tallyOffThread(tally, littleEndian) {
+      if (kind === 'both-families') {
+        const handler = bothFamiliesHandler(tally, littleEndian);
+        const request = inetDiagBothFamiliesDumpRequest(1, littleEndian);
+        await netlink.dumpOffThread(NETLINK_SOCK_DIAG, 'sock_diag', request, handler.onChunk);
+        if (!handler.refused()) return;
+      }
+      tallyPerFamily(tally, littleEndian);
     },
     requestKind: () => kind,
   };

@@ -18,6 +18,10 @@ function countingNetlink(pid: number): { netlink: Netlink; requests: () => numbe
         sent += requests.length;
         real.dump(protocol, what, requests, onChunk);
       },
+      dumpOffThread(protocol, what, request, onChunk) {
+        sent += 1;
+        return real.dumpOffThread(protocol, what, request, onChunk);
+      },
     },
     requests: () => sent,
   };

@@ -1,12 +1,13 @@
-import { OTHER_REMOTE, TCP_STATES, METRICS } from '../../src/catalog';
+import { OTHER_REMOTE, TCP_STATES, METRICS, metricName } from '../../src/catalog';
 import type { Gathering } from '../../src/gatherer';
 import * as os from 'node:os';
-import { createNetlink } from '../../src/kernel/netlink-socket';
+import { inetDiagBothFamiliesDumpRequest } from '../../src/kernel/inet-diag';
+import { createNetlink, NETLINK_SOCK_DIAG } from '../../src/kernel/netlink-socket';
 import { createSockDiagReader, type SockDiagRequestKind } from '../../src/kernel/sock-diag';
 import { servicePeerCounts, topRemotePeers } from '../../src/remote-peers';
 import { newTcpSocketTally } from '../../src/kernel/tcp-table';
 import { inNamespace } from '../helpers/in-namespace';
-import { cleanup, connect, describeKernel, Namespace, type Link } from '../helpers/netns';
+import { cleanup, COLLECTOR_CLI, connect, describeKernel, Namespace, waitForOutput, type Link } from '../helpers/netns';
 import { summariseSs } from '../helpers/ss';
 import { holdTcpSockets } from '../helpers/tcp-holder';
 
@@ -126,6 +127,76 @@ describeKernel('tcp_sockets source in network namespaces', () => {
     );
     expect(both.tally.states[TCP_STATES.indexOf('ESTABLISHED')]).toBe(N);
     expect(both.tally.states[TCP_STATES.indexOf('LISTEN')]).toBe(N);
+  });
+
+  it('tallies the same sockets when worker threads make the dump (tallyOffThread) as on the main thread', async () => {
+    const netlink = inNamespace(link.a, () => createNetlink());
+    const reader = createSockDiagReader(netlink);
+    const onMain = newTcpSocketTally(true);
+    inNamespace(link.a, () => reader.tally(onMain, LITTLE_ENDIAN));
+    for (let dump = 0; dump < 3; dump++) {
+      const offThread = newTcpSocketTally(true);
+      // The socket opens in the namespace (synchronously, inside the call); the walk runs on a worker thread.
+      await inNamespace(link.a, () => reader.tallyOffThread(offThread, LITTLE_ENDIAN));
+      expect(offThread.states).toEqual(onMain.states);
+      expect(new Set(offThread.listeningPorts)).toEqual(new Set(onMain.listeningPorts));
+      expect(topRemotePeers(servicePeerCounts(offThread), 1000, LITTLE_ENDIAN)).toEqual(
+        topRemotePeers(servicePeerCounts(onMain), 1000, LITTLE_ENDIAN),
+      );
+    }
+    expect(onMain.states[TCP_STATES.indexOf('ESTABLISHED')]).toBe(N);
+  });
+
+  it('rejects an off-thread dump whose chunk handler throws, and makes the next one', async () => {
+    const netlink = inNamespace(link.a, () => createNetlink());
+    const request = inetDiagBothFamiliesDumpRequest(1, LITTLE_ENDIAN);
+    const failing = inNamespace(link.a, () =>
+      netlink.dumpOffThread(NETLINK_SOCK_DIAG, 'sock_diag', request, () => {
+        throw new Error('a parse error');
+      }),
+    );
+    await expect(failing).rejects.toThrow('a parse error');
+    const tally = newTcpSocketTally(false);
+    await inNamespace(link.a, () => createSockDiagReader(netlink).tallyOffThread(tally, LITTLE_ENDIAN));
+    expect(tally.states[TCP_STATES.indexOf('LISTEN')]).toBe(N);
+  });
+
+  it('ends an off-thread receive that gets no answer after its receive timeout, instead of hanging', async () => {
+    // A message without NLM_F_REQUEST is taken by the kernel and never answered (netlink_rcv_skb acks only
+    // requests, errors and NLM_F_ACK).
+    const request = inetDiagBothFamiliesDumpRequest(1, LITTLE_ENDIAN);
+    request.writeUInt16LE(0, 6);
+    const startedAt = Date.now();
+    const netlink = createNetlink();
+    await expect(netlink.dumpOffThread(NETLINK_SOCK_DIAG, 'sock_diag', request, () => true)).rejects.toThrow(
+      /sock_diag: recvmmsg returned -1/,
+    );
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(4_500);
+  }, 15_000);
+
+  it('serves the same socket counts at every scrape when the dump is prefetched (every scrape after the first)', async () => {
+    const child = link.a.spawn(process.execPath, [
+      COLLECTOR_CLI,
+      'serve',
+      '--listen',
+      '127.0.0.1:19431',
+      '--sources',
+      'tcp_sockets',
+      '--log-level',
+      'debug',
+    ]);
+    await waitForOutput(child, /ready: the sources are started/);
+    const expected = values(link.a.snapshot('--sources', 'tcp_sockets'), 'tcpState');
+    expect(expected.get('LISTEN')).toBe(N + 1);
+    for (let scrape = 0; scrape < 4; scrape++) {
+      const text = link.a.fetchText('http://127.0.0.1:19431/metrics');
+      const established = new RegExp(`^${metricName(METRICS.tcpState)}\\{state="ESTABLISHED"[^}]*\\} (\\d+)$`, 'm');
+      const listening = new RegExp(`^${metricName(METRICS.tcpState)}\\{state="LISTEN"[^}]*\\} (\\d+)$`, 'm');
+      // The snapshot saw the serving collector's listener too; curl's connection to it comes on top.
+      expect(Number(established.exec(text)?.[1])).toBeGreaterThanOrEqual(expected.get('ESTABLISHED')!);
+      expect(Number(listening.exec(text)?.[1])).toBe(expected.get('LISTEN')!);
+    }
+    child.kill('SIGTERM');
   });
 
   it('skips the remote peers above --tcp-scan-max-sockets and says why, still counting states', () => {

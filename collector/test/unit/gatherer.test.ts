@@ -25,6 +25,58 @@ function gathererOf(source: Source, lines: Record<string, unknown>[]): Gatherer 
 }
 
 describe('Gatherer', () => {
+  it('prefetches for every started source before any collect, collects those sources last, keeps the order', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const events: string[] = [];
+    const plain = (name: string): Source => ({
+      name,
+      description: name,
+      platforms: ['linux'],
+      metrics: [],
+      collect: () => (events.push(`collect ${name}`), {}),
+    });
+    const prefetching = (name: string, prefetch: () => void): Source => ({
+      ...plain(name),
+      prefetch: () => (events.push(`prefetch ${name}`), prefetch()),
+    });
+    const config = resolveConfig({}, {});
+    const gatherer = new Gatherer(
+      [
+        plain('first'),
+        prefetching('early', () => undefined),
+        plain('middle'),
+        prefetching('throws', () => {
+          throw new Error('a bug');
+        }),
+      ],
+      { config, fs: createHostFs(config), log: capturingLogger(lines) },
+    );
+    const first = await gatherer.gather();
+    // The first gathering starts the sources: nothing to prefetch for yet.
+    expect(events).toEqual(['collect first', 'collect middle', 'collect early', 'collect throws']);
+    events.length = 0;
+    const second = await gatherer.gather();
+    expect(events).toEqual([
+      'prefetch early',
+      'prefetch throws',
+      'collect first',
+      'collect middle',
+      'collect early',
+      'collect throws',
+    ]);
+    for (const gathering of [first, second]) {
+      expect(gathering.sources.map((status) => [status.name, status.up])).toEqual([
+        ['first', true],
+        ['early', true],
+        ['middle', true],
+        ['throws', true],
+      ]);
+    }
+    const bug = lines.filter((line) => String(line['msg']).includes('prefetch threw'));
+    expect(bug).toHaveLength(1);
+    expect(bug[0]).toMatchObject({ source: 'throws', err: 'a bug' });
+  });
+
   it('drops samples of a metric the source does not declare, logging why once', async () => {
     const lines: Record<string, unknown>[] = [];
     const source: Source = {

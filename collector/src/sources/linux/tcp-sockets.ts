@@ -18,7 +18,7 @@ import { readSockstat, type SockstatFiles } from '../../kernel/net-sockstat';
 import { createNetlink } from '../../kernel/netlink-socket';
 import { createSockDiagReader, type SockDiagReader } from '../../kernel/sock-diag';
 import { newTcpSocketTally, tallyTcpTables, type TcpSocketTally } from '../../kernel/tcp-table';
-import type { Samples, Source } from '../../source';
+import type { Samples, Source, SourceContext } from '../../source';
 import { tcpConnectionRemoteSamples } from '../tcp-connection-remote';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
@@ -42,32 +42,94 @@ export function tcpSocketSamples(tally: TcpSocketTally, topK: number, littleEndi
   return samples;
 }
 
-/** The TCP socket source; its netlink client, note and fallback decision live in this closure. */
+/** A sock_diag tally a prefetch started: complete once `finished` resolves to undefined (or the error). */
+interface PrefetchedTally {
+  readonly tally: TcpSocketTally;
+  readonly tallyRemotes: boolean;
+  readonly estimate: number;
+  readonly finished: Promise<unknown>;
+}
+
+/** Whether remote peers are tallied (the socket count estimate is within --tcp-scan-max-sockets), and that count. */
+function peerPlan(ctx: SourceContext): { tallyRemotes: boolean; estimate: number } {
+  const estimate = tcpSocketEstimate(readSockstat(ctx.fs));
+  return { tallyRemotes: estimate <= ctx.config.tcpScanMaxSockets, estimate };
+}
+
+/**
+ * The TCP socket source; its netlink client, note and fallback decision live in this closure.
+ *
+ * Over netlink the dump is prefetched (Source.prefetch): worker threads make the kernel's walk of the socket tables
+ * (~1 ms whatever the socket count) while the other sources collect, and collect() waits for it and makes the
+ * samples. When the off-thread dump fails (koffi without asynchronous calls, a call that failed), the source dumps on
+ * the main thread from then on, as before, and says why once in the log.
+ */
 export function createTcpSocketsSource(): Source {
   /** Made at the first netlink read: its sockets open in the namespace of the configured proc root. */
   let sockDiag: SockDiagReader | undefined;
   let lastNote: string | undefined;
   /** Why auto fell back to the files, once netlink failed (it is not tried again). */
   let netlinkUnavailable: string | undefined;
+  /** Why the dump is no longer made off the main thread, once that failed. */
+  let offThreadUnavailable: string | undefined;
+  /** The dump the current gathering's prefetch started, taken by its collect. */
+  let prefetched: PrefetchedTally | undefined;
+
+  const readsNetlink = (ctx: SourceContext) =>
+    ctx.config.tcpSocketReader === 'netlink' ||
+    (ctx.config.tcpSocketReader === 'auto' && netlinkUnavailable === undefined && ctx.fs.procIsLive());
+  const reader = (ctx: SourceContext) =>
+    (sockDiag ??= createSockDiagReader(createNetlink({ procPath: ctx.fs.procPath })));
+
+  /** The prefetched tally when its dump succeeded; else undefined, and off-thread dumps stop after a failure. */
+  const takePrefetched = async (ctx: SourceContext): Promise<PrefetchedTally | undefined> => {
+    const started = prefetched;
+    prefetched = undefined;
+    if (started === undefined) return undefined;
+    const error = await started.finished;
+    if (error === undefined) return started;
+    offThreadUnavailable = describeError(error);
+    ctx.log.warn({ err: offThreadUnavailable }, 'netlink SOCK_DIAG off the main thread failed: dumping on it');
+    return undefined;
+  };
+
   return {
     name: 'tcp_sockets',
     description: 'netlink SOCK_DIAG or /proc/net/tcp{,6}: TCP sockets per state and the top remote peers',
     platforms: ['linux'],
     metrics: ['tcpState', 'tcpConnectionRemote'],
-    collect(ctx) {
+    prefetch(ctx) {
+      prefetched = undefined;
+      if (offThreadUnavailable !== undefined || !readsNetlink(ctx)) return;
+      try {
+        const { tallyRemotes, estimate } = peerPlan(ctx);
+        const tally = newTcpSocketTally(tallyRemotes);
+        const finished = reader(ctx)
+          .tallyOffThread(tally, LITTLE_ENDIAN)
+          .then(
+            () => undefined,
+            (error: unknown) => error ?? new Error('off-thread dump failed'),
+          );
+        prefetched = { tally, tallyRemotes, estimate, finished };
+      } catch {
+        // collect() does the work itself and reports what fails there.
+      }
+    },
+    async collect(ctx) {
       const { tcpScanMaxSockets, tcpRemoteTopK, tcpSocketReader } = ctx.config;
-      const estimate = tcpSocketEstimate(readSockstat(ctx.fs));
-      const tallyRemotes = estimate <= tcpScanMaxSockets;
+      const done = await takePrefetched(ctx);
+      const { tallyRemotes, estimate } = done ?? peerPlan(ctx);
       const skipped = tallyRemotes
         ? undefined
         : `remote peers skipped: ${estimate} sockets > --tcp-scan-max-sockets ${tcpScanMaxSockets}`;
 
-      let tally = newTcpSocketTally(tallyRemotes);
       const auto = tcpSocketReader === 'auto';
-      if (tcpSocketReader === 'netlink' || (auto && netlinkUnavailable === undefined && ctx.fs.procIsLive())) {
+      let tally = done?.tally ?? newTcpSocketTally(tallyRemotes);
+      if (done !== undefined) {
+        // The prefetch's dump filled the tally.
+      } else if (readsNetlink(ctx)) {
         try {
-          sockDiag ??= createSockDiagReader(createNetlink({ procPath: ctx.fs.procPath }));
-          sockDiag.tally(tally, LITTLE_ENDIAN);
+          reader(ctx).tally(tally, LITTLE_ENDIAN);
         } catch (error) {
           if (!auto) throw error;
           netlinkUnavailable = describeError(error);

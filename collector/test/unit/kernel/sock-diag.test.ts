@@ -6,7 +6,7 @@ import {
   tallyInetDiagChunk,
   TCPDIAG_GETSOCK,
 } from '../../../src/kernel/inet-diag';
-import type { Netlink } from '../../../src/kernel/netlink-socket';
+import type { Netlink, NetlinkChunkHandler } from '../../../src/kernel/netlink-socket';
 import { createSockDiagReader } from '../../../src/kernel/sock-diag';
 import { newTcpSocketTally } from '../../../src/kernel/tcp-table';
 import { FIXTURES } from '../../helpers/fixtures';
@@ -35,15 +35,19 @@ const DIAG6 = recorded('tcp-netns-a.diag6');
  */
 function recordedNetlink(bothFamilies: Buffer): Netlink & { sent: number[] } {
   const sent: number[] = [];
+  const answer = (request: Buffer, onChunk: NetlinkChunkHandler) => {
+    const type = request.readUInt16LE(4);
+    sent.push(type);
+    const recording = type === TCPDIAG_GETSOCK ? bothFamilies : request[16] === 2 ? DIAG4 : DIAG6;
+    if (!onChunk(Buffer.from(recording), recording.length, true)) throw new Error('the recording did not end the dump');
+  };
   return {
     sent,
     dump(_protocol, _what, requests, onChunk) {
-      for (const request of requests) {
-        const type = request.readUInt16LE(4);
-        sent.push(type);
-        const answer = type === TCPDIAG_GETSOCK ? bothFamilies : request[16] === 2 ? DIAG4 : DIAG6;
-        if (!onChunk(Buffer.from(answer), answer.length, true)) throw new Error('the recording did not end the dump');
-      }
+      for (const request of requests) answer(request, onChunk);
+    },
+    dumpOffThread(_protocol, _what, request, onChunk) {
+      return new Promise((resolve) => setImmediate(resolve)).then(() => answer(request, onChunk));
     },
   };
 }
@@ -88,6 +92,28 @@ describe('createSockDiagReader', () => {
       SOCK_DIAG_BY_FAMILY,
     ]);
     expect(reader.requestKind()).toBe('per-family');
+  });
+
+  it('tallies off the main thread what it tallies on it, and takes the per-family requests after a refusal', async () => {
+    const both = recordedNetlink(
+      Buffer.concat([retyped(withoutDone(DIAG4), TCPDIAG_GETSOCK), retyped(DIAG6, TCPDIAG_GETSOCK)]),
+    );
+    const tally = newTcpSocketTally(true);
+    await createSockDiagReader(both).tallyOffThread(tally, true);
+    expect(tally).toEqual(perFamily());
+    expect(both.sent).toEqual([TCPDIAG_GETSOCK]);
+
+    const refusal = Buffer.alloc(36);
+    refusal.writeUInt32LE(36, 0);
+    refusal.writeUInt16LE(2, 4); // NLMSG_ERROR
+    refusal.writeInt32LE(-22, 16); // -EINVAL
+    const refusing = recordedNetlink(refusal);
+    const reader = createSockDiagReader(refusing);
+    const afterRefusal = newTcpSocketTally(true);
+    await reader.tallyOffThread(afterRefusal, true);
+    expect(afterRefusal).toEqual(perFamily());
+    expect(reader.requestKind()).toBe('per-family');
+    expect(refusing.sent).toEqual([TCPDIAG_GETSOCK, SOCK_DIAG_BY_FAMILY, SOCK_DIAG_BY_FAMILY]);
   });
 
   it('builds the request ss sent before SOCK_DIAG_BY_FAMILY: struct inet_diag_req, every state', () => {
