@@ -107,6 +107,26 @@ describe('HTTP server', () => {
     expect(zlib.gunzipSync(raw).toString()).toContain('kappie_build_info');
   });
 
+  it("answers a gzip scrape without waiting for libuv's thread pool when the pool is busy", async () => {
+    // The gathering (sockstat's synchronous reads, a 100 ms timer) needs no pool thread; the compression did.
+    // Every pool thread busy for ~1.5 s (pbkdf2 runs on the pool), as a burst of file or DNS work would keep it.
+    const poolThreads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    const { pbkdf2 } = await import('node:crypto');
+    const busy = Array.from(
+      { length: poolThreads },
+      () => new Promise((resolve) => pbkdf2('password', 'salt', 1_500_000, 32, 'sha256', resolve)),
+    );
+    const startedAt = Date.now();
+    const response = await fetch(`${collector.url}/metrics`, { headers: { 'Accept-Encoding': 'gzip' } });
+    const waited = Date.now() - startedAt;
+    expect(response.headers.get('content-encoding')).toBe('gzip');
+    expect(await response.text()).toContain('kappie_build_info');
+    await Promise.all(busy);
+    const poolSeconds = (Date.now() - startedAt) / 1000;
+    // Compressed on the pool, the answer would have waited for a free thread (the whole pbkdf2 run).
+    expect(waited).toBeLessThan((poolSeconds * 1000) / 3);
+  });
+
   it('answers health, readiness, unknown paths and methods', async () => {
     expect((await fetch(`${collector.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${collector.url}/readyz`)).status).toBe(200);
