@@ -250,7 +250,7 @@ export const METRICS = {
   sourceCollectionDuration: define({
     name: 'source_collection_duration_seconds',
     type: 'gauge',
-    help: 'How long the source took in its last gathering.',
+    help: 'How long the gathering spent on the source in its last gathering (kernel work the source started ahead on another thread counts only while the gathering waited for it).',
     labels: [LABEL.source],
     platforms: ['linux', 'windows'],
     origin: { linux: 'the collector itself', windows: 'the collector itself' },
