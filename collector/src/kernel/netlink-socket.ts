@@ -259,9 +259,9 @@ export function createNetlink(options: NetlinkOptions = {}): Netlink {
 /**
  * Sends `request` on `fd` and receives its dump into `area`, both by worker threads. The send and the first recvmmsg
  * are queued together: the receive blocks (up to SO_RCVTIMEO) until the send's first datagram is queued, and
- * neither waits for the main thread in between. The promise settles when the receive ends; `fd` is closed and the
- * area freed once BOTH calls have returned (a descriptor closed under a send not yet made could be reused by
- * another file by then).
+ * neither waits for the main thread in between. The promise settles once BOTH calls have returned, after `fd` is
+ * closed and the area freed (a descriptor closed under a send not yet made could be reused by another file by then,
+ * and the caller's next dump finds the area free).
  */
 function receiveOffThread(
   c: Libc,
@@ -273,17 +273,21 @@ function receiveOffThread(
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let callsRunning = 0;
+    /** How the receive ended: undefined while it runs, else { error } (undefined error: the dump is complete). */
+    let outcome: { error?: unknown } | undefined;
     const callReturned = () => {
       callsRunning -= 1;
       if (callsRunning > 0) return;
       c.close(fd);
       area.busy = false;
+      const error = outcome?.error;
+      if (error === undefined) resolve();
+      else reject(error instanceof Error ? error : new Error(`netlink ${what}: ${String(error)}`));
     };
     let sendFailure: Error | undefined;
     let first = true;
     const finish = (error?: unknown) => {
-      if (error === undefined) resolve();
-      else reject(error instanceof Error ? error : new Error(`netlink ${what}: ${String(error)}`));
+      outcome = { error };
       callReturned();
     };
     const receive = () =>
@@ -327,9 +331,8 @@ function receiveOffThread(
       callsRunning += 1;
       receive();
     } catch (error) {
-      // The send is queued: the descriptor is closed when it returns.
-      callsRunning -= 1;
-      reject(error);
+      // The send is queued: the descriptor is closed, and the promise settled, when it returns.
+      finish(error);
     }
   });
 }

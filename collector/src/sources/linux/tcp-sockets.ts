@@ -42,16 +42,19 @@ export function tcpSocketSamples(tally: TcpSocketTally, topK: number, littleEndi
   return samples;
 }
 
-/** A sock_diag tally a prefetch started: complete once `finished` resolves to undefined (or the error). */
-interface PrefetchedTally {
-  readonly tally: TcpSocketTally;
+/** Whether remote peers are tallied (the socket count estimate is within --tcp-scan-max-sockets), and that count. */
+interface PeerPlan {
   readonly tallyRemotes: boolean;
   readonly estimate: number;
+}
+
+/** A sock_diag tally a prefetch started: complete once `finished` resolves to undefined (else to the error). */
+interface PrefetchedTally extends PeerPlan {
+  readonly tally: TcpSocketTally;
   readonly finished: Promise<unknown>;
 }
 
-/** Whether remote peers are tallied (the socket count estimate is within --tcp-scan-max-sockets), and that count. */
-function peerPlan(ctx: SourceContext): { tallyRemotes: boolean; estimate: number } {
+function peerPlan(ctx: SourceContext): PeerPlan {
   const estimate = tcpSocketEstimate(readSockstat(ctx.fs));
   return { tallyRemotes: estimate <= ctx.config.tcpScanMaxSockets, estimate };
 }
@@ -81,16 +84,43 @@ export function createTcpSocketsSource(): Source {
   const reader = (ctx: SourceContext) =>
     (sockDiag ??= createSockDiagReader(createNetlink({ procPath: ctx.fs.procPath })));
 
-  /** The prefetched tally when its dump succeeded; else undefined, and off-thread dumps stop after a failure. */
-  const takePrefetched = async (ctx: SourceContext): Promise<PrefetchedTally | undefined> => {
-    const started = prefetched;
-    prefetched = undefined;
-    if (started === undefined) return undefined;
-    const error = await started.finished;
-    if (error === undefined) return started;
-    offThreadUnavailable = describeError(error);
-    ctx.log.warn({ err: offThreadUnavailable }, 'netlink SOCK_DIAG off the main thread failed: dumping on it');
-    return undefined;
+  /** A tally made now, on this thread: netlink (falling back to the files in auto mode) or the files. */
+  const tallyNow = (ctx: SourceContext, tallyRemotes: boolean): TcpSocketTally => {
+    const tally = newTcpSocketTally(tallyRemotes);
+    if (!readsNetlink(ctx)) {
+      tallyTcpTables(ctx.fs, tally, LITTLE_ENDIAN);
+      return tally;
+    }
+    try {
+      reader(ctx).tally(tally, LITTLE_ENDIAN);
+      return tally;
+    } catch (error) {
+      if (ctx.config.tcpSocketReader !== 'auto') throw error;
+      netlinkUnavailable = describeError(error);
+      ctx.log.warn({ err: netlinkUnavailable }, 'netlink SOCK_DIAG failed: reading /proc/net/tcp');
+      const fromFiles = newTcpSocketTally(tallyRemotes);
+      tallyTcpTables(ctx.fs, fromFiles, LITTLE_ENDIAN);
+      return fromFiles;
+    }
+  };
+
+  /** The samples of a finished tally, and the note that says what was skipped or fallen back from. */
+  const samplesOf = (ctx: SourceContext, tally: TcpSocketTally, plan: PeerPlan): Samples => {
+    const skipped = plan.tallyRemotes
+      ? undefined
+      : `remote peers skipped: ${plan.estimate} sockets > --tcp-scan-max-sockets ${ctx.config.tcpScanMaxSockets}`;
+    const fallback =
+      ctx.config.tcpSocketReader === 'auto' && netlinkUnavailable !== undefined
+        ? `netlink unavailable (${netlinkUnavailable}): read /proc/net/tcp`
+        : undefined;
+    lastNote = [skipped, fallback].filter((part) => part !== undefined).join('; ') || undefined;
+    return tcpSocketSamples(tally, ctx.config.tcpRemoteTopK, LITTLE_ENDIAN);
+  };
+
+  /** A gathering without a prefetched dump: everything now (synchronous). */
+  const collectNow = (ctx: SourceContext): Samples => {
+    const plan = peerPlan(ctx);
+    return samplesOf(ctx, tallyNow(ctx, plan.tallyRemotes), plan);
   };
 
   return {
@@ -115,37 +145,16 @@ export function createTcpSocketsSource(): Source {
         // collect() does the work itself and reports what fails there.
       }
     },
-    async collect(ctx) {
-      const { tcpScanMaxSockets, tcpRemoteTopK, tcpSocketReader } = ctx.config;
-      const done = await takePrefetched(ctx);
-      const { tallyRemotes, estimate } = done ?? peerPlan(ctx);
-      const skipped = tallyRemotes
-        ? undefined
-        : `remote peers skipped: ${estimate} sockets > --tcp-scan-max-sockets ${tcpScanMaxSockets}`;
-
-      const auto = tcpSocketReader === 'auto';
-      let tally = done?.tally ?? newTcpSocketTally(tallyRemotes);
-      if (done !== undefined) {
-        // The prefetch's dump filled the tally.
-      } else if (readsNetlink(ctx)) {
-        try {
-          reader(ctx).tally(tally, LITTLE_ENDIAN);
-        } catch (error) {
-          if (!auto) throw error;
-          netlinkUnavailable = describeError(error);
-          ctx.log.warn({ err: netlinkUnavailable }, 'netlink SOCK_DIAG failed: reading /proc/net/tcp');
-          tally = newTcpSocketTally(tallyRemotes);
-          tallyTcpTables(ctx.fs, tally, LITTLE_ENDIAN);
-        }
-      } else {
-        tallyTcpTables(ctx.fs, tally, LITTLE_ENDIAN);
-      }
-      const fallback =
-        auto && netlinkUnavailable !== undefined
-          ? `netlink unavailable (${netlinkUnavailable}): read /proc/net/tcp`
-          : undefined;
-      lastNote = [skipped, fallback].filter((part) => part !== undefined).join('; ') || undefined;
-      return tcpSocketSamples(tally, tcpRemoteTopK, LITTLE_ENDIAN);
+    collect(ctx) {
+      const started = prefetched;
+      prefetched = undefined;
+      if (started === undefined) return collectNow(ctx);
+      return started.finished.then((error) => {
+        if (error === undefined) return samplesOf(ctx, started.tally, started);
+        offThreadUnavailable = describeError(error);
+        ctx.log.warn({ err: offThreadUnavailable }, 'netlink SOCK_DIAG off the main thread failed: dumping on it');
+        return collectNow(ctx);
+      });
     },
     note: () => lastNote,
   };
