@@ -13,7 +13,13 @@
  * flags-datapath `nogso` worst case (its CPU-s per GB, given with --nogso-cpu-per-gb), which is the loss a CPU-bound
  * path would see.
  *
+ * Where the cost goes: the modes `hook`, `l4` and `uplinks` are the collector's table with each chain cut after 0, 1
+ * and 2 of its 3 rules (the netfilter hook and an empty chain; + `meta l4proto != tcp return`; + the `uplinks` set
+ * lookup), so consecutive modes differ by one rule. They count nothing, so the check that the chain saw every
+ * segment is made for the counting modes only.
+ *
  * Usage (root): npm run bench -- flags-rule-cost [--packets 200000] [--repetitions 15] [--nogso-cpu-per-gb 6.3]
+ *   [--modes none,kappie,onerule]   (also hook, l4, uplinks; `none` is always measured: costs are differences to it)
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,8 +32,10 @@ import { oneRuleScript } from './flags-datapath';
 const RULE_COST_PLAN: UplinkPlan = { inet: ['d0'], bridge: [] };
 import { median, renderTable } from './stats';
 
-const MODES = ['none', 'kappie', 'onerule'] as const;
+const MODES = ['none', 'hook', 'l4', 'uplinks', 'kappie', 'onerule'] as const;
 type Mode = (typeof MODES)[number];
+/** How many of each chain's rules the prefix modes keep. */
+const PREFIX_RULES: Partial<Record<Mode, number>> = { hook: 0, l4: 1, uplinks: 2 };
 /** A full-size segment of the nogso workload: MSS 1448 on a 1500-byte MTU veth (timestamps on). */
 const SEGMENT_PAYLOAD_BYTES = 1448;
 
@@ -50,11 +58,28 @@ function sh(command: string, args: readonly string[], input?: string): string {
   return result.stdout;
 }
 
+/** The collector's table with each chain's rules after the first `rules` left out (the chain headers stay). */
+function chainPrefixScript(rules: number): string {
+  let kept = 0;
+  return createTableScript(RULE_COST_PLAN)
+    .split('\n')
+    .filter((line) => {
+      if (/^\s+chain /.test(line)) kept = 0;
+      const isRule = /^\s{4}(meta l4proto|[io]ifname|counter name)/.test(line);
+      return !isRule || ++kept <= rules;
+    })
+    .join('\n');
+}
+
 function script(mode: Mode): string {
   if (mode === 'none') return deleteTableScript();
   if (mode === 'kappie') return createTableScript(RULE_COST_PLAN);
-  return oneRuleScript(RULE_COST_PLAN);
+  if (mode === 'onerule') return oneRuleScript(RULE_COST_PLAN);
+  return chainPrefixScript(PREFIX_RULES[mode]!);
 }
+
+/** Modes whose chain counts every segment it sees (the others stop before the counting rule). */
+const COUNTING: readonly Mode[] = ['kappie', 'onerule'];
 
 /** Segments the egress chain counted (sum of the named counters of `egress_*`). */
 function egressCount(ns: string): number {
@@ -73,8 +98,15 @@ export async function main(argv: readonly string[]): Promise<void> {
       packets: { type: 'string', default: '200000' },
       repetitions: { type: 'string', default: '15' },
       'nogso-cpu-per-gb': { type: 'string', default: '6.3' },
+      modes: { type: 'string', default: 'none,kappie,onerule' },
     },
   });
+  const chosen = new Set<string>(['none', ...values.modes.split(',')]);
+  for (const mode of chosen) {
+    if (!(MODES as readonly string[]).includes(mode))
+      throw new Error(`--modes: unknown "${mode}" (${MODES.join(', ')})`);
+  }
+  const modes = MODES.filter((mode) => chosen.has(mode));
   const packets = Number(values.packets);
   const repetitions = Number(values.repetitions);
   const nogsoCpuPerGB = Number(values['nogso-cpu-per-gb']);
@@ -82,7 +114,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const loadBefore = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const ns = `kfr${randomBytes(3).toString('hex')}`;
   sh('ip', ['netns', 'add', ns]);
-  const perSegment: Record<Mode, number[]> = { none: [], kappie: [], onerule: [] };
+  const perSegment = Object.fromEntries(MODES.map((mode) => [mode, [] as number[]])) as Record<Mode, number[]>;
   try {
     // An ifb device frees what is sent to it directly (consume_skb: not a drop, so no kfree_skb event for the tracefs
     // instances of collectors running elsewhere on the machine); arp off, so no neighbour resolution either.
@@ -90,11 +122,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     sh('ip', ['-n', ns, 'addr', 'add', '198.19.251.1/24', 'dev', 'd0']);
     sh('ip', ['-n', ns, 'link', 'set', 'd0', 'arp', 'off', 'up']);
     for (let rep = 0; rep < repetitions; rep += 1) {
-      for (let i = 0; i < MODES.length; i += 1) {
-        const mode = MODES[(i + rep) % MODES.length]!;
+      for (let i = 0; i < modes.length; i += 1) {
+        const mode = modes[(i + rep) % modes.length]!;
         sh('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], script(mode));
         const seconds = Number(sh('ip', ['netns', 'exec', ns, 'python3', '-c', SENDER, String(packets)]).trim());
-        if (mode !== 'none') {
+        if (COUNTING.includes(mode)) {
           const counted = egressCount(ns);
           if (counted < packets) throw new Error(`${mode}: the egress chain counted ${counted} of ${packets} segments`);
         }
@@ -110,7 +142,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const loadAfter = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   // The nogso worst case: CPU per full-size data segment, its ACK included (both iperf3 ends, flags-datapath).
   const nogsoNsPerSegment = (nogsoCpuPerGB / (1e9 / SEGMENT_PAYLOAD_BYTES)) * 1e9;
-  const rows = MODES.map((mode) => {
+  const rows = modes.map((mode) => {
     const values = perSegment[mode];
     const sorted = [...values].sort((a, b) => a - b);
     const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
