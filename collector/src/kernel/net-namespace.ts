@@ -25,6 +25,24 @@ export function netNamespaceFile(procPath: string): string {
   return path.join(path.dirname(fs.realpathSync.native(path.join(procPath, 'net'))), 'ns', 'net');
 }
 
+/** statfs(2) f_type of a procfs mount (include/uapi/linux/magic.h). */
+export const PROC_SUPER_MAGIC = 0x9fa0;
+
+/**
+ * True when `procPath` is a procfs mount whose `net` is the kernel's `self/net` link (`/proc`, a host's procfs at
+ * `/host/proc`): its files always show the reading thread's own namespace, so a socket for them needs no namespace
+ * switch. False for `/proc/<pid>`, a directory of copies, or a path that cannot be read.
+ */
+export function showsOwnNamespace(procPath: string): boolean {
+  try {
+    return (
+      fs.statfsSync(procPath).type === PROC_SUPER_MAGIC && fs.readlinkSync(path.join(procPath, 'net')) === 'self/net'
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** What `inNetNamespace` needs of libc. */
 export interface SetnsCall {
   /** setns(2): 0 on success, -1 with errno set. */

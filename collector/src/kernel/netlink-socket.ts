@@ -12,7 +12,7 @@
 import * as os from 'node:os';
 import { ParseError } from '../errors';
 import { loadLibc, type Koffi } from './libc';
-import { inNetNamespace, netNamespaceFile } from './net-namespace';
+import { inNetNamespace, netNamespaceFile, showsOwnNamespace } from './net-namespace';
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -192,7 +192,9 @@ export interface NetlinkOptions {
 
 /**
  * A netlink client; libc is loaded on its first dump and kept by this instance (sources keep one each). With
- * `procPath`, every dump's socket is opened in the namespace that proc root shows, resolved again at each dump.
+ * `procPath`, every dump's socket is opened in the namespace that proc root shows, resolved again at each dump,
+ * unless it is the live procfs whose `net` follows `self` (showsOwnNamespace, checked once): then the socket is
+ * opened where the thread is, the collector's own namespace (its main thread leaves it only inside inNetNamespace).
  */
 export function createNetlink(options: NetlinkOptions = {}): Netlink {
   let libc: Libc | undefined;
@@ -204,9 +206,12 @@ export function createNetlink(options: NetlinkOptions = {}): Netlink {
   let idleChunk: Buffer | undefined;
   let batchArea: BatchArea | undefined;
   /** A socket of `protocol` in the namespace the client answers from; throws with errno when there is none. */
+  let ownNamespace: boolean | undefined;
   const openSocket = (c: Libc, protocol: number, what: string): number => {
     const open = () => c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
-    const fd = options.procPath === undefined ? open() : inNetNamespace(c, netNamespaceFile(options.procPath), open);
+    const { procPath } = options;
+    ownNamespace ??= procPath === undefined || showsOwnNamespace(procPath);
+    const fd = ownNamespace ? open() : inNetNamespace(c, netNamespaceFile(procPath!), open);
     if (fd < 0) throw new Error(`netlink ${what} socket: errno ${c.errno()}`);
     return fd;
   };
