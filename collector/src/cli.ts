@@ -118,7 +118,8 @@ async function serve(config: CollectorConfig, origins: OptionOrigins): Promise<v
   const log = createLogger(config.logLevel);
   const sources = sourcesFor(config, origins, platform);
   const webConfig = loadWebConfig(config, origins, log);
-  const gatherer = new Gatherer(sources, contextFor(config, log));
+  const context = contextFor(config, log);
+  const gatherer = new Gatherer(sources, context);
   const running: { server?: RunningServer } = {};
   let stopping: Promise<void> | undefined;
 
@@ -127,6 +128,7 @@ async function serve(config: CollectorConfig, origins: OptionOrigins): Promise<v
       log.info({ why }, 'shutting down: removing what the sources installed');
       await running.server?.close();
       await gatherer.stop();
+      context.fs.close();
       log.info('stopped');
       process.exit(exitCode);
     })();
@@ -227,7 +229,8 @@ async function snapshot(
 async function listSources(config: CollectorConfig, origins: OptionOrigins): Promise<void> {
   const platform = currentPlatform();
   checkPathOptions(config, origins, platform);
-  const gatherer = new Gatherer(sourcesFor(config, origins, platform), contextFor(config, silentLogger(), true));
+  const context = contextFor(config, silentLogger(), true);
+  const gatherer = new Gatherer(sourcesFor(config, origins, platform), context);
   try {
     const gathering = await gatherer.gather();
     const report = {
@@ -240,6 +243,7 @@ async function listSources(config: CollectorConfig, origins: OptionOrigins): Pro
     process.stdout.write(renderSources(report));
   } finally {
     await gatherer.stop();
+    context.fs.close();
   }
 }
 

@@ -211,9 +211,10 @@ async function gatherHere(
     newSeriesHoldSeconds: 0,
   };
   const countsEvents = durationSeconds > 0 && config.dropReader !== 'counters';
+  const hostFs = createHostFs(config);
   const gatherer = new Gatherer(options.sources, {
     config,
-    fs: createHostFs(config),
+    fs: hostFs,
     log: silentLogger(),
     oneShot: true,
     oneShotEvents: countsEvents,
@@ -248,6 +249,7 @@ async function gatherHere(
     return { gathering, origin };
   } finally {
     await gatherer.stop();
+    hostFs.close();
   }
 }
 

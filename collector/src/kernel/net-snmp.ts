@@ -42,13 +42,20 @@ const ALL_FIELD_NAMES = /^[A-Za-z0-9]+:(?: [A-Za-z0-9_]+)*$/;
  */
 const ALL_SHORT_INTEGERS = /^[A-Za-z0-9]+:(?: -?\d{1,15})*$/;
 
-/** The name and the words of a line of LINE's shape. */
-function splitLine(line: string, file: string, lineNumber: number): { name: string; words: string[] } {
+/**
+ * The words of a line of LINE's shape, its `Name:` first (the caller takes the name from it, colon left out): one
+ * split per line, no slice of the rest, at every gathering.
+ */
+function splitLine(line: string, file: string, lineNumber: number): string[] {
   if (!LINE.test(line)) {
     throw new ParseError(file, `expected "Name: words ...", got ${JSON.stringify(line.slice(0, 80))}`, lineNumber);
   }
-  const colon = line.indexOf(':');
-  return { name: line.slice(0, colon), words: colon + 1 === line.length ? [] : line.slice(colon + 2).split(' ') };
+  return line.split(' ');
+}
+
+/** The name of a line of LINE's shape (before its colon). */
+function lineName(line: string): string {
+  return line.slice(0, line.indexOf(':'));
 }
 
 /**
@@ -62,39 +69,42 @@ export function parseSnmpTables(text: string, file: string, requiredSections: re
   const tables = new Map<string, ReadonlyMap<string, number>>();
   for (let index = 0; index < lines.length; index += 2) {
     const headerLine = lines[index]!;
+    // header[0] is `Name:`, header[1..] the field names.
     const header = splitLine(headerLine, file, index + 1);
+    const name = lineName(headerLine);
     if (index + 1 >= lines.length) {
-      throw new ParseError(file, `${header.name}: header line without its value line`, index + 1);
+      throw new ParseError(file, `${name}: header line without its value line`, index + 1);
     }
     const valueLine = lines[index + 1]!;
-    const values = splitLine(valueLine, file, index + 2);
-    if (values.name !== header.name) {
-      throw new ParseError(file, `header ${header.name} is followed by values of ${values.name}`, index + 2);
+    // words[0] is `Name:` and words[1..] the values, as in header.
+    const words = splitLine(valueLine, file, index + 2);
+    const valuesName = lineName(valueLine);
+    if (valuesName !== name) {
+      throw new ParseError(file, `header ${name} is followed by values of ${valuesName}`, index + 2);
     }
-    if (values.words.length !== header.words.length) {
-      throw new ParseError(
-        file,
-        `${header.name}: ${header.words.length} field names but ${values.words.length} values`,
-        index + 2,
-      );
+    const fieldCount = header.length - 1;
+    const valueCount = words.length - 1;
+    if (valueCount !== fieldCount) {
+      throw new ParseError(file, `${name}: ${fieldCount} field names but ${valueCount} values`, index + 2);
     }
-    if (tables.has(header.name)) throw new ParseError(file, `${header.name} appears twice`, index + 1);
+    if (tables.has(name)) throw new ParseError(file, `${name} appears twice`, index + 1);
     const namesChecked = ALL_FIELD_NAMES.test(headerLine);
     const valuesChecked = ALL_SHORT_INTEGERS.test(valueLine);
     const fields = new Map<string, number>();
-    for (let column = 0; column < header.words.length; column++) {
-      const field = header.words[column]!;
+    for (let column = 0; column < fieldCount; column++) {
+      const field = header[column + 1]!;
       if (!namesChecked && !/^[A-Za-z0-9_]+$/.test(field)) {
-        throw new ParseError(file, `${header.name}: ${JSON.stringify(field)} is not a field name`, index + 1);
+        throw new ParseError(file, `${name}: ${JSON.stringify(field)} is not a field name`, index + 1);
       }
-      if (fields.has(field)) throw new ParseError(file, `${header.name} ${field} appears twice`, index + 1);
-      const word = values.words[column];
+      if (fields.has(field)) throw new ParseError(file, `${name} ${field} appears twice`, index + 1);
       fields.set(
         field,
-        valuesChecked ? Number(word) : parseSignedValue(word, file, `${header.name} ${field}`, index + 2),
+        valuesChecked
+          ? Number(words[column + 1])
+          : parseSignedValue(words[column + 1], file, `${name} ${field}`, index + 2),
       );
     }
-    tables.set(header.name, fields);
+    tables.set(name, fields);
   }
   requireParts(file, 'section', requiredSections, (name) => tables.has(name));
   return tables;

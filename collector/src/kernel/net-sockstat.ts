@@ -19,14 +19,19 @@ export const NET_SOCKSTAT6_FILE = 'net/sockstat6';
 export const SOCKSTAT_PROTOCOLS = ['TCP', 'UDP'] as const;
 export const SOCKSTAT6_PROTOCOLS = ['TCP6', 'UDP6'] as const;
 
+/** `PROTO: key value key value ...`, the shape of every line (the kernel may end one with a space). */
+const SOCKSTAT_LINE = /^([A-Za-z0-9]+):((?: [a-z_]+ \d+)+)\s*$/;
+
 /**
  * Parses sockstat or sockstat6 text: lines of `PROTO: key value key value ...`, which must include a line for each
- * of `requiredProtocols`, each with an `inuse` count.
+ * of `requiredProtocols`, each with an `inuse` count. Runs at every gathering: indexed loops, no closure per line.
  */
 export function parseSockstat(text: string, file: string, requiredProtocols: readonly string[]): Sockstat {
   const result: Sockstat = {};
-  procfsLines(text, file).forEach((line, index) => {
-    const match = /^([A-Za-z0-9]+):((?: [a-z_]+ \d+)+)\s*$/.exec(line);
+  const lines = procfsLines(text, file);
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    const match = SOCKSTAT_LINE.exec(line);
     if (!match)
       throw new ParseError(
         file,
@@ -41,7 +46,7 @@ export function parseSockstat(text: string, file: string, requiredProtocols: rea
       fields[words[i]!] = parseCount(words[i + 1], file, `${protocol} ${words[i]}`, index + 1);
     }
     result[protocol] = fields;
-  });
+  }
   requireParts(file, 'inuse line', requiredProtocols, (protocol) => result[protocol]?.['inuse'] !== undefined);
   return result;
 }

@@ -14,9 +14,13 @@ export function procfsLines(text: string, file: string): string[] {
   return lines;
 }
 
+/** Decimal digits only. Constants here, not literals in the functions: each evaluation of a literal is a new object. */
+const DIGITS = /^\d+$/;
+const HEX_WORD = /^[0-9a-f]{8}$/;
+
 /** A non-negative integer field of a procfs file; anything else is a ParseError naming the field. */
 export function parseCount(word: string | undefined, file: string, what: string, lineNumber?: number): number {
-  if (word === undefined || !/^\d+$/.test(word)) {
+  if (word === undefined || !DIGITS.test(word)) {
     throw new ParseError(
       file,
       `${what}: expected a non-negative integer, got ${JSON.stringify(word ?? '')}`,
@@ -35,7 +39,7 @@ export function parseCount(word: string | undefined, file: string, what: string,
  * is not what the kernel prints there, so it is an error rather than a number.
  */
 export function parseHexWord(word: string | undefined, file: string, what: string, lineNumber: number): number {
-  if (word === undefined || !/^[0-9a-f]{8}$/.test(word)) {
+  if (word === undefined || !HEX_WORD.test(word)) {
     throw new ParseError(
       file,
       `${what}: expected 8 lowercase hex digits, got ${JSON.stringify(word ?? '')}`,

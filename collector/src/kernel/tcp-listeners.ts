@@ -15,14 +15,13 @@ import { newTcpSocketTally, tallyTcpTables } from './tcp-table';
  */
 export function isListening(port: number, procPath = '/proc'): boolean | undefined {
   const tally = newTcpSocketTally(false);
+  const hostFs = createHostFs({ procPath, sysPath: '/sys', tracefsPath: '/sys/kernel/tracing' });
   try {
-    tallyTcpTables(
-      createHostFs({ procPath, sysPath: '/sys', tracefsPath: '/sys/kernel/tracing' }),
-      tally,
-      os.endianness() === 'LE',
-    );
+    tallyTcpTables(hostFs, tally, os.endianness() === 'LE');
   } catch {
     return undefined;
+  } finally {
+    hostFs.close();
   }
   return tally.listeningPorts.has(port);
 }

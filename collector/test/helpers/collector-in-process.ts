@@ -27,7 +27,8 @@ export async function startCollector(
 ): Promise<RunningCollector> {
   // Counter series born above 0 are exported at once unless a test asks for the hold (series-birth.ts).
   const config = resolveConfig({ listen: '127.0.0.1:0', nodeName: 'test-node', newSeriesHold: '0', ...flags }, {});
-  const gatherer = new Gatherer(sources, { config, fs: createHostFs(config), log });
+  const hostFs = createHostFs(config);
+  const gatherer = new Gatherer(sources, { config, fs: hostFs, log });
   const webConfig = config.webConfigFile === undefined ? undefined : new WebConfigFile(config.webConfigFile, log);
   const server = await startServer({
     config,
@@ -46,6 +47,7 @@ export async function startCollector(
     async close() {
       await server.close();
       await gatherer.stop();
+      hostFs.close();
     },
   };
 }

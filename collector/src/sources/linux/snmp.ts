@@ -31,9 +31,11 @@ const DEFAULT_SETS: Readonly<Record<ProtocolFamily, ReadonlySet<string>>> = {
 
 /** The family of a /proc/net/snmp6 name by its prefix (SNMP6_PREFIX_FAMILY), undefined for none. */
 function snmp6Family(name: string): ProtocolFamily | undefined {
+  // Indexed reads, not `const [prefix, family] = ...`: array destructuring runs the iterator protocol, and without
+  // TurboFan each step is an object (called for every snmp6 name at every gathering).
   for (let i = 0; i < SNMP6_PREFIX_FAMILY.length; i++) {
-    const [prefix, family] = SNMP6_PREFIX_FAMILY[i]!;
-    if (name.startsWith(prefix)) return family;
+    const placement = SNMP6_PREFIX_FAMILY[i]!;
+    if (name.startsWith(placement[0])) return placement[1];
   }
   return undefined;
 }
@@ -83,14 +85,22 @@ const FAMILY_METRIC = {
   udp: 'udpConnectionStats',
 } as const satisfies Record<ProtocolFamily, MetricKey>;
 
+/** The samples of each family's metric, one per statistic in the family's order. */
 export function protocolSamples(statistics: ProtocolStatistics): Samples {
-  const samples: Samples = {};
-  for (const family of ['tcp', 'ip', 'udp'] as const) {
-    const list: Sample<(typeof FAMILY_METRIC)[typeof family]>[] = [];
-    for (const [name, value] of statistics[family]) list.push({ labels: { [LABEL.statisticName]: name }, value });
-    samples[FAMILY_METRIC[family]] = list;
-  }
-  return samples;
+  return {
+    [FAMILY_METRIC.tcp]: familySamples(statistics.tcp),
+    [FAMILY_METRIC.ip]: familySamples(statistics.ip),
+    [FAMILY_METRIC.udp]: familySamples(statistics.udp),
+  };
+}
+
+/** One sample per statistic; Map.forEach rather than for-of, whose iterator results are garbage without TurboFan. */
+function familySamples(statistics: ReadonlyMap<string, number>): Sample<(typeof FAMILY_METRIC)[ProtocolFamily]>[] {
+  const list: Sample<(typeof FAMILY_METRIC)[ProtocolFamily]>[] = [];
+  statistics.forEach((value, name) => {
+    list.push({ labels: { [LABEL.statisticName]: name }, value });
+  });
+  return list;
 }
 
 /** The snmp source (stateless: the kernel keeps the totals). */

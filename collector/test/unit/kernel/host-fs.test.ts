@@ -80,4 +80,57 @@ describe('HostFs', () => {
       true,
     );
   });
+
+  describe('descriptors kept open between reads', () => {
+    /** This process's descriptors whose target ends with `suffix`, by number. */
+    const descriptorsOf = (suffix: string) =>
+      fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`).endsWith(suffix);
+        } catch {
+          return false; // the descriptor readdir itself used, closed by now
+        }
+      });
+
+    it('keeps one descriptor per net/ file of the live /proc, reused at every read, closed by close()', () => {
+      const hostFs = createHostFs({ procPath: '/proc', sysPath: '/sys', tracefsPath: '/sys/kernel/tracing' });
+      const before = descriptorsOf('/net/dev');
+      expect(hostFs.readProc('net/dev')).toMatch(/^Inter-\|/);
+      const kept = descriptorsOf('/net/dev').filter((fd) => !before.includes(fd));
+      expect(kept).toHaveLength(1);
+      expect(hostFs.readProc('net/dev')).toMatch(/^Inter-\|/);
+      expect(hostFs.readProcBytes('net/dev').toString()).toMatch(/^Inter-\|/);
+      expect(descriptorsOf('/net/dev').filter((fd) => !before.includes(fd))).toEqual(kept);
+      expect(hostFs.readProcIfExists('net/no-such-file')).toBeUndefined();
+      expect(() => hostFs.readProc('net/no-such-file')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+      hostFs.close();
+      expect(descriptorsOf('/net/dev').filter((fd) => !before.includes(fd))).toEqual([]);
+      expect(hostFs.readProc('net/dev')).toMatch(/^Inter-\|/); // after close: opened again
+      hostFs.close();
+    });
+
+    it('keeps none for another process’s /proc/<pid> or for files outside net/', () => {
+      const other = createHostFs({ procPath: `/proc/${process.pid}`, sysPath: '/sys', tracefsPath: '/' });
+      const before = descriptorsOf('/net/snmp');
+      expect(other.readProc('net/snmp')).toMatch(/^Ip: /);
+      expect(descriptorsOf('/net/snmp')).toEqual(before);
+      const live = createHostFs({ procPath: '/proc', sysPath: '/sys', tracefsPath: '/sys/kernel/tracing' });
+      expect(live.readProc('sys/net/core/somaxconn')).toMatch(/^\d+\n$/);
+      expect(descriptorsOf('/somaxconn')).toEqual([]);
+    });
+
+    it('reads a directory of copies anew at every read: rewritten in place, replaced by rename, removed', () => {
+      const hostFs = trees({ proc: { 'net/snmp': 'Udp: NoPorts\nUdp: 1\n' }, sys: {}, tracefs: {} });
+      const file = path.join(hostFs.procPath, 'net/snmp');
+      expect(hostFs.readProc('net/snmp')).toBe('Udp: NoPorts\nUdp: 1\n');
+      expect(descriptorsOf(file)).toEqual([]);
+      fs.writeFileSync(file, 'Udp: NoPorts\nUdp: 22\n');
+      expect(hostFs.readProc('net/snmp')).toBe('Udp: NoPorts\nUdp: 22\n');
+      fs.writeFileSync(`${file}.new`, 'Udp: NoPorts\nUdp: 333\n');
+      fs.renameSync(`${file}.new`, file);
+      expect(hostFs.readProc('net/snmp')).toBe('Udp: NoPorts\nUdp: 333\n');
+      fs.rmSync(file);
+      expect(hostFs.readProcIfExists('net/snmp')).toBeUndefined();
+    });
+  });
 });
