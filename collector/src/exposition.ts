@@ -59,8 +59,6 @@ export class Exposition {
   private last: ScrapeResult | undefined;
   /** Every catalog family in catalog order, the order of the output. */
   private readonly families: readonly Family[];
-  /** node_name (and cluster) as written after each series' own labels, `node_name="n",cluster="c"`: made once. */
-  private readonly nodeLabels: string;
   private readonly retina: boolean;
   private readonly reuseSeconds: number;
 
@@ -73,11 +71,13 @@ export class Exposition {
     this.reuseSeconds = config.scrapeReuseSeconds;
     const nodeLabels: Record<string, string> = { [LABEL.nodeName]: config.nodeName };
     if (config.cluster !== undefined) nodeLabels[LABEL.cluster] = config.cluster;
-    this.nodeLabels = labelPairs(nodeLabels);
+    // Written after each series' own labels, `node_name="n",cluster="c"`: formatted once, here.
+    const nodeLabelText = labelPairs(nodeLabels);
     this.families = METRIC_KEYS.map((key) => {
       const definition = METRICS[key];
+      const name = metricName(definition, config.metricPrefix);
       const type = (this.retina ? RETINA_FAMILY_TYPES[key] : undefined) ?? definition.type;
-      return { key, text: familyText(metricName(definition, config.metricPrefix), definition.help, type) };
+      return { key, text: familyText(name, definition.help, type, definition.labels, nodeLabelText) };
     });
   }
 
@@ -105,7 +105,7 @@ export class Exposition {
     for (let i = 0; i < families.length; i++) {
       const { key, text } = families[i]!;
       const samples = retina === undefined ? selfSamples(key, gathering, this.buildInfo) : retina.get(key);
-      if (samples !== undefined) appendFamily(pieces, text, samples, this.nodeLabels);
+      if (samples !== undefined) appendFamily(pieces, text, samples);
     }
     this.last = { text: pieces.join(''), gathering };
     return this.last;

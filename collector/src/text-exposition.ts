@@ -20,14 +20,24 @@
  */
 import type { SampleView } from './source';
 
-/** The `# HELP` and `# TYPE` lines of a family, and its name ready to start a series line. Made once per family. */
+/**
+ * The fixed text of a family, made once when the exposition is built: its header, and the pieces of its series
+ * lines that do not depend on a series' values, so a series line is a handful of pieces: the start of each label
+ * with the value after it, then the node labels and the value.
+ */
 export interface FamilyText {
   /** `# HELP name help\n# TYPE name type\n`. */
   readonly header: string;
-  /** `name{`: a series line's start when it has labels (always in Kappie: node_name is on every series). */
-  readonly nameWithBrace: string;
-  /** `name`, for a series without any label. */
+  /** The family name as written (escaped as prom-client did; catalog names never need it). */
   readonly name: string;
+  /** Per label name: `name{label="`, the start of a series line at its first label. */
+  readonly firstLabel: ReadonlyMap<string, string>;
+  /** Per label name: `",label="`, ending the previous label's value and starting this label. */
+  readonly nextLabel: ReadonlyMap<string, string>;
+  /** After a series' own labels: `",node_name="n",cluster="c"} ` (or `"} ` without node labels). */
+  readonly afterLabels: string;
+  /** A series without labels of its own: `name{node_name="n",cluster="c"} ` (or `name ` without node labels). */
+  readonly withoutLabels: string;
 }
 
 /** What needs escaping in a label value: backslash, line feed, double quote. Not global: test() keeps no state. */
@@ -59,13 +69,33 @@ export function formatSampleValue(value: number): string {
   return `${value}`;
 }
 
-/** The fixed text of a family: its header lines and series start, made once when the exposition is built. */
-export function familyText(name: string, help: string, type: string): FamilyText {
+/**
+ * The fixed text of a family. `labelNames` are the labels its series have (the catalog's: others still work, at the
+ * cost of a few strings per series); `nodeLabels` is labelPairs() of the labels written after each series' own
+ * (node_name, cluster), which the series must not repeat (the catalog declares neither for any family, and the
+ * gatherer admits only a family's catalog labels).
+ */
+export function familyText(
+  name: string,
+  help: string,
+  type: string,
+  labelNames: readonly string[],
+  nodeLabels: string,
+): FamilyText {
   const escapedName = escapeHelp(name);
+  const firstLabel = new Map<string, string>();
+  const nextLabel = new Map<string, string>();
+  for (const label of labelNames) {
+    firstLabel.set(label, `${escapedName}{${label}="`);
+    nextLabel.set(label, `",${label}="`);
+  }
   return {
     header: `# HELP ${escapedName} ${escapeHelp(help)}\n# TYPE ${escapedName} ${type}\n`,
-    nameWithBrace: `${escapedName}{`,
     name: escapedName,
+    firstLabel,
+    nextLabel,
+    afterLabels: nodeLabels === '' ? '"} ' : `",${nodeLabels}} `,
+    withoutLabels: nodeLabels === '' ? `${escapedName} ` : `${escapedName}{${nodeLabels}} `,
   };
 }
 
@@ -83,32 +113,24 @@ export function labelPairs(labels: Readonly<Record<string, string>>): string {
 }
 
 /**
- * Appends one family to `out`: its header, then one line per sample, `name{own labels,trailing labels} value\n`.
- * `trailingLabels` is labelPairs() of the labels every series carries after its own (node_name, cluster); a sample's
- * own labels are written in its label object's order and must not repeat those names (the catalog declares neither
- * for any family, and the gatherer admits only a family's catalog labels). Writes nothing for a family without
- * samples: the format allows a bare header, but prom-client left such families out and so do we.
+ * Appends one family to `out`: its header, then one line per sample, `name{own labels,node labels} value\n`, a
+ * sample's own labels in its label object's order. Writes nothing for a family without samples: the format allows a
+ * bare header, but prom-client left such families out and so do we. Pushes 2 pieces per label and 3 per series.
  */
-export function appendFamily(
-  out: string[],
-  family: FamilyText,
-  samples: readonly SampleView[],
-  trailingLabels: string,
-): void {
+export function appendFamily(out: string[], family: FamilyText, samples: readonly SampleView[]): void {
   if (samples.length === 0) return;
   out.push(family.header);
+  const { firstLabel, nextLabel } = family;
   for (let i = 0; i < samples.length; i++) {
     const sample = samples[i]!;
     const labels = sample.labels;
     let opened = false;
     for (const label in labels) {
-      if (opened) out.push(',', label, '="', escapeLabelValue(labels[label]!), '"');
-      else out.push(family.nameWithBrace, label, '="', escapeLabelValue(labels[label]!), '"');
+      let start = opened ? nextLabel.get(label) : firstLabel.get(label);
+      if (start === undefined) start = opened ? `",${label}="` : `${family.name}{${label}="`;
+      out.push(start, escapeLabelValue(labels[label]!));
       opened = true;
     }
-    if (trailingLabels !== '') out.push(opened ? ',' : family.nameWithBrace, trailingLabels, '} ');
-    else if (opened) out.push('} ');
-    else out.push(family.name, ' ');
-    out.push(formatSampleValue(sample.value), '\n');
+    out.push(opened ? family.afterLabels : family.withoutLabels, formatSampleValue(sample.value), '\n');
   }
 }

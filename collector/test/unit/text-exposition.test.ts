@@ -26,7 +26,8 @@ function write(
   trailing: Readonly<Record<string, string>> = NODE_LABELS,
 ): string {
   const out: string[] = [];
-  appendFamily(out, familyText(name, help, type), samples, labelPairs(trailing));
+  // The catalog's label names are given for some labels only: the others take the path for unknown labels.
+  appendFamily(out, familyText(name, help, type, ['interface_name', 'reason'], labelPairs(trailing)), samples);
   return out.join('');
 }
 
