@@ -8,9 +8,8 @@
  * emits a spelling different from what its dashboard queries (Prometheus matches label values case-sensitively, so
  * the agent's own series leave those panels empty), this table follows the dashboard and says what the agent emits.
  *
- * Pure data and pure functions (prom-client's sample shape only): the README's table is generated from it.
+ * Pure data and pure functions (on SampleView, the exposition's sample shape): the README's table is generated from it.
  */
-import type { MetricValue } from 'prom-client';
 import {
   LABEL,
   RETINA_METRIC_PREFIX,
@@ -20,6 +19,7 @@ import {
   type MetricType,
   type TcpFlag,
 } from './catalog';
+import type { SampleView } from './source';
 
 /** The Retina dashboard file every `dashboard` fact below refers to. */
 export const RETINA_DASHBOARD = 'microsoft/retina deploy/grafana-dashboards/clusters.json';
@@ -142,7 +142,7 @@ export const RETINA_FAMILY_TYPES: Readonly<Partial<Record<MetricKey, MetricType>
   udpConnectionStats: 'gauge',
 };
 
-type Families = ReadonlyMap<MetricKey, readonly MetricValue<string>[]>;
+type Families = ReadonlyMap<MetricKey, readonly SampleView[]>;
 
 /** `${metric} ${label} ${ours}` -> retina, for the lookup at each scrape. */
 function valueIndex(): Map<string, string> {
@@ -154,16 +154,16 @@ function valueIndex(): Map<string, string> {
  * RETINA_FAMILY_MOVES written into their target family (after its own series), everything else as it was. Values
  * and series counts are unchanged: every series of the input is exactly one series of the output.
  */
-export function toRetinaFamilies(families: Families): Map<MetricKey, MetricValue<string>[]> {
+export function toRetinaFamilies(families: Families): Map<MetricKey, SampleView[]> {
   const index = valueIndex();
-  const result = new Map<MetricKey, MetricValue<string>[]>();
+  const result = new Map<MetricKey, SampleView[]>();
   for (const [key, samples] of families) {
     result.set(
       key,
       samples.map((sample) => {
-        const labels: Record<string, string | number> = {};
+        const labels: Record<string, string> = {};
         for (const [label, value] of Object.entries(sample.labels)) {
-          labels[label] = index.get(`${key} ${label} ${String(value)}`) ?? (value as string | number);
+          labels[label] = index.get(`${key} ${label} ${value}`) ?? value;
         }
         return { ...sample, labels };
       }),

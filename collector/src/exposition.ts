@@ -1,31 +1,35 @@
 /**
- * Turns gatherings into the Prometheus text format 0.0.4 through prom-client.
+ * Turns gatherings into the Prometheus text format 0.0.4 (text-exposition.ts writes it).
  *
- * Every catalog family is a custom metric object whose get() reads the gathering of the current scrape: kernel totals
- * are exported verbatim as counters (never reset-and-incremented), and a series that disappeared from the kernel
- * (a deleted interface) disappears from the output. Names are exactly prefix + catalog name, whatever the scraper
- * asks for: the registry is fixed to the 0.0.4 text format, which adds no _total suffix.
+ * Every catalog family is written from the gathering of the current scrape: kernel totals are exported verbatim as
+ * counters (never reset-and-incremented), and a series that disappeared from the kernel (a deleted interface)
+ * disappears from the output. Names are exactly prefix + catalog name, whatever the scraper asks for: the answer is
+ * always the 0.0.4 text format, which adds no _total suffix (OpenMetrics would).
  *
  * With --compat retina the families of each scrape pass through compat-retina.ts on their way out (Retina's label
  * values, one family moved): the only place compat mode acts.
  */
-import type { MetricValue } from 'prom-client';
-import Registry from 'prom-client/lib/registry';
 import { LABEL, METRICS, METRIC_KEYS, metricName, type MetricKey } from './catalog';
 import type { BuildInfo } from './build-info';
 import { RETINA_FAMILY_TYPES, toRetinaFamilies } from './compat-retina';
 import type { CollectorConfig } from './config';
 import type { Gatherer, Gathering } from './gatherer';
+import type { SampleView } from './source';
+import { appendFamily, familyText, labelPairs, type FamilyText } from './text-exposition';
 
-export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+/** The answer's Content-Type: Prometheus text 0.0.4, never OpenMetrics (which would rename counters to *_total). */
+export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export interface ScrapeResult {
   readonly text: string;
   readonly gathering: Gathering;
 }
 
+/** A family without series (shared: never written to). */
+const NO_SAMPLES: readonly SampleView[] = Object.freeze([]);
+
 /** Series of the collector's own health, derived from a gathering. */
-function selfSamples(key: MetricKey, gathering: Gathering, buildInfo: BuildInfo): MetricValue<string>[] {
+function selfSamples(key: MetricKey, gathering: Gathering, buildInfo: BuildInfo): readonly SampleView[] {
   switch (key) {
     case 'buildInfo':
       return [{ labels: { ...buildInfo }, value: 1 }];
@@ -39,26 +43,22 @@ function selfSamples(key: MetricKey, gathering: Gathering, buildInfo: BuildInfo)
         s.lostEvents === undefined ? [] : [{ labels: { [LABEL.source]: s.name }, value: s.lostEvents }],
       );
     default:
-      return (gathering.samples[key] ?? []) as MetricValue<string>[];
+      return gathering.samples[key] ?? NO_SAMPLES;
   }
 }
 
+/** One catalog family as the exposition writes it. */
+interface Family {
+  readonly key: MetricKey;
+  readonly text: FamilyText;
+}
+
 export class Exposition {
-  /** Default content type: Prometheus text 0.0.4, never OpenMetrics (which would rename counters to *_total). */
-  readonly registry = new Registry();
-  /** Each family's series in the scrape being serialised, computed once per scrape. */
-  private current = new Map<MetricKey, MetricValue<string>[]>();
   private inFlight: Promise<ScrapeResult> | undefined;
   /** The last result, answered again while its gathering is reused (see Gatherer.recent). */
   private last: ScrapeResult | undefined;
-  private readonly families: [MetricKey, string][] = [];
-  /**
-   * node_name (and cluster), written after each series' own labels. Handed to prom-client as every series'
-   * `sharedLabels`, which it formats once per object and remembers, instead of as the registry's default labels,
-   * which it merges into a new label object and formats again for every series of every scrape (about a fifth of a
-   * scrape's garbage at 1k sockets; bench/RESULTS.md). The output is the same text.
-   */
-  private readonly nodeLabels: Readonly<Record<string, string>>;
+  /** Every catalog family in catalog order, the order of the output. */
+  private readonly families: readonly Family[];
   private readonly retina: boolean;
   private readonly reuseSeconds: number;
 
@@ -71,26 +71,14 @@ export class Exposition {
     this.reuseSeconds = config.scrapeReuseSeconds;
     const nodeLabels: Record<string, string> = { [LABEL.nodeName]: config.nodeName };
     if (config.cluster !== undefined) nodeLabels[LABEL.cluster] = config.cluster;
-    this.nodeLabels = Object.freeze(nodeLabels);
-    for (const key of METRIC_KEYS) {
+    // Written after each series' own labels, `node_name="n",cluster="c"`: formatted once, here.
+    const nodeLabelText = labelPairs(nodeLabels);
+    this.families = METRIC_KEYS.map((key) => {
       const definition = METRICS[key];
       const name = metricName(definition, config.metricPrefix);
       const type = (this.retina ? RETINA_FAMILY_TYPES[key] : undefined) ?? definition.type;
-      const metric = {
-        name,
-        help: definition.help,
-        type,
-        get: async () => ({
-          name,
-          help: definition.help,
-          type,
-          aggregator: 'sum',
-          values: this.current.get(key) ?? [],
-        }),
-      };
-      this.registry.registerMetric(metric as never);
-      this.families.push([key, name]);
-    }
+      return { key, text: familyText(name, definition.help, type, definition.labels, nodeLabelText) };
+    });
   }
 
   /**
@@ -109,29 +97,24 @@ export class Exposition {
   private async scrapeNow(): Promise<ScrapeResult> {
     const gathering = await this.gatherer.recent(this.reuseSeconds);
     if (this.last?.gathering === gathering) return this.last;
-    const gathered = new Map(this.families.map(([key]) => [key, selfSamples(key, gathering, this.buildInfo)]));
-    const families = this.retina ? toRetinaFamilies(gathered) : gathered;
-    this.current = new Map();
-    for (const [key, values] of families) this.current.set(key, this.withNodeLabels(values));
+    const retina = this.retina ? this.retinaFamilies(gathering) : undefined;
+    const families = this.families;
     // Families with no series on this node (Windows-only ones on Linux, a source that is down) are left out rather
-    // than written as bare HELP/TYPE lines.
-    const texts: string[] = [];
-    for (const [key, name] of this.families) {
-      if ((this.current.get(key) ?? []).length === 0) continue;
-      texts.push(await this.registry.getSingleMetricAsString(name));
+    // than written as bare HELP/TYPE lines (appendFamily).
+    const pieces: string[] = [];
+    for (let i = 0; i < families.length; i++) {
+      const { key, text } = families[i]!;
+      const samples = retina === undefined ? selfSamples(key, gathering, this.buildInfo) : retina.get(key);
+      if (samples !== undefined) appendFamily(pieces, text, samples);
     }
-    this.last = { text: `${texts.join('\n')}\n`, gathering };
+    this.last = { text: pieces.join(''), gathering };
     return this.last;
   }
 
-  /** The series of one family with the node labels as prom-client's shared labels (see `nodeLabels`). */
-  private withNodeLabels(values: readonly MetricValue<string>[]): MetricValue<string>[] {
-    const sharedLabels = this.nodeLabels;
-    const out = new Array<MetricValue<string>>(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const { labels, value } = values[i]!;
-      out[i] = { labels, value, sharedLabels } as MetricValue<string>;
-    }
-    return out;
+  /** Every family of a gathering as --compat retina writes it (compat-retina.ts). */
+  private retinaFamilies(gathering: Gathering): ReadonlyMap<MetricKey, readonly SampleView[]> {
+    return toRetinaFamilies(
+      new Map(this.families.map(({ key }) => [key, selfSamples(key, gathering, this.buildInfo)] as const)),
+    );
   }
 }

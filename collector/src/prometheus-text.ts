@@ -33,11 +33,15 @@ const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const FULL_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 
-/** A Go float as the format writes it, or NaN when the text is not one (the caller tells NaN from "NaN"). */
+/**
+ * A Go float as the format writes it, or undefined when the text is not one. NaN and the infinities are spelled as
+ * Go's strconv.ParseFloat (which Prometheus uses) reads them, in any letter case: `NaN` (prom-client, and so Kappie,
+ * write `Nan`), `Inf`/`Infinity` with an optional sign.
+ */
 function parseFloatText(text: string): number | undefined {
-  if (text === 'NaN') return NaN;
-  if (text === '+Inf' || text === 'Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
+  if (/^nan$/i.test(text)) return NaN;
+  const infinity = /^([-+]?)inf(inity)?$/i.exec(text);
+  if (infinity) return infinity[1] === '-' ? -Infinity : Infinity;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return undefined;
   return Number(text);
 }

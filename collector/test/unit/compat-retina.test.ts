@@ -4,7 +4,6 @@
  * series and value for value, and the default mode stays byte for byte the golden text.
  */
 import * as path from 'node:path';
-import type { MetricValue } from 'prom-client';
 import { LABEL, METRICS, METRIC_KEYS, RETINA_METRIC_PREFIX, TCP_FLAGS, type MetricKey } from '../../src/catalog';
 import {
   RETINA_FAMILY_MOVES,
@@ -18,6 +17,7 @@ import { Exposition } from '../../src/exposition';
 import { Gatherer } from '../../src/gatherer';
 import { createHostFs } from '../../src/kernel/host-fs';
 import { silentLogger } from '../../src/log';
+import type { SampleView } from '../../src/source';
 import { selectSources } from '../../src/sources';
 import { TCP_DEFAULT_STATISTICS } from '../../src/sources/linux/snmp-statistics';
 import { FIXTURES } from '../helpers/fixtures';
@@ -105,7 +105,7 @@ describe('the mapping table', () => {
   });
 
   it('renames flags and keeps every other label and value of a series', () => {
-    const flags: MetricValue<string>[] = [
+    const flags: SampleView[] = [
       { labels: { [LABEL.flag]: 'RST', [LABEL.direction]: 'ingress' }, value: 3 },
       { labels: { [LABEL.flag]: 'SYNACK', [LABEL.direction]: 'egress' }, value: 5 },
     ];

@@ -52,6 +52,23 @@ describe('parsePrometheusText', () => {
     expect(y).toEqual({ name: 'y', type: 'untyped', help: '', samples: [{ labels: {}, value: -2 }] });
   });
 
+  it("reads NaN and the infinities in every spelling Go's ParseFloat accepts (prom-client wrote Nan)", () => {
+    const spellings = ['Nan', 'nan', 'NAN', 'inf', '-inf', 'Infinity', '+INFINITY', '-Infinity'];
+    const [family] = parsePrometheusText(spellings.map((value, i) => `v{i="${i}"} ${value}`).join('\n'), 'test');
+    expect(family!.samples.map((sample) => sample.value)).toEqual([
+      NaN,
+      NaN,
+      NaN,
+      Infinity,
+      -Infinity,
+      Infinity,
+      Infinity,
+      -Infinity,
+    ]);
+    expect(() => parsePrometheusText('v +nan', 'test')).toThrow(/is not a value/);
+    expect(() => parsePrometheusText('v infinit', 'test')).toThrow(/is not a value/);
+  });
+
   it.each([
     ['x{a="1"', /unterminated|"," or "}"/],
     ['x{a=1} 2', /label a has no ="value"/],
