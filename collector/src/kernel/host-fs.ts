@@ -21,6 +21,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isProcfs, showsOwnNamespace } from './net-namespace';
 
 /** The three roots, as the configuration names them (a CollectorConfig is one). */
 export interface HostRoots {
@@ -61,12 +62,6 @@ export interface HostFs extends HostRoots {
   close(): void;
 }
 
-/** statfs f_type of procfs (include/uapi/linux/magic.h). */
-const PROC_SUPER_MAGIC = 0x9fa0;
-
-/** What `<proc root>/net` links to in a procfs (fs/proc/proc_net.c): the reading process's own net/ directory. */
-const OWN_NET_LINK = 'self/net';
-
 /** Reads start with a 64 KiB buffer: net/snmp, net/dev at a few hundred interfaces and sysfs files all fit. */
 const SMALL_BUFFER = 64 * 1024;
 
@@ -80,24 +75,6 @@ function ifExists<T>(read: () => T): T | undefined {
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw error;
-  }
-}
-
-/** True when `procPath` is a mounted procfs (statfs), false for anything else or a path that cannot be reached. */
-function isProcfs(procPath: string): boolean {
-  try {
-    return fs.statfsSync(procPath).type === PROC_SUPER_MAGIC;
-  } catch {
-    return false;
-  }
-}
-
-/** True when `<procPath>/net` is procfs' link to the reading process's own net/ directory. */
-function netIsOwnProcess(procPath: string): boolean {
-  try {
-    return fs.readlinkSync(path.join(procPath, 'net')) === OWN_NET_LINK;
-  } catch {
-    return false;
   }
 }
 
@@ -174,7 +151,7 @@ export function createHostFs(roots: HostRoots): HostFs {
   const toText = (content: Buffer) => content.toString('utf8');
   const toCopy = (content: Buffer) => Buffer.from(content);
   const keepsOpen = (relativePath: string) =>
-    relativePath.startsWith('net/') && (keepNetFilesOpen ??= isProcfs(procPath) && netIsOwnProcess(procPath));
+    relativePath.startsWith('net/') && (keepNetFilesOpen ??= showsOwnNamespace(procPath));
   const proc = <T>(relativePath: string, use: (bytes: Buffer) => T) =>
     withFileBytes(path.join(procPath, relativePath), use, keepsOpen(relativePath));
 

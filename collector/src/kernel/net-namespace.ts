@@ -26,7 +26,19 @@ export function netNamespaceFile(procPath: string): string {
 }
 
 /** statfs(2) f_type of a procfs mount (include/uapi/linux/magic.h). */
-export const PROC_SUPER_MAGIC = 0x9fa0;
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/** What `<proc root>/net` links to in a procfs (fs/proc/proc_net.c): the reading process's own net/ directory. */
+const OWN_NET_LINK = 'self/net';
+
+/** True when `procPath` is a mounted procfs (statfs), false for anything else or a path that cannot be reached. */
+export function isProcfs(procPath: string): boolean {
+  try {
+    return fs.statfsSync(procPath).type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * True when `procPath` is a procfs mount whose `net` is the kernel's `self/net` link (`/proc`, a host's procfs at
@@ -34,10 +46,9 @@ export const PROC_SUPER_MAGIC = 0x9fa0;
  * switch. False for `/proc/<pid>`, a directory of copies, or a path that cannot be read.
  */
 export function showsOwnNamespace(procPath: string): boolean {
+  if (!isProcfs(procPath)) return false;
   try {
-    return (
-      fs.statfsSync(procPath).type === PROC_SUPER_MAGIC && fs.readlinkSync(path.join(procPath, 'net')) === 'self/net'
-    );
+    return fs.readlinkSync(path.join(procPath, 'net')) === OWN_NET_LINK;
   } catch {
     return false;
   }

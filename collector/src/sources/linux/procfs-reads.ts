@@ -4,6 +4,7 @@
  *  - /proc/net/dev: netdev, forward, tcp_flags, the drop counters;
  *  - /proc/net/snmp, netstat, snmp6: the snmp source, the drop counters, the drops source's instance guard (which
  *    sums the drop counters at every gathering of stream mode) and its untraced drops;
+ *  - /proc/net/sockstat and sockstat6: the sockstat source and tcp_sockets (its socket count estimate);
  *  - /proc/net/route and ipv6_route, as the interfaces holding a default route: every source that follows the
  *    uplinks (uplinks.ts: netdev, forward, ethtool, tcp_flags), so they also agree within a gathering.
  * Without this, a stream-mode gathering parsed each of the three snmp files three times (~0.5 ms and ~0.3 MB of
@@ -13,6 +14,7 @@
 import { NET_DEV_FILE, readNetDev, type NetDevInterface } from '../../kernel/net-dev';
 import { NET_NETSTAT_FILE, NET_SNMP_FILE, readNetNetstat, readNetSnmp, type SnmpTables } from '../../kernel/net-snmp';
 import { NET_SNMP6_FILE, readNetSnmp6, type Snmp6Counters } from '../../kernel/net-snmp6';
+import { readSockstat, type SockstatFiles } from '../../kernel/net-sockstat';
 import {
   defaultRouteInterfaces,
   IPV4_ROUTE_FILE,
@@ -43,6 +45,11 @@ export function netNetstatOnce(ctx: GatheringFiles): SnmpTables {
 /** /proc/net/snmp6 of this gathering (kernel/net-snmp6.ts), undefined on a kernel without IPv6. */
 export function netSnmp6Once(ctx: GatheringFiles): Snmp6Counters | undefined {
   return readOnce(ctx, NET_SNMP6_FILE, () => readNetSnmp6(ctx.fs));
+}
+
+/** /proc/net/sockstat and sockstat6 of this gathering (kernel/net-sockstat.ts). */
+export function sockstatOnce(ctx: GatheringFiles): SockstatFiles {
+  return readOnce(ctx, 'net/sockstat net/sockstat6', () => readSockstat(ctx.fs));
 }
 
 /** The interfaces holding an IPv4 or IPv6 default route of the main table in this gathering (kernel/net-route.ts). */

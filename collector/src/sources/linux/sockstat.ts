@@ -2,7 +2,8 @@
  * kappie_udp_active_sockets (UDP + UDP6 in use) from /proc/net/sockstat and /proc/net/sockstat6 (kernel/net-sockstat.ts):
  * socket counts per protocol, O(1) to read at any socket count.
  */
-import { readSockstat, type SockstatFiles } from '../../kernel/net-sockstat';
+import type { SockstatFiles } from '../../kernel/net-sockstat';
+import { sockstatOnce } from './procfs-reads';
 import type { Source } from '../../source';
 
 /** UDP sockets in use over IPv4 and IPv6 (the parser guarantees both inuse counts; sockstat6 is absent without IPv6). */
@@ -19,7 +20,7 @@ export function createSockstatSource(): Source {
     platforms: ['linux'],
     metrics: ['udpActiveSockets'],
     collect(ctx) {
-      return { udpActiveSockets: [{ labels: {}, value: udpActiveSockets(readSockstat(ctx.fs)) }] };
+      return { udpActiveSockets: [{ labels: {}, value: udpActiveSockets(sockstatOnce(ctx)) }] };
     },
   };
 }

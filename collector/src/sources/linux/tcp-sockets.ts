@@ -14,7 +14,8 @@
 import * as os from 'node:os';
 import { LABEL, TCP_STATES } from '../../catalog';
 import { describeError } from '../../errors';
-import { readSockstat, type SockstatFiles } from '../../kernel/net-sockstat';
+import type { SockstatFiles } from '../../kernel/net-sockstat';
+import { sockstatOnce } from './procfs-reads';
 import { createNetlink } from '../../kernel/netlink-socket';
 import { createSockDiagReader, type SockDiagReader } from '../../kernel/sock-diag';
 import { newTcpSocketTally, tallyTcpTables, type TcpSocketTally } from '../../kernel/tcp-table';
@@ -55,7 +56,7 @@ interface PrefetchedTally extends PeerPlan {
 }
 
 function peerPlan(ctx: SourceContext): PeerPlan {
-  const estimate = tcpSocketEstimate(readSockstat(ctx.fs));
+  const estimate = tcpSocketEstimate(sockstatOnce(ctx));
   return { tallyRemotes: estimate <= ctx.config.tcpScanMaxSockets, estimate };
 }
 
