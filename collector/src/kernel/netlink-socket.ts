@@ -30,11 +30,15 @@ export const NETLINK_NETFILTER = 12;
 const RECEIVE_BYTES = 1 << 16;
 
 /**
- * Datagrams one recvmmsg call of an off-thread dump may take. The kernel caps a dump datagram at 32 KiB once the
- * reader has shown a buffer that large (netlink_recvmsg's max_recvmsg_len), so 8 of them take ~2700 sockets of a
- * sock_diag dump per call; a larger dump takes several calls.
+ * Datagrams one recvmmsg call of an off-thread dump may take, and the buffer of each. The kernel builds a dump's
+ * datagrams of at most 32 KiB once the reader has shown a buffer that large (netlink_recvmsg caps max_recvmsg_len
+ * there) unless one message is larger (cb->min_dump_alloc: rtnetlink's links with many VFs, never sock_diag's
+ * ~130-byte sockets), so 16 buffers of 32 KiB take ~4000 sockets per call (32364-byte datagrams of 124-132 bytes per
+ * socket, measured); a larger dump takes several calls, each queued when the main thread has parsed the previous
+ * batch. A datagram larger than its buffer is an error (MSG_TRUNC), never a cut dump.
  */
-const BATCH_DATAGRAMS = 8;
+const BATCH_DATAGRAMS = 16;
+const BATCH_BUFFER_BYTES = 1 << 15;
 /** struct mmsghdr on a 64-bit Linux ABI: struct msghdr (56 bytes) then unsigned int msg_len, padded to 64. */
 const MMSGHDR_BYTES = 64;
 const MSGHDR_IOV = 16;
@@ -45,8 +49,13 @@ const IOVEC_BYTES = 16;
 /** recvmmsg flag: block for the first datagram only, then take what is queued (include/linux/socket.h). */
 const MSG_WAITFORONE = 0x10000;
 const SOL_SOCKET = 1;
-/** SO_RCVTIMEO with a struct timeval of two longs (asm-generic/socket.h: SO_RCVTIMEO_OLD on 64-bit ABIs). */
+/**
+ * SO_RCVTIMEO with a struct timeval of two longs (asm-generic/socket.h, SO_RCVTIMEO_OLD): the value on x86-64 and
+ * arm64; other architectures number it differently (ppc64 18, mips and sparc their own), so off-thread dumps are
+ * made only on these two (OFF_THREAD_ARCHITECTURES), whose struct layouts this file writes too.
+ */
 const SO_RCVTIMEO = 20;
+const OFF_THREAD_ARCHITECTURES: readonly string[] = ['x64', 'arm64'];
 /**
  * How long an off-thread receive waits for a datagram. The kernel queues the next datagram of a dump within the recv
  * that took the previous one, so this only ends a receive whose request never reached the kernel (a failed send).
@@ -101,8 +110,8 @@ function loadSocketCalls(): Libc {
 /**
  * The memory of off-thread receives: BATCH_DATAGRAMS struct mmsghdr, their struct iovec and their receive buffers in
  * one native allocation (koffi.alloc: worker threads write it while JavaScript runs, so it must not be a buffer V8
- * could move or free), made once per client and kept for the process's life. Only the pages the kernel writes
- * become resident: a dump's datagrams are at most 32 KiB of each 64 KiB buffer.
+ * could move or free), 512 KiB made once per client and kept for the process's life. Only the pages the kernel
+ * writes become resident.
  */
 interface BatchArea {
   /** The native pointer to the mmsghdr vector (the start of the allocation), as recvmmsg takes it. */
@@ -119,10 +128,12 @@ interface BatchArea {
 
 /** Allocates and links a BatchArea; throws on a platform whose struct layout this file does not know. */
 function createBatchArea(koffi: Koffi): BatchArea {
-  if (koffi.sizeof('void *') !== 8) throw new Error('off-thread netlink dumps need a 64-bit platform');
+  if (!OFF_THREAD_ARCHITECTURES.includes(process.arch) || koffi.sizeof('void *') !== 8) {
+    throw new Error(`off-thread netlink dumps are made on ${OFF_THREAD_ARCHITECTURES.join(' and ')} only`);
+  }
   const iovecsAt = BATCH_DATAGRAMS * MMSGHDR_BYTES;
   const buffersAt = iovecsAt + BATCH_DATAGRAMS * IOVEC_BYTES;
-  const size = buffersAt + BATCH_DATAGRAMS * RECEIVE_BYTES;
+  const size = buffersAt + BATCH_DATAGRAMS * BATCH_BUFFER_BYTES;
   const vector = koffi.alloc('uint8_t', size);
   const address = koffi.address(vector);
   const memory = Buffer.from(koffi.view(vector, size));
@@ -134,12 +145,12 @@ function createBatchArea(koffi: Koffi): BatchArea {
   for (let i = 0; i < BATCH_DATAGRAMS; i++) {
     const header = i * MMSGHDR_BYTES;
     const iovec = iovecsAt + i * IOVEC_BYTES;
-    const buffer = buffersAt + i * RECEIVE_BYTES;
+    const buffer = buffersAt + i * BATCH_BUFFER_BYTES;
     writePointer(address + BigInt(iovec), header + MSGHDR_IOV);
     writePointer(1n, header + MSGHDR_IOVLEN);
     writePointer(address + BigInt(buffer), iovec);
-    writePointer(BigInt(RECEIVE_BYTES), iovec + 8);
-    chunks.push(memory.subarray(buffer, buffer + RECEIVE_BYTES));
+    writePointer(BigInt(BATCH_BUFFER_BYTES), iovec + 8);
+    chunks.push(memory.subarray(buffer, buffer + BATCH_BUFFER_BYTES));
   }
   const receivedLength = (index: number) =>
     littleEndian
@@ -173,8 +184,8 @@ export interface Netlink {
    * One request's dump made by libuv's worker threads: send(2) and recvmmsg(2) (up to BATCH_DATAGRAMS datagrams per
    * call) run off the main thread, so the kernel's walk overlaps whatever JavaScript runs meanwhile; `onChunk` runs on
    * the main thread as each batch arrives. Resolves once `onChunk` returns true. Rejects when netlink is not
-   * available, a datagram did not fit, `onChunk` threw, a call failed (koffi cannot report a worker thread's errno:
-   * the error says which call; a caller wanting the errno dumps again with dump()), or the client's previous
+   * available, a datagram did not fit, `onChunk` threw, a call failed (with the worker thread's errno, which koffi
+   * restores while the call's callback runs), or the client's previous
    * off-thread dump still holds its receive memory.
    */
   dumpOffThread(protocol: number, what: string, request: Buffer, onChunk: NetlinkChunkHandler): Promise<void>;
@@ -263,10 +274,11 @@ export function createNetlink(options: NetlinkOptions = {}): Netlink {
 
 /**
  * Sends `request` on `fd` and receives its dump into `area`, both by worker threads. The send and the first recvmmsg
- * are queued together: the receive blocks (up to SO_RCVTIMEO) until the send's first datagram is queued, and
- * neither waits for the main thread in between. The promise settles once BOTH calls have returned, after `fd` is
- * closed and the area freed (a descriptor closed under a send not yet made could be reused by another file by then,
- * and the caller's next dump finds the area free).
+ * are queued together, so the receive blocks (up to SO_RCVTIMEO) until the send's first datagram is queued and
+ * neither waits for the main thread in between; each later batch is queued when the main thread has handed the
+ * previous one to `onChunk`. The promise settles once BOTH calls have returned, after `fd` is closed and the area
+ * freed (a descriptor closed under a send not yet made could be reused by another file by then, and the caller's
+ * next dump finds the area free). koffi reports a call it cannot make (a bad argument) through the callback, at once.
  */
 function receiveOffThread(
   c: Libc,
@@ -277,7 +289,8 @@ function receiveOffThread(
   onChunk: NetlinkChunkHandler,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    let callsRunning = 0;
+    /** The send, and the chain of receives: the descriptor and the area are released when both have returned. */
+    let callsRunning = 2;
     /** How the receive ended: undefined while it runs, else { error } (undefined error: the dump is complete). */
     let outcome: { error?: unknown } | undefined;
     const callReturned = () => {
@@ -299,13 +312,15 @@ function receiveOffThread(
       c.recvmmsgOffThread(fd, area.vector, BATCH_DATAGRAMS, MSG_WAITFORONE | MSG_TRUNC, (error, result) => {
         const count = Number(result);
         if (error !== null && error !== undefined) return finish(error);
-        if (count <= 0) return finish(sendFailure ?? new ParseError(what, `recvmmsg returned ${count}`));
+        if (count <= 0) {
+          return finish(sendFailure ?? new ParseError(what, `recvmmsg returned ${count} (errno ${c.errno()})`));
+        }
         try {
           for (let i = 0; i < count; i++) {
             // msg_len: with MSG_TRUNC, the datagram's real length even when it did not fit.
             const length = area.receivedLength(i);
-            if (length > RECEIVE_BYTES) {
-              throw new ParseError(what, `a ${length}-byte datagram did not fit the ${RECEIVE_BYTES}-byte buffer`);
+            if (length > BATCH_BUFFER_BYTES) {
+              throw new ParseError(what, `a ${length}-byte datagram did not fit the ${BATCH_BUFFER_BYTES}-byte buffer`);
             }
             const done = onChunk(area.chunks[i]!, length, first);
             first = false;
@@ -317,27 +332,22 @@ function receiveOffThread(
         }
       });
     try {
-      callsRunning += 1;
       c.sendOffThread(fd, request, request.length, 0, (error, sent) => {
         if (error !== null && error !== undefined) sendFailure = new Error(`netlink ${what} send: ${String(error)}`);
-        else if (Number(sent) !== request.length)
-          sendFailure = new Error(`netlink ${what} send returned ${Number(sent)}`);
+        else if (Number(sent) !== request.length) {
+          sendFailure = new Error(`netlink ${what} send returned ${Number(sent)} (errno ${c.errno()})`);
+        }
         callReturned();
       });
     } catch (error) {
-      // Nothing was queued: the descriptor can go now.
-      callsRunning -= 1;
+      // No asynchronous call at all (a koffi without them): nothing was queued.
       c.close(fd);
       area.busy = false;
       reject(error);
       return;
     }
-    try {
-      callsRunning += 1;
-      receive();
-    } catch (error) {
-      // The send is queued: the descriptor is closed, and the promise settled, when it returns.
-      finish(error);
-    }
+    // A send koffi could not make has already called back: then nothing will answer, so no receive.
+    if (sendFailure !== undefined) finish(sendFailure);
+    else receive();
   });
 }

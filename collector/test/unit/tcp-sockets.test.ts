@@ -1,14 +1,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { LABEL, OTHER_REMOTE, TCP_STATES } from '../../src/catalog';
 import { resolveConfig } from '../../src/config';
+import { Gatherer, type Gathering } from '../../src/gatherer';
 import { createHostFs } from '../../src/kernel/host-fs';
+import { TCPDIAG_GETSOCK } from '../../src/kernel/inet-diag';
 import type { Samples, SourceContext } from '../../src/source';
 import { parseSockstat, SOCKSTAT6_PROTOCOLS, SOCKSTAT_PROTOCOLS } from '../../src/kernel/net-sockstat';
 import { createTcpSocketsSource, tcpSocketEstimate } from '../../src/sources/linux/tcp-sockets';
 import { fixture } from '../helpers/fixtures';
+import { recordedNetlink, type RecordedNetlink } from '../helpers/recorded-sock-diag';
 
 /** A proc root holding the recorded tables of the client namespace and a sockstat saying how many sockets exist. */
 function procRoot(options: { withTcp6: boolean }): string {
@@ -88,5 +92,76 @@ describe('tcp_sockets source', () => {
     const made = root();
     fs.rmSync(path.join(made, 'net', 'tcp'));
     expect(() => collect(made)).toThrow(/ENOENT/);
+  });
+});
+
+describe('tcp_sockets over netlink, prefetched off the main thread', () => {
+  const roots: string[] = [];
+  afterAll(() => roots.forEach((root) => fs.rmSync(root, { recursive: true, force: true })));
+
+  /** A gatherer of one tcp_sockets source over `netlink`, reading netlink (the proc root only holds sockstat). */
+  function gathererOver(netlink: RecordedNetlink, lines: Record<string, unknown>[]) {
+    const root = procRoot({ withTcp6: true });
+    roots.push(root);
+    const config = resolveConfig({ procPath: root, tcpSocketReader: 'netlink' }, {});
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n'))
+          if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const source = createTcpSocketsSource(() => netlink);
+    return new Gatherer([source], { config, fs: createHostFs(config), log: pino({ level: 'info' }, sink) });
+  }
+  const established = (gathering: Gathering) =>
+    gathering.samples.tcpState?.find((sample) => sample.labels[LABEL.state] === 'ESTABLISHED')?.value;
+
+  it('takes the tally the prefetch made, from the second gathering on (the first starts the source)', async () => {
+    const netlink = recordedNetlink();
+    const lines: Record<string, unknown>[] = [];
+    const gatherer = gathererOver(netlink, lines);
+    const gatherings = [await gatherer.gather(), await gatherer.gather(), await gatherer.gather()];
+    expect(netlink.sent).toEqual([TCPDIAG_GETSOCK]); // the first gathering, on the main thread
+    expect(netlink.offThreadSent).toEqual([TCPDIAG_GETSOCK, TCPDIAG_GETSOCK]);
+    expect(new Set(gatherings.map(established))).toEqual(new Set([7]));
+    expect(gatherings.map((g) => g.samples)).toEqual([
+      gatherings[0]!.samples,
+      gatherings[0]!.samples,
+      gatherings[0]!.samples,
+    ]);
+    expect(lines.filter((line) => line['level'] === 40)).toEqual([]);
+  });
+
+  it('dumps on the main thread for good, saying why once, when only the off-thread dump fails', async () => {
+    const netlink = recordedNetlink(undefined, { failOffThread: 'recvmmsg returned -1 (errno 14)' });
+    const lines: Record<string, unknown>[] = [];
+    const gatherer = gathererOver(netlink, lines);
+    const gatherings = [await gatherer.gather(), await gatherer.gather(), await gatherer.gather()];
+    expect(gatherings.map((g) => [g.sources[0]!.up, established(g)])).toEqual([
+      [true, 7],
+      [true, 7],
+      [true, 7],
+    ]);
+    expect(netlink.offThreadSent).toEqual([TCPDIAG_GETSOCK]); // tried once, at the second gathering
+    expect(netlink.sent).toEqual([TCPDIAG_GETSOCK, TCPDIAG_GETSOCK, TCPDIAG_GETSOCK]);
+    const warnings = lines.filter((line) => line['level'] === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({
+      msg: 'netlink SOCK_DIAG off the main thread failed: dumping on it',
+      err: 'recvmmsg returned -1 (errno 14)',
+    });
+  });
+
+  it('keeps dumping off the main thread when the main thread fails alike (not the worker threads at fault)', async () => {
+    const netlink = recordedNetlink(undefined, { failOffThread: 'errno 24', failOnMain: 'errno 24' });
+    const gatherer = gathererOver(netlink, []);
+    const gatherings = [await gatherer.gather(), await gatherer.gather(), await gatherer.gather()];
+    expect(gatherings.map((g) => [g.sources[0]!.up, g.sources[0]!.reason])).toEqual([
+      [false, 'errno 24'],
+      [false, 'errno 24'],
+      [false, 'errno 24'],
+    ]);
+    expect(netlink.offThreadSent).toEqual([TCPDIAG_GETSOCK, TCPDIAG_GETSOCK]);
   });
 });

@@ -15,12 +15,12 @@ import * as os from 'node:os';
 import { LABEL, TCP_STATES } from '../../catalog';
 import { describeError } from '../../errors';
 import type { SockstatFiles } from '../../kernel/net-sockstat';
-import { sockstatOnce } from './procfs-reads';
-import { createNetlink } from '../../kernel/netlink-socket';
+import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
 import { createSockDiagReader, type SockDiagReader } from '../../kernel/sock-diag';
 import { newTcpSocketTally, tallyTcpTables, type TcpSocketTally } from '../../kernel/tcp-table';
 import type { Samples, Source, SourceContext } from '../../source';
 import { tcpConnectionRemoteSamples } from '../tcp-connection-remote';
+import { sockstatOnce } from './procfs-reads';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
@@ -65,10 +65,13 @@ function peerPlan(ctx: SourceContext): PeerPlan {
  *
  * Over netlink the dump is prefetched (Source.prefetch): worker threads make the kernel's walk of the socket tables
  * (~1 ms whatever the socket count) while the other sources collect, and collect() waits for it and makes the
- * samples. When the off-thread dump fails (koffi without asynchronous calls, a call that failed), the source dumps on
- * the main thread from then on, as before, and says why once in the log.
+ * samples. When an off-thread dump fails, the gathering dumps on the main thread instead; if that works (so the
+ * failure was the worker threads': koffi without asynchronous calls, an unknown architecture), the source dumps on the
+ * main thread from then on and says why once in the log. `netlinkFor` makes the netlink client (tests give their own).
  */
-export function createTcpSocketsSource(): Source {
+export function createTcpSocketsSource(
+  netlinkFor: (procPath: string) => Netlink = (procPath) => createNetlink({ procPath }),
+): Source {
   /** Made at the first netlink read: its sockets open in the namespace of the configured proc root. */
   let sockDiag: SockDiagReader | undefined;
   let lastNote: string | undefined;
@@ -82,8 +85,7 @@ export function createTcpSocketsSource(): Source {
   const readsNetlink = (ctx: SourceContext) =>
     ctx.config.tcpSocketReader === 'netlink' ||
     (ctx.config.tcpSocketReader === 'auto' && netlinkUnavailable === undefined && ctx.fs.procIsLive());
-  const reader = (ctx: SourceContext) =>
-    (sockDiag ??= createSockDiagReader(createNetlink({ procPath: ctx.fs.procPath })));
+  const reader = (ctx: SourceContext) => (sockDiag ??= createSockDiagReader(netlinkFor(ctx.fs.procPath)));
 
   /** A tally made now, on this thread: netlink (falling back to the files in auto mode) or the files. */
   const tallyNow = (ctx: SourceContext, tallyRemotes: boolean): TcpSocketTally => {
@@ -152,9 +154,11 @@ export function createTcpSocketsSource(): Source {
       if (started === undefined) return collectNow(ctx);
       return started.finished.then((error) => {
         if (error === undefined) return samplesOf(ctx, started.tally, started);
+        // Throws when the main thread fails alike: then the failure was not the worker threads'.
+        const samples = collectNow(ctx);
         offThreadUnavailable = describeError(error);
         ctx.log.warn({ err: offThreadUnavailable }, 'netlink SOCK_DIAG off the main thread failed: dumping on it');
-        return collectNow(ctx);
+        return samples;
       });
     },
     note: () => lastNote,
