@@ -317,19 +317,21 @@ export function forEachNftCounter(
     else at.bytesAt = start;
   };
   const label = () => `${nftCounterTable(at)}/${nftCounterName(at)}`;
+  /** Where the attribute stringAttribute last read ends, aligned: the next attribute's offset. */
+  let afterString = -1;
   /**
    * The NUL ending the string attribute at `start` (inside [start, end)), -1 when it is not a whole attribute of
-   * `kind` holding a NUL-terminated string; the attribute's end, aligned, is then read by attributeAfter.
+   * `kind` holding a NUL-terminated string. Sets afterString.
    */
   const stringAttribute = (start: number, end: number, kind: number): number => {
     if (start + NLA_HEADER_BYTES > end || view.getUint16(start + 2, littleEndian) !== kind) return -1;
-    const stop = start + view.getUint16(start, littleEndian);
-    if (stop <= start + NLA_HEADER_BYTES || stop > end) return -1;
+    const attributeLength = view.getUint16(start, littleEndian);
+    const stop = start + attributeLength;
+    if (attributeLength <= NLA_HEADER_BYTES || stop > end) return -1;
     const nul = Uint8Array.prototype.indexOf.call(bytes, 0, start + NLA_HEADER_BYTES);
+    afterString = start + ((attributeLength + 3) & ~3);
     return nul < stop ? nul : -1;
   };
-  /** The offset after the attribute at `start`, aligned. */
-  const attributeAfter = (start: number): number => start + ((view.getUint16(start, littleEndian) + 3) & ~3);
   /** The counter's values at `start` (NFTA_OBJ_DATA) into `at`, false when not as the kernel writes them. */
   const counterData = (start: number, end: number): boolean => {
     if (start + COUNTER_DATA_BYTES > end) return false;
@@ -347,10 +349,10 @@ export function forEachNftCounter(
   const readKernelLayout = (first: number, end: number): boolean => {
     const tableEnd = stringAttribute(first, end, NFTA_OBJ_TABLE);
     if (tableEnd < 0) return false;
-    const name = attributeAfter(first);
+    const name = afterString;
     const nameEnd = stringAttribute(name, end, NFTA_OBJ_NAME);
     if (nameEnd < 0) return false;
-    const objectType = attributeAfter(name);
+    const objectType = afterString;
     if (objectType + BE32_ATTRIBUTE_BYTES > end || view.getUint32(objectType, littleEndian) !== headers.type) {
       return false;
     }
