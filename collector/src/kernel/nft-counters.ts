@@ -224,6 +224,8 @@ function headerWord(length: number, type: number, littleEndian: boolean): number
 /** The header words of the attributes of a counter object that have a fixed size, in one host order. */
 interface KernelLayoutHeaders {
   readonly type: number;
+  /** NFTA_OBJ_TYPE's payload, NFT_OBJECT_COUNTER in big-endian, read as a host-order word. */
+  readonly counterType: number;
   readonly handle: number;
   readonly use: number;
   readonly data: number;
@@ -244,6 +246,7 @@ const BE32_ATTRIBUTE_BYTES = NLA_HEADER_BYTES + 4;
 function kernelLayoutHeaders(littleEndian: boolean): KernelLayoutHeaders {
   return {
     type: headerWord(BE32_ATTRIBUTE_BYTES, NFTA_OBJ_TYPE, littleEndian),
+    counterType: littleEndian ? (NFT_OBJECT_COUNTER << 24) >>> 0 : NFT_OBJECT_COUNTER,
     handle: headerWord(HANDLE_BYTES, NFTA_OBJ_HANDLE, littleEndian),
     use: headerWord(BE32_ATTRIBUTE_BYTES, NFTA_OBJ_USE, littleEndian),
     data: headerWord(COUNTER_DATA_BYTES, NFTA_OBJ_DATA, littleEndian),
@@ -252,6 +255,9 @@ function kernelLayoutHeaders(littleEndian: boolean): KernelLayoutHeaders {
     packets: headerWord(COUNTER_VALUE_BYTES, NFTA_COUNTER_PACKETS, littleEndian),
   };
 }
+
+/** This machine's byte order: the fast path reads words in it. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Both host orders' header words, made once (read-only). */
 const LITTLE_ENDIAN_HEADERS = kernelLayoutHeaders(true);
@@ -266,10 +272,11 @@ const BIG_ENDIAN_HEADERS = kernelLayoutHeaders(false);
  * nft_counter_do_dump, net/netfilter/nf_tables_api.c and nft_counter.c): NFTA_OBJ_TABLE, NFTA_OBJ_NAME,
  * NFTA_OBJ_TYPE = counter, then NFTA_OBJ_HANDLE, NFTA_OBJ_USE, NFTA_OBJ_DATA (Linux 6.x, as recorded from 6.18;
  * Linux 5.x wrote NFTA_OBJ_USE, NFTA_OBJ_DATA, NFTA_OBJ_HANDLE) and nothing else, NFTA_OBJ_DATA holding NFTA_COUNTER_BYTES then
- * NFTA_COUNTER_PACKETS: one read per fixed attribute's header, no call per attribute (the collector runs without
- * TurboFan, where the general walk's callback per attribute made most of the parse's cost). Any other message (other
- * order, flags, padding attributes, another object type, anything malformed) takes the general attribute walk, which
- * gives the same offsets for a message of the kernel's layout and every error message. `kernelLayout` false: always
+ * NFTA_COUNTER_PACKETS: one typed array read per fixed attribute's header, no call per attribute (the collector runs
+ * without TurboFan, where the general walk's callback per attribute made most of the parse's cost). Any other message
+ * (other order, flags, padding attributes, another object type, anything malformed), and every message of a chunk
+ * that is not 4-byte aligned in memory or not in the host's byte order, takes the general attribute walk, which gives
+ * the same offsets for a message of the kernel's layout and every error message. `kernelLayout` false: always
  * the general walk (the tests hold the fast path to it).
  */
 export function forEachNftCounter(
@@ -317,15 +324,25 @@ export function forEachNftCounter(
     else at.bytesAt = start;
   };
   const label = () => `${nftCounterTable(at)}/${nftCounterName(at)}`;
+  // The fast path reads the chunk as host-order u32 words (a typed array's element, where a DataView read is a call
+  // without TurboFan): every attribute starts 4-byte aligned in the chunk, so when the chunk is aligned in memory and
+  // the caller's byte order is the host's, the word at an attribute's offset is its header as the kernel wrote it.
+  const words =
+    kernelLayout && littleEndian === HOST_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0
+      ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2)
+      : undefined;
   /** Where the attribute stringAttribute last read ends, aligned: the next attribute's offset. */
   let afterString = -1;
   /**
    * The NUL ending the string attribute at `start` (inside [start, end)), -1 when it is not a whole attribute of
    * `kind` holding a NUL-terminated string. Sets afterString.
    */
-  const stringAttribute = (start: number, end: number, kind: number): number => {
-    if (start + NLA_HEADER_BYTES > end || view.getUint16(start + 2, littleEndian) !== kind) return -1;
-    const attributeLength = view.getUint16(start, littleEndian);
+  const stringAttribute = (words: Uint32Array, start: number, end: number, kind: number): number => {
+    if (start + NLA_HEADER_BYTES > end) return -1;
+    // In bounds: start + 4 <= end <= the chunk's length.
+    const header = words[start >>> 2]!;
+    const attributeLength = littleEndian ? header & 0xffff : header >>> 16;
+    if ((littleEndian ? header >>> 16 : header & 0xffff) !== kind) return -1;
     const stop = start + attributeLength;
     if (attributeLength <= NLA_HEADER_BYTES || stop > end) return -1;
     const nul = Uint8Array.prototype.indexOf.call(bytes, 0, start + NLA_HEADER_BYTES);
@@ -333,44 +350,41 @@ export function forEachNftCounter(
     return nul < stop ? nul : -1;
   };
   /** The counter's values at `start` (NFTA_OBJ_DATA) into `at`, false when not as the kernel writes them. */
-  const counterData = (start: number, end: number): boolean => {
+  const counterData = (words: Uint32Array, start: number, end: number): boolean => {
     if (start + COUNTER_DATA_BYTES > end) return false;
-    const header = view.getUint32(start, littleEndian);
+    const header = words[start >>> 2];
     if (header !== headers.data && header !== headers.nestedData) return false;
     const bytesHeader = start + NLA_HEADER_BYTES;
     const packetsHeader = bytesHeader + COUNTER_VALUE_BYTES;
-    if (view.getUint32(bytesHeader, littleEndian) !== headers.bytes) return false;
-    if (view.getUint32(packetsHeader, littleEndian) !== headers.packets) return false;
+    if (words[bytesHeader >>> 2] !== headers.bytes || words[packetsHeader >>> 2] !== headers.packets) return false;
     at.bytesAt = bytesHeader + NLA_HEADER_BYTES;
     at.packetsAt = packetsHeader + NLA_HEADER_BYTES;
     return true;
   };
   /** The message's counter object into `at`, false when the message is not laid out as the kernel writes one. */
-  const readKernelLayout = (first: number, end: number): boolean => {
-    const tableEnd = stringAttribute(first, end, NFTA_OBJ_TABLE);
+  const readKernelLayout = (words: Uint32Array, first: number, end: number): boolean => {
+    const tableEnd = stringAttribute(words, first, end, NFTA_OBJ_TABLE);
     if (tableEnd < 0) return false;
     const name = afterString;
-    const nameEnd = stringAttribute(name, end, NFTA_OBJ_NAME);
+    const nameEnd = stringAttribute(words, name, end, NFTA_OBJ_NAME);
     if (nameEnd < 0) return false;
     const objectType = afterString;
-    if (objectType + BE32_ATTRIBUTE_BYTES > end || view.getUint32(objectType, littleEndian) !== headers.type) {
-      return false;
-    }
-    if (view.getUint32(objectType + NLA_HEADER_BYTES, false) !== NFT_OBJECT_COUNTER) return false;
+    if (objectType + BE32_ATTRIBUTE_BYTES > end || words[objectType >>> 2] !== headers.type) return false;
+    if (words[(objectType + NLA_HEADER_BYTES) >>> 2] !== headers.counterType) return false;
     // Linux 6.x: handle, use, data. Before: use, data, handle. Each of a fixed size (multiples of 4: no padding).
     let next = objectType + BE32_ATTRIBUTE_BYTES;
-    if (next + HANDLE_BYTES <= end && view.getUint32(next, littleEndian) === headers.handle) {
+    if (next + HANDLE_BYTES <= end && words[next >>> 2] === headers.handle) {
       next += HANDLE_BYTES;
-      if (next + BE32_ATTRIBUTE_BYTES > end || view.getUint32(next, littleEndian) !== headers.use) return false;
+      if (next + BE32_ATTRIBUTE_BYTES > end || words[next >>> 2] !== headers.use) return false;
       next += BE32_ATTRIBUTE_BYTES;
-      if (!counterData(next, end)) return false;
+      if (!counterData(words, next, end)) return false;
       next += COUNTER_DATA_BYTES;
     } else {
-      if (next + BE32_ATTRIBUTE_BYTES > end || view.getUint32(next, littleEndian) !== headers.use) return false;
+      if (next + BE32_ATTRIBUTE_BYTES > end || words[next >>> 2] !== headers.use) return false;
       next += BE32_ATTRIBUTE_BYTES;
-      if (!counterData(next, end)) return false;
+      if (!counterData(words, next, end)) return false;
       next += COUNTER_DATA_BYTES;
-      if (next + HANDLE_BYTES > end || view.getUint32(next, littleEndian) !== headers.handle) return false;
+      if (next + HANDLE_BYTES > end || words[next >>> 2] !== headers.handle) return false;
       next += HANDLE_BYTES;
     }
     // Nothing after: an attribute the general walk would read (another name, user data...) takes that walk.
@@ -386,7 +400,7 @@ export function forEachNftCounter(
       throw new ParseError(WHAT, `nfgenmsg of ${end - payload} bytes, expected ${NFGENMSG_BYTES}`);
     }
     if ((flags & NLM_F_DUMP_INTR) !== 0) sink.interrupted = true;
-    if (kernelLayout && readKernelLayout(payload + NFGENMSG_BYTES, end)) {
+    if (words !== undefined && readKernelLayout(words, payload + NFGENMSG_BYTES, end)) {
       sink.counter(at);
       return;
     }

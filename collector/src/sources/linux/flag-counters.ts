@@ -133,10 +133,12 @@ export function createFlagCounterSums(): FlagCounterSums {
       if (index < 0) return;
       if (present[index] === 1) throw new ParseError(WHAT, `counter ${COUNTER_NAMES[index]} appears twice`);
       present[index] = 1;
-      // addToFlags without its call: this runs 512 times per gathering.
+      expected = (index + 1) % FLAG_COUNTER_COUNT;
+      // addToFlags without its call (this runs 512 times per gathering), and nothing to add for the many flag bytes
+      // no segment had.
+      if (count === 0) return;
       const slots = SUM_SLOTS[index]!;
       for (let i = 0; i < slots.length; i++) packets[slots[i]!] = packets[slots[i]!]! + count;
-      expected = (index + 1) % FLAG_COUNTER_COUNT;
     },
   };
 }

@@ -239,6 +239,13 @@ describe('the fast path for the layout the kernel writes', () => {
     ]);
   });
 
+  it('reads a chunk that is not 4-byte aligned in memory with the general walk, to the same counters', () => {
+    const unaligned = Buffer.alloc(KAPPIE_DUMP.length + 1).subarray(1);
+    KAPPIE_DUMP.copy(unaligned);
+    expect(generalWalks(unaligned)).toBe(512);
+    expect(parseNftCounterDump(unaligned, true)).toEqual(parseNftCounterDump(KAPPIE_DUMP, true));
+  });
+
   it('leaves any other layout to the general walk, which reads the same counter', () => {
     const recorded = parseNftCounterDump(Buffer.concat([recordedMessage(), DONE]), true).counters;
     // The recording: nfgenmsg at 16, table at 20 (12 bytes), name at 32 (20), type at 52, handle at 60, use at 72,
