@@ -263,6 +263,100 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const LITTLE_ENDIAN_HEADERS = kernelLayoutHeaders(true);
 const BIG_ENDIAN_HEADERS = kernelLayoutHeaders(false);
 
+/** NftCounterAt as the parser fills it. */
+type CounterPosition = { -readonly [K in keyof NftCounterAt]: NftCounterAt[K] };
+
+/** The length (its 4-byte header included) of the attribute whose header is the host-order word `header`. */
+function attributeLength(header: number, littleEndian: boolean): number {
+  return littleEndian ? header & 0xffff : header >>> 16;
+}
+
+/**
+ * The NUL ending the string attribute at `start` (inside [start, end)) of the chunk `words` covers, -1 when it is not
+ * a whole attribute of `kind` holding a NUL-terminated string.
+ */
+function kernelString(
+  words: Uint32Array,
+  littleEndian: boolean,
+  at: CounterPosition,
+  start: number,
+  end: number,
+  kind: number,
+): number {
+  if (start + NLA_HEADER_BYTES > end) return -1;
+  // In bounds: start + 4 <= end <= the chunk's length.
+  const header = words[start >>> 2]!;
+  if ((littleEndian ? header >>> 16 : header & 0xffff) !== kind) return -1;
+  const stop = start + attributeLength(header, littleEndian);
+  if (stop <= start + NLA_HEADER_BYTES || stop > end) return -1;
+  const nul = Uint8Array.prototype.indexOf.call(at.chunk, 0, start + NLA_HEADER_BYTES);
+  return nul < stop ? nul : -1;
+}
+
+/** The counter's values at `start` (NFTA_OBJ_DATA) into `at`, false when not as the kernel writes them. */
+function kernelCounterData(
+  words: Uint32Array,
+  headers: KernelLayoutHeaders,
+  at: CounterPosition,
+  start: number,
+  end: number,
+): boolean {
+  if (start + COUNTER_DATA_BYTES > end) return false;
+  const header = words[start >>> 2];
+  if (header !== headers.data && header !== headers.nestedData) return false;
+  const bytesHeader = start + NLA_HEADER_BYTES;
+  const packetsHeader = bytesHeader + COUNTER_VALUE_BYTES;
+  if (words[bytesHeader >>> 2] !== headers.bytes || words[packetsHeader >>> 2] !== headers.packets) return false;
+  at.bytesAt = bytesHeader + NLA_HEADER_BYTES;
+  at.packetsAt = packetsHeader + NLA_HEADER_BYTES;
+  return true;
+}
+
+/**
+ * The counter object of the message whose attributes are [first, end) of the chunk `words` covers into `at`, false
+ * (`at` then partly filled) when the message is not laid out as the kernel writes one.
+ */
+function readKernelLayout(
+  words: Uint32Array,
+  littleEndian: boolean,
+  at: CounterPosition,
+  first: number,
+  end: number,
+): boolean {
+  const headers = littleEndian ? LITTLE_ENDIAN_HEADERS : BIG_ENDIAN_HEADERS;
+  const tableEnd = kernelString(words, littleEndian, at, first, end, NFTA_OBJ_TABLE);
+  if (tableEnd < 0) return false;
+  const name = first + ((attributeLength(words[first >>> 2]!, littleEndian) + 3) & ~3);
+  const nameEnd = kernelString(words, littleEndian, at, name, end, NFTA_OBJ_NAME);
+  if (nameEnd < 0) return false;
+  const objectType = name + ((attributeLength(words[name >>> 2]!, littleEndian) + 3) & ~3);
+  if (objectType + BE32_ATTRIBUTE_BYTES > end || words[objectType >>> 2] !== headers.type) return false;
+  if (words[(objectType + NLA_HEADER_BYTES) >>> 2] !== headers.counterType) return false;
+  // Linux 6.x: handle, use, data. Before: use, data, handle. Each of a fixed size (multiples of 4: no padding).
+  let next = objectType + BE32_ATTRIBUTE_BYTES;
+  if (next + HANDLE_BYTES <= end && words[next >>> 2] === headers.handle) {
+    next += HANDLE_BYTES;
+    if (next + BE32_ATTRIBUTE_BYTES > end || words[next >>> 2] !== headers.use) return false;
+    next += BE32_ATTRIBUTE_BYTES;
+    if (!kernelCounterData(words, headers, at, next, end)) return false;
+    next += COUNTER_DATA_BYTES;
+  } else {
+    if (next + BE32_ATTRIBUTE_BYTES > end || words[next >>> 2] !== headers.use) return false;
+    next += BE32_ATTRIBUTE_BYTES;
+    if (!kernelCounterData(words, headers, at, next, end)) return false;
+    next += COUNTER_DATA_BYTES;
+    if (next + HANDLE_BYTES > end || words[next >>> 2] !== headers.handle) return false;
+    next += HANDLE_BYTES;
+  }
+  // Nothing after: an attribute the general walk would read (another name, user data...) takes that walk.
+  if (next + NLA_HEADER_BYTES <= end) return false;
+  at.tableStart = first + NLA_HEADER_BYTES;
+  at.tableEnd = tableEnd;
+  at.nameStart = name + NLA_HEADER_BYTES;
+  at.nameEnd = nameEnd;
+  return true;
+}
+
 /**
  * Hands `sink` the counter objects of one received chunk (`length` bytes of `bytes`); returns true once the dump's
  * NLMSG_DONE was seen. Objects of another type (quotas, limits, ...) are skipped. Throws a ParseError on a malformed
@@ -287,9 +381,17 @@ export function forEachNftCounter(
   kernelLayout = true,
 ): boolean {
   const view = dataView(bytes);
-  const headers = littleEndian ? LITTLE_ENDIAN_HEADERS : BIG_ENDIAN_HEADERS;
   // One position record and one attribute visitor per chunk, filled per message: nothing allocated per counter.
-  const at = { chunk: bytes, view, tableStart: 0, tableEnd: -1, nameStart: 0, nameEnd: -1, packetsAt: -1, bytesAt: -1 };
+  const at: CounterPosition = {
+    chunk: bytes,
+    view,
+    tableStart: 0,
+    tableEnd: -1,
+    nameStart: 0,
+    nameEnd: -1,
+    packetsAt: -1,
+    bytesAt: -1,
+  };
   let type = -1;
   let dataStart = -1;
   let dataEnd = -1;
@@ -331,76 +433,12 @@ export function forEachNftCounter(
     kernelLayout && littleEndian === HOST_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0
       ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2)
       : undefined;
-  /** Where the attribute stringAttribute last read ends, aligned: the next attribute's offset. */
-  let afterString = -1;
-  /**
-   * The NUL ending the string attribute at `start` (inside [start, end)), -1 when it is not a whole attribute of
-   * `kind` holding a NUL-terminated string. Sets afterString.
-   */
-  const stringAttribute = (words: Uint32Array, start: number, end: number, kind: number): number => {
-    if (start + NLA_HEADER_BYTES > end) return -1;
-    // In bounds: start + 4 <= end <= the chunk's length.
-    const header = words[start >>> 2]!;
-    const attributeLength = littleEndian ? header & 0xffff : header >>> 16;
-    if ((littleEndian ? header >>> 16 : header & 0xffff) !== kind) return -1;
-    const stop = start + attributeLength;
-    if (attributeLength <= NLA_HEADER_BYTES || stop > end) return -1;
-    const nul = Uint8Array.prototype.indexOf.call(bytes, 0, start + NLA_HEADER_BYTES);
-    afterString = start + ((attributeLength + 3) & ~3);
-    return nul < stop ? nul : -1;
-  };
-  /** The counter's values at `start` (NFTA_OBJ_DATA) into `at`, false when not as the kernel writes them. */
-  const counterData = (words: Uint32Array, start: number, end: number): boolean => {
-    if (start + COUNTER_DATA_BYTES > end) return false;
-    const header = words[start >>> 2];
-    if (header !== headers.data && header !== headers.nestedData) return false;
-    const bytesHeader = start + NLA_HEADER_BYTES;
-    const packetsHeader = bytesHeader + COUNTER_VALUE_BYTES;
-    if (words[bytesHeader >>> 2] !== headers.bytes || words[packetsHeader >>> 2] !== headers.packets) return false;
-    at.bytesAt = bytesHeader + NLA_HEADER_BYTES;
-    at.packetsAt = packetsHeader + NLA_HEADER_BYTES;
-    return true;
-  };
-  /** The message's counter object into `at`, false when the message is not laid out as the kernel writes one. */
-  const readKernelLayout = (words: Uint32Array, first: number, end: number): boolean => {
-    const tableEnd = stringAttribute(words, first, end, NFTA_OBJ_TABLE);
-    if (tableEnd < 0) return false;
-    const name = afterString;
-    const nameEnd = stringAttribute(words, name, end, NFTA_OBJ_NAME);
-    if (nameEnd < 0) return false;
-    const objectType = afterString;
-    if (objectType + BE32_ATTRIBUTE_BYTES > end || words[objectType >>> 2] !== headers.type) return false;
-    if (words[(objectType + NLA_HEADER_BYTES) >>> 2] !== headers.counterType) return false;
-    // Linux 6.x: handle, use, data. Before: use, data, handle. Each of a fixed size (multiples of 4: no padding).
-    let next = objectType + BE32_ATTRIBUTE_BYTES;
-    if (next + HANDLE_BYTES <= end && words[next >>> 2] === headers.handle) {
-      next += HANDLE_BYTES;
-      if (next + BE32_ATTRIBUTE_BYTES > end || words[next >>> 2] !== headers.use) return false;
-      next += BE32_ATTRIBUTE_BYTES;
-      if (!counterData(words, next, end)) return false;
-      next += COUNTER_DATA_BYTES;
-    } else {
-      if (next + BE32_ATTRIBUTE_BYTES > end || words[next >>> 2] !== headers.use) return false;
-      next += BE32_ATTRIBUTE_BYTES;
-      if (!counterData(words, next, end)) return false;
-      next += COUNTER_DATA_BYTES;
-      if (next + HANDLE_BYTES > end || words[next >>> 2] !== headers.handle) return false;
-      next += HANDLE_BYTES;
-    }
-    // Nothing after: an attribute the general walk would read (another name, user data...) takes that walk.
-    if (next + NLA_HEADER_BYTES <= end) return false;
-    at.tableStart = first + NLA_HEADER_BYTES;
-    at.tableEnd = tableEnd;
-    at.nameStart = name + NLA_HEADER_BYTES;
-    at.nameEnd = nameEnd;
-    return true;
-  };
   return forEachNetlinkMessage(bytes, length, littleEndian, WHAT, NFT_MSG_NEWOBJ, (payload, end, flags) => {
     if (end - payload < NFGENMSG_BYTES) {
       throw new ParseError(WHAT, `nfgenmsg of ${end - payload} bytes, expected ${NFGENMSG_BYTES}`);
     }
     if ((flags & NLM_F_DUMP_INTR) !== 0) sink.interrupted = true;
-    if (words !== undefined && readKernelLayout(words, payload + NFGENMSG_BYTES, end)) {
+    if (words !== undefined && readKernelLayout(words, littleEndian, at, payload + NFGENMSG_BYTES, end)) {
       sink.counter(at);
       return;
     }

@@ -3,10 +3,11 @@
  * per catalog flag (tcp-flag-bits.ts). Pure: the values come from the nftables counter dump (kernel/nft-counters.ts,
  * through FlagCounterSums, a sink of its parser) or from a map of counters by name (a snapshot, `nft -j` output).
  *
- * The dump is read at every gathering, so FlagCounterSums keeps it cheap: a counter's name is compared byte for byte
- * with the name expected at that place (the kernel lists a table's objects in creation order, which is ours) and only
- * decoded when it differs; packets are read as numbers (exact below 2^53, else a ParseError) and added straight to
- * the flags of the counter's flag byte. Nothing is allocated per counter (the object path made two strings, two
+ * The dump is read at every gathering, so FlagCounterSums keeps it cheap: a counter's name is compared, 4 bytes per
+ * read, with the name expected at that place (the kernel lists a table's objects in creation order, which is ours)
+ * and only decoded when it differs; packets are read as numbers (exact below 2^53, else a ParseError) and added
+ * straight to the flags of the counter's flag byte (nothing to add for most: no segment had that flag byte). No
+ * string, bigint or object is made per counter (the object path made two strings, two
  * bigints, an object and a map entry for each of the 512, then summed them from a map by name).
  */
 import { TCP_FLAGS, type TcpFlag } from '../../catalog';
