@@ -41,8 +41,11 @@ const be64 = (value: bigint) => {
   return bytes;
 };
 
-/** One NFT_MSG_NEWOBJ message of a counter object, as the kernel sends it (nfgenmsg, table, name, type, data). */
-function counterMessage(name: string | Buffer, packets: bigint, bytes: bigint = packets): Buffer {
+/**
+ * One NFT_MSG_NEWOBJ message of a counter object, as Linux 6.x sends it (nfgenmsg, table, name, type, handle, use,
+ * data: the parser's fast path), or without handle and use (`general`: the parser's general attribute walk).
+ */
+function counterMessage(name: string | Buffer, packets: bigint, bytes: bigint = packets, general = false): Buffer {
   const data = Buffer.concat([attribute(1, be64(bytes)), attribute(2, be64(packets))]);
   return message(
     NEWOBJ,
@@ -51,6 +54,7 @@ function counterMessage(name: string | Buffer, packets: bigint, bytes: bigint = 
       attribute(1, text('kappie')),
       attribute(2, text(name)),
       attribute(3, be32(1)),
+      ...(general ? [] : [attribute(6, be64(9n)), attribute(5, be32(1))]),
       attribute(4 | 0x8000, data),
     ]),
   );
@@ -118,6 +122,27 @@ describe('flag counters summed from the dump', () => {
     expect(() => sums(dumpOf([...ours, [Buffer.from([0xff, 0xfe]), 1n]]))).toThrow(/NFTA_OBJ_NAME is not UTF-8/);
   });
 
+  it('counts a counter only under its own name: one byte changed anywhere, or a name shorter or longer, is not it', () => {
+    const ours = flagCounters((index) => BigInt(index + 1));
+    const name = 'ingress_0x01';
+    const others = [
+      ...[...name].map((_, at) => `${name.slice(0, at)}${name[at] === 'Z' ? 'Y' : 'Z'}${name.slice(at + 1)}`),
+      name.slice(0, -1),
+      `${name}0`,
+      'xingress_0x01',
+    ];
+    for (const other of others) {
+      const dump = dumpOf(
+        ours.map(([counter, packets]): [string, bigint] => [counter === name ? other : counter, packets]),
+      );
+      const sink = sums(dump);
+      expect(sink.objects).toBe(512);
+      expect(() => flagTotals([sink])).toThrow(
+        new ParseError('nftables counter dump', `counter ${name} is missing from the flag table`),
+      );
+    }
+  });
+
   it('reads u64 values exactly up to 2^53 - 1 and refuses 2^53 packets or bytes', () => {
     const big = 2n ** 53n - 1n;
     const exact = sums(
@@ -126,18 +151,22 @@ describe('flag counters summed from the dump', () => {
     const totals = flagTotals([exact]);
     expect(totals.egress.SYN).toBe(Number(big));
     expect(totals.ingress.FIN).toBe(2 ** 32 + 5);
-    const tooBig = (packets: bigint, bytes: bigint) =>
+    const tooBig = (packets: bigint, bytes: bigint, general: boolean) =>
       Buffer.concat([
         ...flagCounters(() => 0n)
           .slice(1)
           .map(([name]) => counterMessage(name, 0n)),
-        counterMessage('ingress_0x00', packets, bytes),
+        counterMessage('ingress_0x00', packets, bytes, general),
         DONE,
       ]);
-    expect(() => sums(tooBig(2n ** 53n, 0n))).toThrow(
-      new ParseError('nftables counter dump', `counter ingress_0x00 packets ${2n ** 53n} > 2^53`),
-    );
-    expect(() => sums(tooBig(0n, 2n ** 64n - 1n))).toThrow(/counter ingress_0x00 bytes 18446744073709551615 > 2\^53/);
+    for (const general of [false, true]) {
+      expect(() => sums(tooBig(2n ** 53n, 0n, general))).toThrow(
+        new ParseError('nftables counter dump', `counter ingress_0x00 packets ${2n ** 53n} > 2^53`),
+      );
+      expect(() => sums(tooBig(0n, 2n ** 64n - 1n, general))).toThrow(
+        /counter ingress_0x00 bytes 18446744073709551615 > 2\^53/,
+      );
+    }
   });
 
   it('reads a number from the two 32-bit halves of the u64', () => {

@@ -1,11 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { ParseError } from '../../../src/errors';
+import { forEachAttribute } from '../../../src/kernel/netlink';
 import {
+  forEachNftCounter,
   NFT_MSG_GETOBJ,
   nftCounterDumpRequest,
   parseNftCounterChunk,
   parseNftCounterDump,
+  type NftCounterAt,
   type NftCounterObject,
 } from '../../../src/kernel/nft-counters';
 import { FIXTURES } from '../../helpers/fixtures';
@@ -17,6 +21,12 @@ import {
   netlinkDone,
   netlinkMessage as message,
 } from '../../helpers/netlink-frames';
+
+// The real attribute walk, counted: which messages take the general walk rather than the kernel layout's fast path.
+jest.mock('../../../src/kernel/netlink', () => {
+  const actual = jest.requireActual<typeof import('../../../src/kernel/netlink')>('../../../src/kernel/netlink');
+  return { ...actual, forEachAttribute: jest.fn(actual.forEachAttribute) };
+});
 
 const DIR = path.join(FIXTURES, 'linux', 'nft');
 /** Recorded by record-counter-dump.py in that directory from this kernel (6.18, x86_64: little-endian). */
@@ -176,5 +186,152 @@ describe('parseNftCounterChunk fuzzing', () => {
 
   it('arbitrary bytes: a ParseError or whole counters, never a crash', () => {
     assertArbitraryBytesParseOrReject(600, parse);
+  });
+});
+
+/** Where the parser found each counter's parts, or the error it threw: what both of its paths must agree on. */
+function outcome(bytes: Buffer, length: number, kernelLayout: boolean) {
+  const counters: number[][] = [];
+  const sink = {
+    interrupted: false,
+    counter: (at: NftCounterAt) =>
+      counters.push([at.tableStart, at.tableEnd, at.nameStart, at.nameEnd, at.packetsAt, at.bytesAt]),
+  };
+  try {
+    const done = forEachNftCounter(bytes, length, true, sink, kernelLayout);
+    return { done, interrupted: sink.interrupted, counters };
+  } catch (error) {
+    expect(error).toBeInstanceOf(ParseError);
+    return { error: (error as Error).message, counters };
+  }
+}
+
+/** How many messages of `dump` take the general attribute walk (one NFTA_OBJ_DATA walk and one object walk each). */
+function generalWalks(dump: Buffer): number {
+  const walk = jest.mocked(forEachAttribute);
+  walk.mockClear();
+  parseNftCounterDump(dump, true);
+  return walk.mock.calls.length / 2;
+}
+
+/** A counter object in the order Linux before 6.x wrote it: table, name, type, use, data, handle. */
+const beforeLinux6 = (name: string, packets: bigint, bytes: bigint) =>
+  objectMessage(
+    attribute(1, text('kappie')),
+    attribute(2, text(name)),
+    attribute(3, be32(1)),
+    attribute(5, be32(1)),
+    attribute(4, Buffer.concat([attribute(1, be64(bytes)), attribute(2, be64(packets))])),
+    attribute(6, be64(77n)),
+  );
+
+/** The recording's first message (Linux 6.18's layout) with `change` applied to a copy of it. */
+function recordedMessage(change: (message: Buffer) => Buffer = (message) => message): Buffer {
+  return change(Buffer.from(KAPPIE_DUMP.subarray(0, KAPPIE_DUMP.readUInt32LE(0))));
+}
+
+describe('the fast path for the layout the kernel writes', () => {
+  it('reads every message of the recorded dump without the general attribute walk', () => {
+    expect(generalWalks(KAPPIE_DUMP)).toBe(0);
+    expect(generalWalks(Buffer.concat([beforeLinux6('c', 3n, 4n), DONE]))).toBe(0);
+    expect(parseNftCounterDump(Buffer.concat([beforeLinux6('c', 3n, 4n), DONE]), true).counters).toEqual([
+      { table: 'kappie', name: 'c', packets: 3n, bytes: 4n },
+    ]);
+  });
+
+  it('reads a chunk that is not 4-byte aligned in memory with the general walk, to the same counters', () => {
+    const unaligned = Buffer.alloc(KAPPIE_DUMP.length + 1).subarray(1);
+    KAPPIE_DUMP.copy(unaligned);
+    expect(generalWalks(unaligned)).toBe(512);
+    expect(parseNftCounterDump(unaligned, true)).toEqual(parseNftCounterDump(KAPPIE_DUMP, true));
+  });
+
+  it('leaves any other layout to the general walk, which reads the same counter', () => {
+    const recorded = parseNftCounterDump(Buffer.concat([recordedMessage(), DONE]), true).counters;
+    // The recording: nfgenmsg at 16, table at 20 (12 bytes), name at 32 (20), type at 52, handle at 60, use at 72,
+    // data at 80 (bytes at 84, packets at 96), 108 bytes in all.
+    const withFlag = (offset: number, flag: number) => (message: Buffer) => {
+      message.writeUInt16LE(message.readUInt16LE(offset + 2) | flag, offset + 2);
+      return message;
+    };
+    const otherLayouts = [
+      withFlag(52, 0x4000), // NLA_F_NET_BYTEORDER on NFTA_OBJ_TYPE
+      withFlag(84, 0x4000), // ... on NFTA_COUNTER_BYTES
+      (message: Buffer) => {
+        // packets before bytes
+        const swapped = Buffer.concat([message.subarray(0, 84), message.subarray(96, 108), message.subarray(84, 96)]);
+        return swapped;
+      },
+      // user data after the counter (a comment)
+      (message: Buffer) => lengthened(Buffer.concat([message, attribute(8, Buffer.from('note'))])),
+      // the name after the type
+      (message: Buffer) =>
+        Buffer.concat([
+          message.subarray(0, 32),
+          message.subarray(52, 60),
+          message.subarray(32, 52),
+          message.subarray(60),
+        ]),
+    ];
+    for (const change of otherLayouts) {
+      const dump = Buffer.concat([recordedMessage(change), DONE]);
+      expect(generalWalks(dump)).toBe(1);
+      expect(parseNftCounterDump(dump, true).counters).toEqual(recorded);
+    }
+  });
+
+  it("keeps the general walk's errors for a message that is nearly the kernel's layout", () => {
+    const parse = (change: (message: Buffer) => Buffer) =>
+      parseNftCounterDump(Buffer.concat([recordedMessage(change), DONE]), true);
+    const set = (offset: number, value: number) => (message: Buffer) => {
+      message[offset] = value;
+      return message;
+    };
+    expect(() => parse(set(30, 0x41))).toThrow(/NFTA_OBJ_TABLE is not NUL-terminated/); // `kappie` + 'A' + padding 0
+    expect(() => parse(set(48, 0x41))).toThrow(/NFTA_OBJ_NAME is not NUL-terminated/);
+    expect(() => parse(set(52, 7))).toThrow(/NFTA_OBJ_TYPE of 3 bytes, expected 4/);
+    expect(() => parse(set(84, 8))).toThrow(/counter ingress_0x00 bytes of 4 bytes, expected 8/);
+    expect(() => parse(set(80, 200))).toThrow(/attribute length 200 at byte 80 does not fit its message/);
+    expect(() => parse(set(96, 0))).toThrow(/attribute length 0 at byte 96 does not fit its message/);
+    expect(() => parse(set(98, 3))).toThrow(/counter kappie\/ingress_0x00 lacks packets/);
+    // A header-only attribute after the counter's data: an empty name.
+    const emptyName = (message: Buffer) => lengthened(Buffer.concat([message, attribute(2, Buffer.alloc(0))]));
+    expect(() => parse(emptyName)).toThrow(/NFTA_OBJ_NAME is not NUL-terminated/);
+  });
+});
+
+/** The message's length field set to its length (after bytes were added to its end). */
+function lengthened(message: Buffer): Buffer {
+  message.writeUInt32LE(message.length, 0);
+  return message;
+}
+
+describe('the fast path against the general walk', () => {
+  const SAMPLE = Buffer.concat([
+    firstMessages(KAPPIE_DUMP, 3).subarray(0, -DONE.length),
+    beforeLinux6('c', 1n, 2n),
+    DONE,
+  ]);
+  const agree = (bytes: Buffer, length: number) =>
+    expect(outcome(bytes, length, true)).toEqual(outcome(bytes, length, false));
+
+  it('agree on the sample (kernel 6.18 messages and the older order)', () => {
+    expect(outcome(SAMPLE, SAMPLE.length, true).counters).toHaveLength(4);
+    agree(SAMPLE, SAMPLE.length);
+  });
+
+  it('agree on the sample cut anywhere', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: SAMPLE.length }), (cut) => agree(SAMPLE, cut)));
+  });
+
+  it('agree on the sample with one byte changed anywhere: the same counters or the same error', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: SAMPLE.length - 1 }), fc.integer({ min: 0, max: 255 }), (at, value) => {
+        const bytes = Buffer.from(SAMPLE);
+        bytes[at] = value;
+        agree(bytes, bytes.length);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
