@@ -54,6 +54,21 @@ export function showsOwnNamespace(procPath: string): boolean {
   }
 }
 
+/**
+ * True when `<procPath>/net` shows the calling thread's own network namespace: the live procfs, or `/proc/<pid>` of a
+ * process in the same namespace. False for another namespace's process, or a proc root that cannot be resolved
+ * (copies of the files: they show no namespace).
+ */
+export function showsSameNamespace(procPath: string): boolean {
+  try {
+    const shown = fs.statSync(netNamespaceFile(procPath));
+    const own = fs.statSync(OWN_NET_NAMESPACE);
+    return shown.dev === own.dev && shown.ino === own.ino;
+  } catch {
+    return false;
+  }
+}
+
 /** What `inNetNamespace` needs of libc. */
 export interface SetnsCall {
   /** setns(2): 0 on success, -1 with errno set. */

@@ -27,6 +27,19 @@ describeKernel('netlink readers in the namespace of --proc-path', () => {
   });
   afterAll(cleanup);
 
+  it("refuses tcp_flags for another namespace's proc root (its table would count the collector's namespace)", () => {
+    const snapshot = (procPath: string) =>
+      parseSnapshotJson(
+        run(process.execPath, [COLLECTOR_CLI, 'snapshot', '--json', '--sources', 'tcp_flags', '--proc-path', procPath]),
+      ).sources.find((source) => source.name === 'tcp_flags');
+    const other = snapshot(`/proc/${pid}`);
+    expect(other?.up).toBe(false);
+    expect(other?.reason).toMatch(/^--proc-path \/proc\/\d+ shows another network namespace than the collector's; /);
+    // The collector's own namespace through a process's proc root is not refused (it fails later, for want of a
+    // serving collector's table, or counts).
+    expect(snapshot(`/proc/${process.pid}`)?.reason ?? '').not.toMatch(/another network namespace/);
+  });
+
   it('counts the target namespace’s 3 listeners through netlink sock_diag, as /proc/<pid>/net/tcp does', () => {
     for (const reader of ['netlink', 'auto', 'procfs']) {
       const gathering = parseSnapshotJson(

@@ -7,6 +7,7 @@
  */
 import * as os from 'node:os';
 import { ParseError, SourceUnavailableError } from '../../errors';
+import { showsSameNamespace } from '../../kernel/net-namespace';
 import type { Source, SourceContext } from '../../source';
 import { netDevOnce } from './procfs-reads';
 import { NftMissingObjectError } from '../../kernel/nft-command';
@@ -159,6 +160,15 @@ export function createTcpFlagsSource(): Source {
     platforms: ['linux'],
     metrics: ['tcpFlagCounters'],
     async start(ctx) {
+      // The table is installed, and its counters read, in the collector's own namespace; the uplinks come from the
+      // proc root. A proc root showing another namespace would count that namespace's uplink names here: nothing.
+      if (ctx.fs.procIsLive() && !showsSameNamespace(ctx.fs.procPath)) {
+        throw new SourceUnavailableError(
+          `--proc-path ${ctx.fs.procPath} shows another network namespace than the collector's; TCP flags are counted ` +
+            "by an nftables table in the collector's own namespace: run the collector in that namespace " +
+            '(hostNetwork on a node) to count them',
+        );
+      }
       if (ctx.oneShot) {
         try {
           readTable(netlink, NFT_TABLE_FAMILY, ctx.config.nftTable);
