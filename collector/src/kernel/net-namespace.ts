@@ -25,6 +25,11 @@ export function netNamespaceFile(procPath: string): string {
   return path.join(path.dirname(fs.realpathSync.native(path.join(procPath, 'net'))), 'ns', 'net');
 }
 
+/** True when two stats name the same file (a namespace file is one inode of nsfs). */
+function sameFile(a: fs.Stats, b: fs.Stats): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
 /** statfs(2) f_type of a procfs mount (include/uapi/linux/magic.h). */
 const PROC_SUPER_MAGIC = 0x9fa0;
 
@@ -61,9 +66,7 @@ export function showsOwnNamespace(procPath: string): boolean {
  */
 export function showsSameNamespace(procPath: string): boolean {
   try {
-    const shown = fs.statSync(netNamespaceFile(procPath));
-    const own = fs.statSync(OWN_NET_NAMESPACE);
-    return shown.dev === own.dev && shown.ino === own.ino;
+    return sameFile(fs.statSync(netNamespaceFile(procPath)), fs.statSync(OWN_NET_NAMESPACE));
   } catch {
     return false;
   }
@@ -74,10 +77,6 @@ export interface SetnsCall {
   /** setns(2): 0 on success, -1 with errno set. */
   setns(fd: number, nstype: number): number;
   errno(): number;
-}
-
-function sameFile(a: fs.Stats, b: fs.Stats): boolean {
-  return a.dev === b.dev && a.ino === b.ino;
 }
 
 /**

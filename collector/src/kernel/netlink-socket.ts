@@ -216,8 +216,11 @@ export function createNetlink(options: NetlinkOptions = {}): Netlink {
    */
   let idleChunk: Buffer | undefined;
   let batchArea: BatchArea | undefined;
-  /** A socket of `protocol` in the namespace the client answers from; throws with errno when there is none. */
+  /** The off-thread receive timeout as setsockopt takes it, made at the first off-thread dump. */
+  let receiveTimeout: Buffer | undefined;
+  /** Whether sockets open where the thread is (no procPath, or the live procfs): decided at the first dump. */
   let ownNamespace: boolean | undefined;
+  /** A socket of `protocol` in the namespace the client answers from; throws with errno when there is none. */
   const openSocket = (c: Libc, protocol: number, what: string): number => {
     const open = () => c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
     const { procPath } = options;
@@ -233,7 +236,7 @@ export function createNetlink(options: NetlinkOptions = {}): Netlink {
         const area = (batchArea ??= createBatchArea(c.koffi));
         if (area.busy) throw new Error(`netlink ${what}: the previous off-thread dump still receives`);
         const fd = openSocket(c, protocol, what);
-        const timeout = timeval(OFF_THREAD_RECEIVE_TIMEOUT_SECONDS);
+        const timeout = (receiveTimeout ??= timeval(OFF_THREAD_RECEIVE_TIMEOUT_SECONDS));
         if (c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length) !== 0) {
           const errno = c.errno();
           c.close(fd);
