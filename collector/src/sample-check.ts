@@ -38,9 +38,12 @@ export function checkSamples(sourceName: string, declared: readonly MetricKey[],
       continue;
     }
     const expected = METRICS[key].labels as readonly string[];
-    const good = list.filter((sample) => hasExactLabels(sample.labels, expected));
-    if (good.length < list.length) {
-      const bad = list.find((sample) => !hasExactLabels(sample.labels, expected))!;
+    // The list itself when every sample passes (the usual case: no copy per metric per gathering).
+    let firstBad = 0;
+    while (firstBad < list.length && hasExactLabels(list[firstBad]!.labels, expected)) firstBad++;
+    const good = firstBad === list.length ? list : list.filter((sample) => hasExactLabels(sample.labels, expected));
+    if (good !== list) {
+      const bad = list[firstBad]!;
       rejections.push(
         `${sourceName} produced samples of ${METRICS[key].name} whose labels ` +
           `${JSON.stringify(Object.keys(bad.labels))} are not the catalog's ${JSON.stringify(expected)}: dropped`,

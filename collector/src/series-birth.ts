@@ -52,7 +52,7 @@ export interface SeriesBirths {
 }
 
 interface StrategyMemory {
-  /** Known label sets -> when last seen (ms); Map order is least recently seen first. */
+  /** Known label sets -> when last seen (ms), in first-seen order. */
   readonly known: Map<string, number>;
   /** Label sets being held at 0 -> when first seen (ms). */
   readonly born: Map<string, number>;
@@ -78,11 +78,17 @@ export function createSeriesBirths(options: SeriesBirthOptions): SeriesBirths {
   const maxRemembered = options.maxRemembered ?? DEFAULT_MAX_REMEMBERED;
   const memories = new Map<string, StrategyMemory>();
 
+  /**
+   * Beyond the cap, forgets the least recently seen of the label sets absent from this gathering, down to 90% of the
+   * cap: `known` is not kept in recency order (moving every seen key to the end cost a Map delete per sample per
+   * gathering), so this sorts by last sight, and the 10% slack keeps that sort from running at every gathering.
+   */
   function forgetBeyondCap(memory: StrategyMemory, nowMs: number): void {
-    for (const [key, lastSeen] of memory.known) {
-      if (memory.known.size <= maxRemembered || lastSeen === nowMs) break;
-      memory.known.delete(key);
-    }
+    if (memory.known.size <= maxRemembered) return;
+    const absent = [...memory.known].filter(([, lastSeen]) => lastSeen !== nowMs);
+    absent.sort((a, b) => a[1] - b[1]); // stable: ties stay in first-seen order
+    const target = maxRemembered - Math.floor(maxRemembered / 10);
+    for (let i = 0; i < absent.length && memory.known.size > target; i++) memory.known.delete(absent[i]![0]);
   }
 
   return {
@@ -91,36 +97,42 @@ export function createSeriesBirths(options: SeriesBirthOptions): SeriesBirths {
       const baseline = memory === undefined;
       memory ??= { known: new Map(), born: new Map(), heldLastTime: 0 };
       memories.set(strategy, memory);
+      const { known, born } = memory;
       const seenBorn = new Set<string>();
       let held = 0;
       const out: Samples = {};
-      for (const [metric, list] of Object.entries(samples) as [MetricKey, Sample[]][]) {
-        if (METRICS[metric].type !== 'counter' || holdMs === 0) {
-          (out as Record<string, Sample[]>)[metric] = list;
-          continue;
+      // Index loops and a copy of a list only when one of its samples is held: this runs for every counter sample of
+      // every gathering, without TurboFan (see seriesKey).
+      const metrics = Object.keys(samples) as MetricKey[];
+      for (let m = 0; m < metrics.length; m++) {
+        const metric = metrics[m]!;
+        const list = samples[metric]!;
+        let admitted: Sample[] = list;
+        if (METRICS[metric].type === 'counter' && holdMs !== 0) {
+          for (let i = 0; i < list.length; i++) {
+            const sample = list[i]!;
+            const key = seriesKey(metric, sample.labels);
+            if (baseline || sample.value === 0 || known.has(key)) {
+              known.set(key, nowMs);
+              continue;
+            }
+            const firstSeen = born.get(key) ?? nowMs;
+            if (nowMs - firstSeen >= holdMs) {
+              born.delete(key);
+              known.set(key, nowMs);
+              continue;
+            }
+            born.set(key, firstSeen);
+            seenBorn.add(key);
+            held += 1;
+            if (admitted === list) admitted = list.slice();
+            admitted[i] = { ...sample, value: 0 } as Sample;
+          }
         }
-        (out as Record<string, Sample[]>)[metric] = list.map((sample) => {
-          const key = seriesKey(metric, sample.labels);
-          const known = memory.known;
-          if (known.has(key) || baseline || sample.value === 0) {
-            known.delete(key);
-            known.set(key, nowMs);
-            return sample;
-          }
-          const firstSeen = memory.born.get(key) ?? nowMs;
-          if (nowMs - firstSeen >= holdMs) {
-            memory.born.delete(key);
-            known.set(key, nowMs);
-            return sample;
-          }
-          memory.born.set(key, firstSeen);
-          seenBorn.add(key);
-          held += 1;
-          return { ...sample, value: 0 } as Sample;
-        });
+        (out as Record<string, Sample[]>)[metric] = admitted;
       }
       // A held series that went absent starts its hold again when it returns.
-      for (const key of memory.born.keys()) if (!seenBorn.has(key)) memory.born.delete(key);
+      if (born.size > seenBorn.size) for (const key of born.keys()) if (!seenBorn.has(key)) born.delete(key);
       memory.heldLastTime = held;
       forgetBeyondCap(memory, nowMs);
       return out;
