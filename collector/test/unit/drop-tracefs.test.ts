@@ -7,7 +7,11 @@ import { parseHist } from '../../src/kernel/tracefs/hist';
 import { triggerRemoval } from '../../src/kernel/tracefs/instance';
 import { parseLocation, parseTraceLine } from '../../src/kernel/tracefs/kfree-skb-event';
 import { mountTypeAt } from '../../src/kernel/tracefs/mount';
-import { lostEvents, parseRingBufferStats } from '../../src/kernel/tracefs/ring-buffer-stats';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createInstanceLostEvents, lostEvents, parseRingBufferStats } from '../../src/kernel/tracefs/ring-buffer-stats';
+import { createTracefs } from '../../src/kernel/tracefs/tracefs';
 import { kfreeSkbHistTrigger } from '../../src/sources/linux/drops/hist-mode';
 import { kfreeSkbFilter } from '../../src/sources/linux/drops/kfree-skb';
 import { addKprobeBytes, kprobeDefinition, kprobeHistTrigger } from '../../src/sources/linux/drops/kprobe-bytes';
@@ -457,6 +461,32 @@ describe('ring buffer stats and mounts', () => {
     expect(stats).toEqual({ entries: 0, overrun: 0, commitOverrun: 0, droppedEvents: 0, readEvents: 0 });
     expect(lostEvents({ ...stats, overrun: 5, commitOverrun: 1, droppedEvents: 2 })).toBe(8);
     onlyParseErrors((text) => parseRingBufferStats(text));
+  });
+
+  it('keeps per-CPU stats files open and reads what they hold at each read, summed over CPUs', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kappie-tracefs-'));
+    try {
+      const stats = (overrun: number) =>
+        fixture('linux/tracefs/per_cpu_stats').replace('overrun: 0', `overrun: ${overrun}`);
+      for (const cpu of ['cpu0', 'cpu1']) {
+        fs.mkdirSync(path.join(root, 'instances/k/per_cpu', cpu), { recursive: true });
+        fs.writeFileSync(path.join(root, 'instances/k/per_cpu', cpu, 'stats'), stats(0));
+      }
+      const lost = createInstanceLostEvents(createTracefs(root), 'instances/k');
+      expect(lost.read()).toBe(0);
+      // Longer than before and than the kept buffer's first 1 KiB: read whole from offset 0 again.
+      fs.writeFileSync(
+        path.join(root, 'instances/k/per_cpu/cpu1/stats'),
+        stats(7) + `now ts: ${' '.repeat(2000)}1.5\n`,
+      );
+      fs.writeFileSync(path.join(root, 'instances/k/per_cpu/cpu0/stats'), stats(5));
+      expect(lost.read()).toBe(12);
+      lost.close();
+      fs.writeFileSync(path.join(root, 'instances/k/per_cpu/cpu0/stats'), 'entries: x\n');
+      expect(() => createInstanceLostEvents(createTracefs(root), 'instances/k').read()).toThrow(ParseError);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('removes each trigger as the kernel shows it: without its count and state, comments skipped', () => {

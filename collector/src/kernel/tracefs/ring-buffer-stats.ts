@@ -6,7 +6,7 @@
  */
 import { ParseError } from '../../errors';
 import { parseCount, procfsLines } from '../procfs-text';
-import type { Tracefs } from './tracefs';
+import type { KeptFile, Tracefs } from './tracefs';
 
 export interface RingBufferStats {
   readonly entries: number;
@@ -47,14 +47,42 @@ export function lostEvents(stats: RingBufferStats): number {
   return stats.overrun + stats.commitOverrun + stats.droppedEvents;
 }
 
-/** Events the ring buffers of an instance (`instances/NAME`) lost for good, summed over every CPU. */
-export function readInstanceLostEvents(tracefs: Tracefs, instanceDir: string): number {
+/** The lost events of one tracefs instance, its per-CPU `stats` files kept open (createInstanceLostEvents). */
+export interface InstanceLostEvents {
+  /** Events the instance's ring buffers lost for good, summed over every CPU. Throws ParseError or the read's error. */
+  read(): number;
+  /** Closes the kept files (before the instance is removed: they keep it busy). */
+  close(): void;
+}
+
+/**
+ * The lost-event reader of instance `instanceDir` (`instances/NAME`): lists `per_cpu/` once (one directory per
+ * possible CPU, fixed at boot) and keeps each `cpuN/stats` open, since stream mode reads them at every gathering.
+ * Throws the file system error of the listing or an open (having closed what it opened).
+ */
+export function createInstanceLostEvents(tracefs: Tracefs, instanceDir: string): InstanceLostEvents {
   const perCpu = `${instanceDir}/per_cpu`;
-  let lost = 0;
-  for (const cpu of tracefs.list(perCpu)) {
-    if (!/^cpu\d+$/.test(cpu)) continue;
-    const file = `${perCpu}/${cpu}/stats`;
-    lost += lostEvents(parseRingBufferStats(tracefs.read(file), tracefs.pathOf(file)));
+  const files: { file: KeptFile; path: string }[] = [];
+  try {
+    for (const cpu of tracefs.list(perCpu)) {
+      if (!/^cpu\d+$/.test(cpu)) continue;
+      const file = `${perCpu}/${cpu}/stats`;
+      files.push({ file: tracefs.openKept(file), path: tracefs.pathOf(file) });
+    }
+  } catch (error) {
+    for (const { file } of files) file.close();
+    throw error;
   }
-  return lost;
+  return {
+    read() {
+      let lost = 0;
+      for (let i = 0; i < files.length; i++)
+        lost += lostEvents(parseRingBufferStats(files[i]!.file.read(), files[i]!.path));
+      return lost;
+    },
+    close() {
+      for (const { file } of files) file.close();
+      files.length = 0;
+    },
+  };
 }

@@ -42,6 +42,46 @@ export interface Tracefs {
   openPipe(relativePath: string): TracePipe;
   /** Opens one CPU's `trace_pipe_raw` for non-blocking reads of whole ring-buffer pages. */
   openRawPipe(relativePath: string): RawPipe;
+  /**
+   * Opens a file read again and again (an instance's control files and per-CPU `stats`, read at every gathering):
+   * one descriptor for its life instead of an open, fstat and close per read. Throws the file system error. Close it
+   * before removing its instance: an open file keeps the instance busy (rmdir says EBUSY).
+   */
+  openKept(relativePath: string): KeptFile;
+}
+
+/** A tracefs file kept open (Tracefs.openKept). */
+export interface KeptFile {
+  /**
+   * The whole text now (Latin-1), by positioned reads from offset 0: tracefs control and stats files build their text
+   * again at each read from 0. Throws the file system error.
+   */
+  read(): string;
+  close(): void;
+}
+
+/** Control and stats files are a few hundred bytes; the buffer doubles for a longer one (a long filter). */
+const KEPT_FILE_BUFFER_BYTES = 1024;
+
+function openKeptFile(filePath: string): KeptFile {
+  const fd = fs.openSync(filePath, 'r');
+  let buffer = Buffer.allocUnsafe(KEPT_FILE_BUFFER_BYTES);
+  return {
+    read() {
+      let filled = 0;
+      for (;;) {
+        if (filled === buffer.length) {
+          const larger = Buffer.allocUnsafe(buffer.length * 2);
+          buffer.copy(larger, 0, 0, filled);
+          buffer = larger;
+        }
+        const count = fs.readSync(fd, buffer, filled, buffer.length - filled, filled);
+        if (count === 0) return buffer.toString('latin1', 0, filled);
+        filled += count;
+      }
+    },
+    close: () => fs.closeSync(fd),
+  };
 }
 
 /** Writes a control file, reporting a refusal as false instead of throwing (for optional or best-effort steps). */
@@ -85,5 +125,6 @@ export function createTracefs(root: string): Tracefs {
     },
     openPipe: (relativePath) => new NonBlockingPipe(pathOf(relativePath)),
     openRawPipe: (relativePath) => new NonBlockingRawPipe(pathOf(relativePath)),
+    openKept: (relativePath) => openKeptFile(pathOf(relativePath)),
   };
 }

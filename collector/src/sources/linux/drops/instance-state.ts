@@ -12,7 +12,7 @@
  * counted meanwhile cannot be taken off), and drops no counter names are not in it.
  */
 import type { Logger } from 'pino';
-import type { Tracefs } from '../../../kernel/tracefs/tracefs';
+import type { KeptFile, Tracefs } from '../../../kernel/tracefs/tracefs';
 import type { GatheringFiles } from '../procfs-reads';
 import { counterDropSamples, readCounterInputs } from './counters';
 import { KFREE_SKB_EVENT } from './kfree-skb';
@@ -66,6 +66,8 @@ export interface InstanceStateGuard {
   beforeCollect(ctx: GatheringFiles): void;
   /** Drops estimated lost in gaps so far (an upper bound per gap, see the module comment). */
   lostEvents(): number;
+  /** Closes the control files it keeps open (before the instance is removed: they keep it busy). */
+  close(): void;
 }
 
 /**
@@ -79,6 +81,14 @@ export function createInstanceStateGuard(
   ctx: GatheringFiles,
   log: Logger,
 ): InstanceStateGuard {
+  // Kept open: read at every gathering (Tracefs.openKept).
+  const files = new Map<string, KeptFile>();
+  try {
+    for (const { file } of controls) files.set(file, tracefs.openKept(file));
+  } catch (error) {
+    files.forEach((file) => file.close());
+    throw error;
+  }
   let lastCounters = counterSum(ctx);
   let lost = 0;
   return {
@@ -86,7 +96,7 @@ export function createInstanceStateGuard(
       const now = counterSum(gathering);
       const before = lastCounters;
       lastCounters = now;
-      const changed = changedControls(controls, (file) => tracefs.read(file));
+      const changed = changedControls(controls, (file) => files.get(file)!.read());
       if (changed.length === 0) return;
       if (now !== undefined && before !== undefined) lost += Math.max(0, now - before);
       for (const { control } of changed) tracefs.write(control.file, control.value);
@@ -97,5 +107,9 @@ export function createInstanceStateGuard(
       );
     },
     lostEvents: () => lost,
+    close() {
+      files.forEach((file) => file.close());
+      files.clear();
+    },
   };
 }

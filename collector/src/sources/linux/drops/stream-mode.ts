@@ -10,7 +10,7 @@
  *  - `trace_pipe` (stream-decoder.ts): the kernel prints each event as a text line, which we parse. The fallback
  *    where raw pages cannot be read (see openRawStreamReader); the log and the status note say which one runs and why.
  */
-import { readInstanceLostEvents } from '../../../kernel/tracefs/ring-buffer-stats';
+import { createInstanceLostEvents } from '../../../kernel/tracefs/ring-buffer-stats';
 import { tryWrite } from '../../../kernel/tracefs/tracefs';
 import { describeError } from '../../../errors';
 import type { EventsMode, EventsModeSetup } from './events-mode';
@@ -43,6 +43,13 @@ export function startStreamMode(setup: EventsModeSetup): EventsMode {
 
   const tally = new DropTally();
   const { reader, textBecause } = openReader(setup, tally, netfilterStacks);
+  let instanceLost: ReturnType<typeof createInstanceLostEvents>;
+  try {
+    instanceLost = createInstanceLostEvents(tracefs, instance);
+  } catch (error) {
+    reader.close();
+    throw error;
+  }
   const governor: StackGovernor | undefined = netfilterStacks
     ? createStackGovernor(switchStacks, POLL_MS, Date.now(), log)
     : undefined;
@@ -81,7 +88,7 @@ export function startStreamMode(setup: EventsModeSetup): EventsMode {
     countsBytes: false,
     collect() {
       drain();
-      lost = readInstanceLostEvents(tracefs, instance) + reader.parseErrors;
+      lost = instanceLost.read() + reader.parseErrors;
       return { dropCount: tally.countSamples() };
     },
     lostEvents: () => lost,
@@ -93,6 +100,7 @@ export function startStreamMode(setup: EventsModeSetup): EventsMode {
     close() {
       clearInterval(timer);
       reader.close();
+      instanceLost.close();
     },
   };
 }

@@ -170,7 +170,12 @@ export function startTracefsEvents(
     mode = chosen === 'hist' ? startHistMode(setup) : startStreamMode(setup);
     // Stream mode's switches can be turned off from outside; hist mode fails on its own when its trigger is gone.
     if (mode.mode === 'stream') {
-      guard = createInstanceStateGuard(tracefs, streamModeControls(instance, setup.filter), ctx, ctx.log);
+      try {
+        guard = createInstanceStateGuard(tracefs, streamModeControls(instance, setup.filter), ctx, ctx.log);
+      } catch (error) {
+        mode.close(); // its open pipes would keep the instance from being removed below
+        throw error;
+      }
     }
   } catch (error) {
     try {
@@ -205,6 +210,7 @@ export function startTracefsEvents(
     },
     streamedEvents: () => mode.streamedEvents(),
     stop(log) {
+      guard?.close();
       mode.close();
       removeOurState(mount, instance, log);
     },
