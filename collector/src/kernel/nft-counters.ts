@@ -495,6 +495,44 @@ export function parseNftCounterDump(bytes: Buffer, littleEndian: boolean): NftCo
   return dump;
 }
 
+/**
+ * One datagram of a counter dump into `sink`: true at NLMSG_DONE. nfnetlink refuses every nftables request without
+ * CAP_NET_ADMIN in the namespace: that reply throws a SourceUnavailableError that says so, not "error 1".
+ */
+function readCounterChunk(chunk: Buffer, length: number, littleEndian: boolean, sink: NftCounterSink): boolean {
+  if (length >= NLMSG_HEADER_BYTES + 4) {
+    const type = littleEndian ? chunk.readUInt16LE(4) : chunk.readUInt16BE(4);
+    const error = littleEndian ? chunk.readInt32LE(NLMSG_HEADER_BYTES) : chunk.readInt32BE(NLMSG_HEADER_BYTES);
+    if (type === NLMSG_ERROR && error === -EPERM) {
+      throw new SourceUnavailableError(
+        'nftables netlink: Operation not permitted: nftables counters need CAP_NET_ADMIN in the network namespace',
+      );
+    }
+  }
+  return forEachNftCounter(chunk, length, littleEndian, sink);
+}
+
+/**
+ * One dump of the counter objects of table `family table` into `sink`, made by libuv's worker threads
+ * (Netlink.dumpOffThread: the kernel builds the 512-object dump while the main thread does other work; the parse runs
+ * on the main thread as datagrams arrive). Resolves with the sink, which may be `interrupted` (NLM_F_DUMP_INTR: the
+ * caller dumps again) or have seen no object (no such table). Rejects as dumpNftCountersInto throws, and when the
+ * worker threads cannot make the dump (see dumpOffThread).
+ */
+export async function dumpNftCountersOffThread<S extends NftCounterSink>(
+  netlink: Netlink,
+  family: NftFamily,
+  table: string,
+  littleEndian: boolean,
+  sink: S,
+): Promise<S> {
+  const request = nftCounterDumpRequest(family, table, 1, littleEndian);
+  await netlink.dumpOffThread(NETLINK_NETFILTER, WHAT, request, (chunk, length) =>
+    readCounterChunk(chunk, length, littleEndian, sink),
+  );
+  return sink;
+}
+
 /** How many times a dump the ruleset changed under is repeated before the reader gives up. */
 const INTERRUPTED_DUMP_ATTEMPTS = 3;
 const EPERM = 1;
@@ -513,23 +551,11 @@ export function dumpNftCountersInto<S extends NftCounterSink>(
   newSink: () => S,
 ): S {
   const request = nftCounterDumpRequest(family, table, 1, littleEndian);
-  const refusal = (chunk: Buffer, length: number): void => {
-    // nfnetlink refuses every nftables request without CAP_NET_ADMIN in the namespace: say so, not "error 1".
-    if (length < NLMSG_HEADER_BYTES + 4) return;
-    const type = littleEndian ? chunk.readUInt16LE(4) : chunk.readUInt16BE(4);
-    const error = littleEndian ? chunk.readInt32LE(NLMSG_HEADER_BYTES) : chunk.readInt32BE(NLMSG_HEADER_BYTES);
-    if (type === NLMSG_ERROR && error === -EPERM) {
-      throw new SourceUnavailableError(
-        'nftables netlink: Operation not permitted: nftables counters need CAP_NET_ADMIN in the network namespace',
-      );
-    }
-  };
   for (let attempt = 1; attempt <= INTERRUPTED_DUMP_ATTEMPTS; attempt++) {
     const sink = newSink();
-    netlink.dump(NETLINK_NETFILTER, WHAT, [request], (chunk, length) => {
-      refusal(chunk, length);
-      return forEachNftCounter(chunk, length, littleEndian, sink);
-    });
+    netlink.dump(NETLINK_NETFILTER, WHAT, [request], (chunk, length) =>
+      readCounterChunk(chunk, length, littleEndian, sink),
+    );
     if (!sink.interrupted) return sink;
   }
   throw new ParseError(WHAT, `the ruleset changed during each of ${INTERRUPTED_DUMP_ATTEMPTS} dumps`);

@@ -201,6 +201,8 @@ describeKernel('tcp_sockets source in network namespaces', () => {
       expect(Number(listening.exec(text)?.[1])).toBe(expected.get('LISTEN')!);
     }
     // The scrapes used the prefetched dump: an off-thread failure falls back with this warning.
+    // The scrapes above ran synchronously: the collector's output is read once this test yields to the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     expect(log).not.toMatch(/off the main thread failed/);
     expect(log).toMatch(/ready: the sources are started/);
     child.kill('SIGTERM');

@@ -8,10 +8,11 @@
 import * as os from 'node:os';
 import { ParseError, SourceUnavailableError } from '../../errors';
 import { showsSameNamespace } from '../../kernel/net-namespace';
-import type { Source, SourceContext } from '../../source';
+import type { Samples, Source, SourceContext } from '../../source';
 import { netDevOnce } from './procfs-reads';
 import { NftMissingObjectError } from '../../kernel/nft-command';
-import { dumpNftCounters, dumpNftCountersInto, type NftCounterObject } from '../../kernel/nft-counters';
+import { dumpNftCounters, type NftCounterObject } from '../../kernel/nft-counters';
+import { createFlagTableReader, missingTable, readFlagTable } from './flag-table-reader';
 import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
 import type { NftCounter } from './nft-json';
 import { createLinkReader, type LinkReader } from './interface-incarnations';
@@ -25,14 +26,7 @@ import {
   type NftFamily,
   type UplinkPlan,
 } from './nft-ruleset';
-import {
-  createFlagCounterSums,
-  flagSamples,
-  flagTotals,
-  sumFlagCounters,
-  type FlagCounterSums,
-  type FlagTotals,
-} from './flag-counters';
+import { flagSamples, flagTotals, sumFlagCounters, type FlagTotals } from './flag-counters';
 import { findUplinks } from './uplinks';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
@@ -78,21 +72,6 @@ export function countersByName(
   return counters;
 }
 
-function missingTable(family: NftFamily, table: string): NftMissingObjectError {
-  return new NftMissingObjectError(`no counters in nftables table ${family} ${table}: the table does not exist`);
-}
-
-/**
- * The flag counters of table `<family> <table>`, straight from its dump (flag-counters.ts): what a serving collector
- * reads at every gathering. Throws NftMissingObjectError when the table does not exist (an empty dump), as
- * countersByName does, and its ParseErrors (a duplicate, a value beyond 2^53).
- */
-function readTable(netlink: Netlink, family: NftFamily, table: string): FlagCounterSums {
-  const values = dumpNftCountersInto(netlink, family, table, LITTLE_ENDIAN, createFlagCounterSums);
-  if (values.objects === 0) throw missingTable(family, table);
-  return values;
-}
-
 /** Counters summed by name over tables (a segment passes one table only). */
 function sumByName(tables: readonly ReadonlyMap<string, NftCounter>[]): ReadonlyMap<string, NftCounter> {
   if (tables.length === 1) return tables[0]!; // the usual case: nothing to add up, nothing to copy
@@ -133,6 +112,8 @@ export function createTcpFlagsSource(): Source {
   /** Creates and changes the tables owned by this collector (nft-table-owner.ts); its note when ownership cannot be marked. */
   const owner = createNftTableOwner();
   let ownershipNote: string | undefined;
+  /** Reads the installed tables, the inet one dumped off the main thread by the prefetch (flag-table-reader.ts). */
+  const tables = createFlagTableReader(netlink);
 
   async function install(ctx: SourceContext, plan: UplinkPlan): Promise<void> {
     const families = NFT_FAMILIES.filter((family) => family === 'inet' || plan[family].length > 0);
@@ -171,7 +152,7 @@ export function createTcpFlagsSource(): Source {
       }
       if (ctx.oneShot) {
         try {
-          readTable(netlink, NFT_TABLE_FAMILY, ctx.config.nftTable);
+          readFlagTable(netlink, NFT_TABLE_FAMILY, ctx.config.nftTable);
         } catch (error) {
           if (!(error instanceof NftMissingObjectError)) throw error;
           throw new SourceUnavailableError(
@@ -183,25 +164,16 @@ export function createTcpFlagsSource(): Source {
       }
       await install(ctx, uplinkPlan(ctx, readLinks));
     },
+    prefetch(ctx) {
+      if (installed !== undefined) tables.prefetch(ctx.config.nftTable);
+    },
     async collect(ctx) {
-      const plan = uplinkPlan(ctx, readLinks);
-      let totals: FlagTotals;
       try {
-        await follow(ctx, plan);
-        const table = ctx.config.nftTable;
-        totals =
-          installed === undefined
-            ? sumFlagCounters(readServingCounters(netlink, table))
-            : flagTotals(installed.families.map((family) => readTable(netlink, family, table)));
-      } catch (error) {
-        if (!(error instanceof NftMissingObjectError) || installed === undefined) throw error;
-        // Someone flushed the ruleset or deleted a table: put them back; the counters restart (a counter reset).
-        await install(ctx, plan);
-        throw new SourceUnavailableError(
-          `the nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable} had been removed; recreated it, counters restart`,
-        );
+        return await collectWith(ctx);
+      } finally {
+        // Whatever failed, the next prefetch must find the client's off-thread dump finished.
+        await tables.settle();
       }
-      return { tcpFlagCounters: flagSamples(totals) };
     },
     note: () => ownershipNote,
     async stop(ctx) {
@@ -211,4 +183,25 @@ export function createTcpFlagsSource(): Source {
       await owner.remove(ctx.config.nftTable, families);
     },
   };
+
+  /** One gathering: follow the uplinks, read the installed tables (the prefetched inet dump when there is one). */
+  async function collectWith(ctx: SourceContext): Promise<Samples> {
+    const plan = uplinkPlan(ctx, readLinks);
+    let totals: FlagTotals;
+    try {
+      await follow(ctx, plan);
+      totals =
+        installed === undefined
+          ? sumFlagCounters(readServingCounters(netlink, ctx.config.nftTable))
+          : flagTotals(await tables.read(ctx.log, installed.families, ctx.config.nftTable));
+    } catch (error) {
+      if (!(error instanceof NftMissingObjectError) || installed === undefined) throw error;
+      // Someone flushed the ruleset or deleted a table: put them back; the counters restart (a counter reset).
+      await install(ctx, plan);
+      throw new SourceUnavailableError(
+        `the nftables table ${NFT_TABLE_FAMILY} ${ctx.config.nftTable} had been removed; recreated it, counters restart`,
+      );
+    }
+    return { tcpFlagCounters: flagSamples(totals) };
+  }
 }
