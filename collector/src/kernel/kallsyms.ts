@@ -206,11 +206,22 @@ function symbolTable(highs: Uint32Array, lows: Uint32Array, keptNames: (string |
 }
 
 /**
- * The kernel text symbols of the host (/proc/kallsyms under --proc-path), read in 64 KiB chunks. Throws read errors
- * and ParseError.
+ * The kallsyms file of proc root `procPath`: `<proc-path>/kallsyms`; for a process's directory (`--proc-path
+ * /proc/<pid>`, which shows that process's network namespace and holds no system-wide file) its procfs's `kallsyms`,
+ * the same table (kernel symbols are not per namespace).
+ */
+export function kallsymsFile(procPath: string): string {
+  const direct = path.join(procPath, 'kallsyms');
+  if (!/^\d+$/.test(path.basename(procPath)) || fs.existsSync(direct)) return direct;
+  return path.join(path.dirname(procPath), 'kallsyms');
+}
+
+/**
+ * The kernel text symbols of the host (kallsymsFile: /proc/kallsyms under --proc-path), read in 64 KiB chunks. Throws
+ * read errors and ParseError.
  */
 export function readKallsyms(roots: Pick<HostRoots, 'procPath'>, options: KallsymsOptions = {}): KernelSymbols {
-  const file = path.join(roots.procPath, 'kallsyms');
+  const file = kallsymsFile(roots.procPath);
   const parser = new KallsymsParser(file, options);
   const fd = fs.openSync(file, 'r');
   try {

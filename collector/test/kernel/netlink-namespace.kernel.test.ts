@@ -40,6 +40,28 @@ describeKernel('netlink readers in the namespace of --proc-path', () => {
     expect(snapshot(`/proc/${process.pid}`)?.reason ?? '').not.toMatch(/another network namespace/);
   });
 
+  it('counts drops with tracefs events: tracefs found in the collector’s own mounts, kallsyms in the procfs', () => {
+    // <proc-path>/self/mountinfo and <proc-path>/kallsyms do not exist under /proc/<pid>: the source fell back to the
+    // kernel counters ("missing: /proc/<pid>/self/mountinfo"), then read text events ("missing: /proc/<pid>/kallsyms").
+    const gathering = parseSnapshotJson(
+      run(process.execPath, [
+        COLLECTOR_CLI,
+        'snapshot',
+        '--json',
+        '--sources',
+        'drops',
+        '--tracefs-instance',
+        uniqueName('kpp'),
+        '--proc-path',
+        `/proc/${pid}`,
+      ]),
+    );
+    const status = gathering.sources.find((source) => source.source === 'drops');
+    expect([status?.name, status?.up]).toEqual(['drop_reasons', true]);
+    expect(status?.reason ?? '').not.toMatch(/missing/);
+    expect(status?.reason).toMatch(/events read from trace_pipe_raw \(binary\)/);
+  });
+
   it('counts the target namespace’s 3 listeners through netlink sock_diag, as /proc/<pid>/net/tcp does', () => {
     for (const reader of ['netlink', 'auto', 'procfs']) {
       const gathering = parseSnapshotJson(

@@ -9,7 +9,7 @@ import { describeKernel, uniqueName } from '../helpers/netns';
 
 describeKernel('createInstance on the real tracefs', () => {
   it('removes the new instance when the kernel refuses its buffer size', () => {
-    const mount = mountTracefs('/sys/kernel/tracing', '/proc');
+    const mount = mountTracefs('/sys/kernel/tracing');
     const name = uniqueName('kt');
     try {
       // The kernel refuses a ring buffer of 0 KiB (EINVAL: it must hold at least one entry).

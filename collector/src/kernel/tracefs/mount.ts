@@ -31,15 +31,26 @@ export interface TracefsMount {
   unmount(): void;
 }
 
+/** The mounts of the collector's own mount namespace, where --tracefs-path is looked up and mounted. */
+export const OWN_MOUNTINFO = '/proc/self/mountinfo';
+
 /**
- * tracefs at `root`, mounting it there when it is not mounted. Throws SourceUnavailableError when `root` does not
- * exist or the mount is refused (no CAP_SYS_ADMIN), saying what to do.
+ * tracefs at `root`, mounting it there when it is not mounted. Whether it is mounted is read from `mountinfo` (the
+ * collector's own mounts: `root` is a path of the collector's mount namespace whatever --proc-path shows, and
+ * `<proc-path>/self` names no process under `--proc-path /proc/<pid>`); where that cannot be read, from whether
+ * `root/instances` exists. Throws SourceUnavailableError when `root` does not exist or the mount is refused (no
+ * CAP_SYS_ADMIN), saying what to do.
  */
-export function mountTracefs(root: string, procPath: string): TracefsMount {
+export function mountTracefs(root: string, mountinfo: string = OWN_MOUNTINFO): TracefsMount {
   const resolved = path.resolve(root);
   const tracefs = createTracefs(resolved);
-  const mountinfo = fs.readFileSync(path.join(procPath, 'self', 'mountinfo'), 'latin1');
-  if (mountTypeAt(mountinfo, resolved) === 'tracefs' || tracefs.exists('instances')) {
+  let mountedType: string | undefined;
+  try {
+    mountedType = mountTypeAt(fs.readFileSync(mountinfo, 'latin1'), resolved);
+  } catch {
+    mountedType = undefined; // no /proc of our own: the instances directory says whether tracefs is there
+  }
+  if (mountedType === 'tracefs' || tracefs.exists('instances')) {
     return { tracefs, mountedByUs: false, unmount: () => undefined };
   }
   if (!fs.existsSync(resolved)) {

@@ -75,7 +75,7 @@ export interface DropsSource extends Source {
 }
 
 export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
-  const mountAt = deps.mountTracefs ?? ((ctx) => mountTracefs(ctx.fs.tracefsPath, ctx.fs.procPath));
+  const mountAt = deps.mountTracefs ?? ((ctx) => mountTracefs(ctx.fs.tracefsPath));
   const now = deps.now ?? Date.now;
   /** Whether the log has said that we mounted tracefs (said once: a retry may mount it again). */
   let mountAnnounced = false;
