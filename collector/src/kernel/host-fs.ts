@@ -33,7 +33,8 @@ export interface HostRoots {
 export interface HostFs extends HostRoots {
   /**
    * True when the proc root is a mounted procfs (a live kernel, whose net/ files show the collector's own network
-   * namespace), false for a directory of copies (a recorded tree in tests).
+   * namespace), false for a directory of copies (a recorded tree in tests). Decided at the first call (a statfs): the
+   * proc root does not change while the collector runs, and sources ask at every gathering.
    */
   procIsLive(): boolean;
   /**
@@ -89,6 +90,8 @@ export function createHostFs(roots: HostRoots): HostFs {
   const { procPath, sysPath, tracefsPath } = roots;
   let scratch = Buffer.allocUnsafe(SMALL_BUFFER);
   const keptOpen = new Map<string, number>();
+  /** Whether the proc root is a mounted procfs: decided at the first question (the proc root does not change). */
+  let procIsLive: boolean | undefined;
   /** Whether net/ files are kept open: decided at the first read of one (the proc root does not change). */
   let keepNetFilesOpen: boolean | undefined;
 
@@ -159,7 +162,7 @@ export function createHostFs(roots: HostRoots): HostFs {
     procPath,
     sysPath,
     tracefsPath,
-    procIsLive: () => isProcfs(procPath),
+    procIsLive: () => (procIsLive ??= isProcfs(procPath)),
     readProc: (relativePath) => proc(relativePath, toText),
     readProcIfExists: (relativePath) => ifExists(() => proc(relativePath, toText)),
     readProcBytes: (relativePath) => proc(relativePath, toCopy),
