@@ -57,8 +57,9 @@ const SOL_SOCKET = 1;
 const SO_RCVTIMEO = 20;
 const OFF_THREAD_ARCHITECTURES: readonly string[] = ['x64', 'arm64'];
 /**
- * How long an off-thread receive waits for a datagram. The kernel queues the next datagram of a dump within the recv
- * that took the previous one, so this only ends a receive whose request never reached the kernel (a failed send).
+ * How long an off-thread receive waits for a datagram: a safety net. The receive starts after the send returned (which
+ * queued the dump's first datagram) and the kernel queues each next one within the recv that took the previous, so
+ * only a request the kernel took and never answered waits this long.
  */
 const OFF_THREAD_RECEIVE_TIMEOUT_SECONDS = 5;
 
@@ -276,12 +277,12 @@ export function createNetlink(options: NetlinkOptions = {}): Netlink {
 }
 
 /**
- * Sends `request` on `fd` and receives its dump into `area`, both by worker threads. The send and the first recvmmsg
- * are queued together, so the receive blocks (up to SO_RCVTIMEO) until the send's first datagram is queued and
- * neither waits for the main thread in between; each later batch is queued when the main thread has handed the
- * previous one to `onChunk`. The promise settles once BOTH calls have returned, after `fd` is closed and the area
- * freed (a descriptor closed under a send not yet made could be reused by another file by then, and the caller's
- * next dump finds the area free). koffi reports a call it cannot make (a bad argument) through the callback, at once.
+ * Sends `request` on `fd`, then receives its dump into `area`, each call by a worker thread: the first recvmmsg is
+ * queued when the send has returned (by then the kernel has queued the dump's first datagram, built inside the send),
+ * each later batch when the main thread has handed the previous one to `onChunk`. One call at a time uses `fd`, and
+ * the promise settles after `fd` is closed and the area freed (the caller's next dump finds it free). A refused send
+ * settles at once: a receive queued beside it would wait SO_RCVTIMEO (5 s per gathering) for an answer that never
+ * comes. koffi reports a call it cannot make (a bad argument) through the callback, at once.
  */
 function receiveOffThread(
   c: Libc,
@@ -292,32 +293,18 @@ function receiveOffThread(
   onChunk: NetlinkChunkHandler,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    /** The send, and the chain of receives: the descriptor and the area are released when both have returned. */
-    let callsRunning = 2;
-    /** How the receive ended: undefined while it runs, else { error } (undefined error: the dump is complete). */
-    let outcome: { error?: unknown } | undefined;
-    const callReturned = () => {
-      callsRunning -= 1;
-      if (callsRunning > 0) return;
+    const finish = (error?: unknown) => {
       c.close(fd);
       area.busy = false;
-      const error = outcome?.error;
       if (error === undefined) resolve();
       else reject(error instanceof Error ? error : new Error(`netlink ${what}: ${String(error)}`));
     };
-    let sendFailure: Error | undefined;
     let first = true;
-    const finish = (error?: unknown) => {
-      outcome = { error };
-      callReturned();
-    };
     const receive = () =>
       c.recvmmsgOffThread(fd, area.vector, BATCH_DATAGRAMS, MSG_WAITFORONE | MSG_TRUNC, (error, result) => {
         const count = Number(result);
         if (error !== null && error !== undefined) return finish(error);
-        if (count <= 0) {
-          return finish(sendFailure ?? new ParseError(what, `recvmmsg returned ${count} (errno ${c.errno()})`));
-        }
+        if (count <= 0) return finish(new ParseError(what, `recvmmsg returned ${count} (errno ${c.errno()})`));
         try {
           for (let i = 0; i < count; i++) {
             // msg_len: with MSG_TRUNC, the datagram's real length even when it did not fit.
@@ -336,21 +323,18 @@ function receiveOffThread(
       });
     try {
       c.sendOffThread(fd, request, request.length, 0, (error, sent) => {
-        if (error !== null && error !== undefined) sendFailure = new Error(`netlink ${what} send: ${String(error)}`);
-        else if (Number(sent) !== request.length) {
-          sendFailure = new Error(`netlink ${what} send returned ${Number(sent)} (errno ${c.errno()})`);
+        if (error !== null && error !== undefined) return finish(new Error(`netlink ${what} send: ${String(error)}`));
+        if (Number(sent) !== request.length) {
+          return finish(new Error(`netlink ${what} send returned ${Number(sent)} (errno ${c.errno()})`));
         }
-        callReturned();
+        try {
+          receive();
+        } catch (error) {
+          finish(error); // koffi refused to queue the receive
+        }
       });
     } catch (error) {
-      // No asynchronous call at all (a koffi without them): nothing was queued.
-      c.close(fd);
-      area.busy = false;
-      reject(error);
-      return;
+      finish(error); // no asynchronous call at all (a koffi without them): nothing was queued
     }
-    // A send koffi could not make has already called back: then nothing will answer, so no receive.
-    if (sendFailure !== undefined) finish(sendFailure);
-    else receive();
   });
 }

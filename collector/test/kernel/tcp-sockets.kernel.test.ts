@@ -175,6 +175,23 @@ describeKernel('tcp_sockets source in network namespaces', () => {
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(4_500);
   }, 15_000);
 
+  it('rejects an off-thread dump whose send the kernel refuses at once, not after the receive timeout', async () => {
+    // A message larger than the socket's send buffer (212992 bytes by default): netlink_sendmsg says EMSGSIZE (90).
+    const request = Buffer.alloc(1 << 20);
+    request.set(inetDiagBothFamiliesDumpRequest(1, LITTLE_ENDIAN));
+    const startedAt = Date.now();
+    const netlink = createNetlink();
+    const refused = inNamespace(link.a, () =>
+      netlink.dumpOffThread(NETLINK_SOCK_DIAG, 'sock_diag', request, () => true),
+    );
+    await expect(refused).rejects.toThrow(/sock_diag send returned -1 \(errno 90\)/);
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
+    // The client's receive area is free again: the next dump works.
+    const tally = newTcpSocketTally(false);
+    await inNamespace(link.a, () => createSockDiagReader(netlink).tallyOffThread(tally, LITTLE_ENDIAN));
+    expect(tally.states[TCP_STATES.indexOf('LISTEN')]).toBe(N);
+  });
+
   it('serves the same socket counts at every scrape when the dump is prefetched (every scrape after the first)', async () => {
     const child = link.a.spawn(process.execPath, [
       COLLECTOR_CLI,
