@@ -78,3 +78,20 @@ function assertParsesOrRejects(bytes: Buffer, parse: ChunkParse): void {
     expect(error).toBeInstanceOf(ParseError);
   }
 }
+
+/**
+ * The three fuzz cases of a chunk parser, as `it`s of the current describe: every cut of the whole dump `sample`, one
+ * byte of it changed anywhere, and arbitrary bytes up to `maxArbitraryBytes`. `gives` says what a successful parse
+ * must give (the checks `parse` makes), e.g. "whole counters".
+ */
+export function itFuzzesChunkParser(sample: Buffer, parse: ChunkParse, maxArbitraryBytes: number, gives: string): void {
+  it('cut anywhere: a ParseError, or (at a message boundary) not done, so the reader keeps reading', () => {
+    assertCutDumpsReadOn(sample, parse);
+  });
+  it(`one byte changed anywhere: a ParseError or ${gives}`, () => {
+    assertChangedBytesParseOrReject(sample, parse);
+  });
+  it(`arbitrary bytes: a ParseError or ${gives}, never a crash`, () => {
+    assertArbitraryBytesParseOrReject(maxArbitraryBytes, parse);
+  });
+}

@@ -14,9 +14,7 @@ import {
 } from '../../../src/kernel/nft-counters';
 import { FIXTURES } from '../../helpers/fixtures';
 import {
-  assertArbitraryBytesParseOrReject,
-  assertChangedBytesParseOrReject,
-  assertCutDumpsReadOn,
+  itFuzzesChunkParser,
   netlinkAttribute as attribute,
   netlinkDone,
   netlinkMessage as message,
@@ -176,17 +174,7 @@ describe('parseNftCounterChunk fuzzing', () => {
     expect(parseNftCounterDump(SAMPLE, true).counters).toHaveLength(6);
   });
 
-  it('cut anywhere: a ParseError, or (at a message boundary) not done, so the reader keeps reading', () => {
-    assertCutDumpsReadOn(SAMPLE, parse);
-  });
-
-  it('one byte changed anywhere: a ParseError or whole counters with a table and a name', () => {
-    assertChangedBytesParseOrReject(SAMPLE, parse);
-  });
-
-  it('arbitrary bytes: a ParseError or whole counters, never a crash', () => {
-    assertArbitraryBytesParseOrReject(600, parse);
-  });
+  itFuzzesChunkParser(SAMPLE, parse, 600, 'whole counters with a table and a name');
 });
 
 /** Where the parser found each counter's parts, or the error it threw: what both of its paths must agree on. */
