@@ -36,7 +36,10 @@ export const NETDEV_STATISTICS = [
 export type NetDevStatistic = (typeof NETDEV_STATISTICS)[number];
 
 export interface NetDevInterface {
-  /** The interface's label (interface-name.ts: the name itself when it is UTF-8). */
+  /**
+   * The interface's label (interface-name.ts: the name itself unless it holds a backslash, a control character or
+   * bytes that are not UTF-8).
+   */
   readonly name: string;
   /** The 16 counters in NETDEV_STATISTICS order (a vector, so summing 1000 pod interfaces stays cheap). */
   readonly values: readonly number[];

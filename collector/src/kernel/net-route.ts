@@ -18,7 +18,10 @@ export const RTF_UP = 0x0001;
 export const RTF_REJECT = 0x0200;
 
 export interface Route {
-  /** The device's label (interface-name.ts: the name itself when it is UTF-8). */
+  /**
+   * The device's label (interface-name.ts: the name itself unless it holds a backslash, a control character or
+   * bytes that are not UTF-8).
+   */
   readonly interfaceName: string;
   /** Destination prefix length (IPv4: from the netmask). */
   readonly prefixLength: number;

@@ -86,7 +86,10 @@ export type LinkStats64 = { readonly [F in Exclude<LinkStats64Field, LaterStats6
 export interface RtnetlinkLink {
   /** ifindex: stable for the life of the interface, never reused while it exists. */
   readonly index: number;
-  /** The name's label (interface-name.ts: the name itself when it is UTF-8), as every other reader gives it. */
+  /**
+   * The name's label (interface-name.ts: the name itself unless it holds a backslash, a control character or bytes
+   * that are not UTF-8), as every other reader gives it.
+   */
   readonly name: string;
   /** The name's bytes as the kernel holds them (without the NUL). */
   readonly nameBytes: Buffer;
