@@ -17,6 +17,7 @@
  * sent, and these parsers refuse a reply that claims more entries than its buffer holds.
  */
 import { ParseError } from '../errors';
+import { interfaceNameBytes } from './interface-name';
 
 /** `ioctl(fd, SIOCETHTOOL, struct ifreq *)` (include/uapi/linux/sockios.h). */
 export const SIOCETHTOOL = 0x8946;
@@ -68,17 +69,26 @@ export function entriesWithSlack(count: number): number {
 }
 
 /**
- * An `ifr_name`: the interface name as UTF-8 bytes (how HostFs decodes names), NUL-padded to IFNAMSIZ bytes. Throws
- * for a name the kernel cannot have (dev_valid_name: 1 to 15 bytes, no "/", ":" or whitespace).
+ * An `ifr_name`: the interface's name bytes (interface-name.ts `interfaceNameBytes` of its label: a UTF-8 name as it
+ * is, escapes turned back into the bytes they stand for), NUL-padded to IFNAMSIZ bytes. Throws a ParseError for a
+ * label that is not one, or a name the kernel cannot have (dev_valid_name: 1 to 15 bytes, no "/", ":" or
+ * whitespace, which for bytes is tab to CR, space and 0xA0).
  */
 export function interfaceNameField(name: string): Buffer {
-  const bytes = Buffer.byteLength(name, 'utf8');
-  if (bytes === 0 || bytes >= IFNAMSIZ || /[\s/:\p{Cc}]/u.test(name)) {
+  const bytes = interfaceNameBytes(name);
+  if (bytes.length === 0 || bytes.length >= IFNAMSIZ || bytes.some(isRefusedInName)) {
     throw new ParseError('ifreq', `"${name}" is not an interface name (1 to 15 bytes, no "/", ":" or whitespace)`);
   }
   const field = Buffer.alloc(IFNAMSIZ);
-  field.write(name, 0, 'utf8');
+  bytes.copy(field, 0);
   return field;
+}
+
+/** The bytes dev_valid_name refuses: NUL, "/", ":" and the kernel's isspace() (tab to CR, space, 0xA0). */
+function isRefusedInName(byte: number): boolean {
+  return (
+    byte === 0 || byte === 0x2f || byte === 0x3a || byte === 0x20 || byte === 0xa0 || (byte >= 0x09 && byte <= 0x0d)
+  );
 }
 
 /** ETHTOOL_GSSET_INFO asking for the size of ETH_SS_STATS: 16 header bytes and room for one u32. */

@@ -21,6 +21,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { interfaceLabel } from './interface-name';
 import { isProcfs, showsOwnNamespace } from './net-namespace';
 
 /** The three roots, as the configuration names them (a CollectorConfig is one). */
@@ -38,10 +39,9 @@ export interface HostFs extends HostRoots {
    */
   procIsLive(): boolean;
   /**
-   * Text of a file under the proc root, e.g. `net/dev`, decoded as UTF-8: procfs is ASCII except for interface names
-   * (net/dev, net/route), which are bytes the kernel takes as given and `ip` prints as they are, UTF-8 on every
-   * system we know. Decoded so, a name is the same string `ip -br link` shows and `fs.readdirSync('class/net')`
-   * lists, and it names the same sysfs directory when joined into a path.
+   * Text of a file under the proc root, e.g. `net/snmp`, decoded as UTF-8. Files that hold interface names (net/dev,
+   * net/route, net/ipv6_route) are read as bytes (`readProcBytes`) and their names decoded by interface-name.ts: a
+   * name need not be UTF-8.
    */
   readProc(relativePath: string): string;
   /** Text of a file under the proc root, or undefined when it does not exist (e.g. net/snmp6 without IPv6). */
@@ -50,12 +50,19 @@ export interface HostFs extends HostRoots {
   readProcBytes(relativePath: string): Buffer;
   /** Bytes of a file under the proc root, or undefined when it does not exist. */
   readProcBytesIfExists(relativePath: string): Buffer | undefined;
-  /** Text of a file under the sys root, e.g. `class/net/eth0/statistics/rx_missed_errors` (UTF-8, as readProc). */
-  readSys(relativePath: string): string;
+  /**
+   * Text of a file under the sys root, e.g. `class/net/eth0/statistics/rx_missed_errors` (UTF-8, as readProc). A path
+   * holding an interface name is made by interface-name.ts `interfacePath`: a Buffer when the name is not UTF-8.
+   */
+  readSys(relativePath: string | Buffer): string;
   /** Bytes of a file under the sys root (a copy the caller may keep), e.g. `kernel/btf/vmlinux` for the BTF parser. */
   readSysBytes(relativePath: string): Buffer;
-  /** Names in a directory under the sys root, e.g. `class/net`. Throws the file system error (ENOENT). */
-  listSys(relativePath: string): string[];
+  /**
+   * Names in a directory under the sys root, e.g. `class/net`, each read as bytes and written as interface-name.ts
+   * `interfaceLabel` writes an interface name (an entry of printable ASCII without a backslash is itself), so the
+   * entries of `class/net` are the labels every other reader gives. Throws the file system error (ENOENT).
+   */
+  listSys(relativePath: string | Buffer): string[];
   /**
    * Closes the descriptors of procfs files kept open between reads (see the top of this file); a later read opens
    * again. Called by whoever created this HostFs when the collector stops.
@@ -114,7 +121,7 @@ export function createHostFs(roots: HostRoots): HostFs {
   }
 
   /** Reads a file through a new descriptor, kept open after a successful read when `keep`, else closed. */
-  function fillFromOpen(filePath: string, keep: boolean): number {
+  function fillFromOpen(filePath: string | Buffer, keep: boolean): number {
     const fd = fs.openSync(filePath, 'r');
     let filled: number;
     try {
@@ -123,27 +130,27 @@ export function createHostFs(roots: HostRoots): HostFs {
       fs.closeSync(fd);
       throw error;
     }
-    if (keep) keptOpen.set(filePath, fd);
+    if (keep && typeof filePath === 'string') keptOpen.set(filePath, fd);
     else fs.closeSync(fd);
     return filled;
   }
 
   /** Reads a file, through its kept descriptor when there is one and it still reads (else anew, as fillFromOpen). */
-  function fillFile(filePath: string, keep: boolean): number {
-    const kept = keep ? keptOpen.get(filePath) : undefined;
+  function fillFile(filePath: string | Buffer, keep: boolean): number {
+    const kept = keep && typeof filePath === 'string' ? keptOpen.get(filePath) : undefined;
     if (kept !== undefined) {
       try {
         return fill(kept, true);
       } catch {
         // The file went away under the descriptor (EIO) or the read failed: a new open says what happened now.
-        keptOpen.delete(filePath);
+        keptOpen.delete(filePath as string);
         fs.closeSync(kept);
       }
     }
     return fillFromOpen(filePath, keep);
   }
 
-  function withFileBytes<T>(filePath: string, use: (bytes: Buffer) => T, keep = false): T {
+  function withFileBytes<T>(filePath: string | Buffer, use: (bytes: Buffer) => T, keep = false): T {
     const filled = fillFile(filePath, keep);
     try {
       return use(scratch.subarray(0, filled));
@@ -152,6 +159,11 @@ export function createHostFs(roots: HostRoots): HostFs {
     }
   }
   const toText = (content: Buffer) => content.toString('utf8');
+  /** A path under the sys root; one given as bytes (an interface name that is not UTF-8) stays bytes. */
+  const underSys = (relativePath: string | Buffer): string | Buffer =>
+    typeof relativePath === 'string'
+      ? path.join(sysPath, relativePath)
+      : Buffer.concat([Buffer.from(`${path.join(sysPath, '.')}/`, 'utf8'), relativePath]);
   const toCopy = (content: Buffer) => Buffer.from(content);
   const keepsOpen = (relativePath: string) =>
     relativePath.startsWith('net/') && (keepNetFilesOpen ??= showsOwnNamespace(procPath));
@@ -167,9 +179,9 @@ export function createHostFs(roots: HostRoots): HostFs {
     readProcIfExists: (relativePath) => ifExists(() => proc(relativePath, toText)),
     readProcBytes: (relativePath) => proc(relativePath, toCopy),
     readProcBytesIfExists: (relativePath) => ifExists(() => proc(relativePath, toCopy)),
-    readSys: (relativePath) => withFileBytes(path.join(sysPath, relativePath), toText),
+    readSys: (relativePath) => withFileBytes(underSys(relativePath), toText),
     readSysBytes: (relativePath) => withFileBytes(path.join(sysPath, relativePath), toCopy),
-    listSys: (relativePath) => fs.readdirSync(path.join(sysPath, relativePath)),
+    listSys: (relativePath) => fs.readdirSync(underSys(relativePath), { encoding: 'buffer' }).map(interfaceLabel),
     close() {
       keptOpen.forEach((fd) => fs.closeSync(fd));
       keptOpen.clear();

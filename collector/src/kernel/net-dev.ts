@@ -5,6 +5,7 @@
  */
 import { ParseError } from '../errors';
 import type { HostFs } from './host-fs';
+import { interfaceLabelOfLatin1 } from './interface-name';
 import { procfsLines } from './procfs-text';
 
 /**
@@ -35,6 +36,10 @@ export const NETDEV_STATISTICS = [
 export type NetDevStatistic = (typeof NETDEV_STATISTICS)[number];
 
 export interface NetDevInterface {
+  /**
+   * The interface's label (interface-name.ts: the name itself unless it holds a backslash, a control character or
+   * bytes that are not UTF-8).
+   */
   readonly name: string;
   /** The 16 counters in NETDEV_STATISTICS order (a vector, so summing 1000 pod interfaces stays cheap). */
   readonly values: readonly number[];
@@ -102,11 +107,13 @@ function parseCounterRow(line: string, start: number): number[] | string {
 export const NET_DEV_FILE = 'net/dev';
 
 /**
- * Parses /proc/net/dev: `  NAME: 16 counters` per interface after two header lines (`  NAME:ALIAS: ...` alias rows of
- * old kernels are interfaces named `NAME:ALIAS`). Names are as the text holds them (HostFs decodes UTF-8).
+ * Parses /proc/net/dev, given as the file's bytes: `  NAME: 16 counters` per interface after two header lines
+ * (`  NAME:ALIAS: ...` alias rows of old kernels are interfaces named `NAME:ALIAS`). A name is the kernel's bytes,
+ * not necessarily UTF-8: the text is decoded as Latin-1 (one character per byte, so the name's bytes are kept) and
+ * each name becomes its label (interface-name.ts; `eth0` stays `eth0`, distinct names stay distinct).
  */
-export function parseNetDev(text: string, file = NET_DEV_FILE): NetDevInterface[] {
-  const lines = procfsLines(text, file);
+export function parseNetDev(bytes: Buffer, file = NET_DEV_FILE): NetDevInterface[] {
+  const lines = procfsLines(bytes.toString('latin1'), file);
   checkHeader(lines, file);
   const seen = new Set<string>();
   const interfaces: NetDevInterface[] = [];
@@ -115,12 +122,14 @@ export function parseNetDev(text: string, file = NET_DEV_FILE): NetDevInterface[
     const line = lines[index]!;
     // Interface names never hold ':' or whitespace (dev_valid_name) and the counters never hold ':', so the last ':'
     // ends the name. Kernels before 2.2 listed IP aliases as their own rows, `eth0:1: counters`: the alias is kept as
-    // the row's name, `eth0:1`, rather than failing every interface of the file.
+    // the row's name, `eth0:1`, rather than failing every interface of the file. In Latin-1 text `\s` and trim() are
+    // the kernel's isspace() on bytes (tab to CR, space, 0xA0), so the cut is made on the bytes dev_valid_name refuses.
     const colon = line.lastIndexOf(':');
-    const name = line.slice(0, colon).trim();
-    if (colon < 0 || !/^[^\s:]+(?::[^\s:]+)?$/.test(name)) {
+    const rawName = line.slice(0, colon).trim();
+    if (colon < 0 || !/^[^\s:]+(?::[^\s:]+)?$/.test(rawName)) {
       throw new ParseError(file, `expected "NAME: counters", got ${JSON.stringify(line.slice(0, 80))}`, lineNumber);
     }
+    const name = interfaceLabelOfLatin1(rawName);
     if (seen.has(name)) throw new ParseError(file, `interface ${name} appears twice`, lineNumber);
     seen.add(name);
     const values = parseCounterRow(line, colon + 1);
@@ -132,5 +141,5 @@ export function parseNetDev(text: string, file = NET_DEV_FILE): NetDevInterface[
 
 /** Reads and parses /proc/net/dev. */
 export function readNetDev(fs: HostFs): NetDevInterface[] {
-  return parseNetDev(fs.readProc(NET_DEV_FILE), NET_DEV_FILE);
+  return parseNetDev(fs.readProcBytes(NET_DEV_FILE), NET_DEV_FILE);
 }

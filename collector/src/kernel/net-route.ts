@@ -7,6 +7,7 @@
  */
 import { ParseError } from '../errors';
 import type { HostFs } from './host-fs';
+import { interfaceLabelOfLatin1 } from './interface-name';
 import { procfsLines } from './procfs-text';
 
 export const IPV4_ROUTE_FILE = 'net/route';
@@ -17,6 +18,10 @@ export const RTF_UP = 0x0001;
 export const RTF_REJECT = 0x0200;
 
 export interface Route {
+  /**
+   * The device's label (interface-name.ts: the name itself unless it holds a backslash, a control character or
+   * bytes that are not UTF-8).
+   */
   readonly interfaceName: string;
   /** Destination prefix length (IPv4: from the netmask). */
   readonly prefixLength: number;
@@ -57,12 +62,13 @@ const IPV4_HEADER = [
 ];
 
 /**
- * Parses /proc/net/route: a header line, then tab-separated `Iface Destination Gateway Flags ... Mask ...` rows. An
- * empty file is no routes: a network namespace whose main table was never created (no IPv4 route yet) prints not even
- * the header.
+ * Parses /proc/net/route, given as the file's bytes: a header line, then tab-separated `Iface Destination Gateway
+ * Flags ... Mask ...` rows. An empty file is no routes: a network namespace whose main table was never created (no
+ * IPv4 route yet) prints not even the header. The text is decoded as Latin-1 (one character per byte; `\s` is then
+ * the kernel's isspace, which no name holds) and each device name becomes its label (interface-name.ts).
  */
-export function parseIpv4Routes(text: string, file = IPV4_ROUTE_FILE): Route[] {
-  const lines = procfsLines(text, file);
+export function parseIpv4Routes(bytes: Buffer, file = IPV4_ROUTE_FILE): Route[] {
+  const lines = procfsLines(bytes.toString('latin1'), file);
   if (lines.length === 0) return [];
   if (lines[0]!.trim().split(/\s+/).join(' ') !== IPV4_HEADER.join(' ')) {
     throw new ParseError(file, `expected the header "${IPV4_HEADER.join(' ')}"`, 1);
@@ -77,7 +83,7 @@ export function parseIpv4Routes(text: string, file = IPV4_ROUTE_FILE): Route[] {
     const flags = hexField(words[3], 4, file, 'Flags', lineNumber);
     const mask = hexField(words[7], 8, file, 'Mask', lineNumber);
     return {
-      interfaceName: words[0]!,
+      interfaceName: interfaceLabelOfLatin1(words[0]!),
       prefixLength: maskLength(mask),
       zeroDestination: destination === 0,
       flags,
@@ -86,11 +92,11 @@ export function parseIpv4Routes(text: string, file = IPV4_ROUTE_FILE): Route[] {
 }
 
 /**
- * Parses /proc/net/ipv6_route: no header; per route `dest plen src plen nexthop metric refcnt use flags device`,
- * addresses as 32 hex digits, the rest as hex.
+ * Parses /proc/net/ipv6_route, given as the file's bytes: no header; per route `dest plen src plen nexthop metric
+ * refcnt use flags device`, addresses as 32 hex digits, the rest as hex; the device as in parseIpv4Routes.
  */
-export function parseIpv6Routes(text: string, file = IPV6_ROUTE_FILE): Route[] {
-  return procfsLines(text, file).map((line, index) => {
+export function parseIpv6Routes(bytes: Buffer, file = IPV6_ROUTE_FILE): Route[] {
+  return procfsLines(bytes.toString('latin1'), file).map((line, index) => {
     const lineNumber = index + 1;
     const words = line.trim().split(/\s+/);
     if (words.length !== 10) throw new ParseError(file, `expected 10 fields, got ${words.length}`, lineNumber);
@@ -110,7 +116,7 @@ export function parseIpv6Routes(text: string, file = IPV6_ROUTE_FILE): Route[] {
     }
     const flags = hexField(words[8], 8, file, 'flags', lineNumber);
     return {
-      interfaceName: words[9]!,
+      interfaceName: interfaceLabelOfLatin1(words[9]!),
       prefixLength,
       zeroDestination: /^0+$/.test(destination),
       flags,
@@ -140,11 +146,11 @@ export function defaultRouteInterfaces(...tables: readonly (readonly Route[])[])
 
 /** Reads and parses /proc/net/route. */
 export function readIpv4Routes(fs: HostFs): Route[] {
-  return parseIpv4Routes(fs.readProc(IPV4_ROUTE_FILE), IPV4_ROUTE_FILE);
+  return parseIpv4Routes(fs.readProcBytes(IPV4_ROUTE_FILE), IPV4_ROUTE_FILE);
 }
 
 /** Reads and parses /proc/net/ipv6_route; no routes when the file is absent (a kernel without IPv6). */
 export function readIpv6Routes(fs: HostFs): Route[] {
-  const text = fs.readProcIfExists(IPV6_ROUTE_FILE);
-  return text === undefined ? [] : parseIpv6Routes(text, IPV6_ROUTE_FILE);
+  const bytes = fs.readProcBytesIfExists(IPV6_ROUTE_FILE);
+  return bytes === undefined ? [] : parseIpv6Routes(bytes, IPV6_ROUTE_FILE);
 }

@@ -8,7 +8,8 @@
  * netlink-socket.ts. Each RTM_NEWLINK message holds a `struct ifinfomsg` (16 bytes: family u8, pad u8, type u16,
  * index s32, flags u32, change u32) then attributes; the ones read here:
  * - IFLA_IFNAME (3): the name, NUL-terminated. The kernel takes any bytes but '/', ':', whitespace and NUL, so the
- *   name is decoded as UTF-8 (invalid sequences become U+FFFD) and the bytes are kept as well.
+ *   name becomes its label (interface-name.ts: itself when it is UTF-8, escapes for other bytes) and the bytes are
+ *   kept as well.
  * - IFLA_MASTER (10): u32 ifindex of the bridge or bond the interface is enslaved to.
  * - IFLA_LINKINFO (18), nested: IFLA_INFO_KIND (1), the driver kind as a NUL-terminated string.
  * - IFLA_STATS64 (23): `struct rtnl_link_stats64`, u64 counters in host order. 23 counters since 2.6.35,
@@ -29,6 +30,7 @@ import {
   NLM_F_REQUEST,
 } from './netlink';
 import { NETLINK_ROUTE, type Netlink } from './netlink-socket';
+import { interfaceLabel } from './interface-name';
 
 export const RTM_NEWLINK = 16;
 export const RTM_GETLINK = 18;
@@ -84,7 +86,10 @@ export type LinkStats64 = { readonly [F in Exclude<LinkStats64Field, LaterStats6
 export interface RtnetlinkLink {
   /** ifindex: stable for the life of the interface, never reused while it exists. */
   readonly index: number;
-  /** The name as UTF-8 text. */
+  /**
+   * The name's label (interface-name.ts: the name itself unless it holds a backslash, a control character or bytes
+   * that are not UTF-8), as every other reader gives it.
+   */
   readonly name: string;
   /** The name's bytes as the kernel holds them (without the NUL). */
   readonly nameBytes: Buffer;
@@ -199,7 +204,7 @@ export function parseLinkChunk(
     if (nameBytes === undefined) throw new ParseError(WHAT, `link ${index} has no IFLA_IFNAME`);
     dump.links.push({
       index,
-      name: UTF8.decode(nameBytes),
+      name: interfaceLabel(nameBytes),
       nameBytes,
       hardwareType: read.u16(payload + 2),
       flags: read.u32(payload + 8),

@@ -4,11 +4,21 @@
  */
 import { ParseError } from '../errors';
 import type { HostFs } from './host-fs';
+import { interfacePath } from './interface-name';
 import { parseCount, procfsLines } from './procfs-text';
 
-/** The path of an interface statistic under the sys root. */
+/** The path of an interface statistic under the sys root, as messages show it (with the interface's label). */
 export function interfaceStatisticFile(interfaceName: string, statistic: string): string {
   return `class/net/${interfaceName}/statistics/${statistic}`;
+}
+
+/**
+ * A path under `class/net/<interface>` for reading: the interface's label turned back into the name's bytes
+ * (interface-name.ts `interfacePath`: a string for a UTF-8 name, a Buffer otherwise). `below` starts with `/` or is
+ * empty (the interface's directory).
+ */
+export function interfaceSysPath(interfaceName: string, below: string): string | Buffer {
+  return interfacePath('class/net/', interfaceName, below);
 }
 
 /** A sysfs counter file: one decimal number and a newline. */
@@ -27,7 +37,7 @@ export function readInterfaceStatistic(fs: HostFs, interfaceName: string, statis
   const file = interfaceStatisticFile(interfaceName, statistic);
   let text: string;
   try {
-    text = fs.readSys(file);
+    text = fs.readSys(interfaceSysPath(interfaceName, `/statistics/${statistic}`));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENODEV') return undefined;

@@ -1,4 +1,4 @@
-import { parseNetDev } from '../../src/kernel/net-dev';
+import { parseNetDev as parseNetDevBytes } from '../../src/kernel/net-dev';
 import { NET_NETSTAT_SECTIONS, NET_SNMP_SECTIONS, parseSnmpTables } from '../../src/kernel/net-snmp';
 import { parseSnmp6 } from '../../src/kernel/net-snmp6';
 import { parseSoftnetStat } from '../../src/kernel/net-softnet-stat';
@@ -10,6 +10,9 @@ import {
   type CounterInputs,
 } from '../../src/sources/linux/drops/counters';
 import { fixture } from '../helpers/fixtures';
+
+/** The parser given a test's text as its UTF-8 bytes (the file holds bytes). */
+const parseNetDev = (text: string, file?: string) => parseNetDevBytes(Buffer.from(text, 'utf8'), file);
 
 const recorded = (name: string) => fixture(`linux/drops/${name}`);
 

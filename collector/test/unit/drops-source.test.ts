@@ -79,7 +79,7 @@ function run(
     tracefsInstance?: string;
     /** Sources gathered before the drops source, as in the collector (the snmp source reads the same files). */
     before?: readonly Source[];
-    /** Counts readProc calls per file under --proc-path. */
+    /** Counts reads (text or bytes) per file under --proc-path. */
     procReads?: Map<string, number>;
   } = {},
 ): Run {
@@ -116,6 +116,8 @@ function run(
       ...hostFs,
       readProc: (file) => (count(file), hostFs.readProc(file)),
       readProcIfExists: (file) => (count(file), hostFs.readProcIfExists(file)),
+      readProcBytes: (file) => (count(file), hostFs.readProcBytes(file)),
+      readProcBytesIfExists: (file) => (count(file), hostFs.readProcBytesIfExists(file)),
     },
     log,
     oneShot: options.oneShot,

@@ -88,7 +88,12 @@ describe('requests', () => {
     expect(interfaceNameField('enP30832s1')).toEqual(Buffer.from('enP30832s1\0\0\0\0\0\0', 'latin1'));
     // A non-ASCII name is its UTF-8 bytes (as /proc/net/dev and `ip` give it); 15 bytes at most, not 15 characters.
     expect(interfaceNameField('nét0')).toEqual(Buffer.concat([Buffer.from('nét0', 'utf8'), Buffer.alloc(11)]));
-    for (const bad of ['', 'a'.repeat(16), 'eth 0', 'a/b', 'eth0:1', 'é'.repeat(8)]) {
+    // A name that is not UTF-8 is given back as its bytes (its label's escapes turned back, interface-name.ts).
+    expect(interfaceNameField('t6\\xff\\xfe')).toEqual(Buffer.from([0x74, 0x36, 0xff, 0xfe, ...Array(12).fill(0)]));
+    expect(interfaceNameField('t6\\\\xff')).toEqual(
+      Buffer.concat([Buffer.from('t6\\xff', 'latin1'), Buffer.alloc(10)]),
+    );
+    for (const bad of ['', 'a'.repeat(16), 'eth 0', 'a/b', 'eth0:1', 'é'.repeat(8), '\\x41', 'a\\xa0', 'a\\x09']) {
       expect(() => interfaceNameField(bad)).toThrow(ParseError);
     }
   });

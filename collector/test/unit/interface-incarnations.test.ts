@@ -12,7 +12,8 @@ function context(live: boolean, sysfs: Record<string, string>) {
       sysPath: '/sys',
       procPath: '/proc',
       procIsLive: () => live,
-      readSys: (file) => {
+      readSys: (path) => {
+        const file = path.toString();
         sysReads.push(file);
         const text = sysfs[file];
         if (text === undefined) throw Object.assign(new Error(`ENOENT ${file}`), { code: 'ENOENT' });

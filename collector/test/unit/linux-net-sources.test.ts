@@ -13,11 +13,14 @@ import { createHostFs } from '../../src/kernel/host-fs';
 import { silentLogger } from '../../src/log';
 import type { SampleView, Source, SourceContext } from '../../src/source';
 import { createForwardSource } from '../../src/sources/linux/forward';
-import { parseNetDev } from '../../src/kernel/net-dev';
+import { parseNetDev as parseNetDevBytes } from '../../src/kernel/net-dev';
 import { createNetdevSource, extrasFromLinkStats } from '../../src/sources/linux/netdev';
 import { LINK_STATS64_FIELDS, type LinkStats64, type RtnetlinkLink } from '../../src/kernel/rtnetlink-link';
 import { createSnmpSource } from '../../src/sources/linux/snmp';
 import { FIXTURES } from '../helpers/fixtures';
+
+/** The parser given a test's text as its UTF-8 bytes (the file holds bytes). */
+const parseNetDev = (text: string, file?: string) => parseNetDevBytes(Buffer.from(text, 'utf8'), file);
 
 const roots: string[] = [];
 afterAll(() => {

@@ -1,10 +1,18 @@
 import { LABEL, POD_INTERFACES_AGGREGATE } from '../../src/catalog';
 import { DEFAULT_POD_INTERFACES } from '../../src/config';
 import type { SampleView } from '../../src/source';
-import { counterOf, NETDEV_STATISTICS, parseNetDev, type NetDevInterface } from '../../src/kernel/net-dev';
+import {
+  counterOf,
+  NETDEV_STATISTICS,
+  parseNetDev as parseNetDevBytes,
+  type NetDevInterface,
+} from '../../src/kernel/net-dev';
 import { interfaceSelection, newPodSums, interfaceStatsSamples } from '../../src/sources/linux/netdev';
 import { fixture } from '../helpers/fixtures';
 import { netdevText } from '../helpers/net-dev-text';
+
+/** The parser given a test's text as its UTF-8 bytes (the file holds bytes). */
+const parseNetDev = (text: string, file?: string) => parseNetDevBytes(Buffer.from(text, 'utf8'), file);
 
 function selection(overrides: Partial<Parameters<typeof interfaceSelection>[0]> = {}) {
   return interfaceSelection({

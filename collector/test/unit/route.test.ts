@@ -1,8 +1,11 @@
 import { DIRECTION, LABEL } from '../../src/catalog';
-import { parseNetDev } from '../../src/kernel/net-dev';
+import { parseNetDev as parseNetDevBytes } from '../../src/kernel/net-dev';
 import { forwardSamples, newForwardSums } from '../../src/sources/forward-totals';
 import { chooseUplinks, uplinkCounters } from '../../src/sources/linux/forward';
 import { fixture } from '../helpers/fixtures';
+
+/** The parser given a test's text as its UTF-8 bytes (the file holds bytes). */
+const parseNetDev = (text: string, file?: string) => parseNetDevBytes(Buffer.from(text, 'utf8'), file);
 
 describe('forward uplinks', () => {
   it('uses the default-route interfaces, or the configured globs', () => {

@@ -1,16 +1,19 @@
 import * as path from 'node:path';
 import { resolveConfig } from '../../src/config';
 import { createHostFs, type HostFs } from '../../src/kernel/host-fs';
-import { parseNetDev } from '../../src/kernel/net-dev';
+import { parseNetDev as parseNetDevBytes } from '../../src/kernel/net-dev';
 import { createGatheringReads } from '../../src/source';
 import { findUplinks, withLowerDevices } from '../../src/sources/linux/uplinks';
 import { FIXTURES } from '../helpers/fixtures';
+
+/** The parser given a test's text as its UTF-8 bytes (the file holds bytes). */
+const parseNetDev = (text: string, file?: string) => parseNetDevBytes(Buffer.from(text, 'utf8'), file);
 
 /** A sysfs whose class/net/IF directories hold the given entries; others do not exist. */
 function sysfs(directories: Record<string, string[]>): Pick<HostFs, 'listSys'> {
   return {
     listSys(relativePath) {
-      const entries = directories[relativePath.replace(/^class\/net\//, '')];
+      const entries = directories[relativePath.toString().replace(/^class\/net\//, '')];
       if (!entries) throw Object.assign(new Error(`ENOENT: ${relativePath}`), { code: 'ENOENT' });
       return entries;
     },
@@ -49,6 +52,8 @@ describe('findUplinks in one gathering', () => {
       ...hostFs,
       readProc: (file) => (reads.push(file), hostFs.readProc(file)),
       readProcIfExists: (file) => (reads.push(file), hostFs.readProcIfExists(file)),
+      readProcBytes: (file) => (reads.push(file), hostFs.readProcBytes(file)),
+      readProcBytesIfExists: (file) => (reads.push(file), hostFs.readProcBytesIfExists(file)),
     };
     const shared = createGatheringReads();
     const ctx = { config, fs, shared };

@@ -19,7 +19,7 @@ import { describeError, SourceUnavailableError } from '../../errors';
 import type { HostFs } from '../../kernel/host-fs';
 import { createNetlink, type Netlink } from '../../kernel/netlink-socket';
 import { dumpLinks, type LinkDump } from '../../kernel/rtnetlink-link';
-import { parseSysfsCounter } from '../../kernel/sys-class-net';
+import { interfaceSysPath, parseSysfsCounter } from '../../kernel/sys-class-net';
 import { readOnce, type SourceContext } from '../../source';
 import type { Logger } from '../../log';
 
@@ -40,7 +40,7 @@ export function interfaceIncarnationsFromSysfs(
     const file = `class/net/${name}/ifindex`;
     let text: string;
     try {
-      text = fs.readSys(file);
+      text = fs.readSys(interfaceSysPath(name, '/ifindex'));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENODEV') throw error;

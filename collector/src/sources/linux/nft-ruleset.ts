@@ -52,13 +52,16 @@ const HOOK: Record<NftDirection, { hook: string; priority: number; interfaceKey:
 };
 
 /**
- * An interface name as an nft string. Linux refuses names with whitespace, `/` or `:` (dev_valid_name) but allows `"`
- * and `\`, which an nft string cannot hold: such an uplink makes the source unavailable rather than match another.
+ * An interface name (its label, kernel/interface-name.ts) as an nft string. Linux refuses names with whitespace, `/`
+ * or `:` (dev_valid_name) but allows `"`, `\`, control characters and bytes that are not UTF-8, which an nft string
+ * cannot hold (the label writes the last three with a backslash): such an uplink is refused rather than matched as
+ * another name (tcp-flags.ts leaves it out and says so).
  */
 export function nftInterfaceName(name: string): string {
   if (name === '' || /["\\]/.test(name) || Buffer.byteLength(name) > 15) {
     throw new SourceUnavailableError(
-      `uplink "${name}" cannot be matched by nftables (an interface name of 1 to 15 bytes without " or \\)`,
+      `uplink "${name}" cannot be matched by nftables (an interface name of 1 to 15 UTF-8 bytes without " or \\, ` +
+        'control characters or other bytes)',
     );
   }
   return `"${name}"`;

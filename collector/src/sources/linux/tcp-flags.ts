@@ -6,7 +6,7 @@
  * what start installed.
  */
 import * as os from 'node:os';
-import { ParseError, SourceUnavailableError } from '../../errors';
+import { describeError, ParseError, SourceUnavailableError } from '../../errors';
 import { showsSameNamespace } from '../../kernel/net-namespace';
 import type { Samples, Source, SourceContext } from '../../source';
 import { netDevOnce } from './procfs-reads';
@@ -22,6 +22,7 @@ import {
   createTableScript,
   NFT_FAMILIES,
   NFT_TABLE_FAMILY,
+  nftInterfaceName,
   updateUplinksScript,
   type NftFamily,
   type UplinkPlan,
@@ -31,13 +32,27 @@ import { findUplinks } from './uplinks';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
-/** The uplink plan of this gathering: routed uplinks for the inet table, bridge ports for the bridge table. */
-function uplinkPlan(ctx: SourceContext, readLinks: LinkReader): UplinkPlan {
+/**
+ * The uplink plan of this gathering: routed uplinks for the inet table, bridge ports for the bridge table. An uplink
+ * whose name an nft string cannot hold (nft-ruleset.ts `nftInterfaceName`: a `"`, a backslash, or bytes that are not
+ * UTF-8, which its label writes with escapes) is left out of the plan and named in `unmatchable`: the others are
+ * still counted, and that one is not matched as another name.
+ */
+function uplinkPlan(ctx: SourceContext, readLinks: LinkReader): UplinkPlan & { unmatchable: readonly string[] } {
   const dump = readLinks(ctx);
   const present = dump?.links.map(({ name }) => name) ?? netDevOnce(ctx).map(({ name }) => name);
-  const { uplinks } = findUplinks(ctx, present, dump?.links);
+  const unmatchable: string[] = [];
+  const uplinks = findUplinks(ctx, present, dump?.links).uplinks.filter((name) => {
+    try {
+      nftInterfaceName(name);
+      return true;
+    } catch (error) {
+      unmatchable.push(describeError(error));
+      return false;
+    }
+  });
   const bridged = dump === undefined ? [] : bridgePorts(uplinks, dump.links);
-  return { inet: uplinks.filter((name) => !bridged.includes(name)), bridge: bridged };
+  return { inet: uplinks.filter((name) => !bridged.includes(name)), bridge: bridged, unmatchable };
 }
 
 function samePlan(a: UplinkPlan, b: UplinkPlan): boolean {
@@ -114,6 +129,8 @@ export function createTcpFlagsSource(): Source {
   let ownershipNote: string | undefined;
   /** Reads the installed tables, the inet one dumped off the main thread by the prefetch (flag-table-reader.ts). */
   const tables = createFlagTableReader(netlink);
+  /** The uplinks of the last gathering that nftables cannot match, and why (see uplinkPlan). */
+  let unmatchableNote: string | undefined;
 
   async function install(ctx: SourceContext, plan: UplinkPlan): Promise<void> {
     const families = NFT_FAMILIES.filter((family) => family === 'inet' || plan[family].length > 0);
@@ -175,7 +192,7 @@ export function createTcpFlagsSource(): Source {
         await tables.settle();
       }
     },
-    note: () => ownershipNote,
+    note: () => [ownershipNote, unmatchableNote].filter((part) => part !== undefined).join('; ') || undefined,
     async stop(ctx) {
       if (installed === undefined) return;
       const { families } = installed;
@@ -187,6 +204,7 @@ export function createTcpFlagsSource(): Source {
   /** One gathering: follow the uplinks, read the installed tables (the prefetched inet dump when there is one). */
   async function collectWith(ctx: SourceContext): Promise<Samples> {
     const plan = uplinkPlan(ctx, readLinks);
+    unmatchableNote = plan.unmatchable.length > 0 ? `not counted: ${plan.unmatchable.join('; ')}` : undefined;
     let totals: FlagTotals;
     try {
       await follow(ctx, plan);

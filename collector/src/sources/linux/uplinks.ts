@@ -7,6 +7,7 @@
  * carry every crossing packet once (link-roles.ts).
  */
 import { globMatcher } from '../../config';
+import { interfaceSysPath } from '../../kernel/sys-class-net';
 import type { SourceContext } from '../../source';
 import { resolveUplinks, type LinkFacts } from './link-roles';
 import { defaultRouteHoldersOnce } from './procfs-reads';
@@ -73,7 +74,8 @@ const MAX_STACK_DEPTH = 8;
  * `interfaces` followed by every device below them, in order and without repeats: what the kernel links as
  * /sys/class/net/IF/lower_NAME. That is a bond's or team's members, a VLAN's or macvlan's parent, and on Azure the
  * accelerated-networking VF (mlx5 or MANA) below the hv_netvsc interface that holds the address and the routes.
- * A device whose sysfs directory is gone (deleted meanwhile) has no lower devices.
+ * A device whose sysfs directory is gone (deleted meanwhile) has no lower devices. Names are labels (listSys writes
+ * `lower_<name>` entries as labels, the label of `lower_` + a name is `lower_` + the name's label).
  */
 export function withLowerDevices(fs: Pick<SourceContext['fs'], 'listSys'>, interfaces: readonly string[]): string[] {
   const result: string[] = [];
@@ -83,7 +85,7 @@ export function withLowerDevices(fs: Pick<SourceContext['fs'], 'listSys'>, inter
     if (depth >= MAX_STACK_DEPTH) return;
     let entries: string[];
     try {
-      entries = fs.listSys(`class/net/${name}`);
+      entries = fs.listSys(interfaceSysPath(name, ''));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENODEV') return;

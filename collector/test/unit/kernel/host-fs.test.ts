@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHostFs } from '../../../src/kernel/host-fs';
+import { interfacePath } from '../../../src/kernel/interface-name';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((root) => fs.rmSync(root, { recursive: true, force: true })));
@@ -72,6 +73,28 @@ describe('HostFs', () => {
     expect(name).toBe('nét0');
     expect(hostFs.listSys('class/net')).toEqual([name]);
     expect(hostFs.readSys(`class/net/${name}/statistics/rx_crc_errors`)).toBe('4\n');
+  });
+
+  it('lists sysfs entries as interface labels and reads a path given as bytes (names that are not UTF-8)', () => {
+    const hostFs = trees({ proc: {}, sys: { 'class/net/eth0/ifindex': '2\n' }, tracefs: {} });
+    const netDirectory = path.join(hostFs.sysPath, 'class', 'net');
+    for (const [name, ifindex] of [
+      [[0x74, 0x36, 0xff, 0xfe], 7],
+      [[0x74, 0x36, 0xfe, 0xff], 8],
+      [[...Buffer.from('t6\\xff\\xfe', 'latin1')], 9],
+    ] as const) {
+      const directory = Buffer.concat([Buffer.from(`${netDirectory}/`), Buffer.from(name)]);
+      fs.mkdirSync(directory);
+      fs.writeFileSync(Buffer.concat([directory, Buffer.from('/ifindex')]), `${ifindex}\n`);
+    }
+    const labels = hostFs.listSys('class/net').sort();
+    expect(labels).toEqual(['eth0', 't6\\\\xff\\\\xfe', 't6\\xfe\\xff', 't6\\xff\\xfe']);
+    expect(labels.map((label) => hostFs.readSys(interfacePath('class/net/', label, '/ifindex')))).toEqual([
+      '2\n',
+      '9\n',
+      '8\n',
+      '7\n',
+    ]);
   });
 
   it('knows a live procfs from a directory of copies', () => {

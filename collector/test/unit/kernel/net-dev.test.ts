@@ -1,8 +1,16 @@
 import fc from 'fast-check';
 import { ParseError } from '../../../src/errors';
-import { counterOf, NETDEV_STATISTICS, parseNetDev, type NetDevInterface } from '../../../src/kernel/net-dev';
+import {
+  counterOf,
+  NETDEV_STATISTICS,
+  parseNetDev as parseNetDevBytes,
+  type NetDevInterface,
+} from '../../../src/kernel/net-dev';
 import { fixture } from '../../helpers/fixtures';
 import { NETDEV_HEADER, netdevLine, netdevText } from '../../helpers/net-dev-text';
+
+/** The parser given a test's text as its UTF-8 bytes (the file holds bytes). */
+const parseNetDev = (text: string, file?: string) => parseNetDevBytes(Buffer.from(text, 'utf8'), file);
 
 const FIXTURES = ['host', 'veth', 'nov6', 'manyveth'].map((name) => `linux/net/${name}/dev`);
 
@@ -47,6 +55,32 @@ describe('parseNetDev', () => {
 
   it('keeps non-ASCII names as the text holds them', () => {
     expect(parseNetDev(NETDEV_HEADER + netdevLine('nét0', Array(16).fill(0)))[0]!.name).toBe('nét0');
+  });
+
+  it('reads names from the bytes: two names that differ only in bytes that are not UTF-8 are two interfaces', () => {
+    const row = (name: Buffer, value: number) =>
+      Buffer.concat([Buffer.from('  '), name, Buffer.from(`: ${Array(16).fill(value).join(' ')}\n`)]);
+    const file = Buffer.concat([
+      Buffer.from(NETDEV_HEADER),
+      row(Buffer.from('lo'), 1),
+      row(Buffer.from([0x74, 0x36, 0xff, 0xfe]), 2),
+      row(Buffer.from([0x74, 0x36, 0xfe, 0xff]), 3),
+      row(Buffer.from('t6\\xff\\xfe', 'latin1'), 4), // a literal backslash: the first one's label, spelled out
+      row(Buffer.from('nét0'), 5),
+      row(Buffer.from([0x61, 0xc2, 0x85]), 6), // U+0085: a control character, not whitespace to the kernel
+    ]);
+    const parsed = parseNetDevBytes(file);
+    expect(parsed.map(({ name, values }) => [name, values[0]])).toEqual([
+      ['lo', 1],
+      ['t6\\xff\\xfe', 2],
+      ['t6\\xfe\\xff', 3],
+      ['t6\\\\xff\\\\xfe', 4],
+      ['nét0', 5],
+      ['a\\xc2\\x85', 6],
+    ]);
+    // The same bytes twice are still the same interface twice.
+    const twice = Buffer.concat([file, row(Buffer.from([0x74, 0x36, 0xfe, 0xff]), 7)]);
+    expect(() => parseNetDevBytes(twice)).toThrow(/interface t6\\xfe\\xff appears twice/);
   });
 
   it('rejects a wrong header, a wrong column count, a repeated interface', () => {

@@ -2,12 +2,17 @@ import { ParseError } from '../../../src/errors';
 import {
   defaultRouteInterfaces,
   isDefaultRoute,
-  parseIpv4Routes,
-  parseIpv6Routes,
+  parseIpv4Routes as parseIpv4RoutesBytes,
+  parseIpv6Routes as parseIpv6RoutesBytes,
   type Route,
 } from '../../../src/kernel/net-route';
 import { fixture } from '../../helpers/fixtures';
 import { assertParsesOrRejects } from '../../helpers/parser-fuzz';
+
+/** The parser given a test's text as its UTF-8 bytes (the file holds bytes). */
+const parseIpv4Routes = (text: string, file?: string) => parseIpv4RoutesBytes(Buffer.from(text, 'utf8'), file);
+/** The parser given a test's text as its UTF-8 bytes (the file holds bytes). */
+const parseIpv6Routes = (text: string, file?: string) => parseIpv6RoutesBytes(Buffer.from(text, 'utf8'), file);
 
 const HOSTS = ['host', 'veth', 'nov6', 'manyveth'] as const;
 const routesOf = (host: string) => ({
@@ -38,6 +43,25 @@ describe('route parsers', () => {
     expect(subnet).toEqual({ interfaceName: 'ens5', prefixLength: 24, zeroDestination: false, flags: 0x1 });
     const v6 = parseIpv6Routes(fixture('linux/net/veth/ipv6_route'));
     expect(v6.map((r) => r.prefixLength)).toEqual([64, 64, 0, 128, 128, 8, 0]);
+  });
+
+  it('read device names from the bytes, as their labels (interface-name.ts)', () => {
+    const v4 = Buffer.concat([
+      Buffer.from('Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n'),
+      Buffer.from([0x74, 0x36, 0xff, 0xfe]),
+      Buffer.from('\t00000000\t0100000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n'),
+      Buffer.from([0x74, 0x36, 0xfe, 0xff]),
+      Buffer.from('\t0000000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n'),
+    ]);
+    expect(parseIpv4RoutesBytes(v4).map((r) => r.interfaceName)).toEqual(['t6\\xff\\xfe', 't6\\xfe\\xff']);
+    expect(defaultRouteInterfaces(parseIpv4RoutesBytes(v4))).toEqual(['t6\\xff\\xfe']);
+    const zeros = '0'.repeat(32);
+    const v6 = Buffer.concat([
+      Buffer.from(`${zeros} 00 ${zeros} 00 ${zeros} 00000400 00000001 00000000 00000003 `),
+      Buffer.from([0x74, 0x36, 0xfe, 0xff]),
+      Buffer.from('\n'),
+    ]);
+    expect(parseIpv6RoutesBytes(v6).map((r) => r.interfaceName)).toEqual(['t6\\xfe\\xff']);
   });
 
   it('counts only routes that are up and not reject routes', () => {

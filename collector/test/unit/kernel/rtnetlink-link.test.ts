@@ -59,10 +59,18 @@ describe('parseLinkDump on a dump recorded from this kernel', () => {
     expect(links.get('eth0')!.stats64!.rx_packets).toBe(4n);
   });
 
-  it('keeps the bytes of a name that is not UTF-8, and decodes it with U+FFFD', () => {
-    const dump = parseLinkDump(Buffer.concat([linkMessage(9, name(Buffer.from([0x62, 0xff, 0x30]))), DONE]), true);
-    expect(dump.links[0]).toEqual(expect.objectContaining({ index: 9, name: 'b\ufffd0' }));
-    expect(dump.links[0]!.nameBytes).toEqual(Buffer.from([0x62, 0xff, 0x30]));
+  it('keeps the bytes of a name that is not UTF-8, and gives each its own label (interface-name.ts)', () => {
+    const names = [
+      [0x74, 0x36, 0xff, 0xfe],
+      [0x74, 0x36, 0xfe, 0xff],
+      [0x74, 0x36, 0x5c, 0x78, 0x66, 0x66, 0x5c, 0x78, 0x66, 0x65], // the label of the first, as bytes
+    ].map((bytes) => Buffer.from(bytes));
+    const dump = parseLinkDump(
+      Buffer.concat([...names.map((bytes, i) => linkMessage(9 + i, name(bytes))), DONE]),
+      true,
+    );
+    expect(dump.links.map((link) => link.name)).toEqual(['t6\\xff\\xfe', 't6\\xfe\\xff', 't6\\\\xff\\\\xfe']);
+    expect(dump.links.map((link) => link.nameBytes)).toEqual(names);
   });
 
   it('reads 23 counters from an older kernel, and exact values beyond 2^53', () => {
