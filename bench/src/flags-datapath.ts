@@ -6,8 +6,8 @@
  * Modes:
  *   none     no table
  *   kappie   the collector's own table (createTableScript: one compare and one map lookup per TCP segment)
- *   previous the collector's chains before the inline uplink compares (flags-chains.ts' PREVIOUS_CHAIN: an explicit
- *            protocol check and an `uplinks` set lookup before the counting rule)
+ *   previous the collector's table before the inline uplink compares (flags-chains.ts' previousTableScript: an
+ *            explicit protocol check and an `uplinks` set lookup before the counting rule, maps without a size)
  *   rules9   the alternative we did not choose: per hook 9 rules, one per flag, each with its own counter
  *
  * Workloads: `bulk` (iperf3 defaults: GSO hands netfilter packets of up to 64 KB, so few packets per GB) and
@@ -29,7 +29,7 @@ import { createTableScript, DEFAULT_POD_INTERFACES, deleteTableScript, type Upli
 
 /** The uplink the collector's table counts on in this benchmark: the client's veth (named eth0 there). */
 export const BENCH_UPLINK_PLAN: UplinkPlan = { inet: ['eth0'], bridge: [] };
-import { PREVIOUS_CHAIN, tableWithChains } from './flags-chains';
+import { previousTableScript } from './flags-chains';
 import { mean, median, medianConfidenceInterval, renderTable, stdev } from './stats';
 
 /** gso_max_segs of both veth ends per workload (65535 is the kernel default). */
@@ -124,7 +124,7 @@ class VethPair {
         : mode === 'kappie'
           ? createTableScript(BENCH_UPLINK_PLAN)
           : mode === 'previous'
-            ? tableWithChains(BENCH_UPLINK_PLAN, PREVIOUS_CHAIN)
+            ? previousTableScript(BENCH_UPLINK_PLAN)
             : nineRulesScript();
     sh('ip', ['netns', 'exec', this.client, 'nft', '-f', '-'], script);
   }

@@ -15,10 +15,11 @@
  * the loss a CPU-bound path would see.
  *
  * Modes (flags-chains.ts builds the variants: the collector's table with other chain rules):
- * - `kappie`: the collector's table as createTableScript builds it for one uplink (one inline name compare);
- * - `previous`: the chain before the inline compares (`meta l4proto != tcp return`, `oifname != @uplinks return`,
- *   the counting rule), and its prefixes `hook` (the netfilter hook and an empty chain), `l4` (+ the protocol
- *   check) and `uplinks` (+ the set lookup), so consecutive modes differ by one rule;
+ * - `kappie`: the collector's table as createTableScript builds it for one uplink (one inline name compare), and
+ *   `unsized`: the same with the flag maps declared without their size;
+ * - `previous`: the table before the inline compares (`meta l4proto != tcp return`, `oifname != @uplinks return`,
+ *   the counting rule; maps without a size), and its prefixes `hook` (the netfilter hook and an empty chain), `l4`
+ *   (+ the protocol check) and `uplinks` (+ the set lookup), so consecutive modes differ by one rule;
  * - `ifcmp` and `ifset`: only the inline name compare, only the set lookup (no protocol check, no counting);
  * - `set`: the collector's shape above UPLINK_COMPARE_LIMIT uplinks (one rule: set lookup, then counting);
  * - `cmp2`, `cmp4`, `cmp8`: one counting rule per uplink for 2, 4, 8 uplinks, the counted one last.
@@ -33,7 +34,14 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createTableScript, deleteTableScript, type UplinkPlan } from '@kappie/collector';
-import { countingStatement, PREVIOUS_CHAIN, tableWithChains, type ChainRules } from './flags-chains';
+import {
+  countingStatement,
+  PREVIOUS_CHAIN,
+  previousTableScript,
+  tableWithChains,
+  withUnsizedMaps,
+  type ChainRules,
+} from './flags-chains';
 import { median, renderTable } from './stats';
 
 /** The table counts on the ifb device the segments are sent to (the counted path). */
@@ -49,13 +57,12 @@ function compareRules(count: number): ChainRules {
   return (direction, key) => uplinkNames(count).map((name) => `${key} "${name}" ${countingStatement(direction)}`);
 }
 
-/** Each mode's chain rules; `none` (no table) and `kappie` (the collector's own table) are built apart. */
+/** Each mode's chain rules; `none` (no table), `previous`, `unsized` and `kappie` are built apart (script). */
 const CHAINS = {
   // The previous chain and its prefixes: consecutive modes differ by one rule.
   hook: () => [],
   l4: (direction, key) => PREVIOUS_CHAIN(direction, key).slice(0, 1),
   uplinks: (direction, key) => PREVIOUS_CHAIN(direction, key).slice(0, 2),
-  previous: PREVIOUS_CHAIN,
   // The inline compare alone (no protocol check, no counting), and with one to eight uplinks counted.
   ifcmp: (_direction, key) => [`${key} "d0"`],
   cmp2: compareRules(2),
@@ -75,6 +82,7 @@ const MODES = [
   'ifcmp',
   'ifset',
   'set',
+  'unsized',
   'kappie',
   'cmp2',
   'cmp4',
@@ -127,11 +135,13 @@ function sh(command: string, args: readonly string[], input?: string): string {
 function script(mode: Mode): string {
   if (mode === 'none') return deleteTableScript();
   if (mode === 'kappie') return createTableScript(RULE_COST_PLAN);
+  if (mode === 'unsized') return withUnsizedMaps(createTableScript(RULE_COST_PLAN));
+  if (mode === 'previous') return previousTableScript(RULE_COST_PLAN);
   return tableWithChains(RULE_COST_PLAN, CHAINS[mode]);
 }
 
 /** Modes whose chain counts every segment it sees (the others stop before the counting rule or have none). */
-const COUNTING: readonly Mode[] = ['previous', 'set', 'kappie', 'cmp2', 'cmp4', 'cmp8'];
+const COUNTING: readonly Mode[] = ['previous', 'unsized', 'set', 'kappie', 'cmp2', 'cmp4', 'cmp8'];
 
 /** Segments the egress chain of namespace `ns` counted (sum of the named counters of `egress_*`). */
 function egressCount(ns: string): number {
