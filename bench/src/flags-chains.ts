@@ -23,14 +23,9 @@ export const PREVIOUS_CHAIN: ChainRules = (direction, interfaceKey) => [
   countingStatement(direction),
 ];
 
-/** The collector's flag maps without their declared size (as they were up to 2026-11-30). */
-export function withUnsizedMaps(script: string): string {
-  return script.replace(/^( {4}type tcp_flag : counter;) size \d+;$/gm, '$1');
-}
-
-/** The collector's table before the inline compares: PREVIOUS_CHAIN and maps without a declared size. */
+/** The collector's table before the inline compares (up to 2026-11-30): PREVIOUS_CHAIN in both chains. */
 export function previousTableScript(plan: UplinkPlan): string {
-  return withUnsizedMaps(tableWithChains(plan, PREVIOUS_CHAIN));
+  return tableWithChains(plan, PREVIOUS_CHAIN);
 }
 
 /** The collector's table for `plan` with each chain's rules replaced by `rules` (chain headers, objects unchanged). */

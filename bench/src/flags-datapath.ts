@@ -7,7 +7,7 @@
  *   none     no table
  *   kappie   the collector's own table (createTableScript: one compare and one map lookup per TCP segment)
  *   previous the collector's table before the inline uplink compares (flags-chains.ts' previousTableScript: an
- *            explicit protocol check and an `uplinks` set lookup before the counting rule, maps without a size)
+ *            explicit protocol check and an `uplinks` set lookup before the counting rule)
  *   rules9   the alternative we did not choose: per hook 9 rules, one per flag, each with its own counter
  *
  * Workloads: `bulk` (iperf3 defaults: GSO hands netfilter packets of up to 64 KB, so few packets per GB) and

@@ -3,22 +3,22 @@
  * shared 2-vCPU machine varies by 15-35% between runs, far more than the 2% to be shown; a process's own CPU time per
  * packet varies much less with other load).
  *
- * Each mode gets a network namespace of its own with an ifb interface `d0` and that mode's table. One python3 process
- * holds a raw IPPROTO_TCP socket in each namespace and sends crafted TCP segments (an ACK) to an address behind `d0`:
- * each segment passes the `egress` chain on postrouting (the counted path) and is then freed by the ifb device (no
- * drop). Per repetition every mode sends `--packets` segments in bursts of `--burst`, the modes taking turns burst by
- * burst in a rotating order, and each burst is timed with the sender's own CPU clock (user + system,
- * CLOCK_PROCESS_CPUTIME_ID: ns, not clock ticks): the modes are compared milliseconds apart, so other load on the
- * machine hits them alike. Per mode: the median CPU per segment, and the median over repetitions of each repetition's
+ * Each mode gets a network namespace with an ifb interface `d0` and that mode's table, loaded afresh and moved to
+ * another namespace every repetition: with each mode kept in one namespace and one table for a whole run, two runs
+ * disagreed by ~100 ns per segment on the same pair of modes, as much as the effects measured. Per repetition one python3 process holds a raw
+ * IPPROTO_TCP socket in each namespace and sends crafted TCP segments (an ACK) to an address behind `d0`: each
+ * segment passes the `egress` chain on postrouting (the counted path) and is then freed by the ifb device (no drop).
+ * Every mode sends `--packets` segments in bursts of `--burst`, the modes taking turns burst by burst in a rotating
+ * order, and each burst is timed with the sender's own CPU clock (user + system, CLOCK_PROCESS_CPUTIME_ID: ns, not
+ * clock ticks): the modes are compared milliseconds apart, so other load on the machine hits them alike. Per mode: the median CPU per segment, and the median over repetitions of each repetition's
  * difference to `none` (no table: the table's own cost per segment). Finally that cost is set against the CPU a
  * segment costs in the flags-datapath `nogso` worst case (its CPU-s per GB, given with --nogso-cpu-per-gb), which is
  * the loss a CPU-bound path would see.
  *
  * Modes (flags-chains.ts builds the variants: the collector's table with other chain rules):
- * - `kappie`: the collector's table as createTableScript builds it for one uplink (one inline name compare), and
- *   `unsized`: the same with the flag maps declared without their size;
+ * - `kappie`: the collector's table as createTableScript builds it for one uplink (one inline name compare);
  * - `previous`: the table before the inline compares (`meta l4proto != tcp return`, `oifname != @uplinks return`,
- *   the counting rule; maps without a size), and its prefixes `hook` (the netfilter hook and an empty chain), `l4`
+ *   the counting rule), and its prefixes `hook` (the netfilter hook and an empty chain), `l4`
  *   (+ the protocol check) and `uplinks` (+ the set lookup), so consecutive modes differ by one rule;
  * - `ifcmp` and `ifset`: only the inline name compare, only the set lookup (no protocol check, no counting);
  * - `set`: the collector's shape above UPLINK_COMPARE_LIMIT uplinks (one rule: set lookup, then counting);
@@ -39,7 +39,6 @@ import {
   PREVIOUS_CHAIN,
   previousTableScript,
   tableWithChains,
-  withUnsizedMaps,
   type ChainRules,
 } from './flags-chains';
 import { median, renderTable } from './stats';
@@ -57,7 +56,7 @@ function compareRules(count: number): ChainRules {
   return (direction, key) => uplinkNames(count).map((name) => `${key} "${name}" ${countingStatement(direction)}`);
 }
 
-/** Each mode's chain rules; `none` (no table), `previous`, `unsized` and `kappie` are built apart (script). */
+/** Each mode's chain rules; `none` (no table), `previous` and `kappie` are built apart (script). */
 const CHAINS = {
   // The previous chain and its prefixes: consecutive modes differ by one rule.
   hook: () => [],
@@ -82,7 +81,6 @@ const MODES = [
   'ifcmp',
   'ifset',
   'set',
-  'unsized',
   'kappie',
   'cmp2',
   'cmp4',
@@ -122,7 +120,6 @@ for rep in range(repetitions):
             for _ in range(burst):
                 send(segment, addr)
             spent[i][rep] += clock() - start
-    print('repetition', rep + 1, 'of', repetitions, file=sys.stderr, flush=True)
 print(json.dumps(spent))
 `;
 
@@ -135,13 +132,12 @@ function sh(command: string, args: readonly string[], input?: string): string {
 function script(mode: Mode): string {
   if (mode === 'none') return deleteTableScript();
   if (mode === 'kappie') return createTableScript(RULE_COST_PLAN);
-  if (mode === 'unsized') return withUnsizedMaps(createTableScript(RULE_COST_PLAN));
   if (mode === 'previous') return previousTableScript(RULE_COST_PLAN);
   return tableWithChains(RULE_COST_PLAN, CHAINS[mode]);
 }
 
 /** Modes whose chain counts every segment it sees (the others stop before the counting rule or have none). */
-const COUNTING: readonly Mode[] = ['previous', 'unsized', 'set', 'kappie', 'cmp2', 'cmp4', 'cmp8'];
+const COUNTING: readonly Mode[] = ['previous', 'set', 'kappie', 'cmp2', 'cmp4', 'cmp8'];
 
 /** Segments the egress chain of namespace `ns` counted (sum of the named counters of `egress_*`). */
 function egressCount(ns: string): number {
@@ -153,8 +149,8 @@ function egressCount(ns: string): number {
   return sum;
 }
 
-/** A namespace with the ifb device `d0` the segments are sent to, and the table of `mode`. */
-function createModeNamespace(mode: Mode): string {
+/** A namespace with the ifb device `d0` the segments are sent to (each repetition loads a mode's table into it). */
+function createNamespace(): string {
   const ns = `kfr${randomBytes(3).toString('hex')}`;
   sh('ip', ['netns', 'add', ns]);
   // An ifb device frees what is sent to it directly (consume_skb: not a drop, so no kfree_skb event for the tracefs
@@ -162,7 +158,6 @@ function createModeNamespace(mode: Mode): string {
   sh('ip', ['-n', ns, 'link', 'add', 'd0', 'type', 'ifb']);
   sh('ip', ['-n', ns, 'addr', 'add', '198.19.251.1/24', 'dev', 'd0']);
   sh('ip', ['-n', ns, 'link', 'set', 'd0', 'arp', 'off', 'up']);
-  if (mode !== 'none') sh('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], script(mode));
   return ns;
 }
 
@@ -191,26 +186,32 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (!(burst > 0) || packets % burst !== 0) throw new Error('--burst: a positive divisor of --packets expected');
   const loadBefore = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const namespaces: string[] = [];
-  let perSegment: Record<Mode, number[]>;
+  const perSegment = Object.fromEntries(modes.map((mode) => [mode, [] as number[]])) as Record<Mode, number[]>;
   try {
-    for (const mode of modes) namespaces.push(createModeNamespace(mode));
-    const result = spawnSync(
-      'python3',
-      ['-c', SENDER, namespaces.join(','), String(packets), String(repetitions), String(burst)],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 3_600_000 },
-    );
-    if (result.status !== 0) throw new Error(`the sender failed (${result.status ?? result.signal})`);
-    const spent = JSON.parse(result.stdout) as number[][];
-    perSegment = Object.fromEntries(modes.map((mode, i) => [mode, spent[i]!.map((ns) => ns / packets)])) as Record<
-      Mode,
-      number[]
-    >;
-    modes.forEach((mode, i) => {
-      if (!COUNTING.includes(mode)) return;
-      const counted = egressCount(namespaces[i]!);
-      const sent = packets * repetitions;
-      if (counted < sent) throw new Error(`${mode}: the egress chain counted ${counted} of ${sent} segments`);
-    });
+    for (let i = 0; i < modes.length; i += 1) namespaces.push(createNamespace());
+    for (let rep = 0; rep < repetitions; rep += 1) {
+      // Each repetition moves every mode to another namespace and loads its table afresh: what one namespace or one
+      // table's place in memory costs (measured up to ~100 ns per segment, fixed for a table's life) is averaged out.
+      const host = modes.map((_, m) => namespaces[(m + rep) % namespaces.length]!);
+      modes.forEach((mode, m) => {
+        sh('ip', ['netns', 'exec', host[m]!, 'nft', '-f', '-'], deleteTableScript());
+        if (mode !== 'none') sh('ip', ['netns', 'exec', host[m]!, 'nft', '-f', '-'], script(mode));
+      });
+      const result = spawnSync('python3', ['-c', SENDER, host.join(','), String(packets), '1', String(burst)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 3_600_000,
+      });
+      if (result.status !== 0) throw new Error(`the sender failed (${result.status ?? result.signal})`);
+      const spent = JSON.parse(result.stdout) as number[][];
+      modes.forEach((mode, m) => {
+        perSegment[mode].push(spent[m]![0]! / packets);
+        if (!COUNTING.includes(mode)) return;
+        const counted = egressCount(host[m]!);
+        if (counted < packets) throw new Error(`${mode}: the egress chain counted ${counted} of ${packets} segments`);
+      });
+      process.stderr.write(`repetition ${rep + 1} of ${repetitions}\n`);
+    }
   } finally {
     for (const ns of namespaces) spawnSync('ip', ['netns', 'delete', ns]);
   }

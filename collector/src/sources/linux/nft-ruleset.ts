@@ -3,8 +3,7 @@
  * nft-command.ts runs them).
  *
  * Per packet the cost is a few compares and ONE map lookup: the flag byte (`tcp flags`) indexes a map of all 256
- * values to named counters (`ingress_0x12`, ...), declared with its size. User space sums the 512 counters per flag
- * (tcp-flag-bits.ts).
+ * values to named counters (`ingress_0x12`, ...). User space sums the 512 counters per flag (tcp-flag-bits.ts).
  *
  * **What is counted: each segment once per crossing of the node's edge, whatever the CNI.** The edge is the node's
  * uplinks, the same interfaces kappie_forward_* counts (uplinks.ts, link-roles.ts: the default-route holders resolved
@@ -26,9 +25,9 @@
  * @egress_by_flags`, which nft compiles to: load the interface name, compare its 16 bytes inline (nft_cmp16_fast on
  * Linux 6.0+), compare the layer 4 protocol with TCP (the dependency nft adds itself before a `tcp` header load), load
  * the flag byte, look it up in the map and add to the counter. A node has one uplink, two with a bond or a VF, so a
- * segment pays one or two compares; a set lookup hashes the 16-byte name and cost ~150 ns per segment more (bench
- * `flags-rule-cost`, bench/RESULTS.md). Above UPLINK_COMPARE_LIMIT uplinks one rule looks the name up in the set
- * `uplinks` instead. No explicit `meta l4proto != tcp return` first: a TCP segment, the traffic counted, would pay that
+ * segment pays one or two compares; a set lookup hashes the 16-byte name and cost ~120 ns per segment more than one
+ * compare (bench `flags-rule-cost`, modes `ifset` against `ifcmp`). Above UPLINK_COMPARE_LIMIT uplinks one rule looks
+ * the name up in the set `uplinks` instead. No explicit `meta l4proto != tcp return` first: a TCP segment, the traffic counted, would pay that
  * compare twice, and other packets leave at the counting rule's own protocol compare. No uplinks: empty chains.
  *
  * Each table's set `uplinks` always holds its uplinks (read by the chains above the limit, by people always). When
@@ -85,8 +84,10 @@ function setElements(names: readonly string[]): string {
 
 /**
  * Up to this many uplinks in a table, each chain compares the interface name inline, one rule per uplink; above it,
- * one rule looks the name up in the set `uplinks`. A segment passes every rule of its chain, so the compares cost
- * about N x 15-25 ns against the lookup's fixed ~150 ns (bench `flags-rule-cost` modes `cmp2`, `cmp4`, `cmp8`, `set`).
+ * one rule looks the name up in the set `uplinks`. A segment passes every rule of its chain: each rule beyond the
+ * first cost ~15-25 ns, the set lookup 55-125 ns more than one compare (bench `flags-rule-cost`, 2026-11-30, two runs
+ * on a loaded machine, ns per segment and chain: one uplink 476/530, 2 compares 523/544, 4 compares 502/579,
+ * 8 compares 654/649, the set 596/586): 4 compares cost at most what the set costs, 8 clearly more.
  */
 export const UPLINK_COMPARE_LIMIT = 4;
 
@@ -130,10 +131,7 @@ function tableText(family: NftFamily, tableName: string, uplinks: readonly strin
     const elements = FLAG_BYTE_VALUES.map(
       (value) => `0x${value.toString(16).padStart(2, '0')} : "${flagCounterName(direction, value)}"`,
     );
-    // The size declared: the kernel may then hold the map in a fixed-size hash table instead of a resizable one
-    // (nft_set_hash.c; without a size only the rhashtable, sized for 3 elements and grown as the 256 arrive): ~100 ns
-    // less per segment here (bench `flags-rule-cost`, `unsized` against `kappie`).
-    lines.push(`  map ${direction}_by_flags {`, `    type tcp_flag : counter; size ${FLAG_BYTE_VALUES.length};`);
+    lines.push(`  map ${direction}_by_flags {`, `    type tcp_flag : counter;`);
     lines.push(`    elements = { ${elements.join(', ')} }`, '  }');
   }
   for (const direction of NFT_DIRECTIONS) lines.push(...chainText(direction, uplinks));
