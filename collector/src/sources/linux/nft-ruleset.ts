@@ -27,8 +27,9 @@
  * the flag byte, look it up in the map and add to the counter. A node has one uplink, two with a bond or a VF, so a
  * segment pays one or two compares; a set lookup hashes the 16-byte name and cost ~120 ns per segment more than one
  * compare (bench `flags-rule-cost`, modes `ifset` against `ifcmp`). Above UPLINK_COMPARE_LIMIT uplinks one rule looks
- * the name up in the set `uplinks` instead. No explicit `meta l4proto != tcp return` first: a TCP segment, the traffic counted, would pay that
- * compare twice, and other packets leave at the counting rule's own protocol compare. No uplinks: empty chains.
+ * the name up in the set `uplinks` instead. No explicit `meta l4proto != tcp return` first: a TCP segment, the traffic
+ * counted, would pay that compare twice, and other packets leave at the counting rule's own protocol compare. No
+ * uplinks: empty chains.
  *
  * Each table's set `uplinks` always holds its uplinks (read by the chains above the limit, by people always). When
  * the uplinks change, the set's elements and the chains' rules are replaced in ONE transaction (updateUplinksScript):
