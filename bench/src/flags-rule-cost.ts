@@ -5,21 +5,22 @@
  *
  * Each mode gets a network namespace with an ifb interface `d0` and that mode's table, loaded afresh and moved to
  * another namespace every repetition: with each mode kept in one namespace and one table for a whole run, two runs
- * disagreed by ~100 ns per segment on the same pair of modes, as much as the effects measured. Per repetition one python3 process holds a raw
- * IPPROTO_TCP socket in each namespace and sends crafted TCP segments (an ACK) to an address behind `d0`: each
- * segment passes the `egress` chain on postrouting (the counted path) and is then freed by the ifb device (no drop).
- * Every mode sends `--packets` segments in bursts of `--burst`, the modes taking turns burst by burst in a rotating
- * order, and each burst is timed with the sender's own CPU clock (user + system, CLOCK_PROCESS_CPUTIME_ID: ns, not
- * clock ticks): the modes are compared milliseconds apart, so other load on the machine hits them alike. Per mode: the median CPU per segment, and the median over repetitions of each repetition's
- * difference to `none` (no table: the table's own cost per segment). Finally that cost is set against the CPU a
- * segment costs in the flags-datapath `nogso` worst case (its CPU-s per GB, given with --nogso-cpu-per-gb), which is
- * the loss a CPU-bound path would see.
+ * disagreed by ~100 ns per segment on the same pair of modes, as much as the effects measured. Per repetition one
+ * python3 process holds a raw IPPROTO_TCP socket in each namespace and sends crafted TCP segments (an ACK) to an
+ * address behind `d0`: each segment passes the `egress` chain on postrouting (the counted path) and is then freed by
+ * the ifb device (no drop). Every mode sends `--packets` segments in bursts of `--burst`, the modes taking turns burst
+ * by burst in a rotating order, and each burst is timed with the sender's own CPU clock (user + system,
+ * CLOCK_PROCESS_CPUTIME_ID: ns, not clock ticks): the modes are compared milliseconds apart, so other load on the
+ * machine hits them alike. Per mode: the median CPU per segment, and the median over repetitions of each
+ * repetition's difference to `none` (no table: the table's own cost per segment). Finally that cost is set against
+ * the CPU a segment costs in the flags-datapath `nogso` worst case (its CPU-s per GB, given with --nogso-cpu-per-gb),
+ * which is the loss a CPU-bound path would see.
  *
  * Modes (flags-chains.ts builds the variants: the collector's table with other chain rules):
  * - `kappie`: the collector's table as createTableScript builds it for one uplink (one inline name compare);
  * - `previous`: the table before the inline compares (`meta l4proto != tcp return`, `oifname != @uplinks return`,
- *   the counting rule), and its prefixes `hook` (the netfilter hook and an empty chain), `l4`
- *   (+ the protocol check) and `uplinks` (+ the set lookup), so consecutive modes differ by one rule;
+ *   the counting rule), and its prefixes `hook` (the netfilter hook and an empty chain), `l4` (+ the protocol
+ *   check) and `uplinks` (+ the set lookup), so consecutive modes differ by one rule;
  * - `ifcmp` and `ifset`: only the inline name compare, only the set lookup (no protocol check, no counting);
  * - `set`: the collector's shape above UPLINK_COMPARE_LIMIT uplinks (one rule: set lookup, then counting);
  * - `cmp2`, `cmp4`, `cmp8`: one counting rule per uplink for 2, 4, 8 uplinks, the counted one last.

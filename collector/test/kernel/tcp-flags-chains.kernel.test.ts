@@ -35,7 +35,7 @@ function nameRegister(name: string): string {
   return words.map((word) => `0x${word.toString(16).padStart(8, '0')}`).join(' ');
 }
 
-/** The expressions of each rule of a chain, as the kernel lists them (`[ meta load oifname => reg 1 ]` -> `meta ...`). */
+/** The expressions of each rule of a chain as the kernel lists them (`[ meta load oifname => reg 1 ]`: `meta ...`). */
 function chainBytecode(ns: Namespace, table: string, chain: string): string[][] {
   const text = ns.exec('nft', '--debug=netlink', 'list', 'chain', 'inet', table, chain);
   const rules: string[][] = [];
