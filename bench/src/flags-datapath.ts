@@ -4,10 +4,11 @@
  * and their order rotated every repetition so drift (other load on the machine) hits every mode alike.
  *
  * Modes:
- *   none    no table
- *   kappie  the collector's own table (createTableScript: one map lookup per TCP segment)
- *   onerule the same table with each chain's early returns folded into the counting rule (a candidate: same counts)
- *   rules9  the alternative we did not choose: per hook 9 rules, one per flag, each with its own counter
+ *   none     no table
+ *   kappie   the collector's own table (createTableScript: one compare and one map lookup per TCP segment)
+ *   previous the collector's table before the inline uplink compares (flags-chains.ts' previousTableScript: an
+ *            explicit protocol check and an `uplinks` set lookup before the counting rule)
+ *   rules9   the alternative we did not choose: per hook 9 rules, one per flag, each with its own counter
  *
  * Workloads: `bulk` (iperf3 defaults: GSO hands netfilter packets of up to 64 KB, so few packets per GB) and
  * `nogso` (gso_max_segs 1 on both veth ends: every MSS-sized segment is its own packet through netfilter, the
@@ -19,7 +20,7 @@
  * veth softirq work run in their context): unlike throughput, it hardly depends on what else the machine runs.
  *
  * Usage (root): npm run bench -- flags-datapath [--seconds 5] [--repetitions 8] [--workloads bulk,nogso]
- *   [--modes none,kappie,onerule,rules9]
+ *   [--modes none,kappie,previous,rules9]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,11 +29,12 @@ import { createTableScript, DEFAULT_POD_INTERFACES, deleteTableScript, type Upli
 
 /** The uplink the collector's table counts on in this benchmark: the client's veth (named eth0 there). */
 export const BENCH_UPLINK_PLAN: UplinkPlan = { inet: ['eth0'], bridge: [] };
+import { previousTableScript } from './flags-chains';
 import { mean, median, medianConfidenceInterval, renderTable, stdev } from './stats';
 
 /** gso_max_segs of both veth ends per workload (65535 is the kernel default). */
 const WORKLOADS: Record<string, number> = { bulk: 65_535, nogso: 1 };
-const MODES = ['none', 'kappie', 'onerule', 'rules9'] as const;
+const MODES = ['none', 'kappie', 'previous', 'rules9'] as const;
 type Mode = (typeof MODES)[number];
 
 const CLIENT_ADDR = '198.19.250.1';
@@ -78,25 +80,6 @@ function nineRulesScript(): string {
   ].join('\n');
 }
 
-/**
- * A candidate cheaper structure counting exactly what `kappie` counts: the collector's table with each chain's three
- * early returns and the map counter folded into ONE rule (`meta l4proto tcp meta iiftype != loopback iifname != {pods}
- * counter name tcp flags map @...`): the same expressions per counted segment, one rule instead of four, and a
- * non-TCP packet still leaves after the first compare.
- */
-export function oneRuleScript(plan: UplinkPlan = BENCH_UPLINK_PLAN): string {
-  return createTableScript(plan)
-    .split('\n')
-    .filter((line) => !/^\s+(meta l4proto != tcp|[io]ifname != @uplinks) return$/.test(line))
-    .map((line) => {
-      const counter = /^(\s+)counter name tcp flags map @(ingress|egress)_by_flags$/.exec(line);
-      if (!counter) return line;
-      const interfaceKey = counter[2] === 'ingress' ? 'iifname' : 'oifname';
-      return `${counter[1]}meta l4proto tcp ${interfaceKey} @uplinks counter name tcp flags map @${counter[2]}_by_flags`;
-    })
-    .join('\n');
-}
-
 class VethPair {
   private readonly suffix = randomBytes(3).toString('hex');
   readonly client = `kbc${this.suffix}`;
@@ -140,8 +123,8 @@ class VethPair {
         ? deleteTableScript()
         : mode === 'kappie'
           ? createTableScript(BENCH_UPLINK_PLAN)
-          : mode === 'onerule'
-            ? oneRuleScript()
+          : mode === 'previous'
+            ? previousTableScript(BENCH_UPLINK_PLAN)
             : nineRulesScript();
     sh('ip', ['netns', 'exec', this.client, 'nft', '-f', '-'], script);
   }

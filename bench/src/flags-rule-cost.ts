@@ -3,53 +3,125 @@
  * shared 2-vCPU machine varies by 15-35% between runs, far more than the 2% to be shown; a process's own CPU time per
  * packet varies much less with other load).
  *
- * In a network namespace of its own, one python3 process sends `--packets` crafted TCP segments (an ACK, a raw
- * IPPROTO_TCP socket) to an address behind an ifb interface: each segment passes the `egress` chain of the table on
- * postrouting (a non-loopback, non-pod interface: the counted path) and is then freed by an ifb device (no drop). The
- * sender's own CPU time (user + system, CLOCK_PROCESS_CPUTIME_ID: ns, not clock ticks) for the whole loop is measured with no table, with the collector's
- * table (`kappie`) and with its one-rule candidate (`onerule`, see flags-datapath.ts), interleaved and rotated every
- * repetition. Per mode: the median CPU per segment, and the median over repetitions of each repetition's difference to
- * `none` (the table's own cost per segment). Finally that cost is set against the CPU a segment costs in the
- * flags-datapath `nogso` worst case (its CPU-s per GB, given with --nogso-cpu-per-gb), which is the loss a CPU-bound
- * path would see.
+ * Each mode gets a network namespace with an ifb interface `d0` and that mode's table, loaded afresh and moved to
+ * another namespace every repetition: with each mode kept in one namespace and one table for a whole run, two runs
+ * disagreed by ~100 ns per segment on the same pair of modes, as much as the effects measured. Per repetition one
+ * python3 process holds a raw IPPROTO_TCP socket in each namespace and sends crafted TCP segments (an ACK) to an
+ * address behind `d0`: each segment passes the `egress` chain on postrouting (the counted path) and is then freed by
+ * the ifb device (no drop). Every mode sends `--packets` segments in bursts of `--burst`, the modes taking turns burst
+ * by burst in a rotating order, and each burst is timed with the sender's own CPU clock (user + system,
+ * CLOCK_PROCESS_CPUTIME_ID: ns, not clock ticks): the modes are compared milliseconds apart, so other load on the
+ * machine hits them alike. Per mode: the median CPU per segment, and the median over repetitions of each
+ * repetition's difference to `none` (no table: the table's own cost per segment). Finally that cost is set against
+ * the CPU a segment costs in the flags-datapath `nogso` worst case (its CPU-s per GB, given with --nogso-cpu-per-gb),
+ * which is the loss a CPU-bound path would see.
  *
- * Where the cost goes: the modes `hook`, `l4` and `uplinks` are the collector's table with each chain cut after 0, 1
- * and 2 of its 3 rules (the netfilter hook and an empty chain; + `meta l4proto != tcp return`; + the `uplinks` set
- * lookup), so consecutive modes differ by one rule. They count nothing, so the check that the chain saw every
- * segment is made for the counting modes only.
+ * Modes (flags-chains.ts builds the variants: the collector's table with other chain rules):
+ * - `kappie`: the collector's table as createTableScript builds it for one uplink (one inline name compare);
+ * - `previous`: the table before the inline compares (`meta l4proto != tcp return`, `oifname != @uplinks return`,
+ *   the counting rule), and its prefixes `hook` (the netfilter hook and an empty chain), `l4` (+ the protocol
+ *   check) and `uplinks` (+ the set lookup), so consecutive modes differ by one rule;
+ * - `ifcmp` and `ifset`: only the inline name compare, only the set lookup (no protocol check, no counting);
+ * - `set`: the collector's shape above UPLINK_COMPARE_LIMIT uplinks (one rule: set lookup, then counting);
+ * - `cmp2`, `cmp4`, `cmp8`: one counting rule per uplink for 2, 4, 8 uplinks, the counted one last.
+ * Modes that stop before counting count nothing, so the check that the chain saw every segment is made for the
+ * counting modes only.
  *
- * Usage (root): npm run bench -- flags-rule-cost [--packets 200000] [--repetitions 15] [--nogso-cpu-per-gb 6.3]
- *   [--modes none,kappie,onerule]   (also hook, l4, uplinks; `none` is always measured: costs are differences to it)
+ * Usage (root): npm run bench -- flags-rule-cost [--packets 200000] [--repetitions 15] [--burst 1000]
+ *   [--nogso-cpu-per-gb 6.3] [--modes none,previous,kappie]   (`none` is always measured: costs are differences to it)
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createTableScript, deleteTableScript, type UplinkPlan } from '@kappie/collector';
-import { oneRuleScript } from './flags-datapath';
+import {
+  countingStatement,
+  PREVIOUS_CHAIN,
+  previousTableScript,
+  tableWithChains,
+  type ChainRules,
+} from './flags-chains';
+import { median, renderTable } from './stats';
 
 /** The table counts on the ifb device the segments are sent to (the counted path). */
 const RULE_COST_PLAN: UplinkPlan = { inet: ['d0'], bridge: [] };
-import { median, renderTable } from './stats';
 
-const MODES = ['none', 'hook', 'l4', 'uplinks', 'kappie', 'onerule'] as const;
+/** `count` uplink names, `d0` (the counted one) last: a segment fails every compare before its own. */
+function uplinkNames(count: number): string[] {
+  return [...Array.from({ length: count - 1 }, (_, i) => `u${i + 1}`), 'd0'];
+}
+
+/** One counting rule per uplink, as the collector builds them up to its compare limit. */
+function compareRules(count: number): ChainRules {
+  return (direction, key) => uplinkNames(count).map((name) => `${key} "${name}" ${countingStatement(direction)}`);
+}
+
+/** Each mode's chain rules; `none` (no table), `previous` and `kappie` are built apart (script). */
+const CHAINS = {
+  // The previous chain and its prefixes: consecutive modes differ by one rule.
+  hook: () => [],
+  l4: (direction, key) => PREVIOUS_CHAIN(direction, key).slice(0, 1),
+  uplinks: (direction, key) => PREVIOUS_CHAIN(direction, key).slice(0, 2),
+  // The inline compare alone (no protocol check, no counting), and with one to eight uplinks counted.
+  ifcmp: (_direction, key) => [`${key} "d0"`],
+  cmp2: compareRules(2),
+  cmp4: compareRules(4),
+  cmp8: compareRules(8),
+  // The set lookup alone, and the set shape the collector builds above its compare limit.
+  ifset: (_direction, key) => [`${key} @uplinks`],
+  set: (direction, key) => [`${key} @uplinks ${countingStatement(direction)}`],
+} satisfies Record<string, ChainRules>;
+
+const MODES = [
+  'none',
+  'hook',
+  'l4',
+  'uplinks',
+  'previous',
+  'ifcmp',
+  'ifset',
+  'set',
+  'kappie',
+  'cmp2',
+  'cmp4',
+  'cmp8',
+] as const;
 type Mode = (typeof MODES)[number];
-/** How many of each chain's rules the prefix modes keep. */
-const PREFIX_RULES: Partial<Record<Mode, number>> = { hook: 0, l4: 1, uplinks: 2 };
 /** A full-size segment of the nogso workload: MSS 1448 on a 1500-byte MTU veth (timestamps on). */
 const SEGMENT_PAYLOAD_BYTES = 1448;
 
+/**
+ * The sender: one raw socket per mode, each created inside that mode's namespace (setns through libc: Python 3.11 has
+ * no os.setns), then per repetition `packets` segments per mode sent in bursts of `burst`, the modes taking turns
+ * burst by burst in a rotating order, each burst timed with the process's CPU clock. Prints, per mode, the CPU ns of
+ * each repetition.
+ */
 const SENDER = `
-import socket, struct, sys, time
-count = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+import ctypes, json, os, socket, struct, sys, time
+names, packets, repetitions, burst = sys.argv[1].split(','), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+libc = ctypes.CDLL(None, use_errno=True)
+sockets = []
+for name in names:
+    fd = os.open('/run/netns/' + name, os.O_RDONLY)
+    if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), 'setns ' + name)
+    os.close(fd)
+    sockets.append(socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP))
 # source port, destination port, seq, ack, data offset 5 words, flags ACK, window, checksum (unchecked), urgent
 segment = struct.pack('!HHIIBBHHH', 40000, 5201, 1, 1, 5 << 4, 0x10, 65535, 0, 0)
-addr, send = ('198.19.251.2', 0), s.sendto
-start = time.process_time_ns()
-for i in range(count):
-    send(segment, addr)
-print((time.process_time_ns() - start) / 1e9)
+addr, clock, count = ('198.19.251.2', 0), time.process_time_ns, len(sockets)
+spent = [[0] * repetitions for _ in names]
+for rep in range(repetitions):
+    for turn in range(packets // burst):
+        for k in range(count):
+            i = (k + turn + rep) % count
+            send = sockets[i].sendto
+            start = clock()
+            for _ in range(burst):
+                send(segment, addr)
+            spent[i][rep] += clock() - start
+print(json.dumps(spent))
 `;
 
 function sh(command: string, args: readonly string[], input?: string): string {
@@ -58,30 +130,17 @@ function sh(command: string, args: readonly string[], input?: string): string {
   return result.stdout;
 }
 
-/** The collector's table with each chain's rules after the first `rules` left out (the chain headers stay). */
-function chainPrefixScript(rules: number): string {
-  let kept = 0;
-  return createTableScript(RULE_COST_PLAN)
-    .split('\n')
-    .filter((line) => {
-      if (/^\s+chain /.test(line)) kept = 0;
-      const isRule = /^\s{4}(meta l4proto|[io]ifname|counter name)/.test(line);
-      return !isRule || ++kept <= rules;
-    })
-    .join('\n');
-}
-
 function script(mode: Mode): string {
   if (mode === 'none') return deleteTableScript();
   if (mode === 'kappie') return createTableScript(RULE_COST_PLAN);
-  if (mode === 'onerule') return oneRuleScript(RULE_COST_PLAN);
-  return chainPrefixScript(PREFIX_RULES[mode]!);
+  if (mode === 'previous') return previousTableScript(RULE_COST_PLAN);
+  return tableWithChains(RULE_COST_PLAN, CHAINS[mode]);
 }
 
-/** Modes whose chain counts every segment it sees (the others stop before the counting rule). */
-const COUNTING: readonly Mode[] = ['kappie', 'onerule'];
+/** Modes whose chain counts every segment it sees (the others stop before the counting rule or have none). */
+const COUNTING: readonly Mode[] = ['previous', 'set', 'kappie', 'cmp2', 'cmp4', 'cmp8'];
 
-/** Segments the egress chain counted (sum of the named counters of `egress_*`). */
+/** Segments the egress chain of namespace `ns` counted (sum of the named counters of `egress_*`). */
 function egressCount(ns: string): number {
   const text = sh('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'counters', 'table', 'inet', 'kappie']);
   let sum = 0;
@@ -91,6 +150,18 @@ function egressCount(ns: string): number {
   return sum;
 }
 
+/** A namespace with the ifb device `d0` the segments are sent to (each repetition loads a mode's table into it). */
+function createNamespace(): string {
+  const ns = `kfr${randomBytes(3).toString('hex')}`;
+  sh('ip', ['netns', 'add', ns]);
+  // An ifb device frees what is sent to it directly (consume_skb: not a drop, so no kfree_skb event for the tracefs
+  // instances of collectors running elsewhere on the machine); arp off, so no neighbour resolution either.
+  sh('ip', ['-n', ns, 'link', 'add', 'd0', 'type', 'ifb']);
+  sh('ip', ['-n', ns, 'addr', 'add', '198.19.251.1/24', 'dev', 'd0']);
+  sh('ip', ['-n', ns, 'link', 'set', 'd0', 'arp', 'off', 'up']);
+  return ns;
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv as string[],
@@ -98,7 +169,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       packets: { type: 'string', default: '200000' },
       repetitions: { type: 'string', default: '15' },
       'nogso-cpu-per-gb': { type: 'string', default: '6.3' },
-      modes: { type: 'string', default: 'none,kappie,onerule' },
+      burst: { type: 'string', default: '1000' },
+      modes: { type: 'string', default: 'none,previous,kappie' },
     },
   });
   const chosen = new Set<string>(['none', ...values.modes.split(',')]);
@@ -111,33 +183,38 @@ export async function main(argv: readonly string[]): Promise<void> {
   const repetitions = Number(values.repetitions);
   const nogsoCpuPerGB = Number(values['nogso-cpu-per-gb']);
   if (!(packets > 0) || !(repetitions > 0) || !(nogsoCpuPerGB > 0)) throw new Error('positive numbers expected');
+  const burst = Number(values.burst);
+  if (!(burst > 0) || packets % burst !== 0) throw new Error('--burst: a positive divisor of --packets expected');
   const loadBefore = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const ns = `kfr${randomBytes(3).toString('hex')}`;
-  sh('ip', ['netns', 'add', ns]);
-  const perSegment = Object.fromEntries(MODES.map((mode) => [mode, [] as number[]])) as Record<Mode, number[]>;
+  const namespaces: string[] = [];
+  const perSegment = Object.fromEntries(modes.map((mode) => [mode, [] as number[]])) as Record<Mode, number[]>;
   try {
-    // An ifb device frees what is sent to it directly (consume_skb: not a drop, so no kfree_skb event for the tracefs
-    // instances of collectors running elsewhere on the machine); arp off, so no neighbour resolution either.
-    sh('ip', ['-n', ns, 'link', 'add', 'd0', 'type', 'ifb']);
-    sh('ip', ['-n', ns, 'addr', 'add', '198.19.251.1/24', 'dev', 'd0']);
-    sh('ip', ['-n', ns, 'link', 'set', 'd0', 'arp', 'off', 'up']);
+    for (let i = 0; i < modes.length; i += 1) namespaces.push(createNamespace());
     for (let rep = 0; rep < repetitions; rep += 1) {
-      for (let i = 0; i < modes.length; i += 1) {
-        const mode = modes[(i + rep) % modes.length]!;
-        sh('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], script(mode));
-        const seconds = Number(sh('ip', ['netns', 'exec', ns, 'python3', '-c', SENDER, String(packets)]).trim());
-        if (COUNTING.includes(mode)) {
-          const counted = egressCount(ns);
-          if (counted < packets) throw new Error(`${mode}: the egress chain counted ${counted} of ${packets} segments`);
-        }
-        perSegment[mode].push((seconds * 1e9) / packets);
-        process.stderr.write(
-          `${rep + 1}/${repetitions} ${mode.padEnd(7)} ${((seconds * 1e9) / packets).toFixed(0)} ns/segment\n`,
-        );
-      }
+      // Each repetition moves every mode to another namespace and loads its table afresh: what one namespace or one
+      // table's place in memory costs (measured up to ~100 ns per segment, fixed for a table's life) is averaged out.
+      const host = modes.map((_, m) => namespaces[(m + rep) % namespaces.length]!);
+      modes.forEach((mode, m) => {
+        sh('ip', ['netns', 'exec', host[m]!, 'nft', '-f', '-'], deleteTableScript());
+        if (mode !== 'none') sh('ip', ['netns', 'exec', host[m]!, 'nft', '-f', '-'], script(mode));
+      });
+      const result = spawnSync('python3', ['-c', SENDER, host.join(','), String(packets), '1', String(burst)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 3_600_000,
+      });
+      if (result.status !== 0) throw new Error(`the sender failed (${result.status ?? result.signal})`);
+      const spent = JSON.parse(result.stdout) as number[][];
+      modes.forEach((mode, m) => {
+        perSegment[mode].push(spent[m]![0]! / packets);
+        if (!COUNTING.includes(mode)) return;
+        const counted = egressCount(host[m]!);
+        if (counted < packets) throw new Error(`${mode}: the egress chain counted ${counted} of ${packets} segments`);
+      });
+      process.stderr.write(`repetition ${rep + 1} of ${repetitions}\n`);
     }
   } finally {
-    spawnSync('ip', ['netns', 'delete', ns]);
+    for (const ns of namespaces) spawnSync('ip', ['netns', 'delete', ns]);
   }
   const loadAfter = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   // The nogso worst case: CPU per full-size data segment, its ACK included (both iperf3 ends, flags-datapath).
@@ -163,7 +240,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     ];
   });
   process.stdout.write(
-    `${packets} segments x ${repetitions} repetitions per mode, interleaved; kernel ${sh('uname', ['-r']).trim()}, ` +
+    `${packets} segments x ${repetitions} repetitions per mode, interleaved in bursts of ${burst}; kernel ${sh('uname', ['-r']).trim()}, ` +
       `${sh('nproc', []).trim()} CPUs, ${sh('nft', ['--version']).trim()}; load average ${loadBefore} at start, ` +
       `${loadAfter} at the end; nogso CPU per segment taken as ${nogsoNsPerSegment.toFixed(0)} ns ` +
       `(${nogsoCpuPerGB} CPU-s per GB of 1448-byte segments)\n\n`,

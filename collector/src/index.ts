@@ -5,8 +5,14 @@ export { DEFAULT_POD_INTERFACES, OPTIONS, resolveConfig, type CollectorConfig } 
 export { Gatherer, type Gathering, type SourceStatus } from './gatherer';
 export { Exposition } from './exposition';
 export type { Source, Sample, Samples, SourceContext } from './source';
-// The TCP flag table, for the datapath benchmark (bench/src/flags-datapath.ts).
-export { createTableScript, deleteTableScript, NFT_TABLE_NAME, type UplinkPlan } from './sources/linux/nft-ruleset';
+// The TCP flag table, for the datapath benchmarks (bench/src/flags-datapath.ts, flags-rule-cost.ts).
+export {
+  createTableScript,
+  deleteTableScript,
+  NFT_TABLE_NAME,
+  type NftDirection,
+  type UplinkPlan,
+} from './sources/linux/nft-ruleset';
 
 export { createHostFs, type HostFs, type HostRoots } from './kernel/host-fs';
 export { createTcpSocketsSource } from './sources/linux/tcp-sockets';

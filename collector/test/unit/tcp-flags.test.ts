@@ -4,6 +4,7 @@ import { ParseError, SourceUnavailableError } from '../../src/errors';
 import { NftMissingObjectError, nftFailure } from '../../src/kernel/nft-command';
 import { parseNftCounters, type NftCounter } from '../../src/sources/linux/nft-json';
 import {
+  chainRules,
   createTableScript,
   deleteTableScript,
   flagCounterName,
@@ -11,6 +12,7 @@ import {
   NFT_TABLE_FAMILY,
   NFT_TABLE_NAME,
   nftInterfaceName,
+  UPLINK_COMPARE_LIMIT,
   updateUplinksScript,
 } from '../../src/sources/linux/nft-ruleset';
 import { FLAG_BYTE_VALUES, flagsOfByte } from '../../src/sources/linux/tcp-flag-bits';
@@ -51,6 +53,17 @@ describe('flagsOfByte', () => {
   });
 });
 
+/** The rules of chain `direction` of the first table in `script` (the lines between its header and its end). */
+function chainBody(script: string, direction: string): string[] {
+  const lines = script.split('\n');
+  const start = lines.indexOf(`  chain ${direction} {`);
+  const end = lines.indexOf('  }', start);
+  return lines.slice(start + 2, end).map((line) => line.trim());
+}
+
+/** `count` distinct uplink names. */
+const uplinkNames = (count: number) => Array.from({ length: count }, (_, i) => `eth${i}`);
+
 describe('the kappie nftables script', () => {
   const script = createTableScript({ inet: ['eth0', 'bond0'], bridge: [] });
 
@@ -66,9 +79,38 @@ describe('the kappie nftables script', () => {
     expect(script).toContain('set uplinks { type ifname; elements = { "eth0", "bond0" }; }');
     expect(script).toContain('type filter hook prerouting priority -300; policy accept;');
     expect(script).toContain('type filter hook postrouting priority 300; policy accept;');
-    expect(script).toContain('iifname != @uplinks return');
-    expect(script).toContain('oifname != @uplinks return');
     expect(script).not.toContain('bridge');
+  });
+
+  it('counts with one inline name compare per uplink, no separate protocol check and no set lookup', () => {
+    expect(chainBody(script, 'ingress')).toEqual([
+      'iifname "eth0" counter name tcp flags map @ingress_by_flags',
+      'iifname "bond0" counter name tcp flags map @ingress_by_flags',
+    ]);
+    expect(chainBody(script, 'egress')).toEqual([
+      'oifname "eth0" counter name tcp flags map @egress_by_flags',
+      'oifname "bond0" counter name tcp flags map @egress_by_flags',
+    ]);
+    expect(script).not.toContain('l4proto');
+    expect(script).not.toContain('@uplinks');
+  });
+
+  it(`compares names inline up to ${UPLINK_COMPARE_LIMIT} uplinks and looks them up in the set above`, () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 * UPLINK_COMPARE_LIMIT }), (count) => {
+        const names = uplinkNames(count);
+        const rules = chainRules('egress', names);
+        if (count <= UPLINK_COMPARE_LIMIT) {
+          expect(rules).toEqual(names.map((name) => `oifname "${name}" counter name tcp flags map @egress_by_flags`));
+        } else {
+          expect(rules).toEqual(['oifname @uplinks counter name tcp flags map @egress_by_flags']);
+        }
+        expect(chainBody(createTableScript({ inet: names, bridge: [] }), 'egress')).toEqual(rules);
+      }),
+    );
+    const many = createTableScript({ inet: uplinkNames(UPLINK_COMPARE_LIMIT + 1), bridge: [] });
+    expect(chainBody(many, 'ingress')).toEqual(['iifname @uplinks counter name tcp flags map @ingress_by_flags']);
+    expect(many).toContain(`set uplinks { type ifname; elements = { "eth0", "eth1", "eth2", "eth3", "eth4" }; }`);
   });
 
   it('marks the table owned (flags owner) only when asked, right after it opens', () => {
@@ -77,18 +119,39 @@ describe('the kappie nftables script', () => {
     expect(owned.slice(2, 4)).toEqual(['table inet kappie {', '  flags owner;']);
   });
 
-  it('counts on no interface while there is no uplink (an empty set)', () => {
-    expect(createTableScript({ inet: [], bridge: [] })).toContain('set uplinks { type ifname; }');
+  it('counts on no interface while there is no uplink (an empty set, empty chains)', () => {
+    const none = createTableScript({ inet: [], bridge: [] });
+    expect(none).toContain('set uplinks { type ifname; }');
+    for (const direction of NFT_DIRECTIONS) expect(chainBody(none, direction)).toEqual([]);
   });
 
-  it('puts bridge-port uplinks in a bridge table of the same name, and updates sets in place', () => {
+  it('puts bridge-port uplinks in a bridge table of the same name', () => {
     const both = createTableScript({ inet: [], bridge: ['eth0'] }, 'kt', ['inet', 'bridge']);
     expect(both).toContain('table bridge kt {}\ndelete table bridge kt\ntable bridge kt {');
     expect(both).toContain('set uplinks { type ifname; elements = { "eth0" }; }');
+    const bridgeTable = both.slice(both.indexOf('table bridge kt {\n'));
+    expect(chainBody(bridgeTable, 'ingress')).toEqual(['iifname "eth0" counter name tcp flags map @ingress_by_flags']);
+  });
+
+  it("follows new uplinks by replacing the set elements and both chains' rules in one script, counters untouched", () => {
     expect(updateUplinksScript('bridge', ['eth0'], 'kt')).toBe(
-      'flush set bridge kt uplinks\nadd element bridge kt uplinks { "eth0" }\n',
+      [
+        'flush set bridge kt uplinks',
+        'add element bridge kt uplinks { "eth0" }',
+        'flush chain bridge kt ingress',
+        'add rule bridge kt ingress iifname "eth0" counter name tcp flags map @ingress_by_flags',
+        'flush chain bridge kt egress',
+        'add rule bridge kt egress oifname "eth0" counter name tcp flags map @egress_by_flags',
+        '',
+      ].join('\n'),
     );
-    expect(updateUplinksScript('inet', [], 'kt')).toBe('flush set inet kt uplinks\n');
+    expect(updateUplinksScript('inet', [], 'kt')).toBe(
+      'flush set inet kt uplinks\nflush chain inet kt ingress\nflush chain inet kt egress\n',
+    );
+    const many = updateUplinksScript('inet', uplinkNames(UPLINK_COMPARE_LIMIT + 1), 'kt');
+    expect(many).toContain('add rule inet kt egress oifname @uplinks counter name tcp flags map @egress_by_flags\n');
+    expect(many).toContain('add element inet kt uplinks { "eth0", "eth1", "eth2", "eth3", "eth4" }\n');
+    expect(updateUplinksScript('inet', ['eth0'])).not.toMatch(/delete|reset|counter (ingress|egress)_0x/);
   });
 
   it('refuses an uplink name nft cannot hold', () => {
@@ -96,6 +159,12 @@ describe('the kappie nftables script', () => {
       expect(() => nftInterfaceName(name)).toThrow(SourceUnavailableError);
     }
     expect(nftInterfaceName('eth0')).toBe('"eth0"');
+  });
+
+  it("escapes a trailing * (nft's prefix wildcard) so that it matches that one name", () => {
+    expect(nftInterfaceName('eth*')).toBe('"eth\\*"');
+    expect(nftInterfaceName('a**')).toBe('"a*\\*"');
+    expect(nftInterfaceName('a*b')).toBe('"a*b"');
   });
 
   it('deletes the tables whether or not they exist', () => {

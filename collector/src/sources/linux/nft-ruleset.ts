@@ -15,13 +15,26 @@
  *
  * Where the uplink sits decides the hook, because the IP hooks see a bridge's ports only as the bridge:
  * - a routed uplink (the usual `eth0`, a bond, hv_netvsc over its VF): table `inet`, `prerouting` (priority -300,
- *   after defragmentation, before conntrack) with `iifname @uplinks`, `postrouting` (priority 300, after NAT) with
- *   `oifname @uplinks`;
+ *   after defragmentation, before conntrack) matching `iifname`, `postrouting` (priority 300, after NAT) matching
+ *   `oifname`;
  * - an uplink that is a bridge port (Azure CNI bridge mode: `eth0` under `azure0`): table `bridge` of the same name,
  *   the bridge's `prerouting`/`postrouting` with the same tests, which see every frame entering or leaving the port,
  *   switched to a pod or passed up to the host.
- * The set `uplinks` of each table is updated in place when the uplinks change (counters keep counting); the bridge
- * table exists only while some uplink is a bridge port.
+ *
+ * **The chains: one counting rule per uplink** (chainRules), e.g. `oifname "eth0" counter name tcp flags map
+ * @egress_by_flags`, which nft compiles to: load the interface name, compare its 16 bytes inline (nft_cmp16_fast on
+ * Linux 6.0+), compare the layer 4 protocol with TCP (the dependency nft adds itself before a `tcp` header load), load
+ * the flag byte, look it up in the map and add to the counter. A node has one uplink, two with a bond or a VF, so a
+ * segment pays one or two compares; a set lookup hashes the 16-byte name and cost ~120 ns per segment more than one
+ * compare (bench `flags-rule-cost`, modes `ifset` against `ifcmp`). Above UPLINK_COMPARE_LIMIT uplinks one rule looks
+ * the name up in the set `uplinks` instead. No explicit `meta l4proto != tcp return` first: a TCP segment, the traffic
+ * counted, would pay that compare twice, and other packets leave at the counting rule's own protocol compare. No
+ * uplinks: empty chains.
+ *
+ * Each table's set `uplinks` always holds its uplinks (read by the chains above the limit, by people always). When
+ * the uplinks change, the set's elements and the chains' rules are replaced in ONE transaction (updateUplinksScript):
+ * the named counters are table objects, so they keep counting; the bridge table exists only while some uplink is a
+ * bridge port.
  */
 import { SourceUnavailableError } from '../../errors';
 import { FLAG_BYTE_VALUES } from './tcp-flag-bits';
@@ -55,7 +68,9 @@ const HOOK: Record<NftDirection, { hook: string; priority: number; interfaceKey:
  * An interface name (its label, kernel/interface-name.ts) as an nft string. Linux refuses names with whitespace, `/`
  * or `:` (dev_valid_name) but allows `"`, `\`, control characters and bytes that are not UTF-8, which an nft string
  * cannot hold (the label writes the last three with a backslash): such an uplink is refused rather than matched as
- * another name (tcp-flags.ts leaves it out and says so).
+ * another name (tcp-flags.ts leaves it out and says so). A trailing `*` would make nft match every name with that
+ * prefix (its wildcard): it is escaped (`\*`), which nft reads as the character itself, in a compare and in a set
+ * element alike.
  */
 export function nftInterfaceName(name: string): string {
   if (name === '' || /["\\]/.test(name) || Buffer.byteLength(name) > 15) {
@@ -64,22 +79,45 @@ export function nftInterfaceName(name: string): string {
         'control characters or other bytes)',
     );
   }
-  return `"${name}"`;
+  return `"${name.endsWith('*') ? `${name.slice(0, -1)}\\*` : name}"`;
 }
 
 function setElements(names: readonly string[]): string {
   return names.length === 0 ? '' : ` elements = { ${names.map(nftInterfaceName).join(', ')} };`;
 }
 
-function chainText(direction: NftDirection): string[] {
-  const { hook, priority, interfaceKey } = HOOK[direction];
+/**
+ * Up to this many uplinks in a table, each chain compares the interface name inline, one rule per uplink; above it,
+ * one rule looks the name up in the set `uplinks`. A segment passes every rule of its chain: each rule beyond the
+ * first cost ~15-25 ns, the set lookup 55-125 ns more than one compare (bench `flags-rule-cost`, 2026-11-30, two runs
+ * on a loaded machine, ns per segment and chain: one uplink 476/530, 2 compares 523/544, 4 compares 502/579,
+ * 8 compares 654/649, the set 596/586): 4 compares cost at most what the set costs, 8 clearly more.
+ */
+export const UPLINK_COMPARE_LIMIT = 4;
+
+/** The counting statement of a chain: the flag byte indexes the direction's map of named counters. */
+function countingStatement(direction: NftDirection): string {
+  return `counter name tcp flags map @${direction}_by_flags`;
+}
+
+/**
+ * The rules of chain `direction` counting on `uplinks` (without indentation): one `<iifname|oifname> "<uplink>"
+ * counting` rule per uplink up to UPLINK_COMPARE_LIMIT, else one `<iifname|oifname> @uplinks counting` rule; none
+ * without uplinks. Throws nftInterfaceName's SourceUnavailableError for a name nft cannot hold.
+ */
+export function chainRules(direction: NftDirection, uplinks: readonly string[]): string[] {
+  const { interfaceKey } = HOOK[direction];
+  const counting = countingStatement(direction);
+  if (uplinks.length > UPLINK_COMPARE_LIMIT) return [`${interfaceKey} @uplinks ${counting}`];
+  return uplinks.map((name) => `${interfaceKey} ${nftInterfaceName(name)} ${counting}`);
+}
+
+function chainText(direction: NftDirection, uplinks: readonly string[]): string[] {
+  const { hook, priority } = HOOK[direction];
   return [
     `  chain ${direction} {`,
     `    type filter hook ${hook} priority ${priority}; policy accept;`,
-    // Non-TCP packets leave after one compare; the map rule would add this dependency itself, later.
-    `    meta l4proto != tcp return`,
-    `    ${interfaceKey} != @uplinks return`,
-    `    counter name tcp flags map @${direction}_by_flags`,
+    ...chainRules(direction, uplinks).map((rule) => `    ${rule}`),
     '  }',
   ];
 }
@@ -100,7 +138,7 @@ function tableText(family: NftFamily, tableName: string, uplinks: readonly strin
     lines.push(`  map ${direction}_by_flags {`, `    type tcp_flag : counter;`);
     lines.push(`    elements = { ${elements.join(', ')} }`, '  }');
   }
-  for (const direction of NFT_DIRECTIONS) lines.push(...chainText(direction));
+  for (const direction of NFT_DIRECTIONS) lines.push(...chainText(direction, uplinks));
   lines.push('}');
   return lines;
 }
@@ -120,11 +158,21 @@ export function createTableScript(
   return `${families.flatMap((family) => tableText(family, tableName, plan[family], options.owned)).join('\n')}\n`;
 }
 
-/** The script that replaces the elements of the `uplinks` set of table `family tableName` (counters untouched). */
+/**
+ * The script that makes table `family tableName` count on `uplinks`: the elements of its set `uplinks` and the rules
+ * of both chains (chainRules) replaced, in one transaction when run as one script (`nft -f`, or one `include` of the
+ * collector's nft session): no packet sees a half-changed table, and the named counters, table objects that no rule
+ * owns, keep their values.
+ */
 export function updateUplinksScript(family: NftFamily, uplinks: readonly string[], tableName = NFT_TABLE_NAME): string {
-  const set = `${family} ${tableName} uplinks`;
-  const add = uplinks.length === 0 ? '' : `add element ${set} { ${uplinks.map(nftInterfaceName).join(', ')} }\n`;
-  return `flush set ${set}\n${add}`;
+  const table = `${family} ${tableName}`;
+  const lines = [`flush set ${table} uplinks`];
+  if (uplinks.length > 0) lines.push(`add element ${table} uplinks { ${uplinks.map(nftInterfaceName).join(', ')} }`);
+  for (const direction of NFT_DIRECTIONS) {
+    lines.push(`flush chain ${table} ${direction}`);
+    for (const rule of chainRules(direction, uplinks)) lines.push(`add rule ${table} ${direction} ${rule}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** The script that removes the tables of `families` if they exist and succeeds if they do not (safe to run twice). */

@@ -113,7 +113,8 @@ export function readServingCounters(netlink: Netlink, table: string): ReadonlyMa
 
 /**
  * The TCP flag source: installs its nftables table(s) at start (unless one-shot), follows the uplinks at each
- * gathering (the `uplinks` sets; the bridge table appears with the first bridge-port uplink), reads the counters.
+ * gathering (each table's `uplinks` set and chain rules; the bridge table appears with the first bridge-port uplink),
+ * reads the counters.
  */
 export function createTcpFlagsSource(): Source {
   const readLinks = createLinkReader();
@@ -138,7 +139,11 @@ export function createTcpFlagsSource(): Source {
     installed = { families, plan };
   }
 
-  /** Brings the installed tables to `plan`: new bridge table when needed, sets updated in place. */
+  /**
+   * Brings the installed tables to `plan`: a new bridge table when needed, then every table's `uplinks` set and chain
+   * rules replaced in ONE transaction (updateUplinksScript, one script through the owner's session), so no packet
+   * meets a half-changed table and the named counters keep counting.
+   */
   async function follow(ctx: SourceContext, plan: UplinkPlan): Promise<void> {
     if (installed === undefined || samePlan(installed.plan, plan)) return;
     const { families } = installed;
