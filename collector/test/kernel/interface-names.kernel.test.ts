@@ -11,6 +11,7 @@ import { LABEL, POD_INTERFACES_AGGREGATE } from '../../src/catalog';
 import type { Gathering } from '../../src/gatherer';
 import { parseEthtoolStatistics } from '../helpers/ethtool-text';
 import { cleanup, COLLECTOR_CLI, describeKernel, Namespace, run, uniqueName, waitForOutput } from '../helpers/netns';
+import { interfaceStatsByName } from '../helpers/interface-stats';
 
 const hasEthtool = spawnSync('sh', ['-c', 'command -v ethtool'], { stdio: 'ignore' }).status === 0;
 
@@ -30,17 +31,6 @@ function kernelStats(ns: Namespace, name: Buffer): { ifindex: number; rxPackets:
     stats64: { rx: { packets: number }; tx: { packets: number } };
   }[];
   return { ifindex: link!.ifindex, rxPackets: link!.stats64.rx.packets, txPackets: link!.stats64.tx.packets };
-}
-
-function statsByInterface(gathering: Gathering): Map<string, Map<string, number>> {
-  const result = new Map<string, Map<string, number>>();
-  for (const sample of gathering.samples.interfaceStats ?? []) {
-    const name = sample.labels[LABEL.interfaceName]!;
-    const stats = result.get(name) ?? new Map<string, number>();
-    stats.set(sample.labels[LABEL.statisticName]!, sample.value);
-    result.set(name, stats);
-  }
-  return result;
 }
 
 function statusOf(gathering: Gathering, source: string) {
@@ -97,11 +87,11 @@ describeKernel('interface names that are not UTF-8', () => {
     }
     // The other veth's peer is in another namespace: a pod interface by the kernel rule, summed by its ifindex,
     // which the link dump gives under the same label as /proc/net/dev (else the sum would be absent).
-    const ours = statsByInterface(after);
+    const ours = interfaceStatsByName(after);
     expect([...ours.keys()].sort()).toEqual(
       ['lo', plain, SPELLED_LABEL, UPLINK_LABEL, POD_INTERFACES_AGGREGATE].sort(),
     );
-    const onePerPod = statsByInterface(perPod);
+    const onePerPod = interfaceStatsByName(perPod);
     expect([...onePerPod.keys()].sort()).toEqual(['lo', plain, SPELLED_LABEL, OTHER_LABEL, UPLINK_LABEL].sort());
     // Each veth's counters lie between the kernel's two reads around ours: the uplink's, not the other's.
     const within = (label: string, value: number, i: number, direction: 'tx' | 'rx') => {
@@ -120,7 +110,7 @@ describeKernel('interface names that are not UTF-8', () => {
       }
     }
     const grew = (label: string) =>
-      ours.get(label)!.get('tx_packets')! - statsByInterface(before).get(label)!.get('tx_packets')!;
+      ours.get(label)!.get('tx_packets')! - interfaceStatsByName(before).get(label)!.get('tx_packets')!;
     expect(grew(UPLINK_LABEL)).toBeGreaterThanOrEqual(count);
     expect(onePerPod.get(OTHER_LABEL)!.get('tx_packets')!).toBeLessThan(count);
     // The non-pod extras come from the link dump by name: found for the uplink too.
@@ -141,7 +131,7 @@ describeKernel('interface names that are not UTF-8', () => {
     // The other veth is pod-side (its peer is in another namespace): read only with per-pod statistics on.
     const gathering = a.snapshot('--sources', 'ethtool', '--ethtool-interfaces', 't6*', '--per-pod-interface-stats');
     expect(statusOf(gathering, 'ethtool')).toEqual({ name: 'ethtool', up: true, reason: undefined });
-    const ours = statsByInterface(gathering);
+    const ours = interfaceStatsByName(gathering);
     // The two veths and the spelled-out one each read as their own device.
     expect([...ours.keys()].sort()).toEqual([SPELLED_LABEL, OTHER_LABEL, UPLINK_LABEL].sort());
     const peerIndex = (peer: string) =>

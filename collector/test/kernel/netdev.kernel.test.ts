@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DIRECTION, LABEL, metricName, METRICS, POD_INTERFACES_AGGREGATE } from '../../src/catalog';
-import type { Gathering } from '../../src/gatherer';
 import type { SampleView } from '../../src/source';
 import {
   cleanup,
@@ -14,6 +13,7 @@ import {
   waitForOutput,
   type Link,
 } from '../helpers/netns';
+import { interfaceStatsByName } from '../helpers/interface-stats';
 
 /** What `ip -j -s -s link` reports per interface (rtnetlink IFLA_STATS64, the raw kernel counters). */
 interface IpLinkStats {
@@ -56,17 +56,6 @@ function expectedFromIp(stats: IpLinkStats['stats64']): Record<string, number> {
   };
 }
 
-function interfaceStats(gathering: Gathering): Map<string, Map<string, number>> {
-  const result = new Map<string, Map<string, number>>();
-  for (const sample of gathering.samples.interfaceStats ?? []) {
-    const name = sample.labels[LABEL.interfaceName]!;
-    const stats = result.get(name) ?? new Map<string, number>();
-    stats.set(sample.labels[LABEL.statisticName]!, sample.value);
-    result.set(name, stats);
-  }
-  return result;
-}
-
 function byDirection(samples: readonly SampleView[] | undefined, direction: string): number | undefined {
   return samples?.find((s) => s.labels[LABEL.direction] === direction)?.value;
 }
@@ -101,8 +90,8 @@ describeKernel('netdev and forward sources in network namespaces', () => {
     expect(grew('forwardCount', DIRECTION.ingress)).toBeGreaterThanOrEqual(count);
     expect(grew('forwardBytes', DIRECTION.ingress)).toBeGreaterThanOrEqual(count * PING_FRAME);
 
-    const ours = interfaceStats(after);
-    const oursBefore = interfaceStats(before);
+    const ours = interfaceStatsByName(after);
+    const oursBefore = interfaceStatsByName(before);
     expect(
       ours.get(link.aIf)!.get('tx_packets')! - oursBefore.get(link.aIf)!.get('tx_packets')!,
     ).toBeGreaterThanOrEqual(count);
@@ -167,23 +156,23 @@ describeKernel('netdev and forward sources in network namespaces', () => {
     }
     const theirs = ipLinkStats(a);
     const gathering = a.snapshot('--sources', 'netdev');
-    const ours = interfaceStats(gathering);
+    const ours = interfaceStatsByName(gathering);
     for (const name of names) expect(ours.has(name)).toBe(false);
     const aggregate = ours.get(POD_INTERFACES_AGGREGATE)!;
     // Counters of fresh, addressless veths can still move (IPv6 router solicitations): the sum is at least ip's.
     const summed = names.reduce((sum, name) => sum + theirs.get(name)!.tx.packets!, 0);
     expect(aggregate.get('tx_packets')).toBeGreaterThanOrEqual(summed);
 
-    const perPod = interfaceStats(a.snapshot('--sources', 'netdev', '--per-pod-interface-stats'));
+    const perPod = interfaceStatsByName(a.snapshot('--sources', 'netdev', '--per-pod-interface-stats'));
     for (const name of names) expect(perPod.has(name)).toBe(true);
     expect(perPod.has(POD_INTERFACES_AGGREGATE)).toBe(false);
 
     a.ip('link', 'delete', names[0]!);
-    const afterDelete = interfaceStats(a.snapshot('--sources', 'netdev', '--per-pod-interface-stats'));
+    const afterDelete = interfaceStatsByName(a.snapshot('--sources', 'netdev', '--per-pod-interface-stats'));
     expect(afterDelete.has(names[0]!)).toBe(false);
     expect(afterDelete.has(names[1]!)).toBe(true);
     for (const name of names.slice(1)) a.ip('link', 'delete', name);
-    expect(interfaceStats(a.snapshot('--sources', 'netdev')).has(POD_INTERFACES_AGGREGATE)).toBe(false);
+    expect(interfaceStatsByName(a.snapshot('--sources', 'netdev')).has(POD_INTERFACES_AGGREGATE)).toBe(false);
   });
 
   it('names an interface as ip prints it (UTF-8), reads its sysfs counters, and selects it by a non-ASCII pattern', () => {
@@ -193,14 +182,14 @@ describeKernel('netdev and forward sources in network namespaces', () => {
     try {
       a.ip('link', 'set', name, 'up');
       expect(a.ip('-br', 'link', 'show', 'dev', name).split(/[\s@]/)[0]).toBe(name);
-      const ours = interfaceStats(a.snapshot('--sources', 'netdev', '--interface-include', 'n?t*'));
+      const ours = interfaceStatsByName(a.snapshot('--sources', 'netdev', '--interface-include', 'n?t*'));
       expect([...ours.keys()]).toEqual([name]);
       const stats = ours.get(name)!;
       // rx_missed_errors, rx_crc_errors, rx_nohandler come from /sys/class/net/<name>/statistics.
       for (const statistic of ['rx_bytes', 'rx_missed_errors', 'rx_crc_errors', 'rx_nohandler']) {
         expect([statistic, stats.has(statistic)]).toEqual([statistic, true]);
       }
-      const excluded = interfaceStats(a.snapshot('--sources', 'netdev', '--interface-exclude', 'nét*'));
+      const excluded = interfaceStatsByName(a.snapshot('--sources', 'netdev', '--interface-exclude', 'nét*'));
       expect(excluded.has(name)).toBe(false);
       expect(excluded.has('lo')).toBe(true);
     } finally {
@@ -217,9 +206,9 @@ describeKernel('netdev and forward sources in network namespaces', () => {
     try {
       const gathering = a.snapshot('--sources', 'netdev', '--sys-path', noSysfs);
       expect(gathering.sources[0]).toMatchObject({ name: 'netdev', up: true, reason: undefined });
-      expect(interfaceStats(gathering).has(POD_INTERFACES_AGGREGATE)).toBe(true);
+      expect(interfaceStatsByName(gathering).has(POD_INTERFACES_AGGREGATE)).toBe(true);
       // The counters /proc/net/dev lacks come from the link dump's IFLA_STATS64 here, not from sysfs files.
-      const lo = interfaceStats(gathering).get('lo')!;
+      const lo = interfaceStatsByName(gathering).get('lo')!;
       for (const statistic of ['rx_missed_errors', 'rx_crc_errors', 'rx_nohandler']) {
         expect([statistic, lo.get(statistic)]).toEqual([statistic, 0]);
       }
@@ -230,10 +219,10 @@ describeKernel('netdev and forward sources in network namespaces', () => {
   });
 
   it('leaves out interfaces matched by --interface-exclude', () => {
-    const ours = interfaceStats(a.snapshot('--sources', 'netdev', '--interface-exclude', `${link.aIf},nothing*`));
+    const ours = interfaceStatsByName(a.snapshot('--sources', 'netdev', '--interface-exclude', `${link.aIf},nothing*`));
     expect(ours.has(link.aIf)).toBe(false);
     expect(ours.has('lo')).toBe(true);
-    const only = interfaceStats(a.snapshot('--sources', 'netdev', '--interface-include', link.aIf));
+    const only = interfaceStatsByName(a.snapshot('--sources', 'netdev', '--interface-include', link.aIf));
     expect([...only.keys()]).toEqual([link.aIf]);
   });
 
