@@ -102,9 +102,9 @@ export interface Source {
   start?(ctx: SourceContext): Promise<void>;
   /**
    * Starts kernel work that this gathering's collect() finishes, so that it runs on another thread while the other
-   * sources collect (tcp_sockets: the sock_diag walk of the established hash). The gatherer calls it for every
-   * started source at the start of a gathering, before any collect, and collects the sources that have it after the
-   * others. Must not throw: a failure is for collect() to report, or to recover from by doing the work itself. The
+   * sources collect (tcp_sockets: the sock_diag walk of the established hash; tcp_flags: the nftables counter dump).
+   * The gatherer calls it for every started source at the start of a gathering, before any collect, and collects the
+   * sources that have it after the others. Must not throw: a failure is for collect() to report, or to recover from by doing the work itself. The
    * source's collection duration counts what collect() waits for that work, not the work itself.
    */
   prefetch?(ctx: SourceContext): void;

@@ -23,6 +23,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { interfaceLabel } from './interface-name';
 import { isProcfs, showsOwnNamespace } from './net-namespace';
+import { readWhole } from './read-whole';
 
 /** The three roots, as the configuration names them (a CollectorConfig is one). */
 export interface HostRoots {
@@ -102,22 +103,11 @@ export function createHostFs(roots: HostRoots): HostFs {
   /** Whether net/ files are kept open: decided at the first read of one (the proc root does not change). */
   let keepNetFilesOpen: boolean | undefined;
 
-  /**
-   * Reads all of `fd` into scratch, growing it as needed: from the current position (a new descriptor), or with
-   * `fromStart` by positioned reads from offset 0 (a kept descriptor: offset 0 makes seq_file start over). The count.
-   */
+  /** Reads all of `fd` into scratch (readWhole: grown as needed), from offset 0 with `fromStart`. The count. */
   function fill(fd: number, fromStart: boolean): number {
-    let filled = 0;
-    for (;;) {
-      if (filled === scratch.length) {
-        const larger = Buffer.allocUnsafe(scratch.length * 2);
-        scratch.copy(larger, 0, 0, filled);
-        scratch = larger;
-      }
-      const n = fs.readSync(fd, scratch, filled, scratch.length - filled, fromStart ? filled : null);
-      if (n === 0) return filled;
-      filled += n;
-    }
+    const read = readWhole(fd, scratch, fromStart);
+    scratch = read.buffer;
+    return read.length;
   }
 
   /** Reads a file through a new descriptor, kept open after a successful read when `keep`, else closed. */

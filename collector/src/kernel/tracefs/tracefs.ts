@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SourceUnavailableError } from '../../errors';
+import { readWhole } from '../read-whole';
 import { NonBlockingPipe, type TracePipe } from './trace-pipe';
 import { NonBlockingRawPipe, type RawPipe } from './trace-pipe-raw';
 
@@ -68,17 +69,9 @@ function openKeptFile(filePath: string): KeptFile {
   let buffer = Buffer.allocUnsafe(KEPT_FILE_BUFFER_BYTES);
   return {
     read() {
-      let filled = 0;
-      for (;;) {
-        if (filled === buffer.length) {
-          const larger = Buffer.allocUnsafe(buffer.length * 2);
-          buffer.copy(larger, 0, 0, filled);
-          buffer = larger;
-        }
-        const count = fs.readSync(fd, buffer, filled, buffer.length - filled, filled);
-        if (count === 0) return buffer.toString('latin1', 0, filled);
-        filled += count;
-      }
+      const read = readWhole(fd, buffer, true);
+      buffer = read.buffer;
+      return buffer.toString('latin1', 0, read.length);
     },
     close: () => fs.closeSync(fd),
   };
