@@ -6,7 +6,7 @@
  */
 import { ParseError } from '../../errors';
 import { parseCount, procfsLines } from '../procfs-text';
-import type { KeptFile, Tracefs } from './tracefs';
+import { openKeptFiles, type Tracefs } from './tracefs';
 
 export interface RingBufferStats {
   readonly entries: number;
@@ -62,17 +62,11 @@ export interface InstanceLostEvents {
  */
 export function createInstanceLostEvents(tracefs: Tracefs, instanceDir: string): InstanceLostEvents {
   const perCpu = `${instanceDir}/per_cpu`;
-  const files: { file: KeptFile; path: string }[] = [];
-  try {
-    for (const cpu of tracefs.list(perCpu)) {
-      if (!/^cpu\d+$/.test(cpu)) continue;
-      const file = `${perCpu}/${cpu}/stats`;
-      files.push({ file: tracefs.openKept(file), path: tracefs.pathOf(file) });
-    }
-  } catch (error) {
-    for (const { file } of files) file.close();
-    throw error;
-  }
+  const paths = tracefs
+    .list(perCpu)
+    .filter((cpu) => /^cpu\d+$/.test(cpu))
+    .map((cpu) => `${perCpu}/${cpu}/stats`);
+  const files = openKeptFiles(tracefs, paths).map((file, index) => ({ file, path: tracefs.pathOf(paths[index]!) }));
   return {
     read() {
       let lost = 0;

@@ -61,6 +61,21 @@ export interface KeptFile {
   close(): void;
 }
 
+/**
+ * Opens each of `relativePaths` (Tracefs.openKept), in order. A failed open closes the files opened before it (they
+ * would keep their instance busy) and throws its error.
+ */
+export function openKeptFiles(tracefs: Tracefs, relativePaths: readonly string[]): KeptFile[] {
+  const files: KeptFile[] = [];
+  try {
+    for (const relativePath of relativePaths) files.push(tracefs.openKept(relativePath));
+  } catch (error) {
+    for (const file of files) file.close();
+    throw error;
+  }
+  return files;
+}
+
 /** Control and stats files are a few hundred bytes; the buffer doubles for a longer one (a long filter). */
 const KEPT_FILE_BUFFER_BYTES = 1024;
 

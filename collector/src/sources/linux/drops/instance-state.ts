@@ -12,7 +12,7 @@
  * counted meanwhile cannot be taken off), and drops no counter names are not in it.
  */
 import type { Logger } from 'pino';
-import type { KeptFile, Tracefs } from '../../../kernel/tracefs/tracefs';
+import { openKeptFiles, type KeptFile, type Tracefs } from '../../../kernel/tracefs/tracefs';
 import type { GatheringFiles } from '../procfs-reads';
 import { counterDropSamples, readCounterInputs } from './counters';
 import { KFREE_SKB_EVENT } from './kfree-skb';
@@ -82,13 +82,11 @@ export function createInstanceStateGuard(
   log: Logger,
 ): InstanceStateGuard {
   // Kept open: read at every gathering (Tracefs.openKept).
-  const files = new Map<string, KeptFile>();
-  try {
-    for (const { file } of controls) files.set(file, tracefs.openKept(file));
-  } catch (error) {
-    files.forEach((file) => file.close());
-    throw error;
-  }
+  const opened = openKeptFiles(
+    tracefs,
+    controls.map(({ file }) => file),
+  );
+  const files = new Map<string, KeptFile>(controls.map(({ file }, index) => [file, opened[index]!]));
   let lastCounters = counterSum(ctx);
   let lost = 0;
   return {

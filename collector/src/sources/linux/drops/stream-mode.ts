@@ -10,7 +10,7 @@
  *  - `trace_pipe` (stream-decoder.ts): the kernel prints each event as a text line, which we parse. The fallback
  *    where raw pages cannot be read (see openRawStreamReader); the log and the status note say which one runs and why.
  */
-import { createInstanceLostEvents } from '../../../kernel/tracefs/ring-buffer-stats';
+import { createInstanceLostEvents, type InstanceLostEvents } from '../../../kernel/tracefs/ring-buffer-stats';
 import { tryWrite } from '../../../kernel/tracefs/tracefs';
 import { describeError } from '../../../errors';
 import type { EventsMode, EventsModeSetup } from './events-mode';
@@ -43,7 +43,7 @@ export function startStreamMode(setup: EventsModeSetup): EventsMode {
 
   const tally = new DropTally();
   const { reader, textBecause } = openReader(setup, tally, netfilterStacks);
-  let instanceLost: ReturnType<typeof createInstanceLostEvents>;
+  let instanceLost: InstanceLostEvents;
   try {
     instanceLost = createInstanceLostEvents(tracefs, instance);
   } catch (error) {
