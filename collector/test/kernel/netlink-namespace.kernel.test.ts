@@ -11,6 +11,22 @@ import { createInterfaceIncarnations } from '../../src/sources/linux/interface-i
 import { cleanup, COLLECTOR_CLI, describeKernel, Namespace, run, uniqueName } from '../helpers/netns';
 import { holdTcpSockets } from '../helpers/tcp-holder';
 
+/** `kappie snapshot --json` of `sources` with `--proc-path procPath` and `flags`, run in the test's own namespace. */
+function snapshotThrough(procPath: string, sources: string, ...flags: string[]) {
+  return parseSnapshotJson(
+    run(process.execPath, [
+      COLLECTOR_CLI,
+      'snapshot',
+      '--json',
+      '--sources',
+      sources,
+      ...flags,
+      '--proc-path',
+      procPath,
+    ]),
+  );
+}
+
 describeKernel('netlink readers in the namespace of --proc-path', () => {
   let ns: Namespace;
   let pid: number;
@@ -29,9 +45,7 @@ describeKernel('netlink readers in the namespace of --proc-path', () => {
 
   it("refuses tcp_flags for another namespace's proc root (its table would count the collector's namespace)", () => {
     const snapshot = (procPath: string) =>
-      parseSnapshotJson(
-        run(process.execPath, [COLLECTOR_CLI, 'snapshot', '--json', '--sources', 'tcp_flags', '--proc-path', procPath]),
-      ).sources.find((source) => source.name === 'tcp_flags');
+      snapshotThrough(procPath, 'tcp_flags').sources.find((source) => source.name === 'tcp_flags');
     const other = snapshot(`/proc/${pid}`);
     expect(other?.up).toBe(false);
     expect(other?.reason).toMatch(/^--proc-path \/proc\/\d+ shows another network namespace than the collector's; /);
@@ -43,19 +57,7 @@ describeKernel('netlink readers in the namespace of --proc-path', () => {
   it('counts drops with tracefs events: tracefs found in the collector’s own mounts, kallsyms in the procfs', () => {
     // <proc-path>/self/mountinfo and <proc-path>/kallsyms do not exist under /proc/<pid>: the source fell back to the
     // kernel counters ("missing: /proc/<pid>/self/mountinfo"), then read text events ("missing: /proc/<pid>/kallsyms").
-    const gathering = parseSnapshotJson(
-      run(process.execPath, [
-        COLLECTOR_CLI,
-        'snapshot',
-        '--json',
-        '--sources',
-        'drops',
-        '--tracefs-instance',
-        uniqueName('kpp'),
-        '--proc-path',
-        `/proc/${pid}`,
-      ]),
-    );
+    const gathering = snapshotThrough(`/proc/${pid}`, 'drops', '--tracefs-instance', uniqueName('kpp'));
     const status = gathering.sources.find((source) => source.source === 'drops');
     expect([status?.name, status?.up]).toEqual(['drop_reasons', true]);
     expect(status?.reason ?? '').not.toMatch(/missing/);
@@ -64,19 +66,7 @@ describeKernel('netlink readers in the namespace of --proc-path', () => {
 
   it('counts the target namespace’s 3 listeners through netlink sock_diag, as /proc/<pid>/net/tcp does', () => {
     for (const reader of ['netlink', 'auto', 'procfs']) {
-      const gathering = parseSnapshotJson(
-        run(process.execPath, [
-          COLLECTOR_CLI,
-          'snapshot',
-          '--json',
-          '--sources',
-          'tcp_sockets',
-          '--tcp-socket-reader',
-          reader,
-          '--proc-path',
-          `/proc/${pid}`,
-        ]),
-      );
+      const gathering = snapshotThrough(`/proc/${pid}`, 'tcp_sockets', '--tcp-socket-reader', reader);
       const listen = gathering.samples.tcpState?.find((sample) => sample.labels.state === 'LISTEN')?.value;
       const status = gathering.sources.find((source) => source.name === 'tcp_sockets');
       expect([reader, listen, status?.up, status?.reason]).toEqual([reader, 3, true, undefined]);
