@@ -3,7 +3,7 @@
  * collector's own table (createTableScript: its counters, maps and `uplinks` set) with each chain's rules replaced,
  * so that only the rules differ between modes.
  */
-import { createTableScript, type NftDirection, type UplinkPlan } from '@kappie/collector';
+import { createTableScript, NFT_DIRECTIONS, type NftDirection, type UplinkPlan } from '@kappie/collector';
 
 /** Builds one chain's rules from its direction and interface key (`iifname` for ingress, `oifname` for egress). */
 export type ChainRules = (direction: NftDirection, interfaceKey: 'iifname' | 'oifname') => readonly string[];
@@ -23,9 +23,9 @@ export const PREVIOUS_CHAIN: ChainRules = (direction, interfaceKey) => [
   countingStatement(direction),
 ];
 
-/** The collector's table before the inline compares (up to 2026-11-30): PREVIOUS_CHAIN in both chains. */
+/** The collector's table before the inline compares (up to 2026-11-30): PREVIOUS_CHAIN in both chains, no sizes. */
 export function previousTableScript(plan: UplinkPlan): string {
-  return tableWithChains(plan, PREVIOUS_CHAIN);
+  return withoutSizes(tableWithChains(plan, PREVIOUS_CHAIN));
 }
 
 /** The collector's table for `plan` with each chain's rules replaced by `rules` (chain headers, objects unchanged). */
@@ -48,4 +48,30 @@ export function tableWithChains(plan: UplinkPlan, rules: ChainRules): string {
     }
   }
   return output.join('\n');
+}
+
+/**
+ * `script` with the size declarations of its sets and maps removed: the collector's table before it sized them (up to
+ * 2026-11-30). Without a size the kernel backs a named set or map with its resizable rhashtable (nft_rhash) instead
+ * of the fixed-size hash (nft_hash).
+ */
+export function withoutSizes(script: string): string {
+  return script.replaceAll(/ size \d+;/g, '');
+}
+
+/**
+ * Per-element counters instead of named counters: per direction a set `<direction>_flags` of all 256 flag bytes
+ * declared with `counter`, looked up by the chain's counting rule (`tcp flags @egress_flags`); the lookup adds to the
+ * matched element's own counter (Linux 5.11+: nft_lookup updates set element expressions), without the map's
+ * object reference and the named counter it points to. The collector's maps and counters stay in the table, unused.
+ */
+export function elementCountersTableScript(plan: UplinkPlan): string {
+  const elements = Array.from({ length: 256 }, (_, value) => `0x${value.toString(16).padStart(2, '0')}`).join(', ');
+  const sets = NFT_DIRECTIONS.map(
+    (direction) => `  set ${direction}_flags { type tcp_flag; size 256; counter; elements = { ${elements} } }`,
+  );
+  const base = tableWithChains(plan, (direction, key) =>
+    plan.inet.map((name) => `${key} "${name}" tcp flags @${direction}_flags`),
+  );
+  return base.replace('\n  chain ingress {', `\n${sets.join('\n')}\n  chain ingress {`);
 }

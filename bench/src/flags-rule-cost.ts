@@ -23,7 +23,11 @@
  *   check) and `uplinks` (+ the set lookup), so consecutive modes differ by one rule;
  * - `ifcmp` and `ifset`: only the inline name compare, only the set lookup (no protocol check, no counting);
  * - `set`: the collector's shape above UPLINK_COMPARE_LIMIT uplinks (one rule: set lookup, then counting);
- * - `cmp2`, `cmp4`, `cmp8`: one counting rule per uplink for 2, 4, 8 uplinks, the counted one last.
+ * - `cmp2`, `cmp4`, `cmp8`: one counting rule per uplink for 2, 4, 8 uplinks, the counted one last;
+ * - `unsized`: `kappie` without the size declarations of its sets and maps (the kernel's rhashtable backs them, not
+ *   its fixed-size hash): the table up to 2026-11-30; `previous` is unsized too;
+ * - `elements`: `kappie`'s compare, counting with per-element counters of a set of the 256 flag bytes (no map, no
+ *   named counters).
  * Modes that stop before counting count nothing, so the check that the chain saw every segment is made for the
  * counting modes only.
  *
@@ -37,9 +41,11 @@ import { parseArgs } from 'node:util';
 import { createTableScript, deleteTableScript, type UplinkPlan } from '@kappie/collector';
 import {
   countingStatement,
+  elementCountersTableScript,
   PREVIOUS_CHAIN,
   previousTableScript,
   tableWithChains,
+  withoutSizes,
   type ChainRules,
 } from './flags-chains';
 import { median, renderTable } from './stats';
@@ -86,6 +92,8 @@ const MODES = [
   'cmp2',
   'cmp4',
   'cmp8',
+  'unsized',
+  'elements',
 ] as const;
 type Mode = (typeof MODES)[number];
 /** A full-size segment of the nogso workload: MSS 1448 on a 1500-byte MTU veth (timestamps on). */
@@ -134,14 +142,26 @@ function script(mode: Mode): string {
   if (mode === 'none') return deleteTableScript();
   if (mode === 'kappie') return createTableScript(RULE_COST_PLAN);
   if (mode === 'previous') return previousTableScript(RULE_COST_PLAN);
+  if (mode === 'unsized') return withoutSizes(createTableScript(RULE_COST_PLAN));
+  if (mode === 'elements') return elementCountersTableScript(RULE_COST_PLAN);
   return tableWithChains(RULE_COST_PLAN, CHAINS[mode]);
 }
 
 /** Modes whose chain counts every segment it sees (the others stop before the counting rule or have none). */
-const COUNTING: readonly Mode[] = ['previous', 'set', 'kappie', 'cmp2', 'cmp4', 'cmp8'];
+const COUNTING: readonly Mode[] = ['previous', 'set', 'kappie', 'cmp2', 'cmp4', 'cmp8', 'unsized', 'elements'];
 
-/** Segments the egress chain of namespace `ns` counted (sum of the named counters of `egress_*`). */
-function egressCount(ns: string): number {
+/**
+ * Segments the egress chain of namespace `ns` counted: the sum of the named counters `egress_*`, or for mode
+ * `elements` of the element counters of set `egress_flags`.
+ */
+function egressCount(ns: string, mode: Mode): number {
+  if (mode === 'elements') {
+    const set = sh('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'set', 'inet', 'kappie', 'egress_flags']);
+    type Element = { elem?: { counter?: { packets: number } } };
+    const entries = (JSON.parse(set) as { nftables: { set?: { elem?: Element[] } }[] }).nftables;
+    const elements = entries.flatMap((entry) => entry.set?.elem ?? []);
+    return elements.reduce((sum, element) => sum + (element.elem?.counter?.packets ?? 0), 0);
+  }
   const text = sh('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'counters', 'table', 'inet', 'kappie']);
   let sum = 0;
   for (const entry of (JSON.parse(text) as { nftables: { counter?: { name: string; packets: number } }[] }).nftables) {
@@ -208,7 +228,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       modes.forEach((mode, m) => {
         perSegment[mode].push(spent[m]![0]! / packets);
         if (!COUNTING.includes(mode)) return;
-        const counted = egressCount(host[m]!);
+        const counted = egressCount(host[m]!, mode);
         if (counted < packets) throw new Error(`${mode}: the egress chain counted ${counted} of ${packets} segments`);
       });
       process.stderr.write(`repetition ${rep + 1} of ${repetitions}\n`);

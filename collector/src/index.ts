@@ -9,6 +9,7 @@ export type { Source, Sample, Samples, SourceContext } from './source';
 export {
   createTableScript,
   deleteTableScript,
+  NFT_DIRECTIONS,
   NFT_TABLE_NAME,
   type NftDirection,
   type UplinkPlan,

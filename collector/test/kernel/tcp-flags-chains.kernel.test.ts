@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import { parseNftCounters, type NftCounter } from '../../src/sources/linux/nft-json';
-import { NFT_DIRECTIONS, UPLINK_COMPARE_LIMIT } from '../../src/sources/linux/nft-ruleset';
+import { NFT_DIRECTIONS, UPLINK_COMPARE_LIMIT, UPLINK_SET_SIZE } from '../../src/sources/linux/nft-ruleset';
 import {
   cleanup,
   COLLECTOR_CLI,
@@ -73,9 +73,22 @@ function expectChains(ns: Namespace, table: string, uplinks: readonly string[]):
     const sorted = (rules: string[][]) => [...rules].sort((a, b) => a.join().localeCompare(b.join()));
     expect(sorted(chainBytecode(ns, table, direction))).toEqual(sorted(expected));
   }
-  const set = ns.exec('nft', '-j', 'list', 'set', 'inet', table, 'uplinks');
-  const elements = (JSON.parse(set) as { nftables: { set?: { elem?: string[] } }[] }).nftables.find((o) => o.set)?.set
-    ?.elem;
+  const set = (
+    JSON.parse(ns.exec('nft', '-j', 'list', 'set', 'inet', table, 'uplinks')) as {
+      nftables: { set?: { elem?: string[]; size?: number } }[];
+    }
+  ).nftables.find((o) => o.set)?.set;
+  const elements = set?.elem;
+  // Sized sets and maps, so that the kernel backs them with its fixed-size hash (nft-ruleset.ts).
+  expect(set?.size).toBe(UPLINK_SET_SIZE);
+  for (const direction of NFT_DIRECTIONS) {
+    const map = (
+      JSON.parse(ns.exec('nft', '-j', 'list', 'map', 'inet', table, `${direction}_by_flags`)) as {
+        nftables: { map?: { size?: number } }[];
+      }
+    ).nftables.find((o) => o.map)?.map;
+    expect(map?.size).toBe(256);
+  }
   // nft lists a literal trailing * escaped, as it reads it.
   expect((elements ?? []).map((name) => name.replace(/\\\*$/, '*')).sort()).toEqual([...uplinks].sort());
 }

@@ -13,6 +13,7 @@ import {
   NFT_TABLE_NAME,
   nftInterfaceName,
   UPLINK_COMPARE_LIMIT,
+  UPLINK_SET_SIZE,
   updateUplinksScript,
 } from '../../src/sources/linux/nft-ruleset';
 import { FLAG_BYTE_VALUES, flagsOfByte } from '../../src/sources/linux/tcp-flag-bits';
@@ -76,7 +77,7 @@ describe('the kappie nftables script', () => {
       expect(elements?.split(', ')).toHaveLength(256);
       expect(elements).toContain(`0x12 : "${flagCounterName(direction, 0x12)}"`);
     }
-    expect(script).toContain('set uplinks { type ifname; elements = { "eth0", "bond0" }; }');
+    expect(script).toContain('set uplinks { type ifname; size 1024; elements = { "eth0", "bond0" }; }');
     expect(script).toContain('type filter hook prerouting priority -300; policy accept;');
     expect(script).toContain('type filter hook postrouting priority 300; policy accept;');
     expect(script).not.toContain('bridge');
@@ -110,7 +111,32 @@ describe('the kappie nftables script', () => {
     );
     const many = createTableScript({ inet: uplinkNames(UPLINK_COMPARE_LIMIT + 1), bridge: [] });
     expect(chainBody(many, 'ingress')).toEqual(['iifname @uplinks counter name tcp flags map @ingress_by_flags']);
-    expect(many).toContain(`set uplinks { type ifname; elements = { "eth0", "eth1", "eth2", "eth3", "eth4" }; }`);
+    expect(many).toContain(
+      `set uplinks { type ifname; size 1024; elements = { "eth0", "eth1", "eth2", "eth3", "eth4" }; }`,
+    );
+  });
+
+  it("declares every set's and map's size, so that the kernel backs each with its fixed-size hash", () => {
+    // A set declared without a size gets the resizable rhashtable, slower per packet (nft-ruleset.ts' file comment).
+    for (const table of [script, createTableScript({ inet: [], bridge: ['eth0'] }, 'kt', ['inet', 'bridge'])]) {
+      const declarations = table.split('\n').filter((line) => /^ {2}(set|map) /.test(line));
+      expect(declarations).toHaveLength(table.includes('table bridge') ? 6 : 3);
+      for (const declaration of declarations) {
+        const body = declaration.endsWith('{') ? table.split(declaration)[1]!.split('\n')[1]! : declaration;
+        expect(body).toMatch(/; size (256|1024);/);
+      }
+    }
+    expect(script).toMatch(/map ingress_by_flags \{\n {4}type tcp_flag : counter; size 256;\n/);
+    expect(UPLINK_SET_SIZE).toBe(1024);
+  });
+
+  it(`refuses more uplinks than the uplink set holds (${UPLINK_SET_SIZE}), saying what to do`, () => {
+    const tooMany = uplinkNames(UPLINK_SET_SIZE + 1);
+    const refusal =
+      /1025 uplinks: the flag table counts on at most 1024; name the node's uplinks with --uplink-interfaces/;
+    expect(() => createTableScript({ inet: tooMany, bridge: [] })).toThrow(refusal);
+    expect(() => updateUplinksScript('inet', tooMany)).toThrow(SourceUnavailableError);
+    expect(updateUplinksScript('inet', uplinkNames(UPLINK_SET_SIZE))).toContain('"eth1023" }');
   });
 
   it('marks the table owned (flags owner) only when asked, right after it opens', () => {
@@ -121,14 +147,14 @@ describe('the kappie nftables script', () => {
 
   it('counts on no interface while there is no uplink (an empty set, empty chains)', () => {
     const none = createTableScript({ inet: [], bridge: [] });
-    expect(none).toContain('set uplinks { type ifname; }');
+    expect(none).toContain('set uplinks { type ifname; size 1024; }');
     for (const direction of NFT_DIRECTIONS) expect(chainBody(none, direction)).toEqual([]);
   });
 
   it('puts bridge-port uplinks in a bridge table of the same name', () => {
     const both = createTableScript({ inet: [], bridge: ['eth0'] }, 'kt', ['inet', 'bridge']);
     expect(both).toContain('table bridge kt {}\ndelete table bridge kt\ntable bridge kt {');
-    expect(both).toContain('set uplinks { type ifname; elements = { "eth0" }; }');
+    expect(both).toContain('set uplinks { type ifname; size 1024; elements = { "eth0" }; }');
     const bridgeTable = both.slice(both.indexOf('table bridge kt {\n'));
     expect(chainBody(bridgeTable, 'ingress')).toEqual(['iifname "eth0" counter name tcp flags map @ingress_by_flags']);
   });

@@ -31,6 +31,14 @@
  * counted, would pay that compare twice, and other packets leave at the counting rule's own protocol compare. No
  * uplinks: empty chains.
  *
+ * **Every set and map declares its size** (FLAG_MAP_SIZE, UPLINK_SET_SIZE). The kernel chooses a set's backend once,
+ * when the set is created (nft_select_set_ops in net/netfilter/nf_tables_api.c): with a size it takes the fixed-size
+ * hash (nft_hash), without one the resizable rhashtable (nft_rhash), whose lookup costs more on the packet path: the
+ * whole table cost ~60-95 ns more per counted segment with unsized maps, the set shape ~70 ns more (bench
+ * `flags-rule-cost`, modes `unsized` against `kappie`; bench/RESULTS.md, eighth round). Sizes are limits too: a set
+ * refuses elements beyond its size (ENFILE), so the uplink set's is far above what a node has, and more uplinks than
+ * that are refused with an error that says so.
+ *
  * Each table's set `uplinks` always holds its uplinks (read by the chains above the limit, by people always). When
  * the uplinks change, the set's elements and the chains' rules are replaced in ONE transaction (updateUplinksScript):
  * the named counters are table objects, so they keep counting; the bridge table exists only while some uplink is a
@@ -82,8 +90,33 @@ export function nftInterfaceName(name: string): string {
   return `"${name.endsWith('*') ? `${name.slice(0, -1)}\\*` : name}"`;
 }
 
+/** The size of each flag map: one element per flag byte value (256). */
+const FLAG_MAP_SIZE = FLAG_BYTE_VALUES.length;
+
+/**
+ * The size of each table's `uplinks` set: the most uplinks a table counts on. A node has one to a few; the limit is
+ * there because a sized set is a faster one (see the file comment), and costs the kernel 16 KiB of bucket heads
+ * (nft_hash: the size times 4/3 rounded up to a power of two, 2048 heads of 8 bytes) whatever the set holds.
+ */
+export const UPLINK_SET_SIZE = 1024;
+
+/**
+ * The uplinks as the elements of the `uplinks` set (`"eth0", "bond0"`). Throws a SourceUnavailableError for more
+ * than UPLINK_SET_SIZE uplinks (the kernel would refuse them with ENFILE, "Too many open files in system") and
+ * nftInterfaceName's for a name nft cannot hold.
+ */
+function uplinkElements(names: readonly string[]): string {
+  if (names.length > UPLINK_SET_SIZE) {
+    throw new SourceUnavailableError(
+      `${names.length} uplinks: the flag table counts on at most ${UPLINK_SET_SIZE}; name the node's uplinks with ` +
+        '--uplink-interfaces',
+    );
+  }
+  return names.map(nftInterfaceName).join(', ');
+}
+
 function setElements(names: readonly string[]): string {
-  return names.length === 0 ? '' : ` elements = { ${names.map(nftInterfaceName).join(', ')} };`;
+  return names.length === 0 ? '' : ` elements = { ${uplinkElements(names)} };`;
 }
 
 /**
@@ -122,12 +155,15 @@ function chainText(direction: NftDirection, uplinks: readonly string[]): string[
   ];
 }
 
-/** One table of `family` with its 512 counters, two maps, the `uplinks` set and both chains, replacing a stale one. */
+/**
+ * One table of `family` with its 512 counters, two maps, the `uplinks` set (each sized) and both chains, replacing a
+ * stale one.
+ */
 function tableText(family: NftFamily, tableName: string, uplinks: readonly string[], owned: boolean): string[] {
   const table = `${family} ${tableName}`;
   const lines = [`table ${table} {}`, `delete table ${table}`, `table ${table} {`];
   if (owned) lines.push('  flags owner;');
-  lines.push(`  set uplinks { type ifname;${setElements(uplinks)} }`);
+  lines.push(`  set uplinks { type ifname; size ${UPLINK_SET_SIZE};${setElements(uplinks)} }`);
   for (const direction of NFT_DIRECTIONS) {
     for (const value of FLAG_BYTE_VALUES) lines.push(`  counter ${flagCounterName(direction, value)} {}`);
   }
@@ -135,7 +171,7 @@ function tableText(family: NftFamily, tableName: string, uplinks: readonly strin
     const elements = FLAG_BYTE_VALUES.map(
       (value) => `0x${value.toString(16).padStart(2, '0')} : "${flagCounterName(direction, value)}"`,
     );
-    lines.push(`  map ${direction}_by_flags {`, `    type tcp_flag : counter;`);
+    lines.push(`  map ${direction}_by_flags {`, `    type tcp_flag : counter; size ${FLAG_MAP_SIZE};`);
     lines.push(`    elements = { ${elements.join(', ')} }`, '  }');
   }
   for (const direction of NFT_DIRECTIONS) lines.push(...chainText(direction, uplinks));
@@ -147,7 +183,8 @@ function tableText(family: NftFamily, tableName: string, uplinks: readonly strin
  * The script for `nft -f -` that (re)creates the tables of `families` in ONE transaction: declaring a table first
  * makes the `delete` succeed whether or not a crashed run left a stale one (nft 1.0.6 has no `destroy`), and the new
  * table replaces it atomically: no moment without counters, never two tables. `owned` adds `flags owner`: each table
- * belongs to the netlink socket that runs the script (nft-table-owner.ts).
+ * belongs to the netlink socket that runs the script (nft-table-owner.ts). Throws a SourceUnavailableError for more
+ * than UPLINK_SET_SIZE uplinks in a table or a name nft cannot hold (nftInterfaceName).
  */
 export function createTableScript(
   plan: UplinkPlan,
@@ -162,12 +199,12 @@ export function createTableScript(
  * The script that makes table `family tableName` count on `uplinks`: the elements of its set `uplinks` and the rules
  * of both chains (chainRules) replaced, in one transaction when run as one script (`nft -f`, or one `include` of the
  * collector's nft session): no packet sees a half-changed table, and the named counters, table objects that no rule
- * owns, keep their values.
+ * owns, keep their values. Throws like createTableScript.
  */
 export function updateUplinksScript(family: NftFamily, uplinks: readonly string[], tableName = NFT_TABLE_NAME): string {
   const table = `${family} ${tableName}`;
   const lines = [`flush set ${table} uplinks`];
-  if (uplinks.length > 0) lines.push(`add element ${table} uplinks { ${uplinks.map(nftInterfaceName).join(', ')} }`);
+  if (uplinks.length > 0) lines.push(`add element ${table} uplinks { ${uplinkElements(uplinks)} }`);
   for (const direction of NFT_DIRECTIONS) {
     lines.push(`flush chain ${table} ${direction}`);
     for (const rule of chainRules(direction, uplinks)) lines.push(`add rule ${table} ${direction} ${rule}`);
