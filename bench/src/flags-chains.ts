@@ -60,18 +60,56 @@ export function withoutSizes(script: string): string {
 }
 
 /**
- * Per-element counters instead of named counters: per direction a set `<direction>_flags` of all 256 flag bytes
- * declared with `counter`, looked up by the chain's counting rule (`tcp flags @egress_flags`); the lookup adds to the
- * matched element's own counter (Linux 5.11+: nft_lookup updates set element expressions), without the map's
- * object reference and the named counter it points to. The collector's maps and counters stay in the table, unused.
+ * How a table with per-element counters looks the flag byte up: `elements` (`tcp flags` in a set of the 256 flag
+ * bytes, after the chain's name compare), `concat` (`meta l4proto . @th,104,8`, protocol and byte 13 of the transport
+ * header in one key: no separate protocol compare; after the name compare) and `concat3` (`oifname . meta l4proto .
+ * @th,104,8`: name, protocol and flag byte in one key, 256 elements per uplink, no compare at all).
  */
-export function elementCountersTableScript(plan: UplinkPlan): string {
-  const elements = Array.from({ length: 256 }, (_, value) => `0x${value.toString(16).padStart(2, '0')}`).join(', ');
-  const sets = NFT_DIRECTIONS.map(
-    (direction) => `  set ${direction}_flags { type tcp_flag; size 256; counter; elements = { ${elements} } }`,
-  );
+export type ElementCounterShape = 'elements' | 'concat' | 'concat3';
+
+const ELEMENT_SHAPES: Record<
+  ElementCounterShape,
+  {
+    typeOf: (key: string) => string;
+    element: (name: string, hex: string) => string;
+    rule: (key: string, name: string, set: string) => string;
+  }
+> = {
+  elements: {
+    typeOf: () => 'type tcp_flag',
+    element: (_name, hex) => hex,
+    rule: (key, name, set) => `${key} "${name}" tcp flags @${set}`,
+  },
+  concat: {
+    typeOf: () => 'typeof meta l4proto . @th,104,8',
+    element: (_name, hex) => `6 . ${hex}`,
+    rule: (key, name, set) => `${key} "${name}" meta l4proto . @th,104,8 @${set}`,
+  },
+  concat3: {
+    typeOf: (key) => `typeof ${key} . meta l4proto . @th,104,8`,
+    element: (name, hex) => `"${name}" . 6 . ${hex}`,
+    rule: (key, _name, set) => `${key} . meta l4proto . @th,104,8 @${set}`,
+  },
+};
+
+/**
+ * Per-element counters instead of named counters: per direction a set `<direction>_flags` keyed as `shape` says
+ * (ElementCounterShape), declared with `counter`, looked up by the chain's counting rule; the lookup adds to the
+ * matched element's own counter (Linux 5.11+: nft_lookup updates set element expressions), without the map's object
+ * reference and the named counter it points to. The collector's maps and counters stay in the table, unused.
+ */
+export function elementCountersTableScript(plan: UplinkPlan, shape: ElementCounterShape = 'elements'): string {
+  const { typeOf, element, rule } = ELEMENT_SHAPES[shape];
+  const hexes = Array.from({ length: 256 }, (_, value) => `0x${value.toString(16).padStart(2, '0')}`);
+  const sets = NFT_DIRECTIONS.map((direction) => {
+    const key = direction === 'ingress' ? 'iifname' : 'oifname';
+    const elements = plan.inet.flatMap((name) => hexes.map((hex) => element(name, hex))).join(', ');
+    return `  set ${direction}_flags { ${typeOf(key)}; size ${256 * Math.max(1, plan.inet.length)}; counter; elements = { ${elements} } }`;
+  });
   const base = tableWithChains(plan, (direction, key) =>
-    plan.inet.map((name) => `${key} "${name}" tcp flags @${direction}_flags`),
+    shape === 'concat3'
+      ? [rule(key, '', `${direction}_flags`)]
+      : plan.inet.map((name) => rule(key, name, `${direction}_flags`)),
   );
   return base.replace('\n  chain ingress {', `\n${sets.join('\n')}\n  chain ingress {`);
 }

@@ -94,6 +94,8 @@ const MODES = [
   'cmp8',
   'unsized',
   'elements',
+  'concat',
+  'concat3',
 ] as const;
 type Mode = (typeof MODES)[number];
 /** A full-size segment of the nogso workload: MSS 1448 on a 1500-byte MTU veth (timestamps on). */
@@ -143,19 +145,31 @@ function script(mode: Mode): string {
   if (mode === 'kappie') return createTableScript(RULE_COST_PLAN);
   if (mode === 'previous') return previousTableScript(RULE_COST_PLAN);
   if (mode === 'unsized') return withoutSizes(createTableScript(RULE_COST_PLAN));
-  if (mode === 'elements') return elementCountersTableScript(RULE_COST_PLAN);
+  if (mode === 'elements' || mode === 'concat' || mode === 'concat3')
+    return elementCountersTableScript(RULE_COST_PLAN, mode);
   return tableWithChains(RULE_COST_PLAN, CHAINS[mode]);
 }
 
 /** Modes whose chain counts every segment it sees (the others stop before the counting rule or have none). */
-const COUNTING: readonly Mode[] = ['previous', 'set', 'kappie', 'cmp2', 'cmp4', 'cmp8', 'unsized', 'elements'];
+const COUNTING: readonly Mode[] = [
+  'previous',
+  'set',
+  'kappie',
+  'cmp2',
+  'cmp4',
+  'cmp8',
+  'unsized',
+  'elements',
+  'concat',
+  'concat3',
+];
 
 /**
  * Segments the egress chain of namespace `ns` counted: the sum of the named counters `egress_*`, or for mode
  * `elements` of the element counters of set `egress_flags`.
  */
 function egressCount(ns: string, mode: Mode): number {
-  if (mode === 'elements') {
+  if (mode === 'elements' || mode === 'concat' || mode === 'concat3') {
     const set = sh('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'set', 'inet', 'kappie', 'egress_flags']);
     type Element = { elem?: { counter?: { packets: number } } };
     const entries = (JSON.parse(set) as { nftables: { set?: { elem?: Element[] } }[] }).nftables;
