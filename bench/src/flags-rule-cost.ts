@@ -140,36 +140,29 @@ function sh(command: string, args: readonly string[], input?: string): string {
   return result.stdout;
 }
 
+/** Modes whose chain stops before counting or has no rule: they count nothing (the others count every segment). */
+const NOT_COUNTING: readonly Mode[] = ['none', 'hook', 'l4', 'uplinks', 'ifcmp', 'ifset'];
+
+/** Modes counting with per-element counters of the set `<direction>_flags` (flags-chains.ts ElementCounterShape). */
+const ELEMENT_COUNTER_MODES = ['elements', 'concat', 'concat3'] as const satisfies readonly Mode[];
+const isElementCounterMode = (mode: Mode): mode is (typeof ELEMENT_COUNTER_MODES)[number] =>
+  (ELEMENT_COUNTER_MODES as readonly Mode[]).includes(mode);
+
 function script(mode: Mode): string {
   if (mode === 'none') return deleteTableScript();
   if (mode === 'kappie') return createTableScript(RULE_COST_PLAN);
   if (mode === 'previous') return previousTableScript(RULE_COST_PLAN);
   if (mode === 'unsized') return withoutSizes(createTableScript(RULE_COST_PLAN));
-  if (mode === 'elements' || mode === 'concat' || mode === 'concat3')
-    return elementCountersTableScript(RULE_COST_PLAN, mode);
+  if (isElementCounterMode(mode)) return elementCountersTableScript(RULE_COST_PLAN, mode);
   return tableWithChains(RULE_COST_PLAN, CHAINS[mode]);
 }
 
-/** Modes whose chain counts every segment it sees (the others stop before the counting rule or have none). */
-const COUNTING: readonly Mode[] = [
-  'previous',
-  'set',
-  'kappie',
-  'cmp2',
-  'cmp4',
-  'cmp8',
-  'unsized',
-  'elements',
-  'concat',
-  'concat3',
-];
-
 /**
- * Segments the egress chain of namespace `ns` counted: the sum of the named counters `egress_*`, or for mode
- * `elements` of the element counters of set `egress_flags`.
+ * Segments the egress chain of namespace `ns` counted: the sum of the named counters `egress_*`, or for the modes
+ * with per-element counters of the element counters of set `egress_flags`.
  */
 function egressCount(ns: string, mode: Mode): number {
-  if (mode === 'elements' || mode === 'concat' || mode === 'concat3') {
+  if (isElementCounterMode(mode)) {
     const set = sh('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'set', 'inet', 'kappie', 'egress_flags']);
     type Element = { elem?: { counter?: { packets: number } } };
     const entries = (JSON.parse(set) as { nftables: { set?: { elem?: Element[] } }[] }).nftables;
@@ -241,7 +234,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       const spent = JSON.parse(result.stdout) as number[][];
       modes.forEach((mode, m) => {
         perSegment[mode].push(spent[m]![0]! / packets);
-        if (!COUNTING.includes(mode)) return;
+        if (NOT_COUNTING.includes(mode)) return;
         const counted = egressCount(host[m]!, mode);
         if (counted < packets) throw new Error(`${mode}: the egress chain counted ${counted} of ${packets} segments`);
       });
