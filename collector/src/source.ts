@@ -146,9 +146,17 @@ export interface Source {
   stop?(ctx: SourceContext): Promise<void>;
 }
 
-/** Adds samples of metric K to a Samples object, creating the metric's list on first use. */
+/**
+ * Adds samples of metric K to a Samples object: the metric's list is a copy of `samples` on first use (made at its
+ * size, never `samples` itself, which stays the caller's), else they are appended. Index loops: without TurboFan a
+ * for-of makes an iterator result per sample (this runs for every sample of every gathering).
+ */
 export function addSamples<K extends MetricKey>(target: Samples, key: K, samples: readonly Sample<K>[]): void {
   const lists = target as Partial<Record<K, Sample<K>[]>>;
-  const list = lists[key] ?? (lists[key] = []);
-  for (const sample of samples) list.push(sample);
+  const list = lists[key];
+  if (list === undefined) {
+    lists[key] = samples.slice();
+    return;
+  }
+  for (let i = 0; i < samples.length; i++) list.push(samples[i]!);
 }

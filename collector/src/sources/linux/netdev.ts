@@ -15,7 +15,7 @@ import { NETDEV_STATISTICS, type NetDevInterface } from '../../kernel/net-dev';
 import { interfaceStatisticFile, readInterfaceStatistic } from '../../kernel/sys-class-net';
 import { MonotonicSum } from '../../monotonic-sum';
 import type { LinkDump, RtnetlinkLink } from '../../kernel/rtnetlink-link';
-import { addSamples, type Sample, type Samples, type Source, type SourceContext } from '../../source';
+import type { Sample, Source, SourceContext } from '../../source';
 import { netDevOnce } from './procfs-reads';
 import { createLinkReader, interfaceIncarnationsOf, type LinkReader } from './interface-incarnations';
 import { podInterfaceTest } from './link-roles';
@@ -224,13 +224,7 @@ export function createNetdevSource(): Source {
       note = skipped;
       // Only the pod sum needs identities: none are read when pod interfaces are reported one by one.
       const incarnations = selection.perPod ? new Map<string, number>() : interfaceIncarnationsOf(ctx.fs, dump, names);
-      const samples: Samples = {};
-      addSamples(
-        samples,
-        'interfaceStats',
-        interfaceStatsSamples(interfaces, extras.values, selection, podSums, incarnations),
-      );
-      return samples;
+      return { interfaceStats: interfaceStatsSamples(interfaces, extras.values, selection, podSums, incarnations) };
     },
     note: () => note,
     stop() {
