@@ -20,7 +20,7 @@ import {
   type SnmpHeaders,
   type SnmpTables,
 } from '../../kernel/net-snmp';
-import { NET_SNMP6_FILE, readNetSnmp6, type Snmp6Counters } from '../../kernel/net-snmp6';
+import { createSnmp6Names, NET_SNMP6_FILE, readNetSnmp6, type Snmp6Counters } from '../../kernel/net-snmp6';
 import { readSockstat, type SockstatFiles } from '../../kernel/net-sockstat';
 import {
   defaultRouteInterfaces,
@@ -56,7 +56,9 @@ function snmpHeaders(ctx: GatheringFiles, file: string): SnmpHeaders {
 
 /** /proc/net/snmp6 of this gathering (kernel/net-snmp6.ts), undefined on a kernel without IPv6. */
 export function netSnmp6Once(ctx: GatheringFiles): Snmp6Counters | undefined {
-  return readOnce(ctx, NET_SNMP6_FILE, () => readNetSnmp6(ctx.fs));
+  return readOnce(ctx, NET_SNMP6_FILE, () =>
+    readNetSnmp6(ctx.fs, keptAcrossGatherings(ctx, `${NET_SNMP6_FILE} names`, createSnmp6Names)),
+  );
 }
 
 /** /proc/net/sockstat and sockstat6 of this gathering (kernel/net-sockstat.ts). */

@@ -4,6 +4,7 @@ import {
   NET_SNMP_SECTIONS,
   parseSnmpTables,
   type SnmpHeaders,
+  type SnmpTables,
 } from '../../../src/kernel/net-snmp';
 import { fixture } from '../../helpers/fixtures';
 import { assertParsesOrRejects } from '../../helpers/parser-fuzz';
@@ -130,6 +131,32 @@ describe('parseSnmpTables', () => {
             if (isPrefix) expect(fields).toEqual(whole.get(line));
           }
         },
+      );
+      // The same inputs with the headers of every earlier parse kept: the same tables as a parse alone, or the same error.
+      const headers: SnmpHeaders = new Map();
+      parseSnmpTables(text, file, [], headers);
+      const flat = (tables: SnmpTables) => [...tables].map(([line, fields]) => [line, [...fields]]);
+      const alone = (input: string) => {
+        try {
+          return flat(parseSnmpTables(input, file, []));
+        } catch (error) {
+          return (error as Error).message;
+        }
+      };
+      assertParsesOrRejects(
+        text,
+        (input) => {
+          const expected = alone(input);
+          try {
+            const parsed = parseSnmpTables(input, file, [], headers);
+            expect(flat(parsed)).toEqual(expected);
+            return parsed;
+          } catch (error) {
+            expect((error as Error).message).toBe(expected);
+            throw error;
+          }
+        },
+        () => undefined,
       );
     },
   );
