@@ -79,7 +79,7 @@ type LaterStats64Field = 'rx_nohandler' | 'rx_otherhost_dropped';
 
 /**
  * The 64-bit counters of a link, exact (bigint: u64 counters can pass 2^53). The parser's are getters decoding the
- * attribute's bytes when read (no own properties: spread or Object.keys see none).
+ * attribute's bytes when read: the counters are not own properties, so spread, Object.keys and JSON do not see them.
  */
 export type LinkStats64 = { readonly [F in Exclude<LinkStats64Field, LaterStats64Field>]: bigint } & {
   readonly [F in LaterStats64Field]?: bigint;
