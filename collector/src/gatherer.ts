@@ -165,7 +165,9 @@ export class Gatherer {
       const { accepted, rejections } = checkSamples(source.name, source.metrics, produced);
       const strategy = source.statusName?.() ?? source.name;
       const admitted = this.births.admit(`${source.name}/${strategy}`, accepted, Date.now());
-      for (const [key, list] of Object.entries(admitted) as [MetricKey, Sample[]][]) addSamples(into, key, list);
+      // Indexed over the keys: Object.entries and for-of make an array per metric and an iterator result each.
+      const metrics = Object.keys(admitted) as MetricKey[];
+      for (let i = 0; i < metrics.length; i++) addSamples(into, metrics[i]!, admitted[metrics[i]!] as Sample[]);
       this.logRejections(state, rejections);
     } catch (error) {
       up = false;

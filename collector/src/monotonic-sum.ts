@@ -85,13 +85,15 @@ export class MonotonicSum {
    * outside it are forgotten at once.
    */
   update(present: ReadonlyMap<Incarnation, MemberCounters>, stillExisting?: IncarnationSet): readonly number[] {
-    for (const [member, counters] of present) {
+    // Map.forEach, slice and index loops here: without TurboFan (--no-opt) for-of, spread and destructuring make an
+    // iterator result per element, at every gathering.
+    present.forEach((counters, member) => {
       const previous = this.lastSeen.get(member);
       this.lastSeen.delete(member);
       this.lastSeen.set(member, this.addGrowth(previous, counters));
-    }
+    });
     this.forgetAbsent(present.size, stillExisting);
-    return [...this.totals];
+    return this.totals.slice();
   }
 
   /** How many members are remembered (present and absent): what the memory bound is about. */
@@ -103,19 +105,22 @@ export class MonotonicSum {
   private addGrowth(previous: (number | undefined)[] | undefined, counters: MemberCounters): (number | undefined)[] {
     while (this.totals.length < counters.length) this.totals.push(0);
     const restarted = previous === undefined || (this.counterBits === 64 && anyLower(previous, counters));
+    const totals = this.totals;
     if (restarted) {
-      counters.forEach((value, column) => {
-        if (value !== undefined) this.totals[column]! += value;
-      });
-      return [...counters];
+      for (let column = 0; column < counters.length; column++) {
+        const value = counters[column];
+        if (value !== undefined) totals[column]! += value;
+      }
+      return counters.slice();
     }
-    const next = [...previous];
-    counters.forEach((value, column) => {
-      if (value === undefined) return;
+    const next = previous.slice();
+    for (let column = 0; column < counters.length; column++) {
+      const value = counters[column];
+      if (value === undefined) continue;
       const before = previous[column];
-      this.totals[column]! += before === undefined ? value : this.growth(before, value);
+      totals[column]! += before === undefined ? value : this.growth(before, value);
       next[column] = value;
-    });
+    }
     return next;
   }
 
@@ -144,10 +149,12 @@ export class MonotonicSum {
 }
 
 function anyLower(previous: readonly (number | undefined)[], counters: MemberCounters): boolean {
-  return counters.some((value, column) => {
+  for (let column = 0; column < counters.length; column++) {
+    const value = counters[column];
     const before = previous[column];
-    return value !== undefined && before !== undefined && value < before;
-  });
+    if (value !== undefined && before !== undefined && value < before) return true;
+  }
+  return false;
 }
 
 /**

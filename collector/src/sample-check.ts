@@ -31,7 +31,11 @@ function hasExactLabels(labels: SampleView['labels'], expected: readonly string[
 export function checkSamples(sourceName: string, declared: readonly MetricKey[], produced: Samples): CheckedSamples {
   const accepted: Record<string, Sample[]> = {};
   const rejections: string[] = [];
-  for (const [key, list] of Object.entries(produced) as [MetricKey, SampleView[] | undefined][]) {
+  // Indexed over the keys: Object.entries and for-of make an array per metric and an iterator result each.
+  const keys = Object.keys(produced) as MetricKey[];
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    const list = produced[key] as SampleView[] | undefined;
     if (list === undefined) continue;
     if (!declared.includes(key)) {
       rejections.push(`${sourceName} produced samples of ${METRICS[key].name}, a metric it does not declare: dropped`);

@@ -60,10 +60,17 @@ export interface GatheringReads {
   once<T>(key: string, read: () => T): T;
   /** Forgets every value: called by the gatherer when a gathering starts and when it ends (nothing kept between). */
   clear(): void;
+  /**
+   * The value made by `make()` under `key`, made at the first call and kept for the gatherer's life (clear() keeps
+   * it): for what a parser may reuse from one gathering to the next because the kernel does not change it, such as
+   * the header lines of /proc/net/snmp (kernel/net-snmp.ts, SnmpHeaders). Never a gathering's values.
+   */
+  kept<T>(key: string, make: () => T): T;
 }
 
 export function createGatheringReads(): GatheringReads {
   const reads = new Map<string, { value: unknown } | { error: unknown }>();
+  const kept = new Map<string, unknown>();
   return {
     once<T>(key: string, read: () => T): T {
       let entry = reads.get(key);
@@ -79,12 +86,21 @@ export function createGatheringReads(): GatheringReads {
       return entry.value as T;
     },
     clear: () => reads.clear(),
+    kept<T>(key: string, make: () => T): T {
+      if (!kept.has(key)) kept.set(key, make());
+      return kept.get(key) as T;
+    },
   };
 }
 
 /** `read()` once per gathering under `key` when the context shares reads, else `read()` itself. */
 export function readOnce<T>(ctx: Pick<SourceContext, 'shared'>, key: string, read: () => T): T {
   return ctx.shared === undefined ? read() : ctx.shared.once(key, read);
+}
+
+/** GatheringReads.kept when the context shares reads, else `make()` itself (nothing kept). */
+export function keptAcrossGatherings<T>(ctx: Pick<SourceContext, 'shared'>, key: string, make: () => T): T {
+  return ctx.shared === undefined ? make() : ctx.shared.kept(key, make);
 }
 
 export interface Source {
@@ -130,9 +146,17 @@ export interface Source {
   stop?(ctx: SourceContext): Promise<void>;
 }
 
-/** Adds samples of metric K to a Samples object, creating the metric's list on first use. */
+/**
+ * Adds samples of metric K to a Samples object: the metric's list is a copy of `samples` on first use (made at its
+ * size, never `samples` itself, which stays the caller's), else they are appended. Index loops: without TurboFan a
+ * for-of makes an iterator result per sample (this runs for every sample of every gathering).
+ */
 export function addSamples<K extends MetricKey>(target: Samples, key: K, samples: readonly Sample<K>[]): void {
   const lists = target as Partial<Record<K, Sample<K>[]>>;
-  const list = lists[key] ?? (lists[key] = []);
-  for (const sample of samples) list.push(sample);
+  const list = lists[key];
+  if (list === undefined) {
+    lists[key] = samples.slice();
+    return;
+  }
+  for (let i = 0; i < samples.length; i++) list.push(samples[i]!);
 }

@@ -14,8 +14,8 @@
  * left out; NaN written `Nan` (Go's ParseFloat, and so Prometheus, reads it case-insensitively); other numbers as
  * JavaScript writes them (`1.5`, `1e+21`, `5e-7`; negative zero as `0`).
  *
- * Written for a collector that runs without an optimising compiler (--no-opt): one array of pieces per scrape joined
- * once, index loops, no string or array made per label or series beyond the escaped values that need escaping and the
+ * Written for a collector that runs without an optimising compiler (--no-opt): one array of pieces per scrape, made
+ * at its size and joined once, index loops, no string or array made per label or series beyond the escaped values that need escaping and the
  * value's digits.
  */
 import type { SampleView } from './source';
@@ -113,13 +113,15 @@ export function labelPairs(labels: Readonly<Record<string, string>>): string {
 }
 
 /**
- * Appends one family to `out`: its header, then one line per sample, `name{own labels,node labels} value\n`, a
- * sample's own labels in its label object's order. Writes nothing for a family without samples: the format allows a
- * bare header, but prom-client left such families out and so do we. Pushes 2 pieces per label and 3 per series.
+ * Writes one family into `out` from index `at` on: its header, then one line per sample,
+ * `name{own labels,node labels} value\n`, a sample's own labels in its label object's order. Returns the index after
+ * the last piece written (`at` for a family without samples: the format allows a bare header, but prom-client left
+ * such families out and so do we). Writes 2 pieces per label and 3 per series. Indexed writes rather than push let
+ * the caller make `out` the right size at once (exposition.ts: the previous answer's count).
  */
-export function appendFamily(out: string[], family: FamilyText, samples: readonly SampleView[]): void {
-  if (samples.length === 0) return;
-  out.push(family.header);
+export function appendFamily(out: string[], at: number, family: FamilyText, samples: readonly SampleView[]): number {
+  if (samples.length === 0) return at;
+  out[at++] = family.header;
   const { firstLabel, nextLabel } = family;
   for (let i = 0; i < samples.length; i++) {
     const sample = samples[i]!;
@@ -128,9 +130,13 @@ export function appendFamily(out: string[], family: FamilyText, samples: readonl
     for (const label in labels) {
       let start = opened ? nextLabel.get(label) : firstLabel.get(label);
       if (start === undefined) start = opened ? `",${label}="` : `${family.name}{${label}="`;
-      out.push(start, escapeLabelValue(labels[label]!));
+      out[at++] = start;
+      out[at++] = escapeLabelValue(labels[label]!);
       opened = true;
     }
-    out.push(opened ? family.afterLabels : family.withoutLabels, formatSampleValue(sample.value), '\n');
+    out[at++] = opened ? family.afterLabels : family.withoutLabels;
+    out[at++] = formatSampleValue(sample.value);
+    out[at++] = '\n';
   }
+  return at;
 }

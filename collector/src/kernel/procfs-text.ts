@@ -6,12 +6,17 @@ import { ParseError } from '../errors';
  * (a short read, a cut copy): rejecting it is what keeps a half-read number from being exported as a smaller one.
  */
 export function procfsLines(text: string, file: string): string[] {
-  if (text.length > 0 && !text.endsWith('\n')) {
-    throw new ParseError(file, 'does not end with a newline: the text is truncated');
-  }
+  requireFinalNewline(text, file);
   const lines = text.split('\n');
   lines.pop();
   return lines;
+}
+
+/** Throws unless `text` is empty or ends with a newline, as every procfs file does (see procfsLines). */
+export function requireFinalNewline(text: string, file: string): void {
+  if (text.length > 0 && !text.endsWith('\n')) {
+    throw new ParseError(file, 'does not end with a newline: the text is truncated');
+  }
 }
 
 /** Decimal digits only. Constants here, not literals in the functions: each evaluation of a literal is a new object. */

@@ -163,4 +163,38 @@ describe('Gatherer', () => {
     const lost = text.split('\n').filter((line) => line.startsWith(`${metricName(METRICS.sourceLostEvents)}{`));
     expect(lost).toEqual([`${metricName(METRICS.sourceLostEvents)}{source="streaming",node_name="n"} 0`]);
   });
+  it('writes every scrape whole as its series grow and shrink (the pieces array is made at the last size)', async () => {
+    const config = { ...resolveConfig({ nodeName: 'n' }, {}), scrapeReuseSeconds: 0, newSeriesHoldSeconds: 0 };
+    const counts = [3, 1, 0, 5, 2];
+    let gathering = 0;
+    const source: Source = {
+      name: 'varying',
+      description: 'a different number of interfaces at each gathering',
+      platforms: ['linux'],
+      metrics: ['interfaceStats', 'udpActiveSockets'],
+      collect: (): Samples => ({
+        interfaceStats: Array.from({ length: counts[gathering++]! }, (_, i) => ({
+          labels: { interface_name: `eth${i}`, statistic_name: 'rx_bytes' },
+          value: i,
+        })),
+        udpActiveSockets: [{ labels: {}, value: 7 }],
+      }),
+    };
+    const gatherer = new Gatherer([source], { config, fs: createHostFs(config), log: capturingLogger([]) });
+    const exposition = new Exposition(gatherer, config, { version: 't', os: 'linux', arch: 'x64', kernel: 't' });
+    const name = metricName(METRICS.interfaceStats);
+    for (const count of counts) {
+      const { text } = await exposition.scrape();
+      const lines = text.split('\n');
+      expect(lines.pop()).toBe('');
+      expect(lines.filter((line) => line.startsWith(`${name}{`))).toEqual(
+        Array.from(
+          { length: count },
+          (_, i) => `${name}{interface_name="eth${i}",statistic_name="rx_bytes",node_name="n"} ${i}`,
+        ),
+      );
+      expect(lines.filter((line) => line.startsWith(`${metricName(METRICS.udpActiveSockets)}{`))).toHaveLength(1);
+      expect(lines.every((line) => line.startsWith('#') || / \d+(\.\d+)?(e-\d+)?$/.test(line))).toBe(true);
+    }
+  });
 });

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { resolveConfig } from '../../src/config';
 import { Gatherer } from '../../src/gatherer';
 import { createHostFs, type HostFs } from '../../src/kernel/host-fs';
-import { createGatheringReads, readOnce, type Source } from '../../src/source';
+import { createGatheringReads, keptAcrossGatherings, readOnce, type Source } from '../../src/source';
 import { createSockstatSource } from '../../src/sources/linux/sockstat';
 import { createTcpSocketsSource } from '../../src/sources/linux/tcp-sockets';
 import { fixture } from '../helpers/fixtures';
@@ -34,6 +34,17 @@ describe('GatheringReads', () => {
     expect(() => shared.once('c', failing)).toThrow('no such file');
     expect(() => shared.once('c', failing)).toThrow('no such file');
     expect(failures).toBe(1);
+  });
+
+  it('keeps a kept value across clear(), made once', () => {
+    const shared = createGatheringReads();
+    let made = 0;
+    const make = () => ({ n: ++made });
+    const first = shared.kept('headers', make);
+    shared.clear();
+    expect(shared.kept('headers', make)).toBe(first);
+    expect(made).toBe(1);
+    expect(keptAcrossGatherings({}, 'headers', make)).toEqual({ n: 2 });
   });
 
   it('reads each time without a shared context', () => {

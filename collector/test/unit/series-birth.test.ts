@@ -90,6 +90,23 @@ describe('series born with a value', () => {
     expect(births.admit('s', { dropCount: [drop('B', 2)] }, 3 * S).dropCount).toEqual([drop('B', 2)]);
   });
 
+  it('keeps its rule through label sets churning far beyond its cap (the keys it built are pruned with them)', () => {
+    const births = createSeriesBirths({ holdSeconds: 60, maxRemembered: 10 });
+    births.admit('s', { dropCount: [drop('KEPT', 5)] }, 0);
+    for (let g = 1; g <= 50; g++) {
+      // 20 new label sets at 0 per gathering (known at once), forgotten beyond the cap; one born above 0.
+      const churn = Array.from({ length: 20 }, (_, i) => drop(`R${g}-${i}`, 0));
+      const admitted = births.admit('s', { dropCount: [drop('KEPT', 5 + g), ...churn, drop(`B${g}`, 3)] }, g * S);
+      expect(admitted.dropCount![0]).toEqual(drop('KEPT', 5 + g));
+      expect(admitted.dropCount![21]).toEqual(drop(`B${g}`, 0));
+    }
+    // R1-0 was forgotten long ago: back above 0, it is held again.
+    expect(births.admit('s', { dropCount: [drop('KEPT', 99), drop('R1-0', 4)] }, 60 * S).dropCount).toEqual([
+      drop('KEPT', 99),
+      drop('R1-0', 0),
+    ]);
+  });
+
   it('property: every scraper scraping at least once per hold sees a born series at 0 before any other value', () => {
     const holdSeconds = 30;
     fc.assert(

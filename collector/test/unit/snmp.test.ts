@@ -1,6 +1,6 @@
 import { NET_NETSTAT_SECTIONS, NET_SNMP_SECTIONS, parseSnmpTables } from '../../src/kernel/net-snmp';
 import { parseSnmp6 } from '../../src/kernel/net-snmp6';
-import { protocolStatistics } from '../../src/sources/linux/snmp';
+import { createStatisticNames, protocolSamples, protocolStatistics } from '../../src/sources/linux/snmp';
 import { DEFAULT_STATISTICS, GAUGE_FIELDS } from '../../src/sources/linux/snmp-statistics';
 import { fixture } from '../helpers/fixtures';
 
@@ -58,5 +58,19 @@ describe('protocolStatistics', () => {
     expect(() => protocolStatistics(negative, new Map(), undefined, 'all')).toThrow(/negative/);
     const clash = parseSnmpTables('TcpExt: InSegs\nTcpExt: 1\n', 'f', []);
     expect(() => protocolStatistics(snmp, clash, undefined, 'all')).toThrow(/exported twice/);
+  });
+  it('gives the same samples with the names kept from earlier gatherings, reusing their label objects', () => {
+    const { snmp, netstat, snmp6 } = recorded('veth');
+    const alone = protocolSamples(protocolStatistics(snmp, netstat, snmp6, 'all'));
+    const names = createStatisticNames();
+    const first = protocolSamples(protocolStatistics(snmp, netstat, snmp6, 'all', names), names);
+    const second = protocolSamples(protocolStatistics(snmp, netstat, snmp6, 'all', names), names);
+    expect(first).toEqual(alone);
+    expect(second).toEqual(alone);
+    expect(second.ipConnectionStats!.map((sample) => sample.labels)).toEqual(
+      first.ipConnectionStats!.map((sample) => sample.labels),
+    );
+    first.ipConnectionStats!.forEach((sample, i) => expect(second.ipConnectionStats![i]!.labels).toBe(sample.labels));
+    expect(alone.ipConnectionStats!.some((sample) => sample.labels.statistic_name === 'IcmpInErrors')).toBe(true);
   });
 });

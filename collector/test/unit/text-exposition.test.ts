@@ -25,10 +25,17 @@ function write(
   samples: SampleView[],
   trailing: Readonly<Record<string, string>> = NODE_LABELS,
 ): string {
-  const out: string[] = [];
+  // Written after a piece already there, into an array too short: appendFamily writes from the index it is given.
+  const out: string[] = ['before'];
   // The catalog's label names are given for some labels only: the others take the path for unknown labels.
-  appendFamily(out, familyText(name, help, type, ['interface_name', 'reason'], labelPairs(trailing)), samples);
-  return out.join('');
+  const end = appendFamily(
+    out,
+    1,
+    familyText(name, help, type, ['interface_name', 'reason'], labelPairs(trailing)),
+    samples,
+  );
+  expect(end).toBe(out.length);
+  return out.slice(1).join('');
 }
 
 describe('text exposition writer', () => {

@@ -5,7 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SnmpTables } from '../../src/kernel/net-snmp';
-import { parseLinkDump, type LinkStats64, type RtnetlinkLink } from '../../src/kernel/rtnetlink-link';
+import {
+  LINK_STATS64_FIELDS,
+  parseLinkDump,
+  type LinkStats64,
+  type RtnetlinkLink,
+} from '../../src/kernel/rtnetlink-link';
 import type { Sample } from '../../src/source';
 import {
   createUntracedDrops,
@@ -101,7 +106,10 @@ describe('rx_missed_errors over the links of a recorded dump', () => {
   const recorded = parseLinkDump(fs.readFileSync(path.join(FIXTURES, 'linux', 'rtnetlink', 'links.dump')), true).links;
   const withMissed = (link: RtnetlinkLink, missed: bigint): RtnetlinkLink => ({
     ...link,
-    stats64: { ...(link.stats64 as LinkStats64), rx_missed_errors: missed },
+    stats64: {
+      ...Object.fromEntries(LINK_STATS64_FIELDS.map((field) => [field, link.stats64![field]])),
+      rx_missed_errors: missed,
+    } as LinkStats64,
   });
 
   it('is 0 on the recorded veths, bridges and lo', () => {

@@ -50,12 +50,24 @@ function bridgeUplinkPorts(bridge: LinkFacts, links: readonly LinkFacts[]): Link
 }
 
 /**
+ * `links` by ifindex, in their order. A loop rather than `new Map(links.map(...))`: that made a pair array per link at
+ * every gathering (the collector runs without TurboFan).
+ */
+function linksByIndex(links: readonly LinkFacts[]): Map<number, LinkFacts> {
+  const byIndex = new Map<number, LinkFacts>();
+  for (let i = 0; i < links.length; i++) byIndex.set(links[i]!.index, links[i]!);
+  return byIndex;
+}
+
+/**
  * The uplinks for the default-route holders `holders` (names), in order, without repeats. A holder the dump does not
  * list (deleted meanwhile) is kept as it is.
  */
 export function resolveUplinks(holders: readonly string[], links: readonly LinkFacts[]): string[] {
-  const byName = new Map(links.map((link) => [link.name, link]));
-  const byIndex = new Map(links.map((link) => [link.index, link]));
+  if (holders.length === 0) return [];
+  const byIndex = linksByIndex(links);
+  const byName = new Map<string, LinkFacts>();
+  for (let i = 0; i < links.length; i++) byName.set(links[i]!.name, links[i]!);
   const uplinks: string[] = [];
   const add = (name: string) => {
     if (!uplinks.includes(name)) uplinks.push(name);
@@ -80,7 +92,8 @@ export function resolveUplinks(holders: readonly string[], links: readonly LinkF
 
 /** The names of the uplinks among `links` that are ports of a bridge (their traffic is switched, not routed). */
 export function bridgePorts(uplinks: readonly string[], links: readonly LinkFacts[]): string[] {
-  const byIndex = new Map(links.map((link) => [link.index, link]));
+  if (uplinks.length === 0) return [];
+  const byIndex = linksByIndex(links);
   return uplinks.filter((name) => {
     const link = links.find((candidate) => candidate.name === name);
     const master = link?.masterIndex === undefined ? undefined : byIndex.get(link.masterIndex);
@@ -98,7 +111,7 @@ export function kernelPodInterfaces(
   uplinks: readonly string[],
   holders: readonly string[],
 ): Set<string> {
-  const byIndex = new Map(links.map((link) => [link.index, link]));
+  const byIndex = linksByIndex(links);
   const nodeSide = new Set([...uplinks, ...holders]);
   const underNodeSide = (link: LinkFacts): boolean => {
     let current = link;

@@ -15,7 +15,7 @@ import { NETDEV_STATISTICS, type NetDevInterface } from '../../kernel/net-dev';
 import { interfaceStatisticFile, readInterfaceStatistic } from '../../kernel/sys-class-net';
 import { MonotonicSum } from '../../monotonic-sum';
 import type { LinkDump, RtnetlinkLink } from '../../kernel/rtnetlink-link';
-import { addSamples, type Sample, type Samples, type Source, type SourceContext } from '../../source';
+import type { Sample, Source, SourceContext } from '../../source';
 import { netDevOnce } from './procfs-reads';
 import { createLinkReader, interfaceIncarnationsOf, type LinkReader } from './interface-incarnations';
 import { podInterfaceTest } from './link-roles';
@@ -89,17 +89,22 @@ export function interfaceStatsSamples(
     labels: { [LABEL.interfaceName]: interfaceName, [LABEL.statisticName]: statisticName },
     value,
   });
-  for (const { name, values } of interfaces) {
+  // Index loops: without TurboFan (--no-opt) for-of, destructuring and Object.entries make an object per element,
+  // and this runs for every interface and statistic of every gathering.
+  for (let i = 0; i < interfaces.length; i++) {
+    const { name, values } = interfaces[i]!;
     if (!selection.reported(name)) continue;
     if (selection.isPod(name) && !selection.perPod) {
       const ifindex = incarnations.get(name);
       if (ifindex !== undefined) pods.set(ifindex, values);
       continue;
     }
-    NETDEV_STATISTICS.forEach((statistic, column) => samples.push(sample(name, statistic, values[column]!)));
-    for (const [statistic, value] of Object.entries(extras.get(name) ?? {})) {
-      samples.push(sample(name, statistic, value));
+    for (let column = 0; column < NETDEV_STATISTICS.length; column++) {
+      samples.push(sample(name, NETDEV_STATISTICS[column]!, values[column]!));
     }
+    const extra = extras.get(name);
+    if (extra === undefined) continue;
+    for (const statistic in extra) samples.push(sample(name, statistic, extra[statistic]!));
   }
   // Updated even with no pod interface, so that deleted ones are forgotten (their ifindex left the system) once every
   // listed interface's ifindex is known.
@@ -224,13 +229,7 @@ export function createNetdevSource(): Source {
       note = skipped;
       // Only the pod sum needs identities: none are read when pod interfaces are reported one by one.
       const incarnations = selection.perPod ? new Map<string, number>() : interfaceIncarnationsOf(ctx.fs, dump, names);
-      const samples: Samples = {};
-      addSamples(
-        samples,
-        'interfaceStats',
-        interfaceStatsSamples(interfaces, extras.values, selection, podSums, incarnations),
-      );
-      return samples;
+      return { interfaceStats: interfaceStatsSamples(interfaces, extras.values, selection, podSums, incarnations) };
     },
     note: () => note,
     stop() {

@@ -12,8 +12,15 @@
  * them, never change them. A read or parse error reaches every caller of the gathering alike.
  */
 import { NET_DEV_FILE, readNetDev, type NetDevInterface } from '../../kernel/net-dev';
-import { NET_NETSTAT_FILE, NET_SNMP_FILE, readNetNetstat, readNetSnmp, type SnmpTables } from '../../kernel/net-snmp';
-import { NET_SNMP6_FILE, readNetSnmp6, type Snmp6Counters } from '../../kernel/net-snmp6';
+import {
+  NET_NETSTAT_FILE,
+  NET_SNMP_FILE,
+  readNetNetstat,
+  readNetSnmp,
+  type SnmpHeaders,
+  type SnmpTables,
+} from '../../kernel/net-snmp';
+import { createSnmp6Names, NET_SNMP6_FILE, readNetSnmp6, type Snmp6Counters } from '../../kernel/net-snmp6';
 import { readSockstat, type SockstatFiles } from '../../kernel/net-sockstat';
 import {
   defaultRouteInterfaces,
@@ -22,7 +29,7 @@ import {
   readIpv4Routes,
   readIpv6Routes,
 } from '../../kernel/net-route';
-import { readOnce, type SourceContext } from '../../source';
+import { keptAcrossGatherings, readOnce, type SourceContext } from '../../source';
 
 /** What reading once per gathering needs: the host's files, and the gathering's shared reads (absent: no sharing). */
 export type GatheringFiles = Pick<SourceContext, 'fs' | 'shared'>;
@@ -34,17 +41,24 @@ export function netDevOnce(ctx: GatheringFiles): readonly NetDevInterface[] {
 
 /** /proc/net/snmp of this gathering (kernel/net-snmp.ts). */
 export function netSnmpOnce(ctx: GatheringFiles): SnmpTables {
-  return readOnce(ctx, NET_SNMP_FILE, () => readNetSnmp(ctx.fs));
+  return readOnce(ctx, NET_SNMP_FILE, () => readNetSnmp(ctx.fs, snmpHeaders(ctx, NET_SNMP_FILE)));
 }
 
 /** /proc/net/netstat of this gathering (kernel/net-snmp.ts). */
 export function netNetstatOnce(ctx: GatheringFiles): SnmpTables {
-  return readOnce(ctx, NET_NETSTAT_FILE, () => readNetNetstat(ctx.fs));
+  return readOnce(ctx, NET_NETSTAT_FILE, () => readNetNetstat(ctx.fs, snmpHeaders(ctx, NET_NETSTAT_FILE)));
+}
+
+/** The header lines of `file` parsed at earlier gatherings (kernel/net-snmp.ts, SnmpHeaders). */
+function snmpHeaders(ctx: GatheringFiles, file: string): SnmpHeaders {
+  return keptAcrossGatherings(ctx, `${file} headers`, (): SnmpHeaders => new Map());
 }
 
 /** /proc/net/snmp6 of this gathering (kernel/net-snmp6.ts), undefined on a kernel without IPv6. */
 export function netSnmp6Once(ctx: GatheringFiles): Snmp6Counters | undefined {
-  return readOnce(ctx, NET_SNMP6_FILE, () => readNetSnmp6(ctx.fs));
+  return readOnce(ctx, NET_SNMP6_FILE, () =>
+    readNetSnmp6(ctx.fs, keptAcrossGatherings(ctx, `${NET_SNMP6_FILE} names`, createSnmp6Names)),
+  );
 }
 
 /** /proc/net/sockstat and sockstat6 of this gathering (kernel/net-sockstat.ts). */

@@ -40,6 +40,33 @@ function snmp6Family(name: string): ProtocolFamily | undefined {
   return undefined;
 }
 
+/** A statistic's labels (`statistic_name`), the same object for every sample of that statistic. */
+type StatisticLabels = Sample<(typeof FAMILY_METRIC)[ProtocolFamily]>['labels'];
+
+/**
+ * What the snmp source keeps between gatherings so that a gathering makes no string or label object for a name seen
+ * before (without TurboFan each was garbage at every gathering): the exported name of each prefixed field (`Icmp` +
+ * `InErrors`), and each statistic's labels. Both are bounded by the kernel's field names.
+ */
+export interface StatisticNames {
+  /** Per prefix, per field, prefix + field. */
+  readonly prefixed: Map<string, Map<string, string>>;
+  readonly labels: Map<string, StatisticLabels>;
+}
+
+export function createStatisticNames(): StatisticNames {
+  return { prefixed: new Map(), labels: new Map() };
+}
+
+/** `prefix + field`, from `names` when made before. */
+function prefixedName(names: StatisticNames, prefix: string, field: string): string {
+  let byField = names.prefixed.get(prefix);
+  if (byField === undefined) names.prefixed.set(prefix, (byField = new Map()));
+  let name = byField.get(field);
+  if (name === undefined) byField.set(field, (name = prefix + field));
+  return name;
+}
+
 /**
  * Sorts the counters of the three files into the families, named and filtered as snmp-statistics.ts says: gauge
  * fields left out, lines of no family left out, and with `default` only the default set. Runs at every gathering:
@@ -50,6 +77,7 @@ export function protocolStatistics(
   netstat: SnmpTables,
   snmp6: Snmp6Counters | undefined,
   set: StatisticsSet,
+  names: StatisticNames = createStatisticNames(),
 ): ProtocolStatistics {
   const result: ProtocolStatistics = { tcp: new Map(), ip: new Map(), udp: new Map() };
   const put = (family: ProtocolFamily, name: string, value: number, file: string) => {
@@ -67,7 +95,8 @@ export function protocolStatistics(
       const { family, prefix } = placement;
       const gauges = GAUGE_FIELDS[line] ?? [];
       fields.forEach((value, field) => {
-        if (!gauges.includes(field)) put(family, prefix === '' ? field : prefix + field, value, file);
+        if (!gauges.includes(field))
+          put(family, prefix === '' ? field : prefixedName(names, prefix, field), value, file);
       });
     });
   putTables(snmp, 'net/snmp');
@@ -85,26 +114,36 @@ const FAMILY_METRIC = {
   udp: 'udpConnectionStats',
 } as const satisfies Record<ProtocolFamily, MetricKey>;
 
-/** The samples of each family's metric, one per statistic in the family's order. */
-export function protocolSamples(statistics: ProtocolStatistics): Samples {
+/** The samples of each family's metric, one per statistic in the family's order; labels from `names`. */
+export function protocolSamples(statistics: ProtocolStatistics, names = createStatisticNames()): Samples {
   return {
-    [FAMILY_METRIC.tcp]: familySamples(statistics.tcp),
-    [FAMILY_METRIC.ip]: familySamples(statistics.ip),
-    [FAMILY_METRIC.udp]: familySamples(statistics.udp),
+    [FAMILY_METRIC.tcp]: familySamples(statistics.tcp, names),
+    [FAMILY_METRIC.ip]: familySamples(statistics.ip, names),
+    [FAMILY_METRIC.udp]: familySamples(statistics.udp, names),
   };
 }
 
-/** One sample per statistic; Map.forEach rather than for-of, whose iterator results are garbage without TurboFan. */
-function familySamples(statistics: ReadonlyMap<string, number>): Sample<(typeof FAMILY_METRIC)[ProtocolFamily]>[] {
-  const list: Sample<(typeof FAMILY_METRIC)[ProtocolFamily]>[] = [];
+/**
+ * One sample per statistic, made at the family's size; Map.forEach rather than for-of, whose iterator results are
+ * garbage without TurboFan.
+ */
+function familySamples(
+  statistics: ReadonlyMap<string, number>,
+  names: StatisticNames,
+): Sample<(typeof FAMILY_METRIC)[ProtocolFamily]>[] {
+  const list = new Array<Sample<(typeof FAMILY_METRIC)[ProtocolFamily]>>(statistics.size);
+  let at = 0;
   statistics.forEach((value, name) => {
-    list.push({ labels: { [LABEL.statisticName]: name }, value });
+    let labels = names.labels.get(name);
+    if (labels === undefined) names.labels.set(name, (labels = { [LABEL.statisticName]: name }));
+    list[at++] = { labels, value };
   });
   return list;
 }
 
-/** The snmp source (stateless: the kernel keeps the totals). */
+/** The snmp source (the kernel keeps the totals; the source keeps only the names it made, StatisticNames). */
 export function createSnmpSource(): Source {
+  const names = createStatisticNames();
   return {
     name: 'snmp',
     description: '/proc/net/snmp, netstat, snmp6: TCP, IP and UDP protocol counters',
@@ -117,8 +156,9 @@ export function createSnmpSource(): Source {
         netNetstatOnce(ctx),
         netSnmp6Once(ctx),
         ctx.config.statistics,
+        names,
       );
-      return protocolSamples(statistics);
+      return protocolSamples(statistics, names);
     },
   };
 }

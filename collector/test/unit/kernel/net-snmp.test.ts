@@ -1,5 +1,11 @@
 import { ParseError } from '../../../src/errors';
-import { NET_NETSTAT_SECTIONS, NET_SNMP_SECTIONS, parseSnmpTables } from '../../../src/kernel/net-snmp';
+import {
+  NET_NETSTAT_SECTIONS,
+  NET_SNMP_SECTIONS,
+  parseSnmpTables,
+  type SnmpHeaders,
+  type SnmpTables,
+} from '../../../src/kernel/net-snmp';
 import { fixture } from '../../helpers/fixtures';
 import { assertParsesOrRejects } from '../../helpers/parser-fuzz';
 
@@ -57,7 +63,7 @@ describe('parseSnmpTables', () => {
     expect(() => parseSnmpTables('Tcp: A A\nTcp: 1 2\n', 'f', [])).toThrow(/twice/);
     expect(() => parseSnmpTables('Tcp: A\nTcp: 1\nTcp: A\nTcp: 1\n', 'f', [])).toThrow(/twice/);
     expect(() => parseSnmpTables('Tcp: A\nTcp: 1x\n', 'f', [])).toThrow(ParseError);
-    expect(parseSnmpTables('Tcp: A B\nTcp: -1 2\n', 'f', []).get('Tcp')).toEqual(
+    expect(new Map(parseSnmpTables('Tcp: A B\nTcp: -1 2\n', 'f', []).get('Tcp'))).toEqual(
       new Map([
         ['A', -1],
         ['B', 2],
@@ -66,7 +72,7 @@ describe('parseSnmpTables', () => {
   });
 
   it('reads up to 15 digits directly, checks longer values and odd field names word by word', () => {
-    expect(parseSnmpTables('Tcp: A B\nTcp: 999999999999999 -1\n', 'f', []).get('Tcp')).toEqual(
+    expect(new Map(parseSnmpTables('Tcp: A B\nTcp: 999999999999999 -1\n', 'f', []).get('Tcp'))).toEqual(
       new Map([
         ['A', 999_999_999_999_999],
         ['B', -1],
@@ -80,7 +86,35 @@ describe('parseSnmpTables', () => {
       new ParseError('f', 'Tcp: "B-C" is not a field name', 1),
     );
     expect(() => parseSnmpTables('Tcp: A\nTcp: 1-2\n', 'f', [])).toThrow(/Tcp A: expected a non-negative integer/);
-    expect(parseSnmpTables('Tcp:\nTcp:\n', 'f', []).get('Tcp')).toEqual(new Map());
+    expect(new Map(parseSnmpTables('Tcp:\nTcp:\n', 'f', []).get('Tcp'))).toEqual(new Map());
+  });
+
+  it('gives the same tables with the headers of earlier parses, and parses a header again when its text changed', () => {
+    const headers: SnmpHeaders = new Map();
+    for (const host of HOSTS) {
+      for (const [file, sections] of [
+        ['netstat', NET_NETSTAT_SECTIONS],
+        ['snmp', NET_SNMP_SECTIONS],
+      ] as const) {
+        const text = fixture(`linux/net/${host}/${file}`);
+        const alone = parseSnmpTables(text, file, sections);
+        for (let i = 0; i < 2; i++) {
+          const reused = parseSnmpTables(text, file, sections, headers);
+          expect([...reused.keys()]).toEqual([...alone.keys()]);
+          for (const [name, fields] of alone) expect([...reused.get(name)!]).toEqual([...fields]);
+        }
+      }
+    }
+    const renamed = parseSnmpTables('Tcp: A C\nTcp: 1 2\n', 'f', [], headers);
+    expect([...parseSnmpTables('Tcp: A B\nTcp: 3 4\n', 'f', [], headers).get('Tcp')!]).toEqual([
+      ['A', 3],
+      ['B', 4],
+    ]);
+    expect([...renamed.get('Tcp')!]).toEqual([
+      ['A', 1],
+      ['C', 2],
+    ]);
+    expect(() => parseSnmpTables('Tcp: A A\nTcp: 1 2\n', 'f', [], headers)).toThrow(/Tcp A appears twice/);
   });
 
   it.each(HOSTS.flatMap((h) => [`linux/net/${h}/snmp`, `linux/net/${h}/netstat`]))(
@@ -97,6 +131,32 @@ describe('parseSnmpTables', () => {
             if (isPrefix) expect(fields).toEqual(whole.get(line));
           }
         },
+      );
+      // The same inputs with the headers of every earlier parse kept: the same tables as a parse alone, or the same error.
+      const headers: SnmpHeaders = new Map();
+      parseSnmpTables(text, file, [], headers);
+      const flat = (tables: SnmpTables) => [...tables].map(([line, fields]) => [line, [...fields]]);
+      const alone = (input: string) => {
+        try {
+          return flat(parseSnmpTables(input, file, []));
+        } catch (error) {
+          return (error as Error).message;
+        }
+      };
+      assertParsesOrRejects(
+        text,
+        (input) => {
+          const expected = alone(input);
+          try {
+            const parsed = parseSnmpTables(input, file, [], headers);
+            expect(flat(parsed)).toEqual(expected);
+            return parsed;
+          } catch (error) {
+            expect((error as Error).message).toBe(expected);
+            throw error;
+          }
+        },
+        () => undefined,
       );
     },
   );

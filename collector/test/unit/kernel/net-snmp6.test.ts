@@ -1,5 +1,5 @@
 import { ParseError } from '../../../src/errors';
-import { parseSnmp6 } from '../../../src/kernel/net-snmp6';
+import { createSnmp6Names, parseSnmp6 } from '../../../src/kernel/net-snmp6';
 import { fixture } from '../../helpers/fixtures';
 import { assertParsesOrRejects } from '../../helpers/parser-fuzz';
 
@@ -54,6 +54,31 @@ describe('parseSnmp6', () => {
           if (isPrefix) expect(value).toBe(whole.get(name));
         }
       });
+      // The same inputs with the names of every earlier parse kept: the same result as a parse alone, or the same error.
+      const kept = createSnmp6Names();
+      parseSnmp6(text, file, kept);
+      const alone = (input: string) => {
+        try {
+          return [...parseSnmp6(input, file)];
+        } catch (error) {
+          return (error as Error).message;
+        }
+      };
+      assertParsesOrRejects(
+        text,
+        (input) => {
+          const expected = alone(input);
+          try {
+            const parsed = parseSnmp6(input, file, kept);
+            expect([...parsed]).toEqual(expected);
+            return parsed;
+          } catch (error) {
+            expect((error as Error).message).toBe(expected);
+            throw error;
+          }
+        },
+        () => undefined,
+      );
     },
   );
 });

@@ -53,7 +53,8 @@ describe('parseLinkDump on a dump recorded from this kernel', () => {
     expect(links.get('vlocal0')!.linkNetnsId).toBeUndefined();
     expect(links.get('lo')!.kind).toBeUndefined();
     expect(links.get('brücke0')!.nameBytes).toEqual(Buffer.from('brücke0', 'utf8'));
-    expect(Object.keys(links.get('eth0')!.stats64!)).toEqual([...LINK_STATS64_FIELDS]);
+    const eth0 = links.get('eth0')!.stats64!;
+    expect(LINK_STATS64_FIELDS.filter((field) => eth0[field] !== undefined)).toEqual([...LINK_STATS64_FIELDS]);
     expect(links.get('eth0')!.stats64!.rx_packets).toBe(4n);
   });
 
