@@ -15,8 +15,8 @@
  * JavaScript writes them (`1.5`, `1e+21`, `5e-7`; negative zero as `0`).
  *
  * Written for a collector that runs without an optimising compiler (--no-opt): one array of pieces per scrape, made
- * at its size and joined once, index loops, no string or array made per label or series beyond the escaped values that need escaping and the
- * value's digits.
+ * at its size and joined once, index loops, no string or array made per label or series beyond the escaped values
+ * that need escaping and the value's digits.
  */
 import type { SampleView } from './source';
 

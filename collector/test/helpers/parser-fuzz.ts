@@ -31,3 +31,40 @@ export function assertParsesOrRejects<T>(
     ),
   );
 }
+
+/**
+ * For a parser that keeps state between parses to save work (names or headers seen before): on the inputs of
+ * assertParsesOrRejects, `parseKept` (one state shared by every input, first given `recorded`) returns what
+ * `parseAlone` returns, as `flat` renders it, or throws the same error message. The state may save work, never
+ * change a result.
+ */
+export function assertKeptStateChangesNothing<T>(
+  recorded: string,
+  parseAlone: (text: string) => T,
+  parseKept: (text: string) => T,
+  flat: (parsed: T) => unknown,
+): void {
+  parseKept(recorded);
+  const alone = (input: string) => {
+    try {
+      return flat(parseAlone(input));
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  assertParsesOrRejects(
+    recorded,
+    (input) => {
+      const expected = alone(input);
+      try {
+        const parsed = parseKept(input);
+        expect(flat(parsed)).toEqual(expected);
+        return parsed;
+      } catch (error) {
+        expect((error as Error).message).toBe(expected);
+        throw error;
+      }
+    },
+    () => undefined,
+  );
+}

@@ -4,10 +4,9 @@ import {
   NET_SNMP_SECTIONS,
   parseSnmpTables,
   type SnmpHeaders,
-  type SnmpTables,
 } from '../../../src/kernel/net-snmp';
 import { fixture } from '../../helpers/fixtures';
-import { assertParsesOrRejects } from '../../helpers/parser-fuzz';
+import { assertKeptStateChangesNothing, assertParsesOrRejects } from '../../helpers/parser-fuzz';
 
 const HOSTS = ['host', 'veth', 'nov6', 'manyveth'] as const;
 const sectionsOf = (file: string) => (file.endsWith('netstat') ? NET_NETSTAT_SECTIONS : NET_SNMP_SECTIONS);
@@ -134,29 +133,11 @@ describe('parseSnmpTables', () => {
       );
       // The same inputs with the headers of every earlier parse kept: the same tables as a parse alone, or the same error.
       const headers: SnmpHeaders = new Map();
-      parseSnmpTables(text, file, [], headers);
-      const flat = (tables: SnmpTables) => [...tables].map(([line, fields]) => [line, [...fields]]);
-      const alone = (input: string) => {
-        try {
-          return flat(parseSnmpTables(input, file, []));
-        } catch (error) {
-          return (error as Error).message;
-        }
-      };
-      assertParsesOrRejects(
+      assertKeptStateChangesNothing(
         text,
-        (input) => {
-          const expected = alone(input);
-          try {
-            const parsed = parseSnmpTables(input, file, [], headers);
-            expect(flat(parsed)).toEqual(expected);
-            return parsed;
-          } catch (error) {
-            expect((error as Error).message).toBe(expected);
-            throw error;
-          }
-        },
-        () => undefined,
+        (input) => parseSnmpTables(input, file, []),
+        (input) => parseSnmpTables(input, file, [], headers),
+        (tables) => [...tables].map(([line, fields]) => [line, [...fields]]),
       );
     },
   );
