@@ -29,11 +29,11 @@ import {
   cleanup,
   COLLECTOR_CLI,
   describeKernel,
-  run,
   uniqueName,
   waitForOutput,
   type Namespace,
 } from '../helpers/netns';
+import { countCaptured, startCapture } from '../helpers/packet-capture';
 import { summariseSs } from '../helpers/ss';
 import { startTcpServer } from '../helpers/tcp-flags-traffic';
 
@@ -209,31 +209,6 @@ function interfaceNames(gathering: Gathering): Set<string> {
   return new Set((gathering.samples.interfaceStats ?? []).map((sample) => sample.labels[LABEL.interfaceName]!));
 }
 
-/**
- * tcpdump on the node's uplink, writing every TCP frame to a file, direction told by the outside's address.
- * `--immediate-mode` because libpcap's default TPACKET_V3 ring hands a block to tcpdump only when it fills or its
- * timeout passes: frames still in the open block when SIGINT arrives were never written (1 of 9 SYNs, repeatably).
- */
-async function startCapture(shape: NodeShape, file: string): Promise<ChildProcess> {
-  const child = shape.node.spawn('tcpdump', ['-i', shape.uplink, '-nn', '--immediate-mode', '-U', '-w', file, 'tcp']);
-  await waitForOutput(child, /listening on/);
-  return child;
-}
-
-async function stopCapture(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  await exited;
-}
-
-/** TCP segments in `file` matching a tcpdump filter. */
-function captured(file: string, filter: string): number {
-  const out = run('tcpdump', ['-r', file, '-nn', '--count', filter]);
-  const match = /(\d+) packets?/.exec(out);
-  if (!match) throw new Error(`tcpdump --count printed ${out}`);
-  return Number(match[1]);
-}
-
 /** Flag byte tests as tcpdump filters, the definitions of tcp-flag-bits.ts. */
 const FLAG_FILTERS: Partial<Record<TcpFlag, string>> = {
   SYN: 'tcp[13] & 0x12 == 0x02',
@@ -337,7 +312,7 @@ describeKernel('AKS node shapes: every family against an independent reading', (
         ]);
         // Started side by side: the capture and both servers are up before the first packet, as is the collector.
         const [tcpdump] = await Promise.all([
-          startCapture(shape, capture),
+          startCapture(shape.node, shape.uplink, capture),
           startTcpServer(shape.outside, shape.outsideAddress, SERVICE_PORT),
           startTcpServer(pod0.ns, pod0.address, SERVICE_PORT),
           waitForOutput(collector, /ready: the sources are started/),
@@ -364,7 +339,7 @@ describeKernel('AKS node shapes: every family against an independent reading', (
         timing(`${shapeName}: traffic ${Date.now() - started} ms`);
 
         const { gathering, reference } = readTogether(shape, family, nftTable);
-        await stopCapture(tcpdump);
+        await tcpdump.stop();
         timing(`${shapeName}: read at ${Date.now() - t0} ms`);
         const stats = (name: string) => reference.links.get(name)!;
 
@@ -418,12 +393,12 @@ describeKernel('AKS node shapes: every family against an independent reading', (
           expect([name, 'ingress', flag(name, 'ingress')]).toEqual([
             name,
             'ingress',
-            captured(capture, `${fromOutside} and ${filter}`),
+            countCaptured(capture, `${fromOutside} and ${filter}`),
           ]);
           expect([name, 'egress', flag(name, 'egress')]).toEqual([
             name,
             'egress',
-            captured(capture, `${toOutside} and ${filter}`),
+            countCaptured(capture, `${toOutside} and ${filter}`),
           ]);
         }
         expect({
