@@ -108,8 +108,8 @@ export const UPLINK_SET_SIZE = 1024;
 function uplinkElements(names: readonly string[]): string {
   if (names.length > UPLINK_SET_SIZE) {
     throw new SourceUnavailableError(
-      `${names.length} uplinks: the flag table counts on at most ${UPLINK_SET_SIZE}; name the node's uplinks with ` +
-        '--uplink-interfaces',
+      `${names.length} uplinks: the flag table counts on at most ${UPLINK_SET_SIZE}; narrow them with ` +
+        "--uplink-interfaces (names or globs that match only the node's uplinks)",
     );
   }
   return names.map(nftInterfaceName).join(', ');
