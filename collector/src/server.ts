@@ -1,6 +1,7 @@
 /**
- * The HTTP side: /metrics (text format 0.0.4, gzip when asked), /healthz, /readyz (ready after the first gathering
- * with a source up), and / (the status page). Anything else is 404; anything but GET/HEAD is 405.
+ * The HTTP side: /metrics (text format 0.0.4, gzip when Accept-Encoding prefers it: web/content-coding.ts), /healthz,
+ * /readyz (ready after the first gathering with a source up), and / (the status page). Anything else is 404; anything
+ * but GET/HEAD is 405.
  *
  * Every response carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`, the status page a
  * Content-Security-Policy, and no response echoes what the client sent. With a web configuration file: TLS (and
@@ -28,6 +29,7 @@ import { renderStatusPage, STATUS_PAGE_CSP } from './status-page';
 import { BasicAuthChecker } from './web/basic-auth';
 import { clientCertificateRefusal } from './web/client-certificate';
 import { ConnectionGuard, type ConnectionLimits } from './web/connection-guard';
+import { responseCoding } from './web/content-coding';
 import type { LoadedWebConfig, WebConfigFile } from './web/web-config-file';
 
 /** The configuration of a collector started without --web-config-file: plain HTTP, no authentication. */
@@ -98,11 +100,6 @@ export interface ServerDeps {
   readonly webConfig?: WebConfigFile;
 }
 
-function acceptsGzip(request: http.IncomingMessage): boolean {
-  const header = request.headers['accept-encoding'];
-  return typeof header === 'string' && /(^|,)\s*gzip\s*(;\s*q=(?!0(\.0*)?\s*(,|$))[0-9.]+)?\s*(,|$)/i.test(header);
-}
-
 interface Reply {
   readonly status: number;
   readonly contentType: string;
@@ -147,9 +144,10 @@ async function send(
   };
   if (reply.gzipped) {
     headers['Vary'] = 'Accept-Encoding';
-    if (acceptsGzip(request)) {
+    const coding = responseCoding(request.headers);
+    if (coding !== 'identity') {
       payload = await reply.gzipped();
-      headers['Content-Encoding'] = 'gzip';
+      headers['Content-Encoding'] = coding;
     }
   }
   headers['Content-Length'] = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;

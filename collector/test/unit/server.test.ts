@@ -107,6 +107,33 @@ describe('HTTP server', () => {
     expect(zlib.gunzipSync(raw).toString()).toContain('kappie_build_info');
   });
 
+  it('answers x-gzip in its own name, and a client preferring the plain text with the plain text', async () => {
+    const raw = (acceptEncoding: string) =>
+      new Promise<{ coding: string | undefined; vary: string | undefined; body: Buffer }>((resolve, reject) => {
+        void import('node:http').then((http) =>
+          http
+            .get(`${collector.url}/metrics`, { headers: { 'Accept-Encoding': acceptEncoding } }, (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () =>
+                resolve({
+                  coding: res.headers['content-encoding'],
+                  vary: res.headers['vary'],
+                  body: Buffer.concat(chunks),
+                }),
+              );
+            })
+            .on('error', reject),
+        );
+      });
+    const old = await raw('x-gzip');
+    expect([old.coding, old.vary]).toEqual(['x-gzip', 'Accept-Encoding']);
+    expect(zlib.gunzipSync(old.body).toString()).toContain('kappie_build_info');
+    const plain = await raw('identity, gzip;q=0.5');
+    expect([plain.coding, plain.vary]).toEqual([undefined, 'Accept-Encoding']);
+    expect(plain.body.toString()).toContain('kappie_build_info');
+  });
+
   it("answers a gzip scrape without waiting for libuv's thread pool when the pool is busy", async () => {
     // The gathering (sockstat's synchronous reads, a 100 ms timer) needs no pool thread; the compression did.
     // Every pool thread busy for ~1.5 s (pbkdf2 runs on the pool), as a burst of file or DNS work would keep it.
