@@ -9,7 +9,7 @@
  * NO_SOCKET, ingress) at each target rate for `--seconds`; `max` sends as fast as they can (the highest rate this
  * machine produces with the collector running). Per rate it reports the kernel's own count (Udp NoPorts of the
  * namespace), what the collector counted (kappie_drop_count{reason="NO_SOCKET"} delta) and lost
- * (kappie_source_lost_events delta: per-CPU ring buffer overruns), the check counted + lost = kernel, the CPU the
+ * (kappie_source_lost_events_total delta: per-CPU ring buffer overruns), the check counted + lost = kernel, the CPU the
  * collector's cgroup used (cpuacct.usage) per drop and as a share of a core, the CFS throttling (cpu.stat
  * nr_throttled / nr_periods, throttled_time), and at the end the peak memory (memory.max_usage_in_bytes, and VmHWM).
  *
@@ -350,7 +350,7 @@ async function runFormat(
         counted:
           series(after, 'kappie_drop_count{reason="NO_SOCKET"') -
           series(before, 'kappie_drop_count{reason="NO_SOCKET"'),
-        lost: series(after, 'kappie_source_lost_events{') - series(before, 'kappie_source_lost_events{'),
+        lost: series(after, 'kappie_source_lost_events_total{') - series(before, 'kappie_source_lost_events_total{'),
         cpuNs: cgroup.cpuNanoseconds() - cpuBefore,
         periods: throttle.periods - throttleBefore.periods,
         throttled: throttle.throttled - throttleBefore.throttled,

@@ -257,7 +257,7 @@ export const METRICS = {
     unit: 'seconds',
   }),
   sourceLostEvents: define({
-    name: 'source_lost_events',
+    name: 'source_lost_events_total',
     type: 'counter',
     help: 'Events a streaming source could not count (kernel ring buffer overruns, parse failures): never silently missing. Only for sources that can lose events.',
     labels: [LABEL.source],

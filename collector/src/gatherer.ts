@@ -32,7 +32,7 @@ export interface SourceStatus {
   /** Why the source is down, or a note from a source that is up but partial. */
   readonly reason: string | undefined;
   readonly durationSeconds: number;
-  /** kappie_source_lost_events; absent for a source (or strategy) that cannot lose events (Source.lostEvents). */
+  /** kappie_source_lost_events_total; absent for a source (or strategy) that cannot lose events (Source.lostEvents). */
   readonly lostEvents?: number;
 }
 

@@ -38,7 +38,7 @@ export interface SnapshotSourceJson {
   readonly reason: string | null;
   /** kappie_source_collection_duration_seconds. */
   readonly collection_duration_seconds: number;
-  /** kappie_source_lost_events; null for a source that cannot lose events (no series either). */
+  /** kappie_source_lost_events_total; null for a source that cannot lose events (no series either). */
   readonly lost_events: number | null;
   readonly description: string;
 }

@@ -129,7 +129,7 @@ export interface Source {
   /** A note shown on the status page while the source is up but partial (e.g. a scan skipped above its limit). */
   note?(): string | undefined;
   /**
-   * Events this source could not count since start, exported as kappie_source_lost_events. Only a source that can
+   * Events this source could not count since start, exported as kappie_source_lost_events_total. Only a source that can
    * lose events has it (one that streams them from a kernel buffer: drops' tracefs events); it returns undefined
    * while the strategy that gathers cannot lose any (drops counting with the kernel counters), and no series is
    * exported then: a 0 there would claim a check that does not exist.

@@ -133,7 +133,7 @@ describe('Gatherer', () => {
     expect(lines.find((line) => line['msg'] === 'hello')).toMatchObject({ source: 'chatty' });
   });
 
-  it('exports kappie_source_lost_events only for sources that can lose events, 0 included', async () => {
+  it('exports kappie_source_lost_events_total only for sources that can lose events, 0 included', async () => {
     const config = resolveConfig({ nodeName: 'n' }, {});
     const plain: Source = {
       name: 'plain',

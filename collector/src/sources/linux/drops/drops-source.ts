@@ -12,7 +12,7 @@
  * both, so no drop is counted twice.
  *
  * Names: the source is selected as `drops` (--sources, --disable-sources). Its status (kappie_source_up,
- * kappie_source_lost_events, the status page) is reported under the strategy that gathered, the names these two
+ * kappie_source_lost_events_total, the status page) is reported under the strategy that gathered, the names these two
  * strategies had as separate sources: `drop_reasons` (tracefs events) and `drop_counters` (kernel counters).
  *
  * Every piece of state lives in the closure of one createDropsSource call: two instances never share anything but
