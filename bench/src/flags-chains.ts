@@ -113,3 +113,30 @@ export function elementCountersTableScript(plan: UplinkPlan, shape: ElementCount
   );
   return base.replace('\n  chain ingress {', `\n${sets.join('\n')}\n  chain ingress {`);
 }
+
+/**
+ * The collector's counters and maps in a `netdev` table whose chains hook the uplinks themselves (`hook ingress` and,
+ * Linux 5.16+, `hook egress`, `devices = { ... }`): only the uplinks' packets pass a chain, so no interface-name test
+ * is needed, and traffic between pods and the node never enters one. `rules` gives each chain's rules (the counting
+ * statement alone, or none for the hook's own cost).
+ */
+export function netdevTableScript(plan: UplinkPlan, rules: 'count' | 'hook'): string {
+  const devices = plan.inet.map((name) => `"${name}"`).join(', ');
+  let direction: NftDirection | undefined;
+  const output: string[] = ['table netdev kappie {}', 'delete table netdev kappie'];
+  for (const line of createTableScript(plan).split('\n')) {
+    if (/^table inet kappie \{\}$|^delete table inet kappie$|^\s+set uplinks /.test(line)) continue;
+    const header = /^\s+type filter hook (prerouting|postrouting) priority (-?\d+);/.exec(line);
+    if (header) {
+      direction = header[1] === 'prerouting' ? 'ingress' : 'egress';
+      output.push(`    type filter hook ${direction} devices = { ${devices} } priority ${header[2]}; policy accept;`);
+      if (rules === 'count') output.push(`    ${countingStatement(direction)}`);
+    } else if (direction && /^\s{2}\}$/.test(line)) {
+      output.push(line);
+      direction = undefined;
+    } else if (!direction) {
+      output.push(line.replace('table inet kappie {', 'table netdev kappie {'));
+    }
+  }
+  return output.join('\n');
+}

@@ -27,7 +27,9 @@
  * - `unsized`: `kappie` without the size declarations of its sets and maps (the kernel's rhashtable backs them, not
  *   its fixed-size hash): the table up to 2026-11-30; `previous` is unsized too;
  * - `elements`: `kappie`'s compare, counting with per-element counters of a set of the 256 flag bytes (no map, no
- *   named counters).
+ *   named counters);
+ * - `netdev`: the same counters and maps in a `netdev` table whose chains hook the uplink device itself (no name
+ *   compare; egress hooks need Linux 5.16+), and `netdevhook` its chains without rules.
  * Modes that stop before counting count nothing, so the check that the chain saw every segment is made for the
  * counting modes only.
  *
@@ -42,6 +44,7 @@ import { createTableScript, deleteTableScript, type UplinkPlan } from '@kappie/c
 import {
   countingStatement,
   elementCountersTableScript,
+  netdevTableScript,
   PREVIOUS_CHAIN,
   previousTableScript,
   tableWithChains,
@@ -96,6 +99,8 @@ const MODES = [
   'elements',
   'concat',
   'concat3',
+  'netdevhook',
+  'netdev',
 ] as const;
 type Mode = (typeof MODES)[number];
 /** A full-size segment of the nogso workload: MSS 1448 on a 1500-byte MTU veth (timestamps on). */
@@ -141,7 +146,10 @@ function sh(command: string, args: readonly string[], input?: string): string {
 }
 
 /** Modes whose chain stops before counting or has no rule: they count nothing (the others count every segment). */
-const NOT_COUNTING: readonly Mode[] = ['none', 'hook', 'l4', 'uplinks', 'ifcmp', 'ifset'];
+const NOT_COUNTING: readonly Mode[] = ['none', 'hook', 'l4', 'uplinks', 'ifcmp', 'ifset', 'netdevhook'];
+
+/** Modes whose table is a `netdev` one, hooked on the uplink device (flags-chains.ts netdevTableScript). */
+const NETDEV_MODES: readonly Mode[] = ['netdevhook', 'netdev'];
 
 /** Modes counting with per-element counters of the set `<direction>_flags` (flags-chains.ts ElementCounterShape). */
 const ELEMENT_COUNTER_MODES = ['elements', 'concat', 'concat3'] as const satisfies readonly Mode[];
@@ -154,6 +162,8 @@ function script(mode: Mode): string {
   if (mode === 'previous') return previousTableScript(RULE_COST_PLAN);
   if (mode === 'unsized') return withoutSizes(createTableScript(RULE_COST_PLAN));
   if (isElementCounterMode(mode)) return elementCountersTableScript(RULE_COST_PLAN, mode);
+  if (mode === 'netdevhook') return netdevTableScript(RULE_COST_PLAN, 'hook');
+  if (mode === 'netdev') return netdevTableScript(RULE_COST_PLAN, 'count');
   return tableWithChains(RULE_COST_PLAN, CHAINS[mode]);
 }
 
@@ -169,7 +179,8 @@ function egressCount(ns: string, mode: Mode): number {
     const elements = entries.flatMap((entry) => entry.set?.elem ?? []);
     return elements.reduce((sum, element) => sum + (element.elem?.counter?.packets ?? 0), 0);
   }
-  const text = sh('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'counters', 'table', 'inet', 'kappie']);
+  const family = NETDEV_MODES.includes(mode) ? 'netdev' : 'inet';
+  const text = sh('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'counters', 'table', family, 'kappie']);
   let sum = 0;
   for (const entry of (JSON.parse(text) as { nftables: { counter?: { name: string; packets: number } }[] }).nftables) {
     if (entry.counter?.name.startsWith('egress_')) sum += entry.counter.packets;
@@ -223,6 +234,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       const host = modes.map((_, m) => namespaces[(m + rep) % namespaces.length]!);
       modes.forEach((mode, m) => {
         sh('ip', ['netns', 'exec', host[m]!, 'nft', '-f', '-'], deleteTableScript());
+        sh('ip', ['netns', 'exec', host[m]!, 'nft', '-f', '-'], 'table netdev kappie {}\ndelete table netdev kappie\n');
         if (mode !== 'none') sh('ip', ['netns', 'exec', host[m]!, 'nft', '-f', '-'], script(mode));
       });
       const result = spawnSync('python3', ['-c', SENDER, host.join(','), String(packets), '1', String(burst)], {
