@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { Gathering } from '../../src/gatherer';
 import { parseSnapshotJson } from '../../src/snapshot-json';
+import { removeTracefsInstancesScript } from './tracefs-instances';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..', '..');
 export const COLLECTOR_CLI = path.join(REPO_ROOT, 'collector', 'dist', 'cli.js');
@@ -43,11 +44,12 @@ export function uniqueName(prefix = 'kt'): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
 }
 
-/** Runs a command and returns its stdout; throws with stderr on failure. */
-export function run(command: string, args: readonly string[], input?: string): string {
+/** Runs a command (with `env`, else this process's environment) and returns its stdout; throws with stderr on failure. */
+export function run(command: string, args: readonly string[], input?: string, env?: NodeJS.ProcessEnv): string {
   const result: SpawnSyncReturns<string> = spawnSync(command, args as string[], {
     encoding: 'utf8',
     input,
+    env,
     timeout: 60_000,
   });
   if (result.status !== 0) {
@@ -72,9 +74,24 @@ export class Namespace {
     return ns;
   }
 
+  /**
+   * The tracefs instance a collector run in this namespace creates unless the test passes --tracefs-instance (a
+   * snapshot alone: `<name>-snapshot`). Instances are global, shared by every namespace: with the default `kappie`, a
+   * test's collector would replace the instance of a collector running on this host or in a test beside it.
+   * cleanup() removes what such a collector left.
+   */
+  get tracefsInstance(): string {
+    return this.name;
+  }
+
+  /** The environment of every command run here: this process's, and the namespace's own tracefs instance name. */
+  private environment(): NodeJS.ProcessEnv {
+    return { ...process.env, KAPPIE_TRACEFS_INSTANCE: this.tracefsInstance };
+  }
+
   /** Runs a command inside the namespace (with /sys remounted for it by `ip netns exec`). */
   exec(command: string, ...args: string[]): string {
-    return run('ip', ['netns', 'exec', this.name, command, ...args]);
+    return run('ip', ['netns', 'exec', this.name, command, ...args], undefined, this.environment());
   }
 
   ip(...args: string[]): string {
@@ -89,7 +106,7 @@ export class Namespace {
    */
   spawn(command: string, args: readonly string[]): ChildProcess {
     const env = {
-      ...process.env,
+      ...this.environment(),
       KAPPIE_SCRAPE_REUSE_WINDOW: process.env.KAPPIE_SCRAPE_REUSE_WINDOW ?? '0',
       KAPPIE_NEW_SERIES_HOLD: process.env.KAPPIE_NEW_SERIES_HOLD ?? '0',
     };
@@ -116,8 +133,7 @@ export class Namespace {
     for (const child of created.processes) {
       if (child.spawnargs.includes(this.name)) child.kill('SIGKILL');
     }
-    spawnSync('ip', ['netns', 'delete', this.name], { stdio: 'ignore' });
-    created.namespaces.delete(this.name);
+    removeNamespace(this.name);
   }
 }
 
@@ -172,12 +188,22 @@ export function connect(a: Namespace, b: Namespace, options: { aIf?: string; bIf
   return link;
 }
 
+/**
+ * Deletes a namespace, first removing the tracefs instances its collectors create by default (Namespace
+ * tracefsInstance) when a killed one left them.
+ */
+function removeNamespace(name: string): void {
+  const instances = removeTracefsInstancesScript([name, `${name}-snapshot`]);
+  spawnSync('ip', ['netns', 'exec', name, 'sh', '-c', instances], { stdio: 'ignore', timeout: 30_000 });
+  spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+  created.namespaces.delete(name);
+}
+
 /** Removes every namespace and process this module created. Safe to call any number of times. */
 export function cleanup(): void {
   for (const child of created.processes) child.kill('SIGKILL');
   created.processes.clear();
-  for (const name of created.namespaces) spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
-  created.namespaces.clear();
+  for (const name of [...created.namespaces]) removeNamespace(name);
 }
 
 process.once('exit', cleanup);

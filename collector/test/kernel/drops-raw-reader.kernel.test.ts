@@ -10,6 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { LABEL, METRICS, metricName } from '../../src/catalog';
 import { cleanup, COLLECTOR_CLI, describeKernel, Namespace, uniqueName, waitForOutput } from '../helpers/netns';
+import { removeTracefsInstances } from '../helpers/tracefs-instances';
 
 const RAW_PORT = 10191;
 const TEXT_PORT = 10192;
@@ -111,19 +112,7 @@ describeKernel('stream readers of skb:kfree_skb: trace_pipe_raw pages and trace_
     }
     try {
       // Whatever happened, leave no instance of ours behind.
-      ns.exec(
-        'sh',
-        '-c',
-        `mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ` +
-          [rawInstance, textInstance]
-            .map(
-              (name) =>
-                `d=/sys/kernel/tracing/instances/${name}; [ -d $d ] && { echo 0 > $d/events/skb/kfree_skb/enable; ` +
-                `echo '!stacktrace if reason == 12' >> $d/events/skb/kfree_skb/trigger; rmdir $d; }`,
-            )
-            .join('; ') +
-          '; true',
-      );
+      removeTracefsInstances(ns, rawInstance, textInstance);
     } finally {
       cleanup();
     }

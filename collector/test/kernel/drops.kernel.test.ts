@@ -17,7 +17,7 @@ import {
   uniqueName,
   waitForOutput,
 } from '../helpers/netns';
-import { tracefsInstances } from '../helpers/tracefs-instances';
+import { removeTracefsInstances, tracefsInstances } from '../helpers/tracefs-instances';
 
 const PORT = 10093;
 const NFT_DROPPED_PORT = 7777;
@@ -129,12 +129,7 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
     if (collector) await stopCollector('SIGTERM');
     // Whatever happened, leave no instance of ours behind.
     try {
-      ns.exec(
-        'sh',
-        '-c',
-        `mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ` +
-          `d=/sys/kernel/tracing/instances/${instance}; [ -d $d ] && { echo 0 > $d/events/skb/kfree_skb/enable; echo '!stacktrace if reason == 12' >> $d/events/skb/kfree_skb/trigger; rmdir $d; }; true`,
-      );
+      removeTracefsInstances(ns, instance);
     } finally {
       cleanup();
     }

@@ -25,15 +25,9 @@ import type { ChildProcess } from 'node:child_process';
 import { LABEL, POD_INTERFACES_AGGREGATE, type TcpFlag } from '../../src/catalog';
 import type { Gathering } from '../../src/gatherer';
 import { buildNodeShape, NODE_SHAPES, type NodeShape, type NodeShapeName } from '../helpers/node-shapes';
-import {
-  cleanup,
-  COLLECTOR_CLI,
-  describeKernel,
-  uniqueName,
-  waitForOutput,
-  type Namespace,
-} from '../helpers/netns';
+import { cleanup, COLLECTOR_CLI, describeKernel, uniqueName, waitForOutput, type Namespace } from '../helpers/netns';
 import { countCaptured, startCapture } from '../helpers/packet-capture';
+import { removeTracefsInstances } from '../helpers/tracefs-instances';
 import { summariseSs } from '../helpers/ss';
 import { startTcpServer } from '../helpers/tcp-flags-traffic';
 
@@ -242,20 +236,6 @@ async function eventDropCounts(
     if (!short || attempt === 5) return counts;
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-}
-
-/** Removes tracefs instance `name` if it is still there (its collector died): triggers first, then the directory. */
-function removeTracefsInstance(node: Namespace, name: string): void {
-  const dir = `/sys/kernel/tracing/instances/${name}`;
-  const trigger = `${dir}/events/skb/kfree_skb/trigger`;
-  node.exec(
-    'sh',
-    '-c',
-    'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ' +
-      `[ -d ${dir} ] || exit 0; echo 0 > ${dir}/events/skb/kfree_skb/enable; ` +
-      `grep -v '^#' ${trigger} | sed -e 's/:unlimited//' -e 's/ \\[.*//' | while read -r t; do echo "!$t" >> ${trigger}; done; ` +
-      `rmdir ${dir}`,
-  );
 }
 
 /** The nft table (and family) where the shape's policy-style drop lives: bridged pods pass the bridge's forward hook. */
@@ -491,7 +471,7 @@ describeKernel('AKS node shapes: every family against an independent reading', (
           running.kill('SIGTERM');
           await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
         }
-        removeTracefsInstance(shape.node, tracefsInstance);
+        removeTracefsInstances(shape.node, tracefsInstance);
         shape.remove();
         fs.rmSync(capture, { force: true });
       }

@@ -20,7 +20,7 @@ import {
   uniqueName,
   waitForOutput,
 } from '../helpers/netns';
-import { tracefsInstances } from '../helpers/tracefs-instances';
+import { removeTracefsInstances, tracefsInstances } from '../helpers/tracefs-instances';
 import { startTcpServer, tcpConnections } from '../helpers/tcp-flags-traffic';
 
 function tables(ns: Namespace): string[] {
@@ -65,20 +65,7 @@ async function startCounting(
 /** Removes what a collector that did NOT clean up left (so a failing test leaves nothing behind). */
 function removeLeftovers(ns: Namespace, instance: string, table: string): void {
   spawnSync('ip', ['netns', 'exec', ns.name, 'nft', 'delete', 'table', 'inet', table], { stdio: 'ignore' });
-  spawnSync(
-    'ip',
-    [
-      'netns',
-      'exec',
-      ns.name,
-      'sh',
-      '-c',
-      `mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ` +
-        `d=/sys/kernel/tracing/instances/${instance}; [ -d $d ] || exit 0; ` +
-        `echo 0 > $d/events/enable; echo '!stacktrace' > $d/events/skb/kfree_skb/trigger 2>/dev/null; rmdir $d`,
-    ],
-    { stdio: 'ignore' },
-  );
+  removeTracefsInstances(ns, instance);
 }
 
 function exited(child: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> {

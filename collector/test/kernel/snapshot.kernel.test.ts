@@ -14,7 +14,7 @@ import type { Gathering } from '../../src/gatherer';
 import { parsePrometheusText } from '../../src/prometheus-text';
 import { readSnapshotJson } from '../../src/snapshot-json';
 import { cleanup, COLLECTOR_CLI, describeKernel, Namespace, uniqueName, waitForOutput } from '../helpers/netns';
-import { tracefsInstances } from '../helpers/tracefs-instances';
+import { removeTracefsInstances, tracefsInstances } from '../helpers/tracefs-instances';
 
 const CLOSED_PORT = 9;
 const N = 30;
@@ -42,16 +42,6 @@ function noSocket(gathering: Gathering): number | undefined {
 function noSocketIn(text: string): number | undefined {
   const family = parsePrometheusText(text, 'metrics').find((f) => f.name === 'kappie_drop_count');
   return family?.samples.find((s) => s.labels.reason === 'NO_SOCKET' && s.labels.direction === 'ingress')?.value;
-}
-
-/** Removes an instance left behind by a failed run (stream mode: nothing but the directory to remove). */
-function removeInstance(ns: Namespace, name: string): void {
-  ns.exec(
-    'sh',
-    '-c',
-    'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ' +
-      `d=/sys/kernel/tracing/instances/${name}; [ -d $d ] && { echo 0 > $d/events/skb/kfree_skb/enable; rmdir $d; }; true`,
-  );
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -85,7 +75,7 @@ describeKernel('kappie snapshot beside a serving collector, and alone', () => {
         `${aloneInstance}-snapshot`,
         `${interruptedInstance}-snapshot`,
       ]) {
-        removeInstance(ns, name);
+        removeTracefsInstances(ns, name);
       }
     } finally {
       cleanup();
