@@ -19,6 +19,8 @@ const HEADER_SNAPSHOT_BYTES = 256;
 /** How long `stop()` waits for tcpdump to write what the kernel queued to it. */
 const DRAIN_TIMEOUT_MS = 5_000;
 const DRAIN_POLL_MS = 50;
+/** How long tcpdump may take to write its statistics and exit after SIGINT. */
+const STOP_TIMEOUT_MS = 10_000;
 
 /** tcpdump's own count of a capture: its `-- packets captured / received by filter / dropped by kernel` lines. */
 export interface CaptureStatistics {
@@ -37,7 +39,8 @@ export interface PacketCapture {
   readonly pid: number;
   /**
    * Waits until tcpdump has written every frame the kernel queued to it, stops it and returns its statistics.
-   * Throws when the kernel dropped frames or tcpdump could not catch up within 5 s: the file is then incomplete.
+   * Throws when the kernel dropped frames, tcpdump could not catch up within 5 s or had already ended (its interface
+   * deleted, killed): the file is then incomplete.
    */
   stop(): Promise<CaptureStatistics>;
 }
@@ -77,12 +80,25 @@ export async function startCapture(ns: Namespace, iface: string, file: string): 
   ]);
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // Watched from the start: a tcpdump that ends before stop() (its interface deleted, killed) must not be waited for.
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)),
+  );
   await waitForOutput(child, /listening on/);
-  return { file, pid: child.pid!, stop: () => stopCapture(child, () => output) };
+  return { file, pid: child.pid!, stop: () => stopCapture(child, exited, () => output) };
 }
 
-async function stopCapture(child: ChildProcess, output: () => string): Promise<CaptureStatistics> {
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+async function stopCapture(
+  child: ChildProcess,
+  exited: Promise<string>,
+  output: () => string,
+): Promise<CaptureStatistics> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    throw new Error(
+      `tcpdump ended (${await exited}) before the capture was stopped: it cannot serve as a reference; its output: ` +
+        output(),
+    );
+  }
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const before = output().length;
@@ -92,7 +108,11 @@ async function stopCapture(child: ChildProcess, output: () => string): Promise<C
     if (report && (report.captured === report.receivedByFilter || report.droppedByKernel > 0)) break;
   }
   child.kill('SIGINT');
-  await exited;
+  const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS).unref());
+  if ((await Promise.race([exited, timeout])) === 'timeout') {
+    child.kill('SIGKILL');
+    throw new Error(`tcpdump did not stop within ${STOP_TIMEOUT_MS} ms of SIGINT; its output: ${output()}`);
+  }
   const final = parseCaptureStatistics(output());
   if (!final) throw new Error(`tcpdump printed no statistics when stopped; its output: ${output()}`);
   if (final.droppedByKernel > 0 || final.captured < final.receivedByFilter) {

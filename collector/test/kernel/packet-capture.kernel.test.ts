@@ -47,6 +47,23 @@ describeKernel('tcpdump as a reference', () => {
     expect(countCaptured(file, 'tcp[13] & 0x04 != 0')).toBe(REFUSED_CONNECTS);
   });
 
+  it('refuses a capture whose tcpdump ended before stop() (its interface deleted), without waiting', async () => {
+    const a = Namespace.create();
+    const b = Namespace.create();
+    const link = connect(a, b);
+    const file = path.join(os.tmpdir(), `${uniqueName('ktcap')}.pcap`);
+    files.push(file);
+    const capture = await startCapture(a, link.aIf, file);
+    a.ip('link', 'del', link.aIf);
+    // tcpdump ends on its own when its interface goes away.
+    for (let wait = 0; wait < 50 && fs.existsSync(`/proc/${capture.pid}`); wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const startedAt = Date.now();
+    await expect(capture.stop()).rejects.toThrow(/tcpdump ended \(.*\) before the capture was stopped/);
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
+  });
+
   it("reads tcpdump's statistics as printed on SIGUSR1 and at exit, the last report winning", () => {
     expect(
       parseCaptureStatistics(
