@@ -442,10 +442,10 @@ export const OPTIONS = [
     key: 'uplinkInterfaces',
     commands: GATHERING_COMMANDS,
     flag: 'uplink-interfaces',
-    valueName: 'NAMES',
+    valueName: 'GLOBS',
     env: 'KAPPIE_UPLINK_INTERFACES',
     description:
-      'comma-separated interfaces whose traffic is kappie_forward_*; empty: those holding the default routes (Linux), the physical adapters that are up (Windows)',
+      'comma-separated interface names or globs (* ?) whose traffic is kappie_forward_* and tcp_flag_counters; empty: those holding the default routes (Linux), the physical adapters that are up (Windows)',
     defaultText: 'default-route interfaces; Windows: physical adapters',
     parse: parseGlobs,
   }),

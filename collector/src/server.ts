@@ -1,7 +1,7 @@
 /**
- * The HTTP side: /metrics (text format 0.0.4, gzip when Accept-Encoding prefers it: web/content-coding.ts), /healthz,
- * /readyz (ready after the first gathering with a source up), and / (the status page). Anything else is 404; anything
- * but GET/HEAD is 405.
+ * The HTTP side: /metrics (text format 0.0.4, gzipped unless Accept-Encoding refuses gzip or prefers the plain text:
+ * web/content-coding.ts), /healthz, /readyz (ready after the first gathering with a source up), and / (the status
+ * page). Anything else is 404; anything but GET/HEAD is 405.
  *
  * Every response carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`, the status page a
  * Content-Security-Policy, and no response echoes what the client sent. With a web configuration file: TLS (and

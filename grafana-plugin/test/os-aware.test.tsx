@@ -34,7 +34,7 @@ describe('Linux-only panels', () => {
     expect(linuxOnly.map((panel) => panel.title)).toEqual(['Dropped bytes by reason']);
     for (const panel of linuxOnly) expect(queryPlatforms(panel)).toEqual(['linux']);
     expect(METRICS.dropBytes.platforms).toEqual(['linux']);
-    // Only sources that can lose events export kappie_source_lost_events, and no Windows source streams events.
+    // Only sources that can lose events export kappie_source_lost_events_total, and no Windows source streams events.
     expect(METRICS.sourceLostEvents.platforms).toEqual(['linux']);
     expect(
       pagePanels('overview')

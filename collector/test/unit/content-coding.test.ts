@@ -9,15 +9,17 @@ describe('responseCoding (Accept-Encoding, RFC 9110 section 12.5.3)', () => {
     [undefined, 'identity'],
     ['', 'identity'],
     ['br, zstd', 'identity'],
-    // Case and spacing do not matter; gzip's old name is answered in the client's own words.
+    // Case and spacing do not matter. gzip's old name is not offered (no scraper sends it).
     ['GZip', 'gzip'],
     [' gzip ; q=0.8 , br', 'gzip'],
-    ['x-gzip', 'x-gzip'],
+    ['x-gzip', 'identity'],
     ['x-gzip;q=0.5, gzip', 'gzip'],
-    // "*" stands for every coding not named.
+    // "*" stands for every coding not named, never for one the client refused.
     ['*', 'gzip'],
     ['*;q=0.5, identity;q=0.1', 'gzip'],
     ['*;q=0, identity', 'identity'],
+    ['*, gzip;q=0', 'identity'],
+    ['gzip;q=0, *', 'identity'],
     // Quality: 0 refuses, a higher quality wins, equal quality goes to the smaller body.
     ['gzip;q=0', 'identity'],
     ['gzip;q=0.000', 'identity'],
