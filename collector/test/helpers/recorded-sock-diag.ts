@@ -70,5 +70,8 @@ export function recordedNetlink(
         answer(request, onChunk);
       });
     },
+    close() {
+      // A recording keeps no socket.
+    },
   };
 }

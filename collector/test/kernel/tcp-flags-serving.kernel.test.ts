@@ -22,6 +22,7 @@ function countingNetlink(pid: number): { netlink: Netlink; requests: () => numbe
         sent += 1;
         return real.dumpOffThread(protocol, what, request, onChunk);
       },
+      close: () => real.close(),
     },
     requests: () => sent,
   };

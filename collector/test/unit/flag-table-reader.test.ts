@@ -45,6 +45,9 @@ function recordedNftNetlink(answers: Answers): Netlink & { mainDumps: number; of
       netlink.offThreadDumps += 1;
       return new Promise((resolve) => setImmediate(resolve)).then(() => answer(answers.offThread, onChunk));
     },
+    close() {
+      // A recording keeps no socket.
+    },
   };
   return netlink;
 }

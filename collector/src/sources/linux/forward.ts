@@ -77,6 +77,7 @@ export function createForwardSource(): Source {
     },
     note: () => note,
     stop() {
+      readLinks.close();
       sums = newForwardSums();
       note = undefined;
       return Promise.resolve();

@@ -91,7 +91,11 @@ export type InterfaceIncarnations = (
  * namespace (a recorded tree: netlink would describe another namespace) or when netlink failed once (the failure is
  * logged once and remembered; the caller then reads sysfs and names). `dump` replaces the live dump (tests).
  */
-export type LinkReader = (ctx: IncarnationContext & Pick<SourceContext, 'shared'>) => LinkDump | undefined;
+export interface LinkReader {
+  (ctx: IncarnationContext & Pick<SourceContext, 'shared'>): LinkDump | undefined;
+  /** Closes the netlink socket the reader keeps between gatherings (its source's stop); a later read opens one. */
+  close(): void;
+}
 
 /** The key of the link dump among a gathering's shared reads. */
 const LINK_DUMP = 'rtnetlink RTM_GETLINK dump';
@@ -118,7 +122,9 @@ export function createLinkReader(
     }
   };
   // One dump per gathering for every source that asks (netdev, forward, tcp_flags).
-  return (ctx) => readOnce(ctx, LINK_DUMP, () => read(ctx));
+  const reader = (ctx: IncarnationContext & Pick<SourceContext, 'shared'>) => readOnce(ctx, LINK_DUMP, () => read(ctx));
+  reader.close = () => netlink?.close();
+  return reader;
 }
 
 /** The ifindex of each of `names`: from `dump` when there is one, else from sysfs. */

@@ -233,6 +233,7 @@ export function createNetdevSource(): Source {
     },
     note: () => note,
     stop() {
+      readLinks.close();
       podSums = newPodSums();
       note = undefined;
       return Promise.resolve();

@@ -199,6 +199,8 @@ export function createTcpFlagsSource(): Source {
     },
     note: () => [ownershipNote, unmatchableNote].filter((part) => part !== undefined).join('; ') || undefined,
     async stop(ctx) {
+      readLinks.close();
+      netlink.close();
       if (installed === undefined) return;
       const { families } = installed;
       installed = undefined;

@@ -73,6 +73,7 @@ export function createTcpSocketsSource(
   netlinkFor: (procPath: string) => Netlink = (procPath) => createNetlink({ procPath }),
 ): Source {
   /** Made at the first netlink read: its sockets open in the namespace of the configured proc root. */
+  let netlink: Netlink | undefined;
   let sockDiag: SockDiagReader | undefined;
   let lastNote: string | undefined;
   /** Why auto fell back to the files, once netlink failed (it is not tried again). */
@@ -85,7 +86,7 @@ export function createTcpSocketsSource(
   const readsNetlink = (ctx: SourceContext) =>
     ctx.config.tcpSocketReader === 'netlink' ||
     (ctx.config.tcpSocketReader === 'auto' && netlinkUnavailable === undefined && ctx.fs.procIsLive());
-  const reader = (ctx: SourceContext) => (sockDiag ??= createSockDiagReader(netlinkFor(ctx.fs.procPath)));
+  const reader = (ctx: SourceContext) => (sockDiag ??= createSockDiagReader((netlink ??= netlinkFor(ctx.fs.procPath))));
 
   /** A tally made now, on this thread: netlink (falling back to the files in auto mode) or the files. */
   const tallyNow = (ctx: SourceContext, tallyRemotes: boolean): TcpSocketTally => {
@@ -162,5 +163,10 @@ export function createTcpSocketsSource(
       });
     },
     note: () => lastNote,
+    stop() {
+      // The socket kept between dumps (netlink-socket.ts); a restarted source opens a new one.
+      netlink?.close();
+      return Promise.resolve();
+    },
   };
 }

@@ -207,6 +207,7 @@ export function createDropsSource(deps: DropsSourceDeps = {}): DropsSource {
     // The kernel counters lose nothing: only the tracefs events (a ring buffer, a hist table) can.
     lostEvents: () => (gatheredBy === TRACEFS_EVENTS_STATUS ? (events?.lostEvents() ?? 0) : undefined),
     async stop(ctx) {
+      readLinks.close();
       const running = events;
       events = undefined;
       untraced = undefined;
