@@ -215,13 +215,14 @@ export interface NetlinkOptions {
  *
  * Sockets of the own namespace are kept open between dumps, one per protocol and kind of dump (synchronous,
  * off-thread): socket(2) and close(2) (and an off-thread dump's setsockopt) cost 0.02-0.03 ms of the main thread per
- * dump without TurboFan, three or more dumps per gathering (measured for issue 17 on a 20-link dump). A socket is kept only after a dump that ended cleanly, its last datagram
- * holding NLMSG_DONE (or the kernel's one NLMSG_ERROR answer), so nothing of it is left queued: the next dump reads
- * only its own answer. A dump that failed in any way (a failed call, a datagram that did not fit, a handler that
- * threw, e.g. on a malformed message) closes its socket, whatever it left unread going with it. An interrupted dump
- * (NLM_F_DUMP_INTR) still ends with NLMSG_DONE, so its socket is kept; the kernel starts each new dump request from
- * the top of its table. A kept socket answers from the namespace it was opened in: a client used on threads that
- * switch namespaces (tests entering one with inNamespace) must `close()` before using it in another.
+ * dump without TurboFan, three or more dumps per gathering (measured for issue 17 on a 20-link dump). A socket is kept
+ * only after a dump that ended cleanly, its last datagram holding NLMSG_DONE (or the kernel's one NLMSG_ERROR answer),
+ * so nothing of it is left queued: the next dump reads only its own answer. A dump that failed in any way (a failed
+ * call, a datagram that did not fit, a handler that threw, e.g. on a malformed message) closes its socket, whatever it
+ * left unread going with it. An interrupted dump (NLM_F_DUMP_INTR) still ends with NLMSG_DONE, so its socket is kept;
+ * the kernel starts each new dump request from the top of its table. A kept socket answers from the namespace it was
+ * opened in: a client used on threads that switch namespaces (tests entering one with inNamespace) must `close()`
+ * before using it in another.
  */
 export function createNetlink(options: NetlinkOptions = {}): Netlink {
   let libc: Libc | undefined;
@@ -323,10 +324,10 @@ export function createNetlink(options: NetlinkOptions = {}): Netlink {
 /**
  * Sends `request` on `fd`, then receives its dump into `area`, each call by a worker thread: the first recvmmsg is
  * queued when the send has returned (by then the kernel has queued the dump's first datagram, built inside the send),
- * each later batch when the main thread has handed the previous one to `onChunk`. One call at a time uses `fd`, and
- * the promise settles after `release(clean)` took `fd` back (clean: `onChunk` said the dump is done, so nothing of it
- * is left queued; the caller keeps or closes it) and the area is freed (the caller's next dump finds it free). A refused send
- * settles at once: a receive queued beside it would wait SO_RCVTIMEO (5 s per gathering) for an answer that never
+ * each later batch when the main thread has handed the previous one to `onChunk`. One call at a time uses `fd`, and the
+ * promise settles after `release(clean)` took `fd` back (clean: `onChunk` said the dump is done, so nothing of it is
+ * left queued; the caller keeps or closes it) and the area is freed (the caller's next dump finds it free). A refused
+ * send settles at once: a receive queued beside it would wait SO_RCVTIMEO (5 s per gathering) for an answer that never
  * comes. koffi reports a call it cannot make (a bad argument) through the callback, at once.
  */
 function receiveOffThread(
