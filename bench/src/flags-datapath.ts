@@ -17,7 +17,10 @@
  * Loss is reported three ways: from the means, from the medians, and as the median over repetitions of each
  * repetition's own ratio to `none` (the modes of one repetition run back to back).
  * Besides throughput it reports CPU seconds per GB (user + system time of both iperf3 processes, which includes the
- * veth softirq work run in their context): unlike throughput, it hardly depends on what else the machine runs.
+ * veth softirq work run in their context): unlike throughput, it hardly depends on what else the machine runs. And,
+ * for the tables with named counters, the chain passes per data segment: each data segment passes the egress chain,
+ * each ACK the receiver sends back the ingress chain (delayed and stretched ACKs: fewer than one per segment). That
+ * ratio is what flags-rule-cost's `--passes-per-segment` takes.
  *
  * Usage (root): npm run bench -- flags-datapath [--seconds 5] [--repetitions 8] [--workloads bulk,nogso]
  *   [--modes none,kappie,previous,rules9]
@@ -129,18 +132,28 @@ class VethPair {
     sh('ip', ['netns', 'exec', this.client, 'nft', '-f', '-'], script);
   }
 
-  /** Sum of every counter in the table (segments for `kappie`, flag hits for `rules9`): proof the table saw traffic. */
-  counterHits(mode: Mode): number {
-    if (mode === 'none') return 0;
+  /**
+   * What the table counted since it was loaded: `hits`, the sum of every counter (segments for the tables with named
+   * counters, flag hits for `rules9`: proof the table saw traffic), and for the tables with named counters the
+   * segments each chain counted (`egress_*`: the client's data segments, `ingress_*`: the ACKs coming back).
+   */
+  counted(mode: Mode): { hits: number; ingress: number; egress: number } {
+    const counted = { hits: 0, ingress: 0, egress: 0 };
+    if (mode === 'none') return counted;
     const text = sh('ip', ['netns', 'exec', this.client, 'nft', '-j', 'list', 'table', 'inet', 'kappie']);
-    let sum = 0;
     for (const entry of (JSON.parse(text) as { nftables: Record<string, unknown>[] }).nftables) {
-      const named = entry['counter'] as { packets?: number } | undefined;
-      if (typeof named?.packets === 'number') sum += named.packets;
+      const named = entry['counter'] as { name?: string; packets?: number } | undefined;
+      if (typeof named?.packets === 'number') {
+        counted.hits += named.packets;
+        if (named.name?.startsWith('ingress_')) counted.ingress += named.packets;
+        if (named.name?.startsWith('egress_')) counted.egress += named.packets;
+      }
       const rule = entry['rule'] as { expr?: { counter?: { packets?: number } }[] } | undefined;
-      for (const expr of rule?.expr ?? []) if (typeof expr.counter?.packets === 'number') sum += expr.counter.packets;
+      for (const expr of rule?.expr ?? []) {
+        if (typeof expr.counter?.packets === 'number') counted.hits += expr.counter.packets;
+      }
     }
-    return sum;
+    return counted;
   }
 
   iperf(seconds: number): { rate: number; cpuPerGB: number } {
@@ -200,8 +213,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     for (const workload of workloads) {
       pair.setGsoMaxSegs(WORKLOADS[workload]!);
       const results = Object.fromEntries(
-        modes.map((mode) => [mode, { rates: [] as number[], cpu: [] as number[], hits: 0 }]),
-      ) as Record<Mode, { rates: number[]; cpu: number[]; hits: number }>;
+        modes.map((mode) => [mode, { rates: [] as number[], cpu: [] as number[], hits: 0, ingress: 0, egress: 0 }]),
+      ) as Record<Mode, { rates: number[]; cpu: number[]; hits: number; ingress: number; egress: number }>;
       for (let rep = 0; rep < repetitions; rep++) {
         for (let i = 0; i < modes.length; i++) {
           const mode = modes[(i + rep) % modes.length]!;
@@ -209,7 +222,10 @@ export async function main(argv: readonly string[]): Promise<void> {
           const { rate, cpuPerGB } = pair.iperf(seconds);
           results[mode].rates.push(rate);
           results[mode].cpu.push(cpuPerGB);
-          results[mode].hits += pair.counterHits(mode);
+          const counted = pair.counted(mode);
+          results[mode].hits += counted.hits;
+          results[mode].ingress += counted.ingress;
+          results[mode].egress += counted.egress;
           process.stderr.write(
             `${workload} ${rep + 1}/${repetitions} ${mode.padEnd(6)} ${(rate / 1e9).toFixed(2)} Gbit/s ` +
               `${cpuPerGB.toFixed(3)} CPU-s/GB\n`,
@@ -232,7 +248,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       };
       const loss = (value: number, baseline: number) => `${(((baseline - value) / baseline) * 100).toFixed(2)}%`;
       for (const mode of modes) {
-        const { rates, cpu, hits } = results[mode];
+        const { rates, cpu, hits, ingress, egress } = results[mode];
         const gbps = (bits: number) => (bits / 1e9).toFixed(2);
         const baseline = mode === 'none';
         rows.push([
@@ -246,6 +262,8 @@ export async function main(argv: readonly string[]): Promise<void> {
           `${mean(cpu).toFixed(3)} ± ${stdev(cpu).toFixed(3)}`,
           baseline ? '' : change(mean(cpu), mean(base.cpu)),
           baseline ? '' : String(hits),
+          // Chain passes per data segment: the segment on egress, plus the ACKs coming back per segment on ingress.
+          egress > 0 ? ((egress + ingress) / egress).toFixed(2) : '',
         ]);
       }
     }
@@ -270,6 +288,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         'CPU-s per GB mean ± stdev',
         'CPU per GB vs none',
         'counter hits',
+        'chain passes per data segment',
       ],
       rows,
     })}\n`,

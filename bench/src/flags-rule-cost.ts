@@ -14,7 +14,9 @@
  * machine hits them alike. Per mode: the median CPU per segment, and the median over repetitions of each
  * repetition's difference to `none` (no table: the table's own cost per segment). Finally that cost is set against
  * the CPU a segment costs in the flags-datapath `nogso` worst case (its CPU-s per GB, given with --nogso-cpu-per-gb),
- * which is the loss a CPU-bound path would see.
+ * which is the loss a CPU-bound path would see: once with two chain passes per data segment (the segment, and an ACK
+ * for every segment: the bound), once with the passes flags-datapath counted in that workload (--passes-per-segment,
+ * its ACKs being delayed and stretched).
  *
  * Modes (flags-chains.ts builds the variants: the collector's table with other chain rules):
  * - `kappie`: the collector's table as createTableScript builds it for one uplink (one inline name compare);
@@ -34,7 +36,8 @@
  * counting modes only.
  *
  * Usage (root): npm run bench -- flags-rule-cost [--packets 200000] [--repetitions 15] [--burst 1000]
- *   [--nogso-cpu-per-gb 6.3] [--modes none,previous,kappie]   (`none` is always measured: costs are differences to it)
+ *   [--nogso-cpu-per-gb 6.3] [--passes-per-segment 2] [--modes none,previous,kappie]
+ *   (`none` is always measured: costs are differences to it)
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -103,6 +106,8 @@ const MODES = [
   'netdev',
 ] as const;
 type Mode = (typeof MODES)[number];
+/** Chain passes per data segment at most: the segment itself (egress), and one ACK for it (ingress). */
+const BOUND_PASSES_PER_SEGMENT = 2;
 /** A full-size segment of the nogso workload: MSS 1448 on a 1500-byte MTU veth (timestamps on). */
 const SEGMENT_PAYLOAD_BYTES = 1448;
 
@@ -207,6 +212,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       packets: { type: 'string', default: '200000' },
       repetitions: { type: 'string', default: '15' },
       'nogso-cpu-per-gb': { type: 'string', default: '6.3' },
+      'passes-per-segment': { type: 'string', default: String(BOUND_PASSES_PER_SEGMENT) },
       burst: { type: 'string', default: '1000' },
       modes: { type: 'string', default: 'none,previous,kappie' },
     },
@@ -220,6 +226,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   const packets = Number(values.packets);
   const repetitions = Number(values.repetitions);
   const nogsoCpuPerGB = Number(values['nogso-cpu-per-gb']);
+  const passesPerSegment = Number(values['passes-per-segment']);
+  if (!(passesPerSegment >= 1 && passesPerSegment <= BOUND_PASSES_PER_SEGMENT)) {
+    throw new Error(`--passes-per-segment: a number from 1 (no ACKs) to ${BOUND_PASSES_PER_SEGMENT} expected`);
+  }
   if (!(packets > 0) || !(repetitions > 0) || !(nogsoCpuPerGB > 0)) throw new Error('positive numbers expected');
   const burst = Number(values.burst);
   if (!(burst > 0) || packets % burst !== 0) throw new Error('--burst: a positive divisor of --packets expected');
@@ -263,19 +273,20 @@ export async function main(argv: readonly string[]): Promise<void> {
     const sorted = [...values].sort((a, b) => a - b);
     const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
     if (mode === 'none')
-      return [mode, median(values).toFixed(0), `${q(0.25).toFixed(0)}-${q(0.75).toFixed(0)}`, '', '', ''];
+      return [mode, median(values).toFixed(0), `${q(0.25).toFixed(0)}-${q(0.75).toFixed(0)}`, '', '', '', ''];
     const diffs = values.map((value, rep) => value - perSegment.none[rep]!).sort((a, b) => a - b);
     const dq = (p: number) => diffs[Math.min(diffs.length - 1, Math.floor(p * diffs.length))]!;
     const cost = median(diffs);
-    // A counted data segment and, in the client's namespace, the ACK it gets back (ingress): two chain passes.
-    const share = (2 * cost) / nogsoNsPerSegment;
+    // A counted data segment and, in the client's namespace, the ACKs it gets back (ingress).
+    const share = (passes: number) => `${(((passes * cost) / nogsoNsPerSegment) * 100).toFixed(2)}%`;
     return [
       mode,
       median(values).toFixed(0),
       `${q(0.25).toFixed(0)}-${q(0.75).toFixed(0)}`,
       cost.toFixed(0),
       `${dq(0.25).toFixed(0)} to ${dq(0.75).toFixed(0)}`,
-      `${(share * 100).toFixed(2)}%`,
+      share(BOUND_PASSES_PER_SEGMENT),
+      share(passesPerSegment),
     ];
   });
   process.stdout.write(
@@ -292,7 +303,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         'interquartile range',
         'table cost ns per segment (median of paired differences)',
         'paired differences, interquartile',
-        'share of a nogso segment (data + its ACK)',
+        'share of a nogso segment, an ACK per segment (bound)',
+        `share at ${passesPerSegment} chain passes per segment (flags-datapath)`,
       ],
       rows,
     })}\n`,
