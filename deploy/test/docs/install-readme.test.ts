@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { AZURE_RULE_GROUPS_FILE } from '../../src/azure-rule-groups';
 import { DEPLOY_ROOT } from '../helpers/paths';
 
@@ -157,5 +158,20 @@ describe('README: an install page', () => {
       .filter((h) => h.level <= 4 && h.text !== 'Contents')
       .map((h) => anchor(h.text));
     expect(links).toEqual(anchors);
+  });
+});
+
+describe('README: measured footprint', () => {
+  it("states the Linux DaemonSet's requests and limits as its manifest sets them", () => {
+    const stated = /Hence\s+requests\s+`([^`]+)`\/`([^`]+)`\s+and\s+limits\s+`([^`]+)`\/`([^`]+)`\./.exec(README);
+    expect(stated).not.toBeNull();
+    const manifest = fs.readFileSync(path.join(DEPLOY_ROOT, 'kubernetes', 'base', 'daemonset-linux.yaml'), 'utf8');
+    type Resources = { requests: Record<string, string>; limits: Record<string, string> };
+    const daemonSet = parseAllDocuments(manifest)
+      .map((document) => document.toJS() as { kind?: string; spec?: Record<string, unknown> })
+      .find((document) => document.kind === 'DaemonSet');
+    const spec = daemonSet?.spec as { template: { spec: { containers: { resources: Resources }[] } } };
+    const { requests, limits } = spec.template.spec.containers[0]!.resources;
+    expect(stated!.slice(1)).toEqual([requests['cpu'], requests['memory'], limits['cpu'], limits['memory']]);
   });
 });
