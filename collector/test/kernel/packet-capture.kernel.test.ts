@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cleanup, connect, describeKernel, Namespace, uniqueName } from '../helpers/netns';
-import { countCaptured, parseCaptureStatistics, startCapture } from '../helpers/packet-capture';
+import { cleanup, connect, describeKernel, Namespace, uniqueName, type Link } from '../helpers/netns';
+import { countCaptured, parseCaptureStatistics, startCapture, type PacketCapture } from '../helpers/packet-capture';
 
 /** Refused connects: each is one SYN and one RST, 2 * 40 frames, more than tcpdump's default ring holds on a veth. */
 const REFUSED_CONNECTS = 40;
@@ -19,13 +19,16 @@ describeKernel('tcpdump as a reference', () => {
     for (const file of files) fs.rmSync(file, { force: true });
   });
 
-  it('a capture paused through a burst of 80 frames still holds every one (the CI loss: 14 of 15 FINs)', async () => {
-    const a = Namespace.create();
-    const b = Namespace.create();
-    const link = connect(a, b);
+  /** Two namespaces joined by a veth, and a capture on `a`'s end writing to a file of its own. */
+  async function capturedLink(): Promise<{ b: Namespace; link: Link; file: string; capture: PacketCapture }> {
+    const link = connect(Namespace.create(), Namespace.create());
     const file = path.join(os.tmpdir(), `${uniqueName('ktcap')}.pcap`);
     files.push(file);
-    const capture = await startCapture(a, link.aIf, file);
+    return { b: link.b, link, file, capture: await startCapture(link.a, link.aIf, file) };
+  }
+
+  it('a capture paused through a burst of 80 frames still holds every one (the CI loss: 14 of 15 FINs)', async () => {
+    const { b, link, file, capture } = await capturedLink();
     // Paused as a loaded machine pauses it: the kernel queues the burst to its ring until it runs again.
     process.kill(capture.pid, 'SIGSTOP');
     try {
@@ -48,13 +51,8 @@ describeKernel('tcpdump as a reference', () => {
   });
 
   it('refuses a capture whose tcpdump ended before stop() (its interface deleted), without waiting', async () => {
-    const a = Namespace.create();
-    const b = Namespace.create();
-    const link = connect(a, b);
-    const file = path.join(os.tmpdir(), `${uniqueName('ktcap')}.pcap`);
-    files.push(file);
-    const capture = await startCapture(a, link.aIf, file);
-    a.ip('link', 'del', link.aIf);
+    const { link, capture } = await capturedLink();
+    link.a.ip('link', 'del', link.aIf);
     // tcpdump ends on its own when its interface goes away.
     for (let wait = 0; wait < 50 && fs.existsSync(`/proc/${capture.pid}`); wait++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
