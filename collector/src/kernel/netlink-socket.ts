@@ -23,9 +23,9 @@ export const NETLINK_ROUTE = 0;
 export const NETLINK_SOCK_DIAG = 4;
 export const NETLINK_NETFILTER = 12;
 /**
- * Receive buffer. The kernel builds dump datagrams of at most max(32 KiB, the largest single message) (netlink_dump),
- * so 64 KiB holds one whole; a larger one (a link with hundreds of VFs, which we never ask for) is an error, not a
- * silently cut dump.
+ * Receive buffer. The kernel builds dump datagrams of at most max(32 KiB, the largest single message) (netlink_dump;
+ * for a link dump only when the request carries IFLA_EXT_MASK, see rtnetlink-link.ts' linkDumpRequest), so 64 KiB
+ * holds one whole; a larger one (a link with hundreds of VFs or altnames) is an error, not a silently cut dump.
  */
 const RECEIVE_BYTES = 1 << 16;
 

@@ -27,6 +27,7 @@ import {
   NLM_F_DUMP,
   NLM_F_DUMP_INTR,
   NLM_F_REQUEST,
+  NLMSG_HEADER_BYTES,
 } from './netlink';
 import { NETLINK_ROUTE, type Netlink } from './netlink-socket';
 import { interfaceLabel } from './interface-name';
@@ -39,6 +40,17 @@ const IFLA_MASTER = 10;
 const IFLA_LINKINFO = 18;
 const IFLA_STATS64 = 23;
 const IFLA_LINK_NETNSID = 37;
+const IFLA_EXT_MASK = 29;
+/**
+ * The request's IFLA_EXT_MASK: RTEXT_FILTER_BRVLAN, which adds nothing to a link dump of every family (bridge VLANs
+ * go to AF_BRIDGE dumps only). Any mask at all makes the kernel size the dump's datagrams for the largest link's
+ * message (rtnl_calcit); without one it uses NLMSG_GOODSIZE, and a link whose message does not fit (hundreds of
+ * altnames: over ~32 KiB) ends the dump early with a plain NLMSG_DONE, every later link silently missing. `ip` always
+ * sends a mask (RTEXT_FILTER_VF).
+ */
+const RTEXT_FILTER_BRVLAN = 1 << 1;
+/** The IFLA_EXT_MASK attribute: a 4-byte header and a u32. */
+const EXT_MASK_ATTRIBUTE_BYTES = 8;
 const IFLA_INFO_KIND = 1;
 const WHAT = 'rtnetlink link dump';
 
@@ -119,9 +131,29 @@ export interface LinkDump {
   readonly interrupted: boolean;
 }
 
-/** The dump request: nlmsghdr + struct ifinfomsg (AF_UNSPEC: every link), 32 bytes. */
+/**
+ * The dump request: nlmsghdr + struct ifinfomsg (AF_UNSPEC: every link) + IFLA_EXT_MASK (RTEXT_FILTER_BRVLAN, see
+ * there), 40 bytes.
+ */
 export function linkDumpRequest(sequence: number, littleEndian: boolean): Buffer {
-  return netlinkRequest(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, sequence, IFINFOMSG_BYTES, littleEndian);
+  const request = netlinkRequest(
+    RTM_GETLINK,
+    NLM_F_REQUEST | NLM_F_DUMP,
+    sequence,
+    IFINFOMSG_BYTES + EXT_MASK_ATTRIBUTE_BYTES,
+    littleEndian,
+  );
+  const attribute = NLMSG_HEADER_BYTES + IFINFOMSG_BYTES;
+  if (littleEndian) {
+    request.writeUInt16LE(EXT_MASK_ATTRIBUTE_BYTES, attribute);
+    request.writeUInt16LE(IFLA_EXT_MASK, attribute + 2);
+    request.writeUInt32LE(RTEXT_FILTER_BRVLAN, attribute + 4);
+  } else {
+    request.writeUInt16BE(EXT_MASK_ATTRIBUTE_BYTES, attribute);
+    request.writeUInt16BE(IFLA_EXT_MASK, attribute + 2);
+    request.writeUInt32BE(RTEXT_FILTER_BRVLAN, attribute + 4);
+  }
+  return request;
 }
 
 /** A NUL-terminated string attribute's bytes (without the NUL); a string without its NUL is malformed. */

@@ -12,7 +12,7 @@ import { createSockDiagReader } from '../../src/kernel/sock-diag';
 import { newTcpSocketTally } from '../../src/kernel/tcp-table';
 import { inNamespace } from '../helpers/in-namespace';
 import { comparableLinks, linksFromIp } from '../helpers/ip-link';
-import { cleanup, describeKernel, Namespace } from '../helpers/netns';
+import { cleanup, describeKernel, Namespace, run } from '../helpers/netns';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
@@ -35,6 +35,23 @@ describeKernel('rtnetlink link dump in network namespaces', () => {
     pod.exec('ping', '-c', '3', '-i', '0.2', '-q', '198.18.92.1');
   });
   afterAll(cleanup);
+
+  it("gives every link when one link's message is larger than a default dump datagram (300 altnames)", () => {
+    // Without IFLA_EXT_MASK in the request the kernel built the dump in ~32 KiB datagrams and ended it, as if complete,
+    // at a link that did not fit: every later link was missing.
+    const ns = Namespace.create();
+    ns.ip('link', 'add', 'alts0', 'type', 'veth', 'peer', 'name', 'alts1');
+    const batch = Array.from(
+      { length: 300 },
+      (_, i) => `link property add dev alts0 altname alt${String(i).padStart(4, '0')}${'0'.repeat(100)}`,
+    ).join('\n');
+    run('ip', ['-n', ns.name, '-batch', '-'], `${batch}\n`);
+    ns.ip('link', 'add', 'after0', 'type', 'bridge');
+    const fromIp = (JSON.parse(ns.ip('-j', 'link')) as { ifname: string }[]).map((link) => link.ifname).sort();
+    const dump = inNamespace(ns, () => dumpLinks(createNetlink(), LITTLE_ENDIAN));
+    expect(fromIp).toEqual(['after0', 'alts0', 'alts1', 'lo']);
+    expect(dump.links.map((link) => link.name).sort()).toEqual(fromIp);
+  });
 
   it('gives every link, its kind, master, peer namespace and counters as ip shows them', () => {
     // A fair comparison needs nothing to move between the reads; a fresh link may still send a packet of its own

@@ -81,16 +81,20 @@ describe('parseLinkDump on a dump recorded from this kernel', () => {
     );
   });
 
-  it('builds the request `ip link` sends: RTM_GETLINK, request|dump, an empty ifinfomsg', () => {
+  it('builds the request: RTM_GETLINK, request|dump, an empty ifinfomsg, IFLA_EXT_MASK RTEXT_FILTER_BRVLAN', () => {
     const request = linkDumpRequest(5, true);
-    expect(request.length).toBe(32);
+    expect(request.length).toBe(40);
     expect([
       request.readUInt32LE(0),
       request.readUInt16LE(4),
       request.readUInt16LE(6),
       request.readUInt32LE(8),
-    ]).toEqual([32, 18, 0x301, 5]);
-    expect(request.subarray(16)).toEqual(Buffer.alloc(16));
+    ]).toEqual([40, 18, 0x301, 5]);
+    expect(request.subarray(16, 32)).toEqual(Buffer.alloc(16));
+    // nla_len 8, nla_type IFLA_EXT_MASK (29), value 2: any mask makes the kernel size the dump for the largest link.
+    expect([request.readUInt16LE(32), request.readUInt16LE(34), request.readUInt32LE(36)]).toEqual([8, 29, 2]);
+    const bigEndian = linkDumpRequest(5, false);
+    expect([bigEndian.readUInt16BE(32), bigEndian.readUInt16BE(34), bigEndian.readUInt32BE(36)]).toEqual([8, 29, 2]);
   });
 
   it('says when the kernel flagged the dump as interrupted', () => {
