@@ -29,3 +29,19 @@ export function readWhole(fd: number, buffer: Buffer<ArrayBuffer>, fromStart: bo
     filled += count;
   }
 }
+
+/**
+ * All of `fd` (kept open) as one generation of its text: positioned reads from offset 0 only, the buffer doubled and
+ * the read made again while the text fills it. For files the kernel builds anew at every read call whatever the
+ * offset (tracefs' per-CPU `stats`, control files): readWhole's second read, at the end of the first, would build the
+ * text again and return its tail when the text grew in between (a counter gaining a digit), appending stray bytes.
+ * Throws the read's error.
+ */
+export function readOneGeneration(fd: number, buffer: Buffer<ArrayBuffer>): WholeRead {
+  let into = buffer;
+  for (;;) {
+    const count = fs.readSync(fd, into, 0, into.length, 0);
+    if (count < into.length) return { buffer: into, length: count };
+    into = Buffer.allocUnsafe(into.length * 2);
+  }
+}

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SourceUnavailableError } from '../../errors';
-import { readWhole } from '../read-whole';
+import { readOneGeneration } from '../read-whole';
 import { NonBlockingPipe, type TracePipe } from './trace-pipe';
 import { NonBlockingRawPipe, type RawPipe } from './trace-pipe-raw';
 
@@ -84,7 +84,7 @@ function openKeptFile(filePath: string): KeptFile {
   let buffer = Buffer.allocUnsafe(KEPT_FILE_BUFFER_BYTES);
   return {
     read() {
-      const read = readWhole(fd, buffer, true);
+      const read = readOneGeneration(fd, buffer);
       buffer = read.buffer;
       return buffer.toString('latin1', 0, read.length);
     },
