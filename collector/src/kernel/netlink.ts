@@ -80,6 +80,23 @@ export function netlinkRequest(
 }
 
 /**
+ * One netlink attribute (struct nlattr: nla_len, nla_type in host byte order, then `payload`), padded to 4 bytes, as
+ * a request carries it after its fixed header.
+ */
+export function netlinkAttribute(type: number, payload: Buffer, littleEndian: boolean): Buffer {
+  const bytes = Buffer.alloc(netlinkAlign(NLA_HEADER_BYTES + payload.length));
+  if (littleEndian) {
+    bytes.writeUInt16LE(NLA_HEADER_BYTES + payload.length, 0);
+    bytes.writeUInt16LE(type, 2);
+  } else {
+    bytes.writeUInt16BE(NLA_HEADER_BYTES + payload.length, 0);
+    bytes.writeUInt16BE(type, 2);
+  }
+  payload.copy(bytes, NLA_HEADER_BYTES);
+  return bytes;
+}
+
+/**
  * Visits one data message: `payload` is the offset of its payload (just after the header), `end` the offset just
  * past the message (unpadded), `flags` its header's flags. Positional, not an object: a dump of 100k sockets calls
  * it 100k times.

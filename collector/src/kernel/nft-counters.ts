@@ -27,7 +27,7 @@ import {
   forEachAttribute,
   forEachNetlinkMessage,
   NLA_HEADER_BYTES,
-  netlinkAlign,
+  netlinkAttribute,
   netlinkRequest,
   NLM_F_DUMP,
   NLM_F_DUMP_INTR,
@@ -103,19 +103,6 @@ export interface NftCounterDump {
   readonly interrupted: boolean;
 }
 
-function attribute(type: number, payload: Buffer, littleEndian: boolean): Buffer {
-  const bytes = Buffer.alloc(netlinkAlign(NLA_HEADER_BYTES + payload.length));
-  if (littleEndian) {
-    bytes.writeUInt16LE(NLA_HEADER_BYTES + payload.length, 0);
-    bytes.writeUInt16LE(type, 2);
-  } else {
-    bytes.writeUInt16BE(NLA_HEADER_BYTES + payload.length, 0);
-    bytes.writeUInt16BE(type, 2);
-  }
-  payload.copy(bytes, NLA_HEADER_BYTES);
-  return bytes;
-}
-
 /**
  * The request for the counter objects of table `family table` (what `nft list counters table FAMILY NAME` asks):
  * nlmsghdr, nfgenmsg (family, NFNETLINK_V0, res_id 0), NFTA_OBJ_TABLE and NFTA_OBJ_TYPE = NFT_OBJECT_COUNTER.
@@ -134,8 +121,8 @@ export function nftCounterDumpRequest(
   const type = Buffer.alloc(4);
   type.writeUInt32BE(NFT_OBJECT_COUNTER, 0);
   const attributes = Buffer.concat([
-    attribute(NFTA_OBJ_TABLE, name, littleEndian),
-    attribute(NFTA_OBJ_TYPE, type, littleEndian),
+    netlinkAttribute(NFTA_OBJ_TABLE, name, littleEndian),
+    netlinkAttribute(NFTA_OBJ_TYPE, type, littleEndian),
   ]);
   const request = netlinkRequest(
     NFT_MSG_GETOBJ,

@@ -23,6 +23,7 @@ import {
   forEachAttribute,
   forEachNetlinkMessage,
   hostOrderReader,
+  netlinkAttribute,
   netlinkRequest,
   NLM_F_DUMP,
   NLM_F_DUMP_INTR,
@@ -49,8 +50,6 @@ const IFLA_EXT_MASK = 29;
  * sends a mask (RTEXT_FILTER_VF).
  */
 const RTEXT_FILTER_BRVLAN = 1 << 1;
-/** The IFLA_EXT_MASK attribute: a 4-byte header and a u32. */
-const EXT_MASK_ATTRIBUTE_BYTES = 8;
 const IFLA_INFO_KIND = 1;
 const WHAT = 'rtnetlink link dump';
 
@@ -136,23 +135,18 @@ export interface LinkDump {
  * there), 40 bytes.
  */
 export function linkDumpRequest(sequence: number, littleEndian: boolean): Buffer {
+  const mask = Buffer.alloc(4);
+  if (littleEndian) mask.writeUInt32LE(RTEXT_FILTER_BRVLAN, 0);
+  else mask.writeUInt32BE(RTEXT_FILTER_BRVLAN, 0);
+  const extMask = netlinkAttribute(IFLA_EXT_MASK, mask, littleEndian);
   const request = netlinkRequest(
     RTM_GETLINK,
     NLM_F_REQUEST | NLM_F_DUMP,
     sequence,
-    IFINFOMSG_BYTES + EXT_MASK_ATTRIBUTE_BYTES,
+    IFINFOMSG_BYTES + extMask.length,
     littleEndian,
   );
-  const attribute = NLMSG_HEADER_BYTES + IFINFOMSG_BYTES;
-  if (littleEndian) {
-    request.writeUInt16LE(EXT_MASK_ATTRIBUTE_BYTES, attribute);
-    request.writeUInt16LE(IFLA_EXT_MASK, attribute + 2);
-    request.writeUInt32LE(RTEXT_FILTER_BRVLAN, attribute + 4);
-  } else {
-    request.writeUInt16BE(EXT_MASK_ATTRIBUTE_BYTES, attribute);
-    request.writeUInt16BE(IFLA_EXT_MASK, attribute + 2);
-    request.writeUInt32BE(RTEXT_FILTER_BRVLAN, attribute + 4);
-  }
+  extMask.copy(request, NLMSG_HEADER_BYTES + IFINFOMSG_BYTES);
   return request;
 }
 
