@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { COLLECTOR_CLI } from './netns';
+import { MOUNT_TRACEFS } from './tracefs-instances';
 
 /** The uid and gid of Debian's `nobody`/`nogroup`, as the collector's messages name them. */
 export const NOBODY_ID = 65534;
@@ -17,8 +18,7 @@ export function spawnCollectorAsNobody(args: readonly string[]): ChildProcess {
       'private',
       'sh',
       '-c',
-      'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ' +
-        `exec setpriv --reuid=${NOBODY_ID} --regid=${NOBODY_ID} --clear-groups "$0" "$@"`,
+      `${MOUNT_TRACEFS}; ` + `exec setpriv --reuid=${NOBODY_ID} --regid=${NOBODY_ID} --clear-groups "$0" "$@"`,
       process.execPath,
       COLLECTOR_CLI,
       ...args,

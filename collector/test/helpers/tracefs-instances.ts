@@ -7,7 +7,7 @@
 import type { Namespace } from './netns';
 
 /** A shell prefix that mounts tracefs in the shell's mount namespace when it is not (CI boots without it mounted). */
-const MOUNT_TRACEFS = 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing';
+export const MOUNT_TRACEFS = 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing';
 
 /** The tracefs instance names as a process in `ns` sees them (`ip netns exec` runs it in a fresh mount namespace). */
 export function tracefsInstances(ns: Namespace): string[] {
@@ -33,7 +33,7 @@ export function removeTracefsInstancesScript(names: readonly string[]): string {
       `for i in $(seq 20); do rmdir ${dir} 2>/dev/null && break; sleep 0.1; done; fi`
     );
   });
-  return [`${MOUNT_TRACEFS}`, ...removals, 'true'].join('; ');
+  return [MOUNT_TRACEFS, ...removals, 'true'].join('; ');
 }
 
 /** Removes the named instances from inside `ns` if they are still there (a collector that died left them). */

@@ -5,6 +5,7 @@
 import { DROP_REASON_CLASSES } from '../../src/drop-reason-classes';
 import { parseEventFormat } from '../../src/kernel/tracefs/format';
 import { cleanup, describeKernel, Namespace } from '../helpers/netns';
+import { MOUNT_TRACEFS } from '../helpers/tracefs-instances';
 
 const NOT_DROPS = new Set(['SKB_NOT_DROPPED_YET', 'NOT_DROPPED_YET', 'SKB_CONSUMED', 'CONSUMED', 'MAX']);
 
@@ -13,12 +14,7 @@ describeKernel('drop reason classes on the running kernel', () => {
 
   it('classify every reason the running kernel names', () => {
     const ns = Namespace.create();
-    const format = ns.exec(
-      'sh',
-      '-c',
-      'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ' +
-        'cat /sys/kernel/tracing/events/skb/kfree_skb/format',
-    );
+    const format = ns.exec('sh', '-c', `${MOUNT_TRACEFS}; cat /sys/kernel/tracing/events/skb/kfree_skb/format`);
     const reasons = [...(parseEventFormat(format).symbols.get('reason')?.values() ?? [])].filter(
       (name) => !NOT_DROPS.has(name),
     );

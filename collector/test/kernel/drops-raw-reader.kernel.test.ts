@@ -10,7 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { LABEL, METRICS, metricName } from '../../src/catalog';
 import { cleanup, COLLECTOR_CLI, describeKernel, Namespace, uniqueName, waitForOutput } from '../helpers/netns';
-import { removeTracefsInstances } from '../helpers/tracefs-instances';
+import { MOUNT_TRACEFS, removeTracefsInstances } from '../helpers/tracefs-instances';
 
 const RAW_PORT = 10191;
 const TEXT_PORT = 10192;
@@ -54,8 +54,7 @@ function instanceStat(ns: Namespace, instance: string, field: string): number {
   const text = ns.exec(
     'sh',
     '-c',
-    `mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ` +
-      `cat /sys/kernel/tracing/instances/${instance}/per_cpu/cpu*/stats`,
+    `${MOUNT_TRACEFS}; cat /sys/kernel/tracing/instances/${instance}/per_cpu/cpu*/stats`,
   );
   return [...text.matchAll(new RegExp(`^${field}: (\\d+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
 }

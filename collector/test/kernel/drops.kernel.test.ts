@@ -17,7 +17,7 @@ import {
   uniqueName,
   waitForOutput,
 } from '../helpers/netns';
-import { removeTracefsInstances, tracefsInstances } from '../helpers/tracefs-instances';
+import { MOUNT_TRACEFS, removeTracefsInstances, tracefsInstances } from '../helpers/tracefs-instances';
 
 const PORT = 10093;
 const NFT_DROPPED_PORT = 7777;
@@ -176,12 +176,7 @@ describeKernel('drops by reason from skb:kfree_skb in a tracefs instance', () =>
 
   /** Runs a shell command on our instance's directory (mounting tracefs in the command's mount namespace if needed). */
   function inInstance(command: string): string {
-    return ns.exec(
-      'sh',
-      '-c',
-      `mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ` +
-        `cd /sys/kernel/tracing/instances/${instance} && ${command}`,
-    );
+    return ns.exec('sh', '-c', `${MOUNT_TRACEFS}; cd /sys/kernel/tracing/instances/${instance} && ${command}`);
   }
 
   it.each([

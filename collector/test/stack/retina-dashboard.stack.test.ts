@@ -36,6 +36,7 @@ import {
   prometheusStackUnavailable,
 } from '../../../deploy/test/helpers/prometheus-stack';
 import { createBlackhole, startDropLoop, startUnknownEthertypeLoop } from '../helpers/drop-traffic';
+import { MOUNT_TRACEFS, removeTracefsInstances } from '../helpers/tracefs-instances';
 import { parseEthtoolStatistics } from '../helpers/ethtool-text';
 import {
   cleanup,
@@ -228,7 +229,7 @@ if (!runs) {
         .exec(
           'sh',
           '-c',
-          'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ' +
+          `${MOUNT_TRACEFS}; ` +
             'if [ -e /sys/kernel/tracing/kprobe_events ] && grep -q hist /sys/kernel/tracing/README; then echo yes; else echo no; fi',
         )
         .trim() === 'yes';
@@ -256,12 +257,7 @@ if (!runs) {
       });
     }
     try {
-      node?.exec(
-        'sh',
-        '-c',
-        `mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; ` +
-          `d=/sys/kernel/tracing/instances/${tracefsInstance}; [ -d $d ] && { echo 0 > $d/events/skb/kfree_skb/enable; rmdir $d; }; true`,
-      );
+      if (node) removeTracefsInstances(node, tracefsInstance);
     } finally {
       cleanup();
       if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
