@@ -156,6 +156,9 @@ const NOT_COUNTING: readonly Mode[] = ['none', 'hook', 'l4', 'uplinks', 'ifcmp',
 /** Modes whose table is a `netdev` one, hooked on the uplink device (flags-chains.ts netdevTableScript). */
 const NETDEV_MODES: readonly Mode[] = ['netdevhook', 'netdev'];
 
+/** Removes whichever table a namespace's previous mode loaded (inet, or netdev for NETDEV_MODES), in one run of nft. */
+const DELETE_EVERY_TABLE = `${deleteTableScript()}table netdev kappie {}\ndelete table netdev kappie\n`;
+
 /** Modes counting with per-element counters of the set `<direction>_flags` (flags-chains.ts ElementCounterShape). */
 const ELEMENT_COUNTER_MODES = ['elements', 'concat', 'concat3'] as const satisfies readonly Mode[];
 const isElementCounterMode = (mode: Mode): mode is (typeof ELEMENT_COUNTER_MODES)[number] =>
@@ -243,8 +246,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       // table's place in memory costs (measured up to ~100 ns per segment, fixed for a table's life) is averaged out.
       const host = modes.map((_, m) => namespaces[(m + rep) % namespaces.length]!);
       modes.forEach((mode, m) => {
-        sh('ip', ['netns', 'exec', host[m]!, 'nft', '-f', '-'], deleteTableScript());
-        sh('ip', ['netns', 'exec', host[m]!, 'nft', '-f', '-'], 'table netdev kappie {}\ndelete table netdev kappie\n');
+        sh('ip', ['netns', 'exec', host[m]!, 'nft', '-f', '-'], DELETE_EVERY_TABLE);
         if (mode !== 'none') sh('ip', ['netns', 'exec', host[m]!, 'nft', '-f', '-'], script(mode));
       });
       const result = spawnSync('python3', ['-c', SENDER, host.join(','), String(packets), '1', String(burst)], {
